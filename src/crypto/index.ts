@@ -1,0 +1,2 @@
+export { computeCryptoHash, fnv1a32 } from './hash.ts'
+export * from './bytes.ts'
