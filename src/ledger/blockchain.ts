@@ -1,0 +1,89 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf'
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire'
+import { concatBytes, utf8 } from '../crypto/bytes.ts'
+import { BlockSchema, type Block, type Transaction } from '../protos/fabric_pb.ts'
+import { StorageError, type WriteBatch, type Columns } from '../storage/index.ts'
+import { blockHash } from './block.ts'
+import { encodeUint64, decodeUint64 } from './keys.ts'
+
+const blockCountKey = utf8('blockCount')
+const prefixBlockHash = 1
+const prefixTxID = 2
+
+/** Blocks by number, the height, and the block-hash and txid indexes (Fabric's blockchain + sync indexer). */
+export class Blockchain {
+  private constructor (
+    private readonly cols: Columns,
+    private size: number,
+    private lastHash: Uint8Array | undefined
+  ) {}
+
+  static async open (cols: Columns): Promise<Blockchain> {
+    const countBytes = await cols.blockchain.get(blockCountKey)
+    const size = countBytes === undefined ? 0 : Number(decodeUint64(countBytes))
+    const chain = new Blockchain(cols, size, undefined)
+    if (size > 0) {
+      const last = await chain.getBlock(size - 1)
+      if (last === undefined) throw new StorageError('CORRUPT', `ledger in ${cols.store.location} is corrupt: height ${size} but block ${size - 1} is missing`)
+      chain.lastHash = blockHash(last)
+    }
+    return chain
+  }
+
+  get height (): number { return this.size }
+  get currentBlockHash (): Uint8Array | undefined { return this.lastHash }
+
+  async getBlock (n: number): Promise<Block | undefined> {
+    const bytes = await this.cols.blockchain.get(encodeUint64(n))
+    if (bytes === undefined) return undefined
+    try {
+      return fromBinary(BlockSchema, bytes)
+    } catch (err) {
+      throw new StorageError('CORRUPT', `block ${n} in ${this.cols.store.location} does not decode: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  async blockNumberByHash (hash: Uint8Array): Promise<number | undefined> {
+    const v = await this.cols.indexes.get(concatBytes(Uint8Array.of(prefixBlockHash), hash))
+    return v === undefined ? undefined : Number(new BinaryReader(v).uint64())
+  }
+
+  async txLocation (txid: string): Promise<{ block: number, index: number } | undefined> {
+    const v = await this.cols.indexes.get(concatBytes(Uint8Array.of(prefixTxID), utf8(txid)))
+    if (v === undefined) return undefined
+    const r = new BinaryReader(v)
+    return { block: Number(r.uint64()), index: Number(r.uint64()) }
+  }
+
+  async getTransaction (txid: string): Promise<Transaction | undefined> {
+    const at = await this.txLocation(txid)
+    if (at === undefined) return undefined
+    return (await this.getBlock(at.block))?.transactions[at.index]
+  }
+
+  /** Chains `block` onto the tip (previous hash set here) and adds its writes to `batch`. */
+  appendToBatch (block: Block, batch: WriteBatch): { number: number, hash: Uint8Array } {
+    block.previousBlockHash = this.lastHash ?? new Uint8Array(0)
+    return this.putToBatch(block, this.size, batch)
+  }
+
+  /** Stores a block as given at `n` (state transfer); raises the height when it is past the tip. */
+  putToBatch (block: Block, n: number, batch: WriteBatch): { number: number, hash: Uint8Array } {
+    const hash = blockHash(block)
+    batch.put(this.cols.blockchain, encodeUint64(n), toBinary(BlockSchema, block))
+    if (n + 1 > this.size) batch.put(this.cols.blockchain, blockCountKey, encodeUint64(n + 1))
+    batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), new BinaryWriter().uint64(n).finish())
+    block.transactions.forEach((tx, i) => {
+      batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)), new BinaryWriter().uint64(n).uint64(i).finish())
+    })
+    return { number: n, hash }
+  }
+
+  /** Call once the batch holding block `n` is written. */
+  persisted (n: number, hash: Uint8Array): void {
+    if (n + 1 > this.size) {
+      this.size = n + 1
+      this.lastHash = hash
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire'
+
+/**
+ * Keys of the bucket tree in the state column, as Fabric lays them out:
+ * a data node is orderPreservingVarUint64(bucket) + compositeKey; a bucket node is
+ * 0x00 varint(level) varint(bucket), so all bucket nodes sort before all data.
+ */
+export function encodeBucketNumber (n: number): Uint8Array {
+  const be = new Uint8Array(8)
+  new DataView(be.buffer).setBigUint64(0, BigInt(n))
+  let start = 0
+  while (start < 8 && be[start] === 0) start++
+  const out = new Uint8Array(1 + 8 - start)
+  out[0] = 8 - start
+  out.set(be.subarray(start), 1)
+  return out
+}
+
+export function decodeBucketNumber (b: Uint8Array): { bucket: number, length: number } {
+  const size = b[0]
+  if (size === undefined || size > 8 || b.length < size + 1) throw new Error('malformed bucket number in state key')
+  let n = 0
+  for (let i = 1; i <= size; i++) n = n * 256 + b[i]
+  return { bucket: n, length: size + 1 }
+}
+
+export function dataNodeKey (bucket: number, composite: Uint8Array): Uint8Array {
+  const prefix = encodeBucketNumber(bucket)
+  const out = new Uint8Array(prefix.length + composite.length)
+  out.set(prefix, 0)
+  out.set(composite, prefix.length)
+  return out
+}
+
+export function bucketNodeKey (level: number, bucket: number): Uint8Array {
+  return new BinaryWriter().raw(Uint8Array.of(0)).uint32(level).uint32(bucket).finish()
+}
+
+/** A bucket node's value: each child's hash as varint length + bytes (length 0 = no child). */
+export function marshalChildren (children: (Uint8Array | undefined)[]): Uint8Array {
+  const w = new BinaryWriter()
+  for (const c of children) w.bytes(c ?? new Uint8Array(0))
+  return w.finish()
+}
+
+export function unmarshalChildren (bytes: Uint8Array, grouping: number): (Uint8Array | undefined)[] {
+  const r = new BinaryReader(bytes)
+  const out: (Uint8Array | undefined)[] = []
+  for (let i = 0; i < grouping; i++) {
+    const h = r.bytes()
+    out.push(h.length === 0 ? undefined : h.slice())
+  }
+  return out
+}

@@ -1,0 +1,40 @@
+import { compareBytes, utf8 } from '../crypto/bytes.ts'
+
+/** chaincodeID 0x00 key: how Fabric names a chaincode's key in the world state. */
+export function compositeKey (chaincodeID: string, key: string): Uint8Array {
+  const cc = utf8(chaincodeID)
+  const k = utf8(key)
+  const out = new Uint8Array(cc.length + 1 + k.length)
+  out.set(cc, 0)
+  out.set(k, cc.length + 1)
+  return out
+}
+
+/** Splits a composite key at its first 0x00. */
+export function splitCompositeKey (composite: Uint8Array): [Uint8Array, Uint8Array] {
+  const i = composite.indexOf(0)
+  if (i < 0) throw new Error('composite state key without separator')
+  return [composite.subarray(0, i), composite.subarray(i + 1)]
+}
+
+/** Go's string order: byte order of the UTF-8 encoding. */
+export function compareStrings (a: string, b: string): number {
+  if (a === b) return 0
+  return compareBytes(utf8(a), utf8(b))
+}
+
+export function sortedStrings (values: Iterable<string>): string[] {
+  return [...values].sort(compareStrings)
+}
+
+/** 8-byte big-endian, Fabric's key for block numbers and deltas. */
+export function encodeUint64 (n: number | bigint): Uint8Array {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(n))
+  return out
+}
+
+export function decodeUint64 (b: Uint8Array): bigint {
+  if (b.length !== 8) throw new Error(`expected 8 bytes for a uint64, got ${b.length}`)
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0)
+}

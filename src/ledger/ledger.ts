@@ -1,0 +1,259 @@
+import { create } from '@bufbuild/protobuf'
+import { ChaincodeEventSchema } from '../protos/chaincodeevent_pb.ts'
+import { BlockchainInfoSchema, NonHashDataSchema, type Block, type BlockchainInfo, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
+import { openColumns, StorageError, WriteBatch, type Columns, type KVStore } from '../storage/index.ts'
+import { systemClock, type Clock } from '../util/clock.ts'
+import { toHex, equalBytes } from '../crypto/bytes.ts'
+import { blockHash, newBlock, timestampAt } from './block.ts'
+import { Blockchain } from './blockchain.ts'
+import { BucketTreeState } from './buckettree/state.ts'
+import { coreYamlBucketTree } from './buckettree/config.ts'
+import type { HashableState } from './hashable-state.ts'
+import { decodeUint64, encodeUint64 } from './keys.ts'
+import { RawState } from './raw-state.ts'
+import { State } from './state.ts'
+import type { StateDelta } from './state-delta.ts'
+
+export interface LedgerOptions {
+  /** ledger.state.dataStructure: buckettree (hashed, Fabric's default) or raw (no hash). */
+  stateStructure?: 'buckettree' | 'raw'
+  numBuckets?: number
+  maxGroupingAtEachLevel?: number
+  /** ledger.state.deltaHistorySize: how many blocks' deltas are kept (500). */
+  deltaHistorySize?: number
+  clock?: Clock
+}
+
+export interface CommittedBlock {
+  number: number
+  hash: Uint8Array
+  block: Block
+}
+
+/** Which block the state column holds the state of; written in the same batch as that state. */
+const stateBlockKey = new TextEncoder().encode('stateBlock')
+
+/**
+ * Fabric's ledger: a blockchain and a world state kept in one store, where every commit
+ * (block, state, delta, indexes, height) is a single atomic write.
+ */
+export class Ledger {
+  private currentBatch?: unknown
+  private readonly listeners = new Set<(b: CommittedBlock) => void>()
+
+  private constructor (
+    readonly cols: Columns,
+    readonly chain: Blockchain,
+    readonly state: State,
+    private readonly clock: Clock,
+    private stateBlock: number
+  ) {}
+
+  static async open (store: KVStore, options: LedgerOptions = {}): Promise<Ledger> {
+    const cols = openColumns(store)
+    const chain = await Blockchain.open(cols)
+    const impl: HashableState = options.stateStructure === 'raw'
+      ? new RawState(cols.state)
+      : await BucketTreeState.open(cols.state, {
+        numBuckets: options.numBuckets ?? coreYamlBucketTree.numBuckets,
+        maxGroupingAtEachLevel: options.maxGroupingAtEachLevel ?? coreYamlBucketTree.maxGroupingAtEachLevel
+      })
+    const state = new State(impl, cols.stateDelta, options.deltaHistorySize ?? 500)
+    const sb = await cols.persist.get(stateBlockKey)
+    const ledger = new Ledger(cols, chain, state, options.clock ?? systemClock, sb === undefined ? chain.height - 1 : Number(decodeUint64(sb)))
+    await ledger.checkStateHash()
+    return ledger
+  }
+
+  /** The state must hash to the stateHash of the block it belongs to, or the store is torn. */
+  private async checkStateHash (): Promise<void> {
+    if (this.stateBlock < 0 || this.state.impl instanceof RawState) return
+    const block = await this.chain.getBlock(this.stateBlock)
+    if (block === undefined) throw new StorageError('CORRUPT', `ledger in ${this.cols.store.location} is corrupt: state belongs to block ${this.stateBlock}, which is missing`)
+    const actual = await this.state.getHash() ?? new Uint8Array(0)
+    if (!equalBytes(actual, block.stateHash)) {
+      throw new StorageError('CORRUPT', `ledger in ${this.cols.store.location} is corrupt: state hash ${toHex(actual) || '(empty)'} differs from block ${this.stateBlock}'s ${toHex(block.stateHash) || '(empty)'}`)
+    }
+  }
+
+  close (): Promise<void> { return this.cols.store.close() }
+
+  /** Called after every block is written (commit, or state transfer). */
+  onBlock (listener: (b: CommittedBlock) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  get height (): number { return this.chain.height }
+  /** The block whose state the world state currently holds. */
+  get stateBlockNumber (): number { return this.stateBlock }
+
+  // --- transaction batches, as the executor drives them ---
+
+  beginTxBatch (id: unknown): void {
+    if (this.currentBatch !== undefined) throw new Error(`another batch (${String(this.currentBatch)}) is in progress`)
+    this.currentBatch = id
+  }
+
+  txBegin (txid: string): void { this.state.txBegin(txid) }
+  txFinished (txid: string, success: boolean): void { this.state.txFinish(txid, success) }
+
+  getState (chaincodeID: string, key: string, committed: boolean): Promise<Uint8Array | null> {
+    return this.state.get(chaincodeID, key, committed)
+  }
+
+  async setState (chaincodeID: string, key: string, value: Uint8Array): Promise<void> {
+    if (key === '') throw new Error('an empty key is not supported')
+    await this.state.set(chaincodeID, key, value)
+  }
+
+  deleteState (chaincodeID: string, key: string): Promise<void> { return this.state.delete(chaincodeID, key) }
+
+  rangeScan (chaincodeID: string, startKey: string, endKey: string, committed: boolean): AsyncIterable<[string, Uint8Array]> {
+    return this.state.rangeScan(chaincodeID, startKey, endKey, committed)
+  }
+
+  /** State hash including the batch so far (undefined = empty state). */
+  getTempStateHash (): Promise<Uint8Array | undefined> { return this.state.getHash() }
+
+  /**
+   * Writes the batch as the next block: `transactions` are the successful ones; `results` has one
+   * entry per executed transaction (failed ones too) and becomes nonHashData.chaincodeEvents.
+   */
+  async commitTxBatch (id: unknown, transactions: Transaction[], results: TransactionResult[] | undefined, consensusMetadata?: Uint8Array): Promise<CommittedBlock> {
+    this.checkBatch(id)
+    try {
+      const block = newBlock(transactions, consensusMetadata)
+      block.stateHash = await this.state.getHash() ?? new Uint8Array(0)
+      block.nonHashData = create(NonHashDataSchema, {
+        localLedgerCommitTimestamp: timestampAt(this.clock.now()),
+        chaincodeEvents: (results ?? []).map(r => r.chaincodeEvent ?? create(ChaincodeEventSchema))
+      })
+      const batch = new WriteBatch()
+      const { number, hash } = this.chain.appendToBatch(block, batch)
+      await this.state.addChangesForPersistence(number, batch)
+      batch.put(this.cols.persist, stateBlockKey, encodeUint64(number))
+      await this.cols.store.write(batch.ops)
+      this.chain.persisted(number, hash)
+      this.stateBlock = number
+      this.reset(true)
+      const committed = { number, hash, block }
+      for (const l of this.listeners) l(committed)
+      return committed
+    } catch (err) {
+      this.reset(false)
+      throw err
+    }
+  }
+
+  rollbackTxBatch (id: unknown): void {
+    this.checkBatch(id)
+    this.reset(false)
+  }
+
+  // --- reading the chain ---
+
+  async getBlockchainInfo (): Promise<BlockchainInfo> {
+    if (this.chain.height === 0) return create(BlockchainInfoSchema, { height: 0n })
+    const last = (await this.chain.getBlock(this.chain.height - 1))!
+    return create(BlockchainInfoSchema, {
+      height: BigInt(this.chain.height),
+      currentBlockHash: this.chain.currentBlockHash,
+      previousBlockHash: last.previousBlockHash
+    })
+  }
+
+  async getBlockByNumber (n: number): Promise<Block | undefined> {
+    if (!Number.isSafeInteger(n) || n < 0 || n >= this.chain.height) return undefined
+    return this.chain.getBlock(n)
+  }
+
+  async getBlockByHash (hash: Uint8Array): Promise<Block | undefined> {
+    const n = await this.chain.blockNumberByHash(hash)
+    return n === undefined ? undefined : this.chain.getBlock(n)
+  }
+
+  getTransactionByID (txid: string): Promise<Transaction | undefined> { return this.chain.getTransaction(txid) }
+
+  /**
+   * Walks back from `high` to `low` checking each block's previousBlockHash; returns the lowest
+   * block number down to which the chain is intact (Fabric's VerifyChain).
+   */
+  async verifyChain (high: number, low: number): Promise<number> {
+    if (high >= this.chain.height || high < low) throw new RangeError(`verifyChain(${high}, ${low}) out of bounds (height ${this.chain.height})`)
+    let current = await this.chain.getBlock(high)
+    for (let i = high; i > low; i--) {
+      const previous = await this.chain.getBlock(i - 1)
+      if (current === undefined || previous === undefined || !equalBytes(blockHash(previous), current.previousBlockHash)) return i
+      current = previous
+    }
+    return low
+  }
+
+  // --- state transfer ---
+
+  async getStateDelta (n: number): Promise<StateDelta | undefined> {
+    if (n < 0 || n >= this.chain.height) return undefined
+    return this.state.fetchStateDelta(n)
+  }
+
+  /** Every committed (compositeKey, value) and the block it belongs to, read while no commit can interleave. */
+  async stateSnapshot (): Promise<{ blockNumber: number, entries: [Uint8Array, Uint8Array][] }> {
+    if (this.currentBatch !== undefined) throw new Error('cannot snapshot state while a batch is in progress')
+    const blockNumber = this.stateBlock
+    const entries: [Uint8Array, Uint8Array][] = []
+    for await (const e of this.state.impl.snapshotEntries()) entries.push(e)
+    return { blockNumber, entries }
+  }
+
+  /** Stores a block received from another peer as block `n`, without touching state. */
+  async putRawBlock (block: Block, n: number): Promise<void> {
+    const batch = new WriteBatch()
+    const { hash } = this.chain.putToBatch(block, n, batch)
+    await this.cols.store.write(batch.ops)
+    this.chain.persisted(n, hash)
+    for (const l of this.listeners) l({ number: n, hash, block })
+  }
+
+  applyStateDelta (id: unknown, delta: StateDelta): void {
+    this.beginTxBatch(id)
+    this.state.applyStateDelta(delta)
+  }
+
+  /** Writes the applied delta, which brings the state to that of block `blockNumber`. */
+  async commitStateDelta (id: unknown, blockNumber: number): Promise<void> {
+    this.checkBatch(id)
+    try {
+      const batch = new WriteBatch()
+      await this.state.addStateChanges(batch)
+      batch.put(this.cols.persist, stateBlockKey, encodeUint64(blockNumber))
+      await this.cols.store.write(batch.ops)
+      this.stateBlock = blockNumber
+      this.reset(true)
+    } catch (err) {
+      this.reset(false)
+      throw err
+    }
+  }
+
+  rollbackStateDelta (id: unknown): void {
+    this.checkBatch(id)
+    this.reset(false)
+  }
+
+  private checkBatch (id: unknown): void {
+    if (this.currentBatch !== id) throw new Error(`batch ${String(id)} is not the one in progress (${String(this.currentBatch ?? 'none')})`)
+  }
+
+  private reset (persisted: boolean): void {
+    this.currentBatch = undefined
+    this.state.clearInMemoryChanges(persisted)
+  }
+}
+
+/** Fabric's MakeGenesis: an empty block 0 on an empty chain. */
+export async function makeGenesis (ledger: Ledger): Promise<void> {
+  if (ledger.height > 0) return
+  ledger.beginTxBatch(0)
+  await ledger.commitTxBatch(0, [], undefined)
+}

@@ -1,0 +1,83 @@
+import type { BatchOp, Bytes, KVStore, RangeOptions } from './kv.ts'
+
+/**
+ * Fabric's column families, as one-byte key prefixes in a single store, so that a
+ * block, its state changes, delta and indexes land in one atomic write.
+ */
+export const ColumnPrefix = {
+  blockchain: 0x01,
+  state: 0x02,
+  stateDelta: 0x03,
+  indexes: 0x04,
+  persist: 0x05
+} as const
+
+export type ColumnName = keyof typeof ColumnPrefix
+
+export class Column {
+  readonly prefix: number
+
+  constructor (readonly store: KVStore, readonly name: ColumnName) {
+    this.prefix = ColumnPrefix[name]
+  }
+
+  key (key: Bytes): Bytes {
+    const out = new Uint8Array(key.length + 1)
+    out[0] = this.prefix
+    out.set(key, 1)
+    return out
+  }
+
+  async get (key: Bytes): Promise<Bytes | undefined> {
+    return this.store.get(this.key(key))
+  }
+
+  /** Iterates keys of this column only; keys and bounds are given without the prefix. */
+  async * entries (range: RangeOptions = {}): AsyncIterable<[Bytes, Bytes]> {
+    const r: RangeOptions = { reverse: range.reverse, limit: range.limit }
+    if (range.gt !== undefined) r.gt = this.key(range.gt)
+    else r.gte = this.key(range.gte ?? new Uint8Array(0))
+    if (range.lt !== undefined) r.lt = this.key(range.lt)
+    else if (range.lte !== undefined) r.lte = this.key(range.lte)
+    else r.lt = Uint8Array.of(this.prefix + 1)
+    for await (const [k, v] of this.store.entries(r)) yield [k.subarray(1), v]
+  }
+}
+
+/** Collects puts and deletes across columns for one atomic `KVStore.write`. */
+export class WriteBatch {
+  readonly ops: BatchOp[] = []
+
+  put (column: Column, key: Bytes, value: Bytes): this {
+    this.ops.push({ type: 'put', key: column.key(key), value })
+    return this
+  }
+
+  del (column: Column, key: Bytes): this {
+    this.ops.push({ type: 'del', key: column.key(key) })
+    return this
+  }
+
+  get length (): number { return this.ops.length }
+}
+
+/** The five columns of one store. */
+export interface Columns {
+  store: KVStore
+  blockchain: Column
+  state: Column
+  stateDelta: Column
+  indexes: Column
+  persist: Column
+}
+
+export function openColumns (store: KVStore): Columns {
+  return {
+    store,
+    blockchain: new Column(store, 'blockchain'),
+    state: new Column(store, 'state'),
+    stateDelta: new Column(store, 'stateDelta'),
+    indexes: new Column(store, 'indexes'),
+    persist: new Column(store, 'persist')
+  }
+}
