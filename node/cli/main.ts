@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander'
+import { createRequire } from 'node:module'
+import { conformanceCommand } from './conformance.ts'
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string, description: string }
+
+/** Builds the `weft` command line; every verb lives in its own file. */
+export function buildProgram (): Command {
+  const program = new Command('weft')
+    .description(pkg.description)
+    .version(pkg.version, '-v, --version', 'print the Weft version')
+    .showHelpAfterError()
+  program.addCommand(conformanceCommand())
+  return program
+}
+
+/** Runs the CLI and returns the process exit code (never throws). */
+export async function main (argv: string[]): Promise<number> {
+  const program = buildProgram()
+  program.exitOverride()
+  for (const cmd of program.commands) cmd.exitOverride()
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode
+    console.error(`weft: ${err instanceof Error ? err.message : String(err)}`)
+    return 1
+  }
+}

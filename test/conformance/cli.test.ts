@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const vectors = fileURLToPath(new URL('../../../shared/vectors', import.meta.url))
+
+async function weft (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/weft.mjs'), ...args], { cwd: root })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number, stdout: string, stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+describe('weft conformance', () => {
+  it('passes every vector in ../shared/vectors, one line per case', async () => {
+    const { code, stdout } = await weft('conformance', '--vectors', vectors)
+    const lines = stdout.trim().split('\n')
+    const summary = lines.at(-1)!
+    expect(lines.filter(l => l.startsWith('FAIL'))).toEqual([])
+    expect(code).toBe(0)
+    expect(summary).toMatch(/^\d+ passed, 0 failed, \d+ skipped$/)
+    const passed = Number(summary.split(' ')[0])
+    expect(lines.filter(l => l.startsWith('PASS'))).toHaveLength(passed)
+    for (const kind of ['block-hash', 'messages', 'state-hash']) expect(lines.some(l => l.startsWith(`PASS ${kind}/`))).toBe(true)
+  }, 120_000)
+
+  it('fails a case whose expected hash is wrong, and says which', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weft-vectors-'))
+    const one = { cases: [{ name: 'tampered', block_proto_hex: '', hash_hex: '00'.repeat(64) }] }
+    await writeFile(join(dir, 'x.json'), JSON.stringify(one))
+    const { code, stdout } = await weft('conformance', '--vectors', dir)
+    expect(code).toBe(1)
+    expect(stdout).toMatch(/^FAIL block-hash\/tampered: hash 46b9dd2b/m)
+    expect(stdout).toMatch(/0 passed, 1 failed, 0 skipped/)
+  })
+
+  it('answers malformed input with a one-line error and a non-zero exit, never a stack trace', async () => {
+    const missing = await weft('conformance', '--vectors', '/nonexistent/weft')
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1)
+    expect(missing.stderr).toMatch(/cannot read vectors directory/)
+
+    const dir = await mkdtemp(join(tmpdir(), 'weft-vectors-'))
+    await writeFile(join(dir, 'bad.json'), '{ not json')
+    await writeFile(join(dir, 'odd.json'), JSON.stringify({ cases: [{ whatever: 1 }] }))
+    await mkdir(join(dir, 'sub'))
+    const bad = await weft('conformance', '--vectors', dir)
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(/^error: bad\.json: not valid JSON/m)
+    expect(bad.stderr).toMatch(/^error: odd\.json: unknown vector kind/m)
+    for (const out of [missing.stderr, bad.stderr, bad.stdout]) expect(out).not.toMatch(/\n\s+at /)
+  })
+
+  it('has --help and --version', async () => {
+    const help = await weft('--help')
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/conformance/)
+    const version = await weft('--version')
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+})
