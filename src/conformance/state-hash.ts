@@ -2,6 +2,7 @@ import { equalBytes, fromHex, toHex } from '../crypto/bytes.ts'
 import { encodeUint64 } from '../ledger/keys.ts'
 import { Ledger } from '../ledger/ledger.ts'
 import { StateDelta, type DeltaEntry } from '../ledger/state-delta.ts'
+import type { KVStore } from '../storage/kv.ts'
 import { memoryStore } from '../storage/memory.ts'
 import { caseName, isObject, type CaseResult, type Obj } from './result.ts'
 
@@ -12,12 +13,12 @@ import { caseName, isObject, type CaseResult, type Obj } from './result.ts'
  * against Fabric's own bytes decoded), committed reads, and at the end range scans and
  * the hash a reopened ledger reports.
  */
-export async function checkStateHashCase (c: unknown): Promise<CaseResult> {
+export async function checkStateHashCase (c: unknown, openStore: (name: string) => Promise<KVStore> = memoryStore): Promise<CaseResult> {
   const name = caseName(c)
   if (!isObject(c) || !Array.isArray(c.batches) || !isObject(c.config)) return { name, ok: false, detail: 'case needs config and batches' }
   const { numBuckets, maxGroupingAtEachLevel } = c.config
   if (typeof numBuckets !== 'number' || typeof maxGroupingAtEachLevel !== 'number') return { name, ok: false, detail: 'config needs numBuckets and maxGroupingAtEachLevel' }
-  const store = await memoryStore(name)
+  const store = await openStore(name)
   const options = { numBuckets, maxGroupingAtEachLevel }
   const ledger = await Ledger.open(store, options)
   let lastHash = ''
