@@ -167,6 +167,22 @@ describe('ledger', () => {
     await expect(Ledger.open(store)).rejects.toThrow(/corrupt: state hash/)
   })
 
+  it('snapshots the whole committed state with the block it belongs to', async () => {
+    const ledger = await freshLedger()
+    await makeGenesis(ledger)
+    ledger.beginTxBatch(1)
+    await put(ledger, 't', { a: '1', b: '2' })
+    await ledger.commitTxBatch(1, [], undefined)
+    ledger.beginTxBatch(2)
+    await put(ledger, 'u', { a: null, c: '3' })
+    const snap = await ledger.stateSnapshot().catch((e: Error) => e)
+    expect(snap).toBeInstanceOf(Error)
+    await ledger.commitTxBatch(2, [], undefined)
+    const { blockNumber, entries } = await ledger.stateSnapshot()
+    expect(blockNumber).toBe(2)
+    expect(entries.map(([k, v]) => `${fromUtf8(k).replace('\0', '/')}=${fromUtf8(v)}`).sort()).toEqual(['mycc/b=2', 'mycc/c=3'])
+  })
+
   it('verifyChain finds where a chain stops linking', async () => {
     const ledger = await freshLedger()
     await makeGenesis(ledger)
