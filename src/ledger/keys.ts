@@ -1,4 +1,4 @@
-import { compareBytes, utf8 } from '../crypto/bytes.ts'
+import { utf8 } from '../crypto/bytes.ts'
 
 /** chaincodeID 0x00 key: how Fabric names a chaincode's key in the world state. */
 export function compositeKey (chaincodeID: string, key: string): Uint8Array {
@@ -17,10 +17,23 @@ export function splitCompositeKey (composite: Uint8Array): [Uint8Array, Uint8Arr
   return [composite.subarray(0, i), composite.subarray(i + 1)]
 }
 
-/** Go's string order: byte order of the UTF-8 encoding. */
+/**
+ * Go's string order: byte order of the UTF-8 encoding, which is code point order. UTF-16
+ * code unit order agrees except where a surrogate (a code point ≥ U+10000) meets a unit
+ * ≥ U+E000, so only that case needs care.
+ */
 export function compareStrings (a: string, b: string): number {
-  if (a === b) return 0
-  return compareBytes(utf8(a), utf8(b))
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    const xs = x >= 0xd800 && x <= 0xdfff
+    const ys = y >= 0xd800 && y <= 0xdfff
+    if (xs !== ys && (xs ? y : x) >= 0xe000) return xs ? 1 : -1
+    return x - y
+  }
+  return a.length - b.length
 }
 
 export function sortedStrings (values: Iterable<string>): string[] {

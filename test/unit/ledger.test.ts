@@ -198,3 +198,14 @@ describe('ledger', () => {
     expect(await ledger.verifyChain(4, 0)).toBe(3)
   })
 })
+
+describe('compareStrings', () => {
+  it('orders as UTF-8 bytes do (Go string order)', async () => {
+    const { compareStrings } = await import('../../src/ledger/keys.ts')
+    const { compareBytes } = await import('../../src/crypto/bytes.ts')
+    const words = ['', 'a', 'ab', 'b', 'Z', '\u0000', '\u007f', '\u0080', 'é', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1f600}', '\u{10ffff}', 'a\u{1f600}', 'a\uffff']
+    for (const x of words) {
+      for (const y of words) expect(Math.sign(compareStrings(x, y))).toBe(Math.sign(compareBytes(utf8(x), utf8(y))))
+    }
+  })
+})
