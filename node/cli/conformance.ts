@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { formatOutcome, runVectorFile, type RunnerOptions } from '../../src/conformance/runner.ts'
+import { formatOutcome, runVectorFile } from '../../src/conformance/runner.ts'
 
 /** `weft conformance --vectors DIR`: checks every vector file in DIR against Weft's code. */
 export function conformanceCommand (): Command {
@@ -9,12 +9,12 @@ export function conformanceCommand (): Command {
     .description('check Weft against Fabric 0.6.1 conformance vectors (block-hash, messages, state-hash, legacy-chain)')
     .requiredOption('--vectors <dir>', 'directory of vector files (*.json)')
     .action(async (opts: { vectors: string }) => {
-      process.exitCode = await runConformance(opts.vectors, {}, { line: l => console.log(l), error: l => console.error(l) })
+      process.exitCode = await runConformance(opts.vectors, { line: l => console.log(l), error: l => console.error(l) })
     })
 }
 
 /** Prints one line per case and a summary; returns the exit code (0 only when nothing failed). */
-export async function runConformance (dir: string, options: RunnerOptions, out: { line (s: string): void, error (s: string): void }): Promise<number> {
+export async function runConformance (dir: string, out: { line (s: string): void, error (s: string): void }): Promise<number> {
   const print = out.line
   let files: string[]
   try {
@@ -43,7 +43,7 @@ export async function runConformance (dir: string, options: RunnerOptions, out: 
     }
     let outcomes
     try {
-      outcomes = await runVectorFile(content, options)
+      outcomes = await runVectorFile(content)
     } catch (err) {
       out.error(`error: ${file}: ${describe(err)}`)
       broken++

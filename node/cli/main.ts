@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { conformanceCommand } from './conformance.ts'
+import { ledgerCommand } from './ledger.ts'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string, description: string }
 
@@ -11,14 +12,15 @@ export function buildProgram (): Command {
     .version(pkg.version, '-v, --version', 'print the Weft version')
     .showHelpAfterError()
   program.addCommand(conformanceCommand())
+  program.addCommand(ledgerCommand())
   return program
 }
 
 /** Runs the CLI and returns the process exit code (never throws). */
 export async function main (argv: string[]): Promise<number> {
   const program = buildProgram()
-  program.exitOverride()
-  for (const cmd of program.commands) cmd.exitOverride()
+  const override = (c: Command): void => { c.exitOverride(); c.commands.forEach(override) }
+  override(program)
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0

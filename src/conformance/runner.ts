@@ -1,3 +1,4 @@
+import { replayLegacyChain, UnportedChaincodeError, type LegacyChainVector } from '../chaincode/replay.ts'
 import { checkBlockHashCase } from './block-hash.ts'
 import { checkMessageCase } from './messages.ts'
 import { isObject, type CaseResult, type Obj } from './result.ts'
@@ -9,13 +10,6 @@ export interface CaseOutcome extends CaseResult {
   kind: VectorKind
   /** True when Weft cannot check this kind yet: reported, never counted as passed. */
   skipped?: boolean
-}
-
-/** Checks a whole legacy chain; supplied by the chaincode layer once it can replay one. */
-export type LegacyChainChecker = (vector: Obj) => Promise<CaseResult[]>
-
-export interface RunnerOptions {
-  legacyChain?: LegacyChainChecker
 }
 
 /** Recognises a vector file by its shape (file names of unseen vectors may differ). */
@@ -33,22 +27,33 @@ export function detectKind (content: unknown): VectorKind {
 }
 
 /** Runs every case of one vector file. A checker that throws fails its case; it never aborts the run. */
-export async function runVectorFile (content: unknown, options: RunnerOptions = {}): Promise<CaseOutcome[]> {
+export async function runVectorFile (content: unknown): Promise<CaseOutcome[]> {
   const kind = detectKind(content)
   const c = content as Obj
-  if (kind === 'legacy-chain') {
-    const blocks = c.blocks as unknown[]
-    if (options.legacyChain === undefined) {
-      return blocks.map((b, i) => ({ kind, name: `block ${isObject(b) && typeof b.number === 'number' ? b.number : i}`, ok: false, skipped: true, detail: 'legacy chain replay is not available' }))
-    }
-    return guarded(kind, 'replay', () => options.legacyChain!(c))
-  }
+  if (kind === 'legacy-chain') return checkLegacyChain(c)
   const out: CaseOutcome[] = []
   for (const k of c.cases as unknown[]) {
     const name = isObject(k) && typeof k.name === 'string' ? k.name : '<unnamed case>'
     out.push(...await guarded(kind, name, async () => [await check(kind, k)]))
   }
   return out
+}
+
+/** Replays the chain through the executor and ledger: one case per block, one for the final state. */
+async function checkLegacyChain (c: Obj): Promise<CaseOutcome[]> {
+  const kind = 'legacy-chain'
+  const blocks = c.blocks as unknown[]
+  try {
+    const r = await replayLegacyChain(c as unknown as LegacyChainVector)
+    return [
+      ...r.blocks.map(b => ({ kind, name: `block ${b.number}`, ok: b.ok, detail: b.problems.join('; ') || undefined })),
+      { kind, name: 'final state', ok: r.finalStateProblems.length === 0, detail: r.finalStateProblems.join('; ') || undefined }
+    ] as CaseOutcome[]
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err)
+    const skipped = err instanceof UnportedChaincodeError
+    return blocks.map((b, i) => ({ kind, name: `block ${isObject(b) && typeof b.number === 'number' ? b.number : i}`, ok: false, skipped, detail: skipped ? detail : `replay error: ${detail}` }))
+  }
 }
 
 function check (kind: VectorKind, c: unknown): CaseResult | Promise<CaseResult> {

@@ -1,0 +1,127 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import { ChaincodeInputSchema } from '../protos/chaincode_pb.ts'
+import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
+import { TransactionResultSchema, Transaction_Type, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
+import { ccMessage, MsgType, payloadText } from './messages.ts'
+import type { ChaincodeSupport } from './support.ts'
+
+/** What execution needs: the chaincode support (and through it the ledger), and who hears of failures. */
+export interface ExecutionContext {
+  support: ChaincodeSupport
+  /** Called for every transaction that failed: what Fabric turns into a REJECTION event. */
+  onRejection?: (tx: Transaction, error: string) => void
+}
+
+/** One transaction's outcome (Fabric's Execute: result, chaincode event, error). */
+export interface ExecutionOutcome {
+  result?: Uint8Array
+  /** Set by the chaincode with setEvent; stamped with the chaincode name and txid. */
+  event?: ChaincodeEvent
+  error?: Error
+}
+
+export interface BatchOutcome {
+  /** The transactions that go into the block, in order. */
+  succeeded: Transaction[]
+  /** One per executed transaction, failed ones too: they become nonHashData.chaincodeEvents. */
+  results: TransactionResult[]
+  /** One per executed transaction; undefined where it succeeded. */
+  errors: Array<Error | undefined>
+  /** The state hash with the batch so far applied (undefined = empty state). */
+  stateHash?: Uint8Array
+}
+
+/**
+ * Executes transactions one by one inside the ledger batch the caller began (Fabric's
+ * chaincode.ExecuteTransactions). A failed transaction's writes are dropped; it is reported
+ * through onRejection and left out of `succeeded`.
+ */
+export async function executeTransactions (ctx: ExecutionContext, txs: Transaction[]): Promise<BatchOutcome> {
+  const succeeded: Transaction[] = []
+  const results: TransactionResult[] = []
+  const errors: Array<Error | undefined> = []
+  for (const tx of txs) {
+    const { result, event, error } = await executeTransaction(ctx, tx)
+    errors.push(error)
+    results.push(create(TransactionResultSchema, {
+      txid: tx.txid,
+      result,
+      chaincodeEvent: event,
+      errorCode: error === undefined ? 0 : 1,
+      error: error?.message ?? ''
+    }))
+    if (error === undefined) succeeded.push(tx)
+    else ctx.onRejection?.(tx, error.message)
+  }
+  const stateHash = await ctx.support.ledger.getTempStateHash()
+  return { succeeded, results, errors, stateHash }
+}
+
+/** Runs a query (never in a block): reads committed state, refuses writes. Throws on failure. */
+export async function executeQuery (ctx: ExecutionContext, tx: Transaction): Promise<Uint8Array> {
+  if (tx.type !== Transaction_Type.CHAINCODE_QUERY) throw new Error(`not a query transaction: ${Transaction_Type[tx.type] ?? tx.type}`)
+  const { result, error } = await executeTransaction(ctx, tx)
+  if (error !== undefined) throw error
+  return result ?? new Uint8Array(0)
+}
+
+/** One deploy, invoke or query, with Fabric's error texts (clients and REJECTION events show them). */
+export async function executeTransaction (ctx: ExecutionContext, tx: Transaction): Promise<ExecutionOutcome> {
+  const { support } = ctx
+  const ledger = support.ledger
+  const inLedger = tx.type !== Transaction_Type.CHAINCODE_QUERY
+  switch (tx.type) {
+    case Transaction_Type.CHAINCODE_DEPLOY: {
+      try {
+        support.deploy(tx)
+      } catch (err) {
+        return { error: new Error(`Failed to deploy chaincode spec(${(err as Error).message})`) }
+      }
+      ledger.txBegin(tx.txid)
+      try {
+        await support.launch(tx)
+      } catch (err) {
+        ledger.txFinished(tx.txid, false)
+        return { error: err as Error }
+      }
+      ledger.txFinished(tx.txid, true)
+      return {}
+    }
+    case Transaction_Type.CHAINCODE_INVOKE:
+    case Transaction_Type.CHAINCODE_QUERY: {
+      let launched
+      try {
+        launched = await support.launch(tx)
+      } catch (err) {
+        return { error: new Error(`Failed to launch chaincode spec(${(err as Error).message})`) }
+      }
+      const name = launched.chaincodeID.name
+      const msg = ccMessage(inLedger ? MsgType.TRANSACTION : MsgType.QUERY, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, launched.input) })
+      if (inLedger) ledger.txBegin(tx.txid)
+      const finish = (ok: boolean): void => { if (inLedger) ledger.txFinished(tx.txid, ok) }
+      let resp
+      try {
+        resp = await support.execute(name, msg, tx, launched.input)
+      } catch (err) {
+        finish(false)
+        return { error: new Error(`Failed to execute transaction or query(${(err as Error).message})`) }
+      }
+      const event = resp.chaincodeEvent
+      if (event !== undefined) {
+        event.chaincodeID = name
+        event.txID = tx.txid
+      }
+      if (resp.type === MsgType.COMPLETED || resp.type === MsgType.QUERY_COMPLETED) {
+        finish(true)
+        return { result: resp.payload, event }
+      }
+      finish(false)
+      if (resp.type === MsgType.ERROR || resp.type === MsgType.QUERY_ERROR) {
+        return { event, error: new Error(`Transaction or query returned with failure: ${payloadText(resp)}`) }
+      }
+      return { error: new Error(`receive a response for (${tx.txid}) but in invalid state(${resp.type})`) }
+    }
+    default:
+      return { error: new Error(`Invalid transaction type ${Transaction_Type[tx.type] ?? tx.type}`) }
+  }
+}

@@ -1,0 +1,124 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import {
+  ChaincodeMessageSchema, ChaincodeSpecSchema, PutStateInfoSchema, RangeQueryStateCloseSchema,
+  RangeQueryStateNextSchema, RangeQueryStateResponseSchema, RangeQueryStateSchema,
+  type ChaincodeMessage, type ChaincodeSpec
+} from '../protos/chaincode_pb.ts'
+import { Transaction_Type } from '../protos/fabric_pb.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { ccMessage, decodePayload, errorMessage, MsgType, typeName } from './messages.ts'
+import { RangeCursor } from './range-cursor.ts'
+import type { Handler, TxContext } from './handler.ts'
+import type { Timers } from './runtime.ts'
+
+/** What a handler needs from ChaincodeSupport. */
+export interface HandlerHost {
+  readonly ledger: Ledger
+  readonly timers: Timers
+  /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
+  readonly keepalive: number
+  registerHandler (h: Handler): void
+  deregisterHandler (h: Handler): void
+  /**
+   * Runs another chaincode inside the caller's transaction (same txid, same ledger transaction)
+   * and gives back its answer (COMPLETED / ERROR / QUERY_COMPLETED / QUERY_ERROR).
+   */
+  callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage>
+}
+
+const response = (txid: string, payload?: Uint8Array): ChaincodeMessage => ccMessage(MsgType.RESPONSE, { txid, payload })
+
+/** Go's %#v of a []byte, which Fabric's ledger puts in its SetState error. */
+function goBytesLiteral (b: Uint8Array | undefined): string {
+  if (b === undefined) return '[]byte(nil)'
+  return `[]byte{${Array.from(b, x => '0x' + x.toString(16)).join(', ')}}`
+}
+
+/** GET_STATE and the RANGE_QUERY_STATE family: answered with RESPONSE or ERROR, no state change. */
+export async function serveReadRequest (h: Handler, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+  const name = h.chaincodeID!.name
+  const committed = h.readsCommitted(msg.txid)
+  switch (msg.type) {
+    case MsgType.GET_STATE: {
+      const value = await h.host.ledger.getState(name, new TextDecoder().decode(msg.payload), committed)
+      return response(msg.txid, value ?? undefined)
+    }
+    case MsgType.RANGE_QUERY_STATE: {
+      const ctx = requireContext(h, msg)
+      const q = decodePayload(RangeQueryStateSchema, msg.payload)
+      const cursor = new RangeCursor(h.host.ledger.rangeScan(name, q.startKey, q.endKey, committed))
+      const id = h.nextCursorId(msg.txid)
+      return await pageOf(ctx, id, cursor)
+    }
+    case MsgType.RANGE_QUERY_STATE_NEXT: {
+      const ctx = requireContext(h, msg)
+      const q = decodePayload(RangeQueryStateNextSchema, msg.payload)
+      const cursor = ctx.cursors.get(q.ID)
+      if (cursor === undefined) return errorMessage(msg.txid, 'Range query iterator not found')
+      return await pageOf(ctx, q.ID, cursor)
+    }
+    case MsgType.RANGE_QUERY_STATE_CLOSE: {
+      const ctx = requireContext(h, msg)
+      const q = decodePayload(RangeQueryStateCloseSchema, msg.payload)
+      await ctx.cursors.get(q.ID)?.close()
+      ctx.cursors.delete(q.ID)
+      return response(msg.txid, toBinary(RangeQueryStateResponseSchema, create(RangeQueryStateResponseSchema, { hasMore: false, ID: q.ID })))
+    }
+    default:
+      throw new Error(`${typeName(msg.type)} is not a read request`)
+  }
+}
+
+function requireContext (h: Handler, msg: ChaincodeMessage): TxContext {
+  const ctx = h.txContext(msg.txid)
+  if (ctx === undefined) throw new Error(`[${msg.txid}]no transaction or query in progress for ${typeName(msg.type)}`)
+  return ctx
+}
+
+async function pageOf (ctx: TxContext, id: string, cursor: RangeCursor): Promise<ChaincodeMessage> {
+  try {
+    const { kvs, hasMore } = await cursor.page()
+    if (hasMore) ctx.cursors.set(id, cursor)
+    else {
+      await cursor.close()
+      ctx.cursors.delete(id)
+    }
+    const payload = create(RangeQueryStateResponseSchema, { keysAndValues: kvs.map(([key, value]) => ({ key, value })), hasMore, ID: id })
+    return response(ctx.txid, toBinary(RangeQueryStateResponseSchema, payload))
+  } catch (err) {
+    await cursor.close()
+    ctx.cursors.delete(id)
+    throw err
+  }
+}
+
+/** PUT_STATE, DEL_STATE, INVOKE_CHAINCODE (inside a transaction) and INVOKE_QUERY. */
+export async function serveBusyRequest (h: Handler, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+  const name = h.chaincodeID!.name
+  const ledger = h.host.ledger
+  switch (msg.type) {
+    case MsgType.PUT_STATE: {
+      const info = decodePayload(PutStateInfoSchema, msg.payload)
+      // protobuf cannot tell an empty value from none, and Fabric's ledger refuses nil values.
+      if (info.key === '' || info.value.length === 0) {
+        throw new Error(`LedgerError - InvalidArgument: An empty string key or a nil value is not supported. Method invoked with key='${info.key}', value='${goBytesLiteral(info.value.length === 0 ? undefined : info.value)}'`)
+      }
+      await ledger.setState(name, info.key, info.value)
+      return response(msg.txid)
+    }
+    case MsgType.DEL_STATE:
+      await ledger.deleteState(name, new TextDecoder().decode(msg.payload))
+      return response(msg.txid)
+    case MsgType.INVOKE_CHAINCODE:
+    case MsgType.INVOKE_QUERY: {
+      const spec = decodePayload(ChaincodeSpecSchema, msg.payload)
+      if (spec.chaincodeID === undefined || spec.chaincodeID.name === '') throw new Error('the chaincode to call has no name')
+      const type = msg.type === MsgType.INVOKE_CHAINCODE ? Transaction_Type.CHAINCODE_INVOKE : Transaction_Type.CHAINCODE_QUERY
+      const answer = await h.host.callChaincode(spec, msg.txid, type, h.txContext(msg.txid))
+      // The callee's whole answer goes back marshaled; the caller's shim reads its type and payload.
+      return response(msg.txid, toBinary(ChaincodeMessageSchema, answer))
+    }
+    default:
+      throw new Error(`${typeName(msg.type)} is not a state-changing request`)
+  }
+}

@@ -1,0 +1,324 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import {
+  ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeSecurityContextSchema, type ChaincodeMessage_Type,
+  type ChaincodeID, type ChaincodeInput, type ChaincodeMessage
+} from '../protos/chaincode_pb.ts'
+import type { Transaction } from '../protos/fabric_pb.ts'
+import { createLogger } from '../util/logger.ts'
+import { isRunningState, nextState, type HandlerState } from './fsm.ts'
+import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
+import { serveBusyRequest, serveReadRequest, type HandlerHost } from './handler-requests.ts'
+import type { RangeCursor } from './range-cursor.ts'
+import type { ChaincodeStream } from './stream.ts'
+
+const log = createLogger('chaincode')
+
+/** One transaction or query in flight on a handler (Fabric's transactionContext). */
+export interface TxContext {
+  readonly txid: string
+  readonly tx?: Transaction
+  /** Settles with the chaincode's answer: COMPLETED, ERROR, QUERY_COMPLETED, QUERY_ERROR or READY. */
+  readonly response: Promise<ChaincodeMessage>
+  readonly cursors: Map<string, RangeCursor>
+  notify: (msg: ChaincodeMessage) => void
+}
+
+/** Fabric's %s of a ChaincodeID (compact text format), as its errors print it. */
+export function chaincodeIDText (id: ChaincodeID): string {
+  return (id.path !== '' ? `path:${JSON.stringify(id.path)} ` : '') + (id.name !== '' ? `name:${JSON.stringify(id.name)} ` : '')
+}
+
+/**
+ * The peer's side of one chaincode's stream (core/chaincode/handler.go): the FSM, the
+ * transactions and queries in flight keyed by txid, and the state requests they make.
+ */
+export class Handler {
+  state: HandlerState = 'created'
+  chaincodeID?: ChaincodeID
+  registered = false
+  private readonly txs = new Map<string, TxContext>()
+  /** Whether a txid is a transaction (writes allowed, uncommitted reads) or a query. */
+  private readonly isTransaction = new Map<string, boolean>()
+  /**
+   * The request being served for each txid (Fabric serves one at a time per txid). A transaction
+   * is reported done only once its request has settled, so no write lands after the executor
+   * has moved on to the next transaction.
+   */
+  private readonly inflight = new Map<string, Promise<void>>()
+  private keepaliveTimer?: unknown
+  private cursorSeq = 0
+  private closed = false
+
+  constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream) {}
+
+  get name (): string { return this.chaincodeID?.name ?? `(unregistered ${this.stream.remote})` }
+  isRunning (): boolean { return isRunningState(this.state) }
+
+  /** Reads the stream until it ends; then deregisters and fails whatever was in flight. */
+  async run (): Promise<void> {
+    let failure: Error | undefined
+    try {
+      this.armKeepalive()
+      for (;;) {
+        const msg = await this.stream.recv()
+        if (msg === undefined) break
+        this.armKeepalive()
+        // A failed transaction is reported to its client (REJECTION); the log need not shout.
+        if (msg.type === MsgType.ERROR) log.debug(`[${shortTxid(msg.txid)}]chaincode ${this.name} sent error: ${payloadText(msg)}`)
+        this.handleMessage(msg)
+      }
+    } catch (err) {
+      failure = err as Error
+      // After close() the stream fails with our own reason: nothing new to report.
+      if (!this.closed) log.error(`chaincode ${this.name}: ending stream: ${failure.message}`)
+    }
+    await this.close(failure ?? new Error('chaincode closed its stream'), failure === undefined)
+  }
+
+  /**
+   * Ends the stream and fails every transaction in flight with `reason`; `clean` ends the
+   * stream without an error (the chaincode hung up itself). Idempotent.
+   */
+  async close (reason: Error, clean = false): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.keepaliveTimer !== undefined) this.host.timers.clearTimeout(this.keepaliveTimer)
+    this.deregister()
+    for (const ctx of [...this.txs.values()]) {
+      this.notify(errorMessage(ctx.txid, `chaincode ${this.name} is gone: ${reason.message}`))
+      this.deleteTxContext(ctx.txid)
+    }
+    await this.stream.close(clean ? undefined : reason).catch(() => {})
+    await Promise.allSettled([...this.inflight.values()])
+  }
+
+  /** Takes one message from the chaincode; throws on a protocol violation (which ends the stream). */
+  handleMessage (msg: ChaincodeMessage): void {
+    switch (msg.type) {
+      case MsgType.KEEPALIVE: return
+      case MsgType.QUERY_COMPLETED:
+      case MsgType.QUERY_ERROR:
+        this.isTransaction.delete(msg.txid)
+        this.notify(msg)
+        return
+      case MsgType.INVOKE_QUERY:
+        this.serve(msg, async () => await serveBusyRequest(this, msg), reply => this.send(reply))
+        return
+    }
+    const dst = nextState(this.state, msg.type)
+    if (dst === undefined) {
+      const writes = msg.type === MsgType.PUT_STATE || msg.type === MsgType.DEL_STATE || msg.type === MsgType.INVOKE_CHAINCODE
+      if (writes && this.isTransaction.get(msg.txid) !== true) {
+        // Fabric also ends the stream here; refusing the request is enough to keep state safe.
+        log.error(`[${msg.txid}]Cannot handle ${typeName(msg.type)} in query context`)
+        this.send(errorMessage(msg.txid, `[${msg.txid}]Cannot handle ${typeName(msg.type)} in query context`))
+        return
+      }
+      throw new Error(`[${msg.txid}]Chaincode handler validator FSM cannot handle message (${typeName(msg.type)}) with payload size (${msg.payload.length}) while in state: ${this.state}`)
+    }
+    switch (msg.type) {
+      case MsgType.REGISTER: return this.onRegister(msg)
+      case MsgType.COMPLETED:
+      case MsgType.ERROR:
+        return this.onDone(msg, dst)
+      case MsgType.GET_STATE:
+      case MsgType.RANGE_QUERY_STATE:
+      case MsgType.RANGE_QUERY_STATE_NEXT:
+      case MsgType.RANGE_QUERY_STATE_CLOSE:
+        this.serve(msg, async () => await serveReadRequest(this, msg), reply => this.send(reply))
+        return
+      case MsgType.PUT_STATE:
+      case MsgType.DEL_STATE:
+      case MsgType.INVOKE_CHAINCODE:
+        this.state = dst
+        if (this.isTransaction.get(msg.txid) !== true) {
+          this.finishBusy(errorMessage(msg.txid, `Cannot handle ${typeName(msg.type)} in query context`))
+          return
+        }
+        this.serve(msg, async () => await serveBusyRequest(this, msg), reply => this.finishBusy(reply))
+        return
+      default:
+        throw new Error(`[${msg.txid}]chaincode may not send ${typeName(msg.type)}`)
+    }
+  }
+
+  // --- what ChaincodeSupport drives ---
+
+  /**
+   * Deploy (INIT with the constructor's args) or first use after a (re)start (READY).
+   * Fabric sends READY when the constructor has no args at all.
+   */
+  initOrReady (txid: string, initArgs: Uint8Array[] | undefined, tx: Transaction, input: ChaincodeInput): TxContext {
+    const ctx = this.createTxContext(txid, tx)
+    if (initArgs !== undefined) {
+      const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, input) })
+      this.fire(MsgType.INIT)
+      this.isTransaction.set(txid, true)
+      this.send(msg, ctx)
+    } else {
+      const msg = ccMessage(MsgType.READY, { txid, securityContext: securityContext(tx, input) })
+      this.fire(MsgType.READY)
+      this.isTransaction.delete(txid)
+      ctx.notify(msg)
+      this.send(msg)
+    }
+    return ctx
+  }
+
+  /** Sends a TRANSACTION or QUERY; the returned context settles with the chaincode's answer. */
+  sendExecute (msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): TxContext {
+    const ctx = this.createTxContext(msg.txid, tx)
+    if (msg.type === MsgType.TRANSACTION && nextState(this.state, MsgType.TRANSACTION) === undefined) {
+      // Fabric would end the stream here; refusing the one transaction keeps the others alive.
+      this.txs.delete(msg.txid)
+      throw new Error(`chaincode ${this.name} cannot take a transaction while in state ${this.state}`)
+    }
+    this.isTransaction.set(msg.txid, msg.type !== MsgType.QUERY)
+    msg.securityContext = securityContext(tx, input)
+    if (msg.type === MsgType.TRANSACTION) this.fire(MsgType.TRANSACTION)
+    this.send(msg, ctx)
+    return ctx
+  }
+
+  deleteTxContext (txid: string): void {
+    this.isTransaction.delete(txid)
+    const ctx = this.txs.get(txid)
+    if (ctx === undefined) return
+    this.txs.delete(txid)
+    for (const c of ctx.cursors.values()) void c.close()
+  }
+
+  txContext (txid: string): TxContext | undefined { return this.txs.get(txid) }
+  /** Range iterator ids: unique per handler, and deterministic (Fabric uses random UUIDs). */
+  nextCursorId (txid: string): string { return `${txid}-${++this.cursorSeq}` }
+  /** Reads during a transaction see its own writes; queries read committed state. */
+  readsCommitted (txid: string): boolean { return this.isTransaction.get(txid) !== true }
+
+  // --- internals ---
+
+  private onRegister (msg: ChaincodeMessage): void {
+    let id: ChaincodeID
+    try {
+      id = decodePayload(ChaincodeIDSchema, msg.payload)
+    } catch (err) {
+      throw new Error(`Error in received REGISTER, could NOT unmarshal registration info: ${(err as Error).message}`)
+    }
+    if (id.name === '') throw new Error('Error in received REGISTER: the chaincode name is empty')
+    this.chaincodeID = id
+    this.host.registerHandler(this)
+    this.registered = true
+    this.state = 'established'
+    log.debug(`chaincode ${id.name} registered from ${this.stream.remote}`)
+    this.send(ccMessage(MsgType.REGISTERED))
+  }
+
+  /** COMPLETED or ERROR for the INIT or TRANSACTION in progress. */
+  private onDone (msg: ChaincodeMessage, dst: HandlerState): void {
+    const from = this.state
+    this.state = dst
+    if (dst === 'ready' && from !== 'ready') {
+      this.isTransaction.delete(msg.txid)
+      this.notify(msg)
+    } else if (dst === 'end') {
+      // A failed INIT leaves the chaincode unusable: deregister it, as Fabric does, and hang up.
+      this.isTransaction.delete(msg.txid)
+      this.notify(msg)
+      this.deregister()
+      void this.close(new Error(`init failed: ${payloadText(msg)}`))
+    }
+  }
+
+  /** The answer to a PUT_STATE / DEL_STATE / INVOKE_CHAINCODE: back from the busy state, then to the chaincode. */
+  private finishBusy (reply: ChaincodeMessage): void {
+    const dst = nextState(this.state, reply.type)
+    if (dst === undefined) {
+      log.error(`[${shortTxid(reply.txid)}]chaincode ${this.name}: dropping ${typeName(reply.type)}, handler is in state ${this.state}`)
+      return
+    }
+    this.state = dst
+    this.send(reply)
+  }
+
+  /** Runs one request; Fabric drops a second request for a txid that already has one pending. */
+  private serve (msg: ChaincodeMessage, work: () => Promise<ChaincodeMessage>, reply: (m: ChaincodeMessage) => void): void {
+    if (this.inflight.has(msg.txid)) {
+      log.error(`[${shortTxid(msg.txid)}]chaincode ${this.name}: another request is pending for this txid; dropping ${typeName(msg.type)}`)
+      return
+    }
+    const done = work()
+      .catch((err: Error) => errorMessage(msg.txid, err.message))
+      .then(answer => {
+        this.inflight.delete(msg.txid)
+        if (!this.closed) reply(answer)
+      })
+    this.inflight.set(msg.txid, done)
+  }
+
+  private fire (event: ChaincodeMessage_Type): void {
+    const dst = nextState(this.state, event)
+    if (dst === undefined) throw new Error(`chaincode ${this.name} cannot take ${typeName(event)} in state ${this.state}`)
+    this.state = dst
+  }
+
+  private createTxContext (txid: string, tx?: Transaction): TxContext {
+    if (!this.registered) throw new Error(`cannot create notifier for txid:${txid}`)
+    if (this.txs.has(txid)) throw new Error(`txid:${txid} exists`)
+    let notify!: (m: ChaincodeMessage) => void
+    const response = new Promise<ChaincodeMessage>(resolve => { notify = resolve })
+    const ctx: TxContext = { txid, tx, response, cursors: new Map(), notify }
+    this.txs.set(txid, ctx)
+    return ctx
+  }
+
+  private notify (msg: ChaincodeMessage): void {
+    const ctx = this.txs.get(msg.txid)
+    if (ctx === undefined) {
+      log.debug(`[${shortTxid(msg.txid)}]no one waits for ${typeName(msg.type)} from ${this.name}`)
+      return
+    }
+    for (const c of ctx.cursors.values()) void c.close()
+    ctx.cursors.clear()
+    const pending = this.inflight.get(msg.txid)
+    if (pending === undefined) ctx.notify(msg)
+    else void pending.then(() => { ctx.notify(msg) })
+  }
+
+  /** Sends to the chaincode; a failed send fails the transaction it belongs to (if any). */
+  private send (msg: ChaincodeMessage, ctx?: TxContext): void {
+    this.stream.send(msg).catch((err: Error) => {
+      log.error(`chaincode ${this.name}: error sending ${typeName(msg.type)}: ${err.message}`)
+      ctx?.notify(errorMessage(msg.txid, `Error sending ${typeName(msg.type)}: ${err.message}`))
+    })
+  }
+
+  private deregister (): void {
+    if (!this.registered) return
+    this.registered = false
+    this.host.deregisterHandler(this)
+  }
+
+  /** Fabric sends KEEPALIVE after `chaincode.keepalive` of silence from the chaincode; 0 turns it off. */
+  private armKeepalive (): void {
+    if (this.host.keepalive <= 0 || this.closed) return
+    if (this.keepaliveTimer !== undefined) this.host.timers.clearTimeout(this.keepaliveTimer)
+    this.keepaliveTimer = this.host.timers.setTimeout(() => {
+      this.keepaliveTimer = undefined
+      this.send(ccMessage(MsgType.KEEPALIVE))
+      this.armKeepalive()
+    }, this.host.keepalive)
+  }
+}
+
+/**
+ * The security context every INIT / READY / TRANSACTION / QUERY carries. Fabric's Go shim reads
+ * the chaincode's args from its payload (the marshaled ctorMsg), so it is sent with security off too.
+ */
+function securityContext (tx: Transaction, input: ChaincodeInput): ReturnType<typeof create<typeof ChaincodeSecurityContextSchema>> {
+  return create(ChaincodeSecurityContextSchema, {
+    callerCert: tx.cert,
+    callerSign: tx.signature,
+    metadata: tx.metadata,
+    payload: toBinary(ChaincodeInputSchema, input),
+    txTimestamp: tx.timestamp
+  })
+}

@@ -1,0 +1,136 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import { ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeMessage_Type as T, type ChaincodeMessage } from '../../protos/chaincode_pb.ts'
+import { createLogger } from '../../util/logger.ts'
+import { ccMessage, decodePayload, errorMessage, payloadText, shortTxid, typeName } from '../messages.ts'
+import type { ChaincodeStream } from '../stream.ts'
+import { errorText, resultBytes, type Chaincode } from './chaincode.ts'
+import { ChaincodeStub, type StubChannel } from './stub.ts'
+
+const log = createLogger('shim')
+
+type ShimState = 'created' | 'established' | 'init' | 'ready' | 'transaction'
+
+/**
+ * Runs a chaincode over a Register stream, as Fabric's Go shim does: sends REGISTER with its
+ * name, waits for REGISTERED, then serves INIT / READY / TRANSACTION / QUERY. Resolves when
+ * the peer ends the stream; rejects on a protocol error (after telling the peer).
+ */
+export async function startChaincode (stream: ChaincodeStream, name: string, chaincode: Chaincode): Promise<void> {
+  if (name === '') throw new Error('Error chaincode id not provided')
+  await new ShimHandler(stream, chaincode).run(name)
+}
+
+class ShimHandler implements StubChannel {
+  private state: ShimState = 'created'
+  /** The one request each txid has outstanding, waiting for its RESPONSE or ERROR. */
+  private readonly pending = new Map<string, { resolve: (m: ChaincodeMessage) => void, reject: (e: Error) => void }>()
+  /** Requests of one txid go out one after another, as the protocol allows one at a time. */
+  private readonly lanes = new Map<string, Promise<unknown>>()
+
+  constructor (private readonly stream: ChaincodeStream, private readonly chaincode: Chaincode) {}
+
+  async run (name: string): Promise<void> {
+    await this.stream.send(ccMessage(T.REGISTER, { payload: toBinary(ChaincodeIDSchema, create(ChaincodeIDSchema, { name })) }))
+    try {
+      for (;;) {
+        const msg = await this.stream.recv()
+        if (msg === undefined) return
+        await this.handleMessage(msg)
+      }
+    } finally {
+      for (const p of this.pending.values()) p.reject(new Error('the peer ended the chaincode stream'))
+      this.pending.clear()
+    }
+  }
+
+  private async handleMessage (msg: ChaincodeMessage): Promise<void> {
+    const at = this.state
+    switch (msg.type) {
+      case T.KEEPALIVE:
+        await this.stream.send(msg)
+        return
+      case T.REGISTERED:
+        if (at === 'created') { this.state = 'established'; return }
+        break
+      case T.INIT:
+        if (at === 'established') { this.state = 'init'; this.execute(msg, 'init'); return }
+        break
+      case T.READY:
+        if (at === 'established') { this.state = 'ready'; return }
+        break
+      case T.TRANSACTION:
+        if (at === 'ready') { this.state = 'transaction'; this.execute(msg, 'invoke'); return }
+        break
+      case T.QUERY:
+        if (at === 'ready' || at === 'transaction') { this.execute(msg, 'query'); return }
+        break
+      case T.RESPONSE:
+      case T.ERROR: {
+        const p = this.pending.get(msg.txid)
+        if (p !== undefined) {
+          this.pending.delete(msg.txid)
+          p.resolve(msg)
+          return
+        }
+        if (msg.type === T.ERROR) {
+          log.error(`[${shortTxid(msg.txid)}]peer sent error: ${payloadText(msg)}`)
+          return
+        }
+        break
+      }
+    }
+    const text = `[${msg.txid}]Chaincode handler FSM cannot handle message (${typeName(msg.type)}) with payload size (${msg.payload.length}) while in state: ${at}`
+    await this.stream.send(errorMessage(msg.txid, text)).catch(() => {})
+    throw new Error(text)
+  }
+
+  /** Runs init, invoke or query for one message and sends its answer; never throws. */
+  private execute (msg: ChaincodeMessage, fn: 'init' | 'invoke' | 'query'): void {
+    const isQuery = fn === 'query'
+    const answer = async (): Promise<ChaincodeMessage> => {
+      let stub: ChaincodeStub | undefined
+      try {
+        // Fabric's Go shim takes the args from the security context's copy of the ctorMsg.
+        const input = decodePayload(ChaincodeInputSchema, msg.securityContext?.payload ?? msg.payload)
+        stub = new ChaincodeStub(this, msg.txid, input.args, !isQuery, msg.securityContext?.txTimestamp)
+        const { function: f, params } = stub.getFunctionAndParameters()
+        const payload = resultBytes(await this.chaincode[fn](stub, f, params))
+        return ccMessage(isQuery ? T.QUERY_COMPLETED : T.COMPLETED, { txid: msg.txid, payload, chaincodeEvent: isQuery ? undefined : stub.event })
+      } catch (err) {
+        const m = errorMessage(msg.txid, errorText(err), isQuery ? T.QUERY_ERROR : T.ERROR)
+        if (!isQuery) m.chaincodeEvent = stub?.event
+        return m
+      }
+    }
+    void answer().then(async reply => {
+      if (!isQuery) this.state = fn === 'init' && reply.type === T.ERROR ? 'established' : 'ready'
+      await this.stream.send(reply)
+    }).catch((err: Error) => { log.error(`[${shortTxid(msg.txid)}]could not answer ${typeName(msg.type)}: ${err.message}`) })
+  }
+
+  /** StubChannel: sends one request once the txid's previous one is answered. */
+  async request (msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+    const before = this.lanes.get(msg.txid) ?? Promise.resolve()
+    const mine = before.catch(() => {}).then(async () => await this.exchange(msg))
+    this.lanes.set(msg.txid, mine)
+    try {
+      return await mine
+    } finally {
+      if (this.lanes.get(msg.txid) === mine) this.lanes.delete(msg.txid)
+    }
+  }
+
+  private async exchange (msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+    const reply = new Promise<ChaincodeMessage>((resolve, reject) => { this.pending.set(msg.txid, { resolve, reject }) })
+    try {
+      await this.stream.send(msg)
+    } catch (err) {
+      this.pending.delete(msg.txid)
+      throw new Error(`could not send ${typeName(msg.type)}: ${errorText(err)}`)
+    }
+    const r = await reply
+    if (r.type === T.ERROR) throw new Error(payloadText(r))
+    if (r.type !== T.RESPONSE) throw new Error('Incorrect chaincode message received')
+    return r
+  }
+}

@@ -1,0 +1,141 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import type { Timestamp } from '@bufbuild/protobuf/wkt'
+import { ChaincodeEventSchema, type ChaincodeEvent } from '../../protos/chaincodeevent_pb.ts'
+import {
+  ChaincodeMessageSchema, ChaincodeMessage_Type as T, ChaincodeSpecSchema, PutStateInfoSchema, RangeQueryStateCloseSchema,
+  RangeQueryStateNextSchema, RangeQueryStateResponseSchema, RangeQueryStateSchema,
+  type ChaincodeMessage, type RangeQueryStateResponse
+} from '../../protos/chaincode_pb.ts'
+import { ccMessage, decodePayload, payloadText } from '../messages.ts'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+const bytesOf = (v: Uint8Array | string): Uint8Array => typeof v === 'string' ? enc.encode(v) : v
+
+/** How the stub reaches the peer: one request, its RESPONSE (ERROR is thrown as its text). */
+export interface StubChannel {
+  request (msg: ChaincodeMessage): Promise<ChaincodeMessage>
+}
+
+/**
+ * What chaincode calls (Fabric's shim.ChaincodeStub): its arguments, and the state and other
+ * chaincodes, through the peer, inside the transaction or query it was called for.
+ */
+export class ChaincodeStub {
+  /** Set by setEvent; sent with the transaction's answer (one event per transaction). */
+  event?: ChaincodeEvent
+
+  constructor (
+    private readonly channel: StubChannel,
+    private readonly txid: string,
+    private readonly args: Uint8Array[],
+    private readonly isTransaction: boolean,
+    private readonly timestamp?: Timestamp
+  ) {}
+
+  getTxID (): string { return this.txid }
+  /** The transaction's timestamp as the client set it (the same on every peer). */
+  getTxTimestamp (): Timestamp | undefined { return this.timestamp }
+  getArgs (): Uint8Array[] { return this.args }
+  getStringArgs (): string[] { return this.args.map(a => dec.decode(a)) }
+  /** The first argument and the rest, as Fabric passes them to Init / Invoke / Query. */
+  getFunctionAndParameters (): { function: string, params: string[] } {
+    const all = this.getStringArgs()
+    return { function: all[0] ?? '', params: all.slice(1) }
+  }
+
+  /** The key's value, or undefined when it has none (an empty value cannot be stored). */
+  async getState (key: string): Promise<Uint8Array | undefined> {
+    const r = await this.channel.request(ccMessage(T.GET_STATE, { txid: this.txid, payload: enc.encode(key) }))
+    return r.payload.length === 0 ? undefined : r.payload
+  }
+
+  async putState (key: string, value: Uint8Array | string): Promise<void> {
+    if (!this.isTransaction) throw new Error('Cannot put state in query context')
+    const payload = toBinary(PutStateInfoSchema, create(PutStateInfoSchema, { key, value: bytesOf(value) }))
+    await this.channel.request(ccMessage(T.PUT_STATE, { txid: this.txid, payload }))
+  }
+
+  async delState (key: string): Promise<void> {
+    if (!this.isTransaction) throw new Error('Cannot del state in query context')
+    await this.channel.request(ccMessage(T.DEL_STATE, { txid: this.txid, payload: enc.encode(key) }))
+  }
+
+  /**
+   * Keys in [startKey, endKey] ('' = no end), in the peer's order (bucket order, not sorted).
+   * Close the iterator when stopping early; it is also an async iterable.
+   */
+  async rangeQueryState (startKey: string, endKey: string): Promise<StateRangeIterator> {
+    const payload = toBinary(RangeQueryStateSchema, create(RangeQueryStateSchema, { startKey, endKey }))
+    const first = await this.rangeRequest(ccMessage(T.RANGE_QUERY_STATE, { txid: this.txid, payload }))
+    return new StateRangeIterator(first, async (id, close) => {
+      const msg = close
+        ? ccMessage(T.RANGE_QUERY_STATE_CLOSE, { txid: this.txid, payload: toBinary(RangeQueryStateCloseSchema, create(RangeQueryStateCloseSchema, { ID: id })) })
+        : ccMessage(T.RANGE_QUERY_STATE_NEXT, { txid: this.txid, payload: toBinary(RangeQueryStateNextSchema, create(RangeQueryStateNextSchema, { ID: id })) })
+      return await this.rangeRequest(msg)
+    })
+  }
+
+  /** Invokes another chaincode within this transaction; its writes join this transaction's. */
+  async invokeChaincode (name: string, args: Array<Uint8Array | string>): Promise<Uint8Array> {
+    if (!this.isTransaction) throw new Error('Cannot invoke chaincode in query context')
+    return await this.callChaincode(T.INVOKE_CHAINCODE, T.COMPLETED, name, args)
+  }
+
+  async queryChaincode (name: string, args: Array<Uint8Array | string>): Promise<Uint8Array> {
+    return await this.callChaincode(T.INVOKE_QUERY, T.QUERY_COMPLETED, name, args)
+  }
+
+  /** Sets this transaction's chaincode event (a later call replaces an earlier one). */
+  setEvent (name: string, payload: Uint8Array | string): void {
+    this.event = create(ChaincodeEventSchema, { eventName: name, payload: bytesOf(payload) })
+  }
+
+  private async callChaincode (type: T, success: T, name: string, args: Array<Uint8Array | string>): Promise<Uint8Array> {
+    const spec = create(ChaincodeSpecSchema, { chaincodeID: { name }, ctorMsg: { args: args.map(bytesOf) } })
+    const r = await this.channel.request(ccMessage(type, { txid: this.txid, payload: toBinary(ChaincodeSpecSchema, spec) }))
+    const answer = decodePayload(ChaincodeMessageSchema, r.payload)
+    if (answer.type !== success) throw new Error(payloadText(answer))
+    return answer.payload
+  }
+
+  private async rangeRequest (msg: ChaincodeMessage): Promise<RangeQueryStateResponse> {
+    const r = await this.channel.request(msg)
+    try {
+      return decodePayload(RangeQueryStateResponseSchema, r.payload)
+    } catch {
+      throw new Error('Error unmarshalling RangeQueryStateResponse.')
+    }
+  }
+}
+
+/** Walks a range query page by page (Fabric's StateRangeQueryIterator). */
+export class StateRangeIterator implements AsyncIterable<{ key: string, value: Uint8Array }> {
+  private at = 0
+
+  constructor (
+    private page: RangeQueryStateResponse,
+    private readonly fetch: (id: string, close: boolean) => Promise<RangeQueryStateResponse>
+  ) {}
+
+  hasNext (): boolean { return this.at < this.page.keysAndValues.length || this.page.hasMore }
+
+  async next (): Promise<{ key: string, value: Uint8Array }> {
+    if (this.at >= this.page.keysAndValues.length) {
+      if (!this.page.hasMore) throw new Error('No such key')
+      this.page = await this.fetch(this.page.ID, false)
+      this.at = 0
+      if (this.page.keysAndValues.length === 0) throw new Error('No such key')
+    }
+    const kv = this.page.keysAndValues[this.at++]
+    return { key: kv.key, value: kv.value }
+  }
+
+  async close (): Promise<void> {
+    await this.fetch(this.page.ID, true)
+  }
+
+  async * [Symbol.asyncIterator] (): AsyncIterator<{ key: string, value: Uint8Array }> {
+    while (this.hasNext()) yield await this.next()
+  }
+}

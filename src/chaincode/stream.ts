@@ -1,0 +1,96 @@
+import type { ChaincodeMessage } from '../protos/chaincode_pb.ts'
+
+/**
+ * One ChaincodeSupport.Register conversation: the peer's side of a chaincode, or the
+ * chaincode's side of the peer, whatever carries it (gRPC stream, worker channel, memory).
+ */
+export interface ChaincodeStream {
+  /** Who is on the other side, for logs. */
+  readonly remote: string
+  /** Resolves once the message is handed over; rejects when the stream is closed or its queue is full. */
+  send (msg: ChaincodeMessage): Promise<void>
+  /** The next message; undefined on a clean end of stream; throws when the stream broke. */
+  recv (): Promise<ChaincodeMessage | undefined>
+  /** Ends the conversation; with an error, the other side's recv() throws it. Idempotent. */
+  close (err?: Error): Promise<void>
+}
+
+export class StreamClosedError extends Error {
+  constructor (remote: string, reason?: Error) {
+    super(reason === undefined ? `chaincode stream to ${remote} is closed` : `chaincode stream to ${remote} is closed: ${reason.message}`)
+    this.name = 'StreamClosedError'
+  }
+}
+
+/** Default bound of a receive queue: a side that stops reading makes the other's send fail, not grow memory. */
+export const defaultQueueLimit = 10_000
+
+/**
+ * The receiving half of a stream: what the transport pushes, and what recv() pops.
+ * Transports (memory pair, worker channel, gRPC call) build their ChaincodeStream on it.
+ */
+export class Inbox<T> {
+  private readonly items: T[] = []
+  private readonly waiters: Array<{ resolve: (v: T | undefined) => void, reject: (e: Error) => void }> = []
+  private ended = false
+  private failure?: Error
+
+  constructor (readonly limit = defaultQueueLimit) {}
+
+  get closed (): boolean { return this.ended }
+
+  /** Adds an item; false when the inbox is closed or full (the caller reports it). */
+  push (item: T): boolean {
+    if (this.ended) return false
+    const w = this.waiters.shift()
+    if (w !== undefined) { w.resolve(item); return true }
+    if (this.items.length >= this.limit) return false
+    this.items.push(item)
+    return true
+  }
+
+  /** No more items: queued ones are still delivered, then recv() gives undefined (or throws `err`). */
+  end (err?: Error): void {
+    if (this.ended) return
+    this.ended = true
+    this.failure = err
+    for (const w of this.waiters.splice(0)) {
+      if (err === undefined) w.resolve(undefined)
+      else w.reject(err)
+    }
+  }
+
+  async next (): Promise<T | undefined> {
+    if (this.items.length > 0) return this.items.shift()
+    if (this.ended) {
+      if (this.failure !== undefined) throw this.failure
+      return undefined
+    }
+    return await new Promise<T | undefined>((resolve, reject) => { this.waiters.push({ resolve, reject }) })
+  }
+}
+
+/**
+ * Two connected in-memory streams (peer side, chaincode side), for in-process chaincode
+ * and tests. Messages are cloned on the way so neither side can mutate the other's copy.
+ */
+export function chaincodeStreamPair (names: { peer?: string, chaincode?: string } = {}, limit = defaultQueueLimit): { peer: ChaincodeStream, chaincode: ChaincodeStream } {
+  const toPeer = new Inbox<ChaincodeMessage>(limit)
+  const toChaincode = new Inbox<ChaincodeMessage>(limit)
+  const side = (remote: string, inbox: Inbox<ChaincodeMessage>, outbox: Inbox<ChaincodeMessage>): ChaincodeStream => ({
+    remote,
+    async send (msg) {
+      if (outbox.closed || inbox.closed) throw new StreamClosedError(remote)
+      if (!outbox.push(structuredClone(msg))) throw new Error(`chaincode stream to ${remote}: queue full (${outbox.limit} unread messages)`)
+    },
+    recv: async () => await inbox.next(),
+    async close (err) {
+      inbox.end(err)
+      outbox.end(err)
+    }
+  })
+  return {
+    peer: side(names.chaincode ?? 'chaincode', toPeer, toChaincode),
+    chaincode: side(names.peer ?? 'peer', toChaincode, toPeer)
+  }
+}

@@ -1,0 +1,328 @@
+import { create, toBinary } from '@bufbuild/protobuf'
+import {
+  ChaincodeDeploymentSpecSchema, ChaincodeInputSchema, ChaincodeInvocationSpecSchema, ChaincodeSpec_Type,
+  type ChaincodeDeploymentSpec, type ChaincodeID, type ChaincodeInput, type ChaincodeMessage, type ChaincodeSpec
+} from '../protos/chaincode_pb.ts'
+import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { createLogger } from '../util/logger.ts'
+import { chaincodeIDText, Handler, type TxContext } from './handler.ts'
+import type { HandlerHost } from './handler-requests.ts'
+import { ccMessage, decodePayload, MsgType, payloadText, typeName } from './messages.ts'
+import { nodeChaincodeName } from './package.ts'
+import { systemTimers, type ChaincodeRuntime, type LaunchedChaincode, type Timers } from './runtime.ts'
+import type { ChaincodeStream } from './stream.ts'
+import { newExecuteTransaction } from './transactions.ts'
+
+const log = createLogger('chaincode')
+
+export interface ChaincodeSupportInit {
+  ledger: Ledger
+  /** Dev mode (--peer-chaincodedev, chaincode.mode=dev): the user starts chaincodes, which register themselves. */
+  userRunsChaincode?: boolean
+  /** Where deployed chaincode runs outside dev mode. */
+  runtime?: ChaincodeRuntime
+  /** Limit for one INIT, TRANSACTION or QUERY, in ms (Fabric hard-codes 30 s). */
+  executeTimeout?: number
+  /** How long a launched chaincode has to register, in ms (chaincode.startuptimeout, 300000). */
+  startupTimeout?: number
+  /** chaincode.keepalive in ms; 0 (the default) sends no KEEPALIVE. */
+  keepalive?: number
+  timers?: Timers
+  /** peer.networkId and peer.id, which Fabric names in launch errors. */
+  networkId?: string
+  peerId?: string
+}
+
+/** A started or registered chaincode (Fabric's chaincodeRTEnv). */
+interface Entry {
+  handler?: Handler
+  launched?: LaunchedChaincode
+  registeredSignal?: () => void
+}
+
+export class TimeoutError extends Error {}
+
+/** What launch() learned from the transaction: who to run and with which input. */
+export interface Launched { chaincodeID: ChaincodeID, input: ChaincodeInput }
+
+/**
+ * Fabric's ChaincodeSupport: registers chaincode streams, launches deployed chaincode through a
+ * runtime (or waits for the user's in dev mode), sends INIT / READY / TRANSACTION / QUERY and
+ * waits for the answers with a timeout, killing chaincode that does not answer.
+ */
+export class ChaincodeSupport implements HandlerHost {
+  readonly ledger: Ledger
+  readonly userRunsChaincode: boolean
+  readonly executeTimeout: number
+  readonly startupTimeout: number
+  readonly keepalive: number
+  readonly timers: Timers
+  private readonly runtime?: ChaincodeRuntime
+  private readonly running = new Map<string, Entry>()
+  private readonly launchLocks = new Map<string, Promise<void>>()
+  /** Which txid holds each chaincode's launch lock. */
+  private readonly launchOwners = new Map<string, string>()
+  private readonly registrationListeners = new Set<(name: string) => void>()
+  private readonly where: string
+
+  constructor (init: ChaincodeSupportInit) {
+    this.ledger = init.ledger
+    this.userRunsChaincode = init.userRunsChaincode ?? false
+    this.runtime = init.runtime
+    this.executeTimeout = init.executeTimeout ?? 30_000
+    this.startupTimeout = init.startupTimeout ?? 300_000
+    this.keepalive = init.keepalive ?? 0
+    this.timers = init.timers ?? systemTimers
+    this.where = `networkid:${init.networkId ?? 'dev'},peerid:${init.peerId ?? ''}`
+  }
+
+  /** Serves one Register stream until it ends (ChaincodeSupport.Register). */
+  async handleStream (stream: ChaincodeStream): Promise<void> {
+    await new Handler(this, stream).run()
+  }
+
+  /** Calls `listener` with the name of every chaincode that registers from now on. */
+  onRegister (listener: (name: string) => void): () => void {
+    this.registrationListeners.add(listener)
+    return () => this.registrationListeners.delete(listener)
+  }
+
+  /** Names of the chaincodes registered now. */
+  registered (): string[] {
+    return [...this.running].filter(([, e]) => e.handler?.registered === true).map(([n]) => n)
+  }
+
+  // --- HandlerHost ---
+
+  registerHandler (h: Handler): void {
+    const name = h.chaincodeID!.name
+    const e = this.running.get(name)
+    if (e?.handler?.registered === true) throw new Error(`Duplicate chaincodeID error: ${chaincodeIDText(h.chaincodeID!)}`)
+    if (e !== undefined) {
+      e.handler = h
+      e.registeredSignal?.()
+    } else {
+      this.running.set(name, { handler: h })
+    }
+    for (const l of this.registrationListeners) l(name)
+  }
+
+  deregisterHandler (h: Handler): void {
+    const name = h.chaincodeID!.name
+    const e = this.running.get(name)
+    if (e?.handler !== h) return
+    this.running.delete(name)
+    void e.launched?.kill(new Error(`chaincode ${name} deregistered`))
+  }
+
+  async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
+    const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
+    const { chaincodeID, input } = await this.launch(tx)
+    const msg = ccMessage(type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, { txid, payload: toBinary(ChaincodeInputSchema, input) })
+    return await this.execute(chaincodeID.name, msg, tx, input)
+  }
+
+  // --- what the executor drives ---
+
+  /**
+   * Deploy-time checks (Fabric's ChaincodeSupport.Deploy). Dev mode has nothing to check: the
+   * user runs the chaincode. Returns the deployment spec.
+   */
+  deploy (tx: Transaction): ChaincodeDeploymentSpec {
+    const cds = decodePayload(ChaincodeDeploymentSpecSchema, tx.payload)
+    if (this.userRunsChaincode) return cds
+    const spec = cds.chaincodeSpec
+    const name = spec?.chaincodeID?.name ?? ''
+    if (spec === undefined || name === '') throw new Error('chaincode name not set')
+    if (this.running.has(name)) throw new Error(`deploy attempted but a chaincode with same name running ${name}`)
+    if (spec.type === ChaincodeSpec_Type.NODE) {
+      const expected = nodeChaincodeName(cds.codePackage, spec.ctorMsg?.args ?? [])
+      if (name !== expected) throw new Error(`chaincode name ${name} does not match its NODE package and constructor: expected ${expected}`)
+    }
+    const runtime = this.requireRuntime(spec)
+    try {
+      runtime.validate({ name, spec, codePackage: cds.codePackage })
+    } catch (err) {
+      throw new Error(`Error starting container: ${(err as Error).message}`)
+    }
+    return cds
+  }
+
+  /**
+   * Makes sure the chaincode of `tx` runs and has had its INIT (deploy) or READY: Fabric's Launch.
+   * Launches of one chaincode are serialized so a query and an invoke cannot both start it; a
+   * call from inside that launch (a chaincode's INIT calling itself) does not wait for it.
+   */
+  async launch (tx: Transaction): Promise<Launched> {
+    const spec = this.specOf(tx)
+    const name = spec.chaincodeID.name
+    if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
+    const previous = this.launchLocks.get(name) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>(resolve => { release = resolve })
+    const chained = previous.then(async () => await mine)
+    this.launchLocks.set(name, chained)
+    await previous
+    this.launchOwners.set(name, tx.txid)
+    try {
+      return await this.launchLocked(tx, spec)
+    } finally {
+      this.launchOwners.delete(name)
+      release()
+      if (this.launchLocks.get(name) === chained) this.launchLocks.delete(name)
+    }
+  }
+
+  private async launchLocked (tx: Transaction, { chaincodeID, input, cds: deployCds }: Launched & { cds?: ChaincodeDeploymentSpec }): Promise<Launched> {
+    const name = chaincodeID.name
+    const e = this.running.get(name)
+    if (e !== undefined) {
+      if (e.handler?.registered !== true) throw new Error(`premature execution - chaincode (${name}) is being launched`)
+      if (e.handler.isRunning()) return { chaincodeID, input }
+    }
+    let cds = deployCds
+    if (cds === undefined) {
+      if (this.userRunsChaincode) log.error('You are attempting to perform an action other than Deploy on Chaincode that is not ready and you are in developer mode. Did you forget to Deploy your chaincode?')
+      const depTx = await this.ledger.getTransactionByID(name)
+      if (depTx === undefined) throw new Error(`deployment transaction does not exist for ${name}`)
+      try {
+        cds = decodePayload(ChaincodeDeploymentSpecSchema, depTx.payload)
+      } catch (err) {
+        throw new Error(`failed to unmarshal deployment transactions for ${name} - ${(err as Error).message}`)
+      }
+    }
+    if (!this.userRunsChaincode && e === undefined) await this.launchAndWaitForRegister(cds, name, tx.txid)
+    // Fabric sends INIT only for a deploy whose constructor has args; otherwise READY.
+    const initArgs = deployCds !== undefined && input.args.length > 0 ? input.args : undefined
+    try {
+      await this.sendInitOrReady(tx, name, initArgs, input)
+    } catch (err) {
+      await this.stop(name, err as Error)
+      throw new Error(`Failed to init chaincode(${(err as Error).message})`)
+    }
+    return { chaincodeID, input }
+  }
+
+  /** Sends a TRANSACTION or QUERY and waits for the answer (Fabric's Execute). */
+  async execute (name: string, msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
+    const e = this.running.get(name)
+    if (e?.handler === undefined) throw new Error(`Cannot execute transaction or query for ${name}`)
+    const handler = e.handler
+    let ctx: TxContext
+    try {
+      ctx = handler.sendExecute(msg, tx, input)
+    } catch (err) {
+      throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
+    }
+    try {
+      return await this.withTimeout(ctx.response, 'Timeout expired while executing transaction')
+    } catch (err) {
+      // A sandboxed chaincode that does not answer is killed (and restarted on next use); an
+      // external one stuck in a transaction can take no other, so its stream is closed.
+      if (err instanceof TimeoutError && (e.launched !== undefined || msg.type === MsgType.TRANSACTION)) {
+        await this.stop(name, new Error(`chaincode ${name} did not answer ${typeName(msg.type)} ${msg.txid} within ${this.executeTimeout} ms`))
+      }
+      throw err
+    } finally {
+      handler.deleteTxContext(msg.txid)
+    }
+  }
+
+  /** Stops a chaincode: closes its stream and kills what the runtime started. */
+  async stop (name: string, reason: Error = new Error(`chaincode ${name} stopped`)): Promise<void> {
+    const e = this.running.get(name)
+    if (e === undefined) return
+    this.running.delete(name)
+    if (e.handler !== undefined) await e.handler.close(reason)
+    if (e.launched !== undefined) await e.launched.kill(reason)
+  }
+
+  /** Stops every chaincode and the runtime. */
+  async stopAll (): Promise<void> {
+    for (const name of [...this.running.keys()]) await this.stop(name, new Error('peer is stopping'))
+    await this.runtime?.stop()
+  }
+
+  // --- internals ---
+
+  private specOf (tx: Transaction): Launched & { cds?: ChaincodeDeploymentSpec } {
+    let spec: ChaincodeSpec | undefined
+    let cds: ChaincodeDeploymentSpec | undefined
+    if (tx.type === Transaction_Type.CHAINCODE_DEPLOY) {
+      cds = decodePayload(ChaincodeDeploymentSpecSchema, tx.payload)
+      spec = cds.chaincodeSpec
+    } else if (tx.type === Transaction_Type.CHAINCODE_INVOKE || tx.type === Transaction_Type.CHAINCODE_QUERY) {
+      spec = decodePayload(ChaincodeInvocationSpecSchema, tx.payload).chaincodeSpec
+    } else {
+      throw new Error(`invalid transaction type: ${tx.type}`)
+    }
+    if (spec?.chaincodeID === undefined || spec.chaincodeID.name === '') throw new Error('chaincode name not set')
+    if (spec.ctorMsg === undefined) throw new Error(`chaincode ${spec.chaincodeID.name}: the spec has no ctorMsg`)
+    return { chaincodeID: spec.chaincodeID, input: spec.ctorMsg, cds }
+  }
+
+  private requireRuntime (spec: ChaincodeSpec): ChaincodeRuntime {
+    const kind = ChaincodeSpec_Type[spec.type] ?? String(spec.type)
+    if (this.runtime === undefined) throw new Error(`Error starting container: this peer has no chaincode runtime (start it in dev mode to run ${kind} chaincode yourself)`)
+    if (!this.runtime.supports(spec)) throw new Error(`Error starting container: the ${this.runtime.name} runtime cannot run ${kind} chaincode`)
+    return this.runtime
+  }
+
+  private async launchAndWaitForRegister (cds: ChaincodeDeploymentSpec, name: string, txid: string): Promise<void> {
+    const spec = cds.chaincodeSpec!
+    const runtime = this.requireRuntime(spec)
+    let registered!: () => void
+    const registration = new Promise<void>(resolve => { registered = resolve })
+    const entry: Entry = { registeredSignal: registered }
+    this.running.set(name, entry)
+    try {
+      entry.launched = await runtime.launch({ name, spec, codePackage: cds.codePackage })
+    } catch (err) {
+      this.running.delete(name)
+      throw new Error(`Error starting container: ${(err as Error).message}`)
+    }
+    const ended = this.handleStream(entry.launched.stream).then(() => { throw new Error('the chaincode ended its stream before registering') })
+    try {
+      await this.withTimeout(Promise.race([registration, ended]), `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`, this.startupTimeout)
+      log.debug(`chaincode ${name} started by the ${runtime.name} runtime`)
+    } catch (err) {
+      const reason = err instanceof TimeoutError ? err : new Error(`registration failed for ${name}(${this.where},tx:${txid}): ${(err as Error).message}`)
+      if (this.running.get(name) === entry) this.running.delete(name)
+      await entry.handler?.close(reason)
+      await entry.launched.kill(reason)
+      throw reason
+    } finally {
+      ended.catch(() => {})
+    }
+  }
+
+  private async sendInitOrReady (tx: Transaction, name: string, initArgs: Uint8Array[] | undefined, input: ChaincodeInput): Promise<void> {
+    const handler = this.running.get(name)?.handler
+    if (handler === undefined) throw new Error(`handler not found for chaincode ${name}`)
+    let ctx: TxContext
+    try {
+      ctx = handler.initOrReady(tx.txid, initArgs, tx, input)
+    } catch (err) {
+      throw new Error(`Error sending INIT: ${(err as Error).message}`)
+    }
+    try {
+      const msg = await this.withTimeout(ctx.response, 'Timeout expired while executing send init message')
+      if (msg.type === MsgType.ERROR) throw new Error(`Error initializing container ${name}: ${payloadText(msg)}`)
+    } finally {
+      handler.deleteTxContext(tx.txid)
+    }
+  }
+
+  private async withTimeout<T> (p: Promise<T>, message: string, ms = this.executeTimeout): Promise<T> {
+    let handle: unknown
+    const timeout = new Promise<never>((_resolve, reject) => {
+      handle = this.timers.setTimeout(() => { reject(new TimeoutError(message)) }, ms)
+    })
+    try {
+      return await Promise.race([p, timeout])
+    } finally {
+      this.timers.clearTimeout(handle)
+    }
+  }
+}

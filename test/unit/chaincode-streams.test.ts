@@ -1,0 +1,69 @@
+import { toBinary } from '@bufbuild/protobuf'
+import { describe, expect, it } from 'vitest'
+import { ccMessage, MsgType } from '../../src/chaincode/messages.ts'
+import { portStream } from '../../src/chaincode/port-stream.ts'
+import { chaincodeStreamPair } from '../../src/chaincode/stream.ts'
+import { ChaincodeMessageSchema } from '../../src/protos/chaincode_pb.ts'
+import { utf8 } from '../../src/crypto/bytes.ts'
+
+describe('in-memory stream pair', () => {
+  it('delivers in order, copies messages, and ends cleanly', async () => {
+    const { peer, chaincode } = chaincodeStreamPair()
+    const m = ccMessage(MsgType.GET_STATE, { txid: 't', payload: utf8('k') })
+    await chaincode.send(m)
+    m.txid = 'changed'
+    await chaincode.send(ccMessage(MsgType.KEEPALIVE))
+    expect((await peer.recv())?.txid).toBe('t')
+    expect((await peer.recv())?.type).toBe(MsgType.KEEPALIVE)
+    await chaincode.close()
+    expect(await peer.recv()).toBeUndefined()
+    await expect(peer.send(m)).rejects.toThrow(/closed/)
+  })
+
+  it('says so when the reader falls behind past the limit', async () => {
+    const { peer, chaincode } = chaincodeStreamPair({}, 2)
+    await chaincode.send(ccMessage(MsgType.KEEPALIVE))
+    await chaincode.send(ccMessage(MsgType.KEEPALIVE))
+    await expect(chaincode.send(ccMessage(MsgType.KEEPALIVE))).rejects.toThrow('queue full (2 unread messages)')
+    await peer.recv()
+    await chaincode.send(ccMessage(MsgType.KEEPALIVE))
+  })
+
+  it('hands a close error to the other side', async () => {
+    const { peer, chaincode } = chaincodeStreamPair()
+    const pending = peer.recv()
+    await chaincode.close(new Error('went away'))
+    await expect(pending).rejects.toThrow('went away')
+  })
+})
+
+describe('worker channel stream', () => {
+  it('carries marshaled ChaincodeMessages both ways', async () => {
+    const posted: Uint8Array[] = []
+    const p = portStream('worker', b => posted.push(b))
+    const m = ccMessage(MsgType.PUT_STATE, { txid: 'x', payload: utf8('v') })
+    await p.stream.send(m)
+    expect(posted).toEqual([toBinary(ChaincodeMessageSchema, m)])
+    p.deliver(posted[0])
+    expect(await p.stream.recv()).toEqual(m)
+  })
+
+  it('ends the stream on anything that is not a ChaincodeMessage, with the reason', async () => {
+    const a = portStream('worker', () => {})
+    a.deliver({ hello: 1 })
+    await expect(a.stream.recv()).rejects.toThrow('worker sent something other than a marshaled ChaincodeMessage')
+    const b = portStream('worker', () => {})
+    b.deliver(new Uint8Array([0x08, 0xff]))
+    await expect(b.stream.recv()).rejects.toThrow(/worker sent a malformed ChaincodeMessage/)
+    await expect(b.stream.send(ccMessage(MsgType.KEEPALIVE))).rejects.toThrow(/closed/)
+  })
+
+  it('ends the stream when the peer does not keep up', async () => {
+    const p = portStream('worker', () => {}, 1)
+    const bytes = toBinary(ChaincodeMessageSchema, ccMessage(MsgType.KEEPALIVE))
+    p.deliver(bytes)
+    p.deliver(bytes)
+    expect((await p.stream.recv())?.type).toBe(MsgType.KEEPALIVE)
+    await expect(p.stream.recv()).rejects.toThrow('worker sent more than 1 messages that were not read')
+  })
+})
