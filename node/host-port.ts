@@ -1,0 +1,17 @@
+/**
+ * Splits a Go-style listen address ("0.0.0.0:7050", "[::1]:7051", ":7053") into what
+ * Node's listen() takes. An empty host means every interface, as in Go.
+ */
+export function parseListenAddress (address: string, key: string): { host: string, port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address.trim())
+  if (m === null) throw new Error(`${key}: "${address}" is not a host:port address`)
+  const port = Number(m[3])
+  if (port > 65535) throw new Error(`${key}: port ${port} is out of range`)
+  const host = m[1] ?? m[2]
+  return { host: host === '' ? '0.0.0.0' : host, port }
+}
+
+/** host:port for URLs and logs, with IPv6 hosts bracketed. */
+export function formatHostPort (host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+}

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { BlockSource, EventHub } from '../src/events/hub.ts'
+import type { PeerApi } from '../src/peer-api.ts'
+import { createLogger } from '../src/util/logger.ts'
+import { formatHostPort, parseListenAddress } from './host-port.ts'
+
+export interface MetricsOptions {
+  /** peer.profile.listenAddress (loopback by default in Weft). */
+  address: string
+  peer: Pick<PeerApi, 'getBlockchainInfo' | 'getPeers'>
+  /** Counts committed blocks and transactions from here on. */
+  ledger: BlockSource
+  hub?: EventHub
+}
+
+export interface MetricsServer {
+  readonly url: string
+  /** The exposition text, as GET /metrics serves it. */
+  render (): Promise<string>
+  close (): Promise<void>
+}
+
+const log = createLogger('metrics')
+
+/**
+ * The `peer.profile.enabled` endpoint: Prometheus text format at /metrics with the chain
+ * height, blocks and transactions committed since start, connected peers and event clients.
+ */
+export async function startMetrics (options: MetricsOptions): Promise<MetricsServer> {
+  let blocks = 0
+  let txs = 0
+  const unsubscribe = options.ledger.onBlock(({ block }) => { blocks++; txs += block.transactions.length })
+
+  const render = async (): Promise<string> => {
+    const { height } = await options.peer.getBlockchainInfo()
+    const peers = (await options.peer.getPeers()).peers.length
+    const lines: string[] = []
+    const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number | bigint): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`)
+    }
+    metric('weft_ledger_height', 'gauge', 'Blocks in the local chain, genesis included.', height)
+    metric('weft_committed_blocks_total', 'counter', 'Blocks written since the peer started.', blocks)
+    metric('weft_committed_transactions_total', 'counter', 'Transactions in blocks written since the peer started.', txs)
+    metric('weft_peers', 'gauge', 'Peers this peer is connected to.', peers)
+    if (options.hub !== undefined) {
+      metric('weft_event_clients', 'gauge', 'Event hub consumers with at least one interest.', options.hub.consumerCount)
+      metric('weft_events_accepted_total', 'counter', 'Events taken into the event buffer.', options.hub.stats.accepted)
+      metric('weft_events_refused_total', 'counter', 'Events not taken because the event buffer was full.', options.hub.stats.refused)
+      metric('weft_event_deliveries_total', 'counter', 'Events handed to consumers (one per consumer).', options.hub.stats.delivered)
+    }
+    return lines.join('\n') + '\n'
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are served at GET /metrics\n')
+      return
+    }
+    render().then(
+      text => { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : text) },
+      (err: Error) => {
+        log.error(`cannot render metrics: ${err.message}`)
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`cannot render metrics: ${err.message}\n`)
+      }
+    )
+  })
+  const { host, port } = parseListenAddress(options.address, 'peer.profile.listenAddress')
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => { server.off('error', reject); resolve() })
+  })
+  const bound = server.address() as AddressInfo
+  const url = `http://${formatHostPort(bound.address, bound.port)}/metrics`
+  log.info(`metrics at ${url}`)
+  return {
+    url,
+    render,
+    close: async () => {
+      unsubscribe()
+      await new Promise<void>(resolve => { server.close(() => { resolve() }); server.closeAllConnections() })
+    }
+  }
+}

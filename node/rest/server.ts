@@ -1,0 +1,146 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import { readFile } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { CoreConfig } from '../../src/config/schema.ts'
+import type { PeerApi } from '../../src/peer-api.ts'
+import { createLogger } from '../../src/util/logger.ts'
+import { formatHostPort, parseListenAddress } from '../host-port.ts'
+import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
+import { handleChaincodeRpc } from './chaincode-rpc.ts'
+import { goRoutePath } from './go-path.ts'
+import { rpcFail, rpcResponseJson, restError, type RestReply } from './replies.ts'
+import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register } from './registrar.ts'
+
+export interface RestOptions {
+  peer: PeerApi
+  /** Uses rest.address, chaincode.mode, security.enabled, rest.validPatterns.enrollmentID and peer.tls.* (HTTPS, as Fabric). */
+  config: CoreConfig
+  /** Listen here instead of rest.address (tests pass 127.0.0.1:0). */
+  address?: string
+  /** Largest request body accepted, in bytes; larger ones are refused with 413 (default 1 MiB). */
+  bodyLimit?: number
+}
+
+export interface RestServer {
+  /** http(s)://host:port actually bound. */
+  readonly url: string
+  readonly port: number
+  close (): Promise<void>
+}
+
+const log = createLogger('rest')
+
+/** Each path pattern and its methods, as Fabric's router lists them (OPTIONS answers with these). */
+const routes: ReadonlyArray<[string, readonly string[]]> = [
+  ['/registrar', ['POST']],
+  ['/registrar/:id', ['GET', 'DELETE']],
+  ['/registrar/:id/ecert', ['GET']],
+  ['/registrar/:id/tcert', ['GET']],
+  ['/chain', ['GET']],
+  ['/chain/blocks/:id', ['GET']],
+  ['/chaincode', ['POST']],
+  ['/transactions/:id', ['GET']],
+  ['/network/peers', ['GET']]
+]
+
+/**
+ * Fabric 0.6.1's REST API on fastify: the same routes, status codes, bodies and headers
+ * (Content-Type: application/json and CORS on every answer), Go's path rules, and its
+ * JSON-RPC 2.0 /chaincode endpoint. Fastify's own 400/404/413/415 answers are replaced by Fabric's.
+ */
+export async function startRest (options: RestOptions): Promise<RestServer> {
+  const { peer, config } = options
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024
+  const registrar = { securityEnabled: config.security.enabled, enrollmentID: compileEnrollmentIDPattern(config.rest.validPatterns.enrollmentID) }
+  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled }
+  const listen = parseListenAddress(options.address ?? config.rest.address, 'rest.address')
+  const badEscapes = new WeakSet<IncomingMessage>()
+
+  const tls = config.peer.tls.enabled
+    ? { cert: await readFile(config.peer.tls.cert.file), key: await readFile(config.peer.tls.key.file) }
+    : undefined
+
+  const app = Fastify({
+    logger: false,
+    ...(tls === undefined ? {} : { https: tls }),
+    bodyLimit,
+    routerOptions: { maxParamLength: 64 * 1024 },
+    rewriteUrl (req) {
+      const path = goRoutePath(req.url ?? '/')
+      if (path !== undefined) return path
+      badEscapes.add(req)
+      return '/'
+    }
+  })
+
+  // Fabric reads bodies as they come, whatever their Content-Type.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body) })
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!badEscapes.has(req.raw)) {
+      reply.header('content-type', 'application/json')
+      reply.header('access-control-allow-origin', '*')
+      reply.header('access-control-allow-headers', 'accept, content-type')
+    }
+    return payload
+  })
+
+  const send = (reply: FastifyReply, r: RestReply): FastifyReply => reply.code(r.status).send(r.body)
+  const body = (req: FastifyRequest): string => typeof req.body === 'string' ? req.body : ''
+  const param = (req: FastifyRequest): string => (req.params as { id: string }).id
+  const rawQuery = (req: FastifyRequest): string => {
+    const q = req.originalUrl.indexOf('?')
+    return q < 0 ? '' : req.originalUrl.slice(q + 1)
+  }
+
+  app.post('/registrar', async (req, reply) => send(reply, register(body(req), registrar)))
+  app.get('/registrar/:id', async (req, reply) => send(reply, getEnrollmentID(param(req), registrar)))
+  app.delete('/registrar/:id', async (req, reply) => send(reply, deleteEnrollmentID(param(req), registrar)))
+  app.get('/registrar/:id/ecert', async (req, reply) => send(reply, getEnrollmentCert(param(req), registrar)))
+  app.get('/registrar/:id/tcert', async (req, reply) => send(reply, getTransactionCert(param(req), rawQuery(req), registrar)))
+  app.get('/chain', async (_req, reply) => send(reply, await getChain(peer)))
+  app.get('/chain/blocks/:id', {
+    schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,20}$' } }, required: ['id'] } },
+    attachValidation: true
+  }, async (req, reply) => send(reply, await getBlock(peer, param(req), req.validationError === undefined)))
+  app.post('/chaincode', async (req, reply) => send(reply, await handleChaincodeRpc(body(req), rpcDeps)))
+  app.get('/transactions/:id', async (req, reply) => send(reply, await getTransaction(peer, param(req))))
+  app.get('/network/peers', async (_req, reply) => send(reply, await getPeers(peer)))
+  for (const [path, methods] of routes) {
+    app.options(path, async (_req, reply) => reply.code(200).header('access-control-allow-methods', methods.join(', ')).send(''))
+  }
+
+  app.setNotFoundHandler((req, reply) => {
+    if (badEscapes.has(req.raw)) {
+      // Go's server refuses a malformed request URI itself, before any handler or middleware.
+      reply.code(400).header('content-type', 'text/plain; charset=utf-8').header('connection', 'close').send('400 Bad Request')
+      return
+    }
+    send(reply, restError(404, 'Openchain endpoint not found.'))
+  })
+
+  app.setErrorHandler((err: Error & { code?: string, statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const data = `Request body is larger than the limit of ${bodyLimit} bytes.`
+      if (req.routeOptions.url === '/chaincode') send(reply, { status: 413, body: rpcResponseJson(rpcFail('invalidRequest', data), undefined) + '\n' })
+      else send(reply, restError(413, data))
+      return
+    }
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (status === 500) log.error(`${req.method} ${req.url}: ${err.stack ?? err.message}`)
+    send(reply, restError(status, err.message))
+  })
+
+  try {
+    await app.listen({ host: listen.host, port: listen.port })
+  } catch (err) {
+    await app.close()
+    throw new Error(`rest.address: cannot listen on ${options.address ?? config.rest.address}: ${(err as Error).message}`)
+  }
+  const bound = app.server.address() as AddressInfo
+  const url = `${tls === undefined ? 'http' : 'https'}://${formatHostPort(bound.address, bound.port)}`
+  log.info(`REST service listening on ${url}`)
+  return { url, port: bound.port, close: () => app.close() }
+}

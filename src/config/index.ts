@@ -1,0 +1,3 @@
+export { ConfigError, configKeys, envName, loadConfig, type LoadConfigOptions } from './load.ts'
+export { coreSchema, type CoreConfig } from './schema.ts'
+export { parseGoDuration } from './duration.ts'

@@ -1,0 +1,116 @@
+import { create } from '@bufbuild/protobuf'
+import { utf8 } from '../crypto/bytes.ts'
+import { ChaincodeInputSchema, ChaincodeSpecSchema, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
+import { DecodeContext, decodeMessage, GoJsonDecodeError, matchKey, parseGoInteger, type CustomDecoder } from './decode.ts'
+import { goQuote } from './encode.ts'
+import { GoJsonSyntaxError, parseGoJson, type JsonNode } from './parse.ts'
+
+/** A JSON-RPC id as Fabric's rpcID holds it: a string or an int64, written back verbatim. */
+export type RpcId = { string: string } | { int: bigint }
+
+export function rpcIdJson (id: RpcId | undefined): string {
+  if (id === undefined) return 'null'
+  return 'string' in id ? goQuote(id.string) : id.int.toString()
+}
+
+/** The /chaincode request as Fabric's rpcRequest struct holds it: every member optional. */
+export interface RpcRequest {
+  jsonrpc?: string
+  method?: string
+  params?: ChaincodeSpec
+  id?: RpcId
+}
+
+export type RpcParse = { ok: true, request: RpcRequest } | { ok: false, error: string }
+
+/**
+ * ChaincodeInput's UnmarshalJSON: `{"args":[...]}` or `{"function":f,"args":[...]}` (→ [f, ...args]),
+ * strings turned into bytes. Its inner json.Unmarshal errors surface with the outer field's context.
+ */
+const chaincodeInput: CustomDecoder = (node, ctx) => {
+  if (node.kind === 'null') return undefined
+  if (node.kind !== 'object') throw ctx.typeError(node.kind, 'protos.strArgs')
+  let fn = ''
+  let args: string[] = []
+  let inner: GoJsonDecodeError | undefined
+  const fields = [{ name: 'Function' }, { name: 'Args' }]
+  for (const [key, v] of node.entries) {
+    const f = matchKey(fields, key)
+    if (f === undefined) continue
+    if (f.name === 'Function') {
+      if (v.kind === 'string') fn = v.value
+      else if (v.kind !== 'null') inner ??= ctx.typeError(v.kind, 'string')
+    } else if (v.kind === 'null') {
+      args = []
+    } else if (v.kind !== 'array') {
+      inner ??= ctx.typeError(v.kind, '[]string')
+    } else {
+      args = v.items.map(item => {
+        if (item.kind === 'string') return item.value
+        if (item.kind !== 'null') inner ??= ctx.typeError(item.kind, 'string')
+        return ''
+      })
+    }
+  }
+  if (inner !== undefined) throw inner
+  const all = fn !== '' ? [fn, ...args] : args
+  return create(ChaincodeInputSchema, { args: all.map(utf8) })
+}
+
+const customDecoders = { [ChaincodeInputSchema.typeName]: chaincodeInput }
+
+/** rpcID's UnmarshalJSON: a string, else an int64, else its own error naming the raw text. */
+function decodeId (node: JsonNode, text: string): RpcId {
+  if (node.kind === 'string') return { string: node.value }
+  if (node.kind === 'number') {
+    const n = parseGoInteger(node.raw, [-(2n ** 63n), 2n ** 63n - 1n])
+    if (n !== undefined) return { int: n }
+  }
+  throw new GoJsonDecodeError(`cannot unmarshal ${text.slice(node.start, node.end)} into Go value of type int64 or string`)
+}
+
+function decodeOptionalString (node: JsonNode, ctx: DecodeContext): string | undefined {
+  if (node.kind === 'string') return node.value
+  if (node.kind !== 'null') ctx.save(ctx.typeError(node.kind, 'string'))
+  return undefined
+}
+
+/**
+ * Reads a POST /chaincode body as Fabric's json.Unmarshal into rpcRequest does: Go's syntax
+ * rules, case-insensitive member names, null meaning absent, and Go's error text on failure.
+ */
+export function parseRpcRequest (body: string): RpcParse {
+  let root: JsonNode
+  try {
+    root = parseGoJson(body)
+  } catch (err) {
+    if (err instanceof GoJsonSyntaxError) return { ok: false, error: err.message }
+    throw err
+  }
+  const ctx = new DecodeContext()
+  const request: RpcRequest = {}
+  if (root.kind === 'null') return { ok: true, request }
+  if (root.kind !== 'object') return { ok: false, error: ctx.typeError(root.kind, 'rest.rpcRequest').message }
+  const fields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }]
+  try {
+    for (const [key, value] of root.entries) {
+      const f = matchKey(fields, key)
+      if (f === undefined) continue
+      ctx.inField('rpcRequest', f.name, () => {
+        switch (f.name) {
+          case 'jsonrpc': request.jsonrpc = value.kind === 'null' ? undefined : decodeOptionalString(value, ctx) ?? request.jsonrpc; break
+          case 'method': request.method = value.kind === 'null' ? undefined : decodeOptionalString(value, ctx) ?? request.method; break
+          case 'id': request.id = value.kind === 'null' ? undefined : decodeId(value, body); break
+          case 'params':
+            request.params = decodeMessage(ChaincodeSpecSchema, value, ctx, customDecoders, request.params) as ChaincodeSpec | undefined
+            break
+        }
+      })
+    }
+  } catch (err) {
+    if (err instanceof GoJsonDecodeError) return { ok: false, error: err.message }
+    throw err
+  }
+  if (ctx.saved !== undefined) return { ok: false, error: ctx.saved.message }
+  return { ok: true, request }
+}

@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { create } from '@bufbuild/protobuf'
+import { loadConfig } from '../../src/config/index.ts'
+import { ChaincodeSpecSchema } from '../../src/protos/chaincode_pb.ts'
+import { EventType, InterestSchema } from '../../src/protos/events_pb.ts'
+import { utf8 } from '../../src/crypto/bytes.ts'
+import { startMetrics, type MetricsServer } from '../../node/metrics.ts'
+import { fakePeer, type FakePeer } from './fake-peer.ts'
+import { http } from './http.ts'
+
+let peer: FakePeer
+let metrics: MetricsServer
+beforeAll(async () => {
+  peer = await fakePeer()
+  const config = loadConfig({ env: { CORE_PEER_PROFILE_ENABLED: 'true' } })
+  expect(config.peer.profile.listenAddress.startsWith('127.0.0.1:')).toBe(true)
+  metrics = await startMetrics({ address: '127.0.0.1:0', peer, ledger: peer.ledger, hub: peer.hub })
+})
+afterAll(async () => {
+  await metrics.close()
+  await peer.close()
+})
+
+const value = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+
+describe('metrics endpoint', () => {
+  it('serves Prometheus text that follows the chain', async () => {
+    const base = metrics.url.replace(/\/metrics$/, '')
+    const first = await http(base, 'GET', '/metrics')
+    expect(first.status).toBe(200)
+    expect(first.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8')
+    expect(first.body).toMatch(/^# HELP weft_ledger_height .+\n# TYPE weft_ledger_height gauge\nweft_ledger_height 1\n/)
+    expect(value(first.body, 'weft_committed_transactions_total')).toBe(0)
+    expect(value(first.body, 'weft_peers')).toBe(1)
+    expect(value(first.body, 'weft_event_clients')).toBe(0)
+
+    const stop = peer.hub.subscribe([create(InterestSchema, { eventType: EventType.BLOCK })], () => {})
+    await peer.deploy(create(ChaincodeSpecSchema, { chaincodeID: { name: 'm' }, ctorMsg: { args: ['init', 'a', '1', 'b', '2'].map(utf8) } }))
+    await peer.flush()
+    const second = (await http(base, 'GET', '/metrics?x=1')).body
+    expect(value(second, 'weft_ledger_height')).toBe(2)
+    expect(value(second, 'weft_committed_blocks_total')).toBe(1)
+    expect(value(second, 'weft_committed_transactions_total')).toBe(1)
+    expect(value(second, 'weft_event_clients')).toBe(1)
+    expect(value(second, 'weft_events_accepted_total') - value(first.body, 'weft_events_accepted_total')).toBe(1) // the deploy block's event
+    expect(value(second, 'weft_events_refused_total')).toBe(0)
+    stop()
+    expect((await http(base, 'GET', '/other')).status).toBe(404)
+    expect((await http(base, 'POST', '/metrics')).status).toBe(404)
+  })
+})

@@ -1,0 +1,37 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ConfigError } from '../../src/config/index.ts'
+import { loadNodeConfig } from '../../node/config.ts'
+
+const dir = await mkdtemp(join(tmpdir(), 'weft-config-'))
+afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+describe('loadNodeConfig', () => {
+  it('reads the file, then the environment', async () => {
+    const file = join(dir, 'core.yaml')
+    await writeFile(file, 'peer:\n  id: vp3\nrest:\n  address: 127.0.0.1:7150\n')
+    const c = await loadNodeConfig({ file, env: { CORE_REST_ADDRESS: '127.0.0.1:7250' }, chaincodeDevMode: true })
+    expect(c.peer.id).toBe('vp3')
+    expect(c.rest.address).toBe('127.0.0.1:7250')
+    expect(c.chaincode.mode).toBe('dev')
+  })
+
+  it('names the file it cannot read or parse', async () => {
+    await expect(loadNodeConfig({ file: join(dir, 'missing.yaml'), env: {} })).rejects.toThrow(ConfigError)
+    await expect(loadNodeConfig({ file: join(dir, 'missing.yaml'), env: {} })).rejects.toThrow(/cannot read config file .*missing\.yaml/)
+    const bad = join(dir, 'bad.yaml')
+    await writeFile(bad, 'peer:\n  bogus: 1\n')
+    await expect(loadNodeConfig({ file: bad, env: {} })).rejects.toThrow(`${bad}: unknown config key "peer.bogus"`)
+  })
+
+  it('uses process.env when no environment is given', async () => {
+    process.env.CORE_PEER_NETWORKID = 'weft-test'
+    try {
+      expect((await loadNodeConfig()).peer.networkId).toBe('weft-test')
+    } finally {
+      delete process.env.CORE_PEER_NETWORKID
+    }
+  })
+})
