@@ -215,6 +215,40 @@ export class Ledger {
     for (const l of this.listeners) l({ number: n, hash, block })
   }
 
+  /**
+   * State transfer: stores block `n`, received from another peer, together with the state that
+   * applyStateDelta prepared, in one atomic write. That state must hash to the block's stateHash
+   * (else nothing is written and the delta is dropped). `recordDelta` keeps the applied delta as
+   * block n's delta, for a delta that led from block n-1's state (not for a whole snapshot).
+   */
+  async commitSyncedBlock (id: unknown, n: number, block: Block, recordDelta: boolean): Promise<CommittedBlock> {
+    this.checkBatch(id)
+    try {
+      if (!Number.isSafeInteger(n) || n < 0 || n > this.chain.height) throw new RangeError(`cannot store synced block ${n}: the chain has height ${this.chain.height}`)
+      if (!(this.state.impl instanceof RawState)) {
+        const actual = await this.state.getHash() ?? new Uint8Array(0)
+        if (!equalBytes(actual, block.stateHash)) {
+          throw new Error(`state hash ${toHex(actual) || '(empty)'} after the applied delta differs from block ${n}'s ${toHex(block.stateHash) || '(empty)'}`)
+        }
+      }
+      const batch = new WriteBatch()
+      const { hash } = this.chain.putToBatch(block, n, batch)
+      if (recordDelta) await this.state.addChangesForPersistence(n, batch)
+      else await this.state.addStateChanges(batch)
+      batch.put(this.cols.persist, stateBlockKey, encodeUint64(n))
+      await this.cols.store.write(batch.ops)
+      this.chain.persisted(n, hash)
+      this.stateBlock = n
+      this.reset(true)
+      const committed = { number: n, hash, block }
+      for (const l of this.listeners) l(committed)
+      return committed
+    } catch (err) {
+      this.reset(false)
+      throw err
+    }
+  }
+
   applyStateDelta (id: unknown, delta: StateDelta): void {
     this.beginTxBatch(id)
     this.state.applyStateDelta(delta)

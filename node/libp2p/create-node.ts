@@ -1,0 +1,49 @@
+// The Node peer's libp2p: TCP and WebSockets listeners, noise, yamux, identify, ping, and a
+// circuit-relay-v2 server so browser tabs can reach each other (and be reached) through it.
+import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { noise } from '@libp2p/noise'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+
+export interface NodeLibp2pOptions {
+  /** The peer's identity (its Ed25519 key); a fresh one when omitted. */
+  privateKey?: PrivateKey
+  /** Listen multiaddrs, e.g. /ip4/127.0.0.1/tcp/7055/ws (peer.libp2p.address) and /ip4/127.0.0.1/tcp/0 (peer.libp2p.listen). */
+  listen: string[]
+  /** Multiaddrs (with /p2p/<id>) to connect to at start; Chat follows once identify shows they speak it. */
+  bootstrap?: string[]
+  /** Relay reservations browsers may hold, and the limits of each relayed connection (a Chat is long-lived). */
+  relay?: { maxReservations?: number, dataLimit?: bigint, durationLimit?: number }
+}
+
+export type NodeLibp2p = Libp2p<{ identify: Identify, ping: Ping, relay: CircuitRelayService }>
+
+export async function createNodeLibp2p (opts: NodeLibp2pOptions): Promise<NodeLibp2p> {
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (opts.bootstrap !== undefined && opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap }))
+  return await createLibp2p({
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp(), webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      relay: circuitRelayServer({
+        reservations: {
+          maxReservations: opts.relay?.maxReservations ?? 128,
+          defaultDataLimit: opts.relay?.dataLimit ?? 1n << 30n,
+          defaultDurationLimit: opts.relay?.durationLimit ?? 24 * 60 * 60 * 1000
+        }
+      })
+    }
+  })
+}

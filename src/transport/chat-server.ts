@@ -1,0 +1,26 @@
+import type { Response, Transaction } from '../protos/fabric_pb.ts'
+import type { ChatStream } from './chat-stream.ts'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * What a transport hands incoming work to: Fabric's Peer service (Chat and ProcessTransaction).
+ * The peer coordinator implements it; libp2p, gRPC and memory transports call it.
+ */
+export interface ChatServer {
+  /** Runs the receive loop of one Chat stream until it ends; rejects when it ends with an error. */
+  handleChat (stream: ChatStream, initiatedStream: boolean): Promise<void>
+  processTransaction (tx: Transaction): Promise<Response>
+}
+
+/**
+ * How the peer reaches other peers by their PeerEndpoint.address: a libp2p multiaddr
+ * (`/ip4/…/ws/p2p/<id>`), a gRPC host:port, or a memory-network name.
+ */
+export interface ChatDialer {
+  dialChat (address: string, options?: AbortOptions): Promise<ChatStream>
+  /** Peer.ProcessTransaction on the peer at `address`. */
+  processTransaction (address: string, tx: Transaction, options?: AbortOptions): Promise<Response>
+}

@@ -1,0 +1,168 @@
+// Fabric's Peer service over libp2p: /weft/chat/0.6.1 carries one long-lived Chat per peer
+// pair, /weft/process-tx/0.6.1 one Transaction in and one Response out. Both run on limited
+// (relayed) connections, which is how browser peers reach each other and the Node peer.
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { utf8 } from '../crypto/bytes.ts'
+import { ResponseSchema, Response_StatusCode, TransactionSchema, type Response, type Transaction } from '../protos/fabric_pb.ts'
+import { createLogger } from '../util/logger.ts'
+import type { AbortOptions, ChatDialer, ChatServer } from './chat-server.ts'
+import type { ChatStream } from './chat-stream.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
+import { Libp2pChatStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
+
+export const CHAT_PROTOCOL = '/weft/chat/0.6.1'
+export const PROCESS_TX_PROTOCOL = '/weft/process-tx/0.6.1'
+
+const log = createLogger('libp2p-chat')
+
+export interface Libp2pChatInit {
+  /** Largest Chat message, Transaction or Response (bytes); bigger ones are refused with an error. */
+  maxMessageSize?: number
+  /** Received messages held for the peer before the stream is paused. */
+  maxQueuedMessages?: number
+  maxQueuedBytes?: number
+  maxPendingSends?: number
+  /** How long one ProcessTransaction may take end to end (ms). */
+  processTxTimeout?: number
+  /** Open a Chat with every peer this node dials for other reasons (bootstrap, discovery) once identify shows it speaks Chat. */
+  chatWithDiscoveredPeers?: boolean
+}
+
+export interface Libp2pChatComponents {
+  node: Libp2p
+}
+
+/** The peer the transport serves; chatWithPeer lets libp2p's own discovery feed Chat. */
+export interface Libp2pChatServer extends ChatServer {
+  chatWithPeer? (address: string): Promise<void>
+}
+
+/** A Chat needs one stream per peer pair; a second may exist briefly when both sides dial at once. */
+const CHAT_STREAM_LIMITS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
+const PROCESS_TX_STREAM_LIMITS = { maxInboundStreams: 32, maxOutboundStreams: 32 }
+
+export class Libp2pChat implements ChatDialer {
+  private readonly node: Libp2p
+  private readonly streamOpts: Libp2pChatStreamOptions
+  private readonly processTxTimeout: number
+  private readonly open = new Set<ChatStream>()
+  private server?: Libp2pChatServer
+  private onIdentify?: (evt: CustomEvent<{ peerId: PeerId, protocols: string[], connection: Connection }>) => void
+
+  constructor (private readonly init: Libp2pChatInit, components: Libp2pChatComponents) {
+    this.node = components.node
+    const max = init.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+    this.streamOpts = {
+      maxMessageSize: max,
+      maxQueuedFrames: init.maxQueuedMessages ?? 64,
+      maxQueuedBytes: init.maxQueuedBytes ?? 4 * 1024 * 1024,
+      maxPendingSends: init.maxPendingSends ?? 256
+    }
+    this.processTxTimeout = init.processTxTimeout ?? 30_000
+  }
+
+  /** Registers both protocols; incoming work goes to `server`. */
+  async start (server: Libp2pChatServer): Promise<void> {
+    this.server = server
+    await this.node.handle(CHAT_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { runOnLimitedConnection: true, ...CHAT_STREAM_LIMITS })
+    await this.node.handle(PROCESS_TX_PROTOCOL, async (stream) => { await this.serveTransaction(stream) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
+    if (this.init.chatWithDiscoveredPeers === true && server.chatWithPeer !== undefined) {
+      const chatWith = server.chatWithPeer.bind(server)
+      this.onIdentify = evt => {
+        const { protocols, connection, peerId } = evt.detail
+        if (connection.direction !== 'outbound' || !protocols.includes(CHAT_PROTOCOL)) return
+        void chatWith(withPeerId(connection.remoteAddr, peerId).toString())
+      }
+      this.node.addEventListener('peer:identify', this.onIdentify)
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.onIdentify !== undefined) this.node.removeEventListener('peer:identify', this.onIdentify)
+    await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_PROTOCOL])
+    await Promise.allSettled([...this.open].map(async s => await s.close()))
+  }
+
+  async dialChat (address: string, options: AbortOptions = {}): Promise<ChatStream> {
+    const ma = parseAddress(address)
+    const connection = await this.node.dial(ma, options)
+    const stream = await connection.newStream(CHAT_PROTOCOL, { runOnLimitedConnection: true, signal: options.signal })
+    return this.track(stream, connection)
+  }
+
+  async processTransaction (address: string, tx: Transaction, options: AbortOptions = {}): Promise<Response> {
+    const signal = anySignal(options.signal, this.processTxTimeout)
+    const stream = await this.node.dialProtocol(parseAddress(address), PROCESS_TX_PROTOCOL, { runOnLimitedConnection: true, signal })
+    try {
+      const lp = lpStream(stream, { maxDataLength: this.streamOpts.maxMessageSize })
+      await lp.write(toBinary(TransactionSchema, tx), { signal })
+      const bytes = await lp.read({ signal })
+      await stream.close({ signal })
+      return fromBinary(ResponseSchema, bytes.subarray())
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    const server = this.server
+    if (server === undefined) {
+      stream.abort(new Error('Chat is not being served'))
+      return
+    }
+    // The peer logs how the chat ended; nothing is left to do here.
+    server.handleChat(this.track(stream, connection), false).catch(() => {})
+  }
+
+  /** Open chats are remembered until closed, so stop() can end them. */
+  private track (stream: Stream, connection: Connection): ChatStream {
+    const chat: ChatStream = new Libp2pChatStream(stream, connection, this.streamOpts, () => this.open.delete(chat))
+    this.open.add(chat)
+    return chat
+  }
+
+  private async serveTransaction (stream: Stream): Promise<void> {
+    const signal = AbortSignal.timeout(this.processTxTimeout)
+    const lp = lpStream(stream, { maxDataLength: this.streamOpts.maxMessageSize })
+    try {
+      const bytes = await lp.read({ signal })
+      let response: Response
+      try {
+        response = await this.server!.processTransaction(fromBinary(TransactionSchema, bytes.subarray()))
+      } catch (err) {
+        response = create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(`cannot process the transaction (${bytes.byteLength} bytes): ${(err as Error).message}`) })
+      }
+      await lp.write(toBinary(ResponseSchema, response), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      log.warn(`ProcessTransaction over libp2p failed: ${(err as Error).message}`)
+      stream.abort(err as Error)
+    }
+  }
+}
+
+/** js-libp2p style factory: init first, then the components. */
+export function libp2pChat (init: Libp2pChatInit = {}): (components: Libp2pChatComponents) => Libp2pChat {
+  return components => new Libp2pChat(init, components)
+}
+
+function parseAddress (address: string): Multiaddr {
+  try {
+    return multiaddr(address)
+  } catch (err) {
+    throw new Error(`${address} is not a libp2p multiaddr: ${(err as Error).message}`)
+  }
+}
+
+function withPeerId (ma: Multiaddr, peerId: PeerId): Multiaddr {
+  return ma.getComponents().some(c => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peerId.toString()}`)
+}
+
+function anySignal (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs)
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+}

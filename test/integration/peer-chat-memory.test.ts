@@ -1,0 +1,219 @@
+import { create, fromBinary } from '@bufbuild/protobuf'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { HelloMessageSchema, Message_Type, MessageSchema, PeerEndpoint_Type, PeersMessageSchema, type Message } from '../../src/protos/fabric_pb.ts'
+import { timestampAt } from '../../src/ledger/block.ts'
+import { createPeer, type Peer } from '../../src/peer/peer.ts'
+import { loadDiscoveryList } from '../../src/peer/discovery.ts'
+import { disconnectMessage, getPeersMessage } from '../../src/peer/messages.ts'
+import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
+import type { ChatStream } from '../../src/transport/chat-stream.ts'
+import { captureLogs, commitBlocks, memoryPeer, newLedger, seededRandom, testInit, waitFor } from './peer-helpers.ts'
+
+let logs: ReturnType<typeof captureLogs>
+let peers: Peer[] = []
+beforeEach(() => { logs = captureLogs(); peers = [] })
+afterEach(async () => {
+  await Promise.all(peers.map(async p => await p.stop()))
+  logs.restore()
+})
+
+async function peer (net: MemoryNetwork, id: string, ...rest: Parameters<typeof memoryPeer> extends [unknown, unknown, ...infer R] ? R : never): Promise<Peer> {
+  const p = await memoryPeer(net, id, ...rest)
+  peers.push(p)
+  return p
+}
+
+/** A raw end of a chat with `p`, as a hand-written remote peer. */
+function rawChat (p: Peer, name = 'raw'): ChatStream {
+  const [mine, theirs] = memoryChatPair(name, 'peer')
+  void p.handleChat(theirs, false).catch(() => {})
+  return mine
+}
+
+async function recvType (s: ChatStream, type: Message_Type): Promise<Message> {
+  while (true) {
+    const m = await s.recv()
+    if (m === undefined) throw new Error(`stream ended before ${Message_Type[type]}`)
+    if (m.type === type) return m
+  }
+}
+
+describe('peer chat over the memory transport', () => {
+  it('completes HELLO when A dials B and when B dials A; both register each other with chain info', async () => {
+    const net = new MemoryNetwork()
+    const ledgerB = await newLedger()
+    await commitBlocks(ledgerB, 3)
+    const a = await peer(net, 'vp0')
+    const b = await peer(net, 'vp1', {}, { ledger: ledgerB })
+    await a.chatWithPeer('vp1')
+    await waitFor('both registered', () => a.peerIDs().includes('vp1') && b.peerIDs().includes('vp0'))
+    expect(a.getRemoteLedger('vp1').remoteInfo?.height).toBe(4n)
+    expect(b.getRemoteLedger('vp0').remoteInfo?.height).toBe(1n)
+    expect(a.getRemoteLedger('vp1').initiatedStream).toBe(true)
+    expect(b.getRemoteLedger('vp0').initiatedStream).toBe(false)
+    expect(a.getPeers().peers.map(p => [p.ID?.name, p.address, p.type])).toEqual([['vp1', 'vp1', PeerEndpoint_Type.VALIDATOR]])
+
+    const c = await peer(net, 'nvp0', { validator: false })
+    const d = await peer(net, 'vp3')
+    await d.chatWithPeer('nvp0')
+    await waitFor('reverse handshake', () => c.peerIDs().includes('vp3') && d.peerIDs().includes('nvp0'))
+    expect(d.getPeers().peers[0].type).toBe(PeerEndpoint_Type.NON_VALIDATOR)
+    expect(d.getValidators()).toEqual([])
+    expect(c.getValidators().map(v => v.ID?.name)).toEqual(['vp3'])
+  })
+
+  it('keeps one chat, the same on both sides, when two peers dial each other at once', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp0')
+    const b = await peer(net, 'vp1')
+    await Promise.all([a.chatWithPeer('vp1'), b.chatWithPeer('vp0')])
+    await waitFor('settled', () => a.peerIDs().length === 1 && b.peerIDs().length === 1)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    // vp0 < vp1: both keep the stream vp0 opened
+    expect(a.getRemoteLedger('vp1').initiatedStream).toBe(true)
+    expect(b.getRemoteLedger('vp0').initiatedStream).toBe(false)
+    const ping = await a.broadcast(getPeersMessage())
+    expect(ping).toEqual([])
+  })
+
+  it('refuses a second chat for a peer id that already has one', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp0')
+    const b = await peer(net, 'vp1')
+    await a.chatWithPeer('vp1')
+    await waitFor('registered', () => b.peerIDs().includes('vp0'))
+    const first = b.getRemoteLedger('vp0')
+    // a second stream from "vp0" to vp1, also opened by vp0's side
+    const s = rawChat(b, 'vp0-again')
+    await s.send(await a.newHelloMessage())
+    await recvType(s, Message_Type.DISC_HELLO)
+    // vp1 ended the refused chat, telling why
+    await expect(s.recv()).rejects.toThrow(/aborted by peer: Duplicate Handler error: vp0 at vp0/)
+    expect(logs.find(/Error registering Handler: Duplicate Handler error: vp0/)).toBeDefined()
+    expect(b.getRemoteLedger('vp0')).toBe(first)
+  })
+
+  it('finds a third peer through a second one and dials it (discovery ticks)', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp0', { discovery: { period: 50 } })
+    const b = await peer(net, 'vp1')
+    const c = await peer(net, 'vp2')
+    await b.chatWithPeer('vp2')
+    await waitFor('b-c', () => c.peerIDs().includes('vp1'))
+    await a.chatWithPeer('vp1')
+    await waitFor('a learns of c through b', () => a.peerIDs().includes('vp2') && c.peerIDs().includes('vp0'), 5000)
+    expect(a.discovery.all().sort()).toEqual(['vp1', 'vp2'])
+  })
+
+  it('persists the discovery list and redials it after a restart', async () => {
+    const net = new MemoryNetwork()
+    const ledger = await newLedger()
+    const a = createPeer(testInit('vp0'), { ledger, dialer: net.dialer('vp0'), random: seededRandom(1) })
+    const stopListening = net.listen('vp0', a)
+    await a.start()
+    await peer(net, 'vp1')
+    await a.chatWithPeer('vp1')
+    await waitFor('registered', () => a.peerIDs().includes('vp1'))
+    expect(await loadDiscoveryList(ledger.cols.persist)).toEqual(['vp1'])
+    await a.stop()
+    stopListening()
+
+    const again = createPeer(testInit('vp0'), { ledger, dialer: net.dialer('vp0'), random: seededRandom(1) })
+    net.listen('vp0', again)
+    peers.push(again)
+    await again.start()
+    await waitFor('redialled from the stored list', () => again.peerIDs().includes('vp1'))
+  })
+
+  it('dials peer.discovery.rootnode at start; with persist off nothing is stored', async () => {
+    const net = new MemoryNetwork()
+    await peer(net, 'vp1')
+    const ledger = await newLedger()
+    const a = await peer(net, 'vp0', { discovery: { rootNodes: ['vp1', 'nowhere'], persist: false } }, { ledger })
+    await waitFor('root node dialled', () => a.peerIDs().includes('vp1'))
+    expect(logs.find(/Error creating connection to peer address nowhere: no peer listening at memory address nowhere/)).toBeDefined()
+    expect(await loadDiscoveryList(ledger.cols.persist)).toEqual([])
+  })
+
+  it('redials a known peer that went away (touch service)', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp0', { discovery: { touchPeriod: 30 } })
+    const b = await peer(net, 'vp1')
+    await a.chatWithPeer('vp1')
+    await waitFor('registered', () => b.peerIDs().includes('vp0'))
+    await b.getRemoteLedger('vp0').stream.close(new Error('cable pulled'))
+    await waitFor('gone', () => !a.peerIDs().includes('vp1'))
+    await waitFor('back', () => a.peerIDs().includes('vp1') && b.peerIDs().includes('vp0'))
+  })
+
+  it('rejects messages the FSM cannot take in its state, logs them, and keeps serving the stream', async () => {
+    const net = new MemoryNetwork()
+    const b = await peer(net, 'vp1')
+    const a = await peer(net, 'vp0')
+    const s = rawChat(b, 'vp0')
+    await s.send(create(MessageSchema, { type: Message_Type.SYNC_GET_BLOCKS, payload: new Uint8Array(6) }))
+    await s.send(getPeersMessage())
+    await s.send(await a.newHelloMessage())
+    const hello = await recvType(s, Message_Type.DISC_HELLO)
+    expect(fromBinary(HelloMessageSchema, hello.payload).peerEndpoint?.ID?.name).toBe('vp1')
+    await s.send(await a.newHelloMessage())
+    await s.send(create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: new Uint8Array(3) }))
+    await s.send(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: new Uint8Array(2) }))
+    await s.send(create(MessageSchema, { type: 99 as Message_Type }))
+    await s.send(getPeersMessage())
+    const peersMsg = await recvType(s, Message_Type.DISC_PEERS)
+    expect(fromBinary(PeersMessageSchema, peersMsg.payload).peers.map(p => p.ID?.name)).toEqual(['vp0'])
+    const errors = logs.lines.filter(l => l.level === 'error').map(l => l.msg)
+    expect(errors).toEqual([
+      'Error handling message: Peer FSM cannot handle message (SYNC_GET_BLOCKS) with payload size (6) while in state: created',
+      'Error handling message: Peer FSM cannot handle message (DISC_GET_PEERS) with payload size (0) while in state: created',
+      'Error handling message: Peer FSM cannot handle message (DISC_HELLO) with payload size (' + (await a.newHelloMessage()).payload.length + ') while in state: established',
+      'Error handling message: Peer FSM cannot handle message (CHAIN_TRANSACTION) with payload size (3) while in state: established',
+      'Error handling message: Peer FSM cannot handle message (CONSENSUS) with payload size (2) while in state: established',
+      'Error handling message: Peer FSM cannot handle message (99) with payload size (0) while in state: established'
+    ])
+  })
+
+  it('a HELLO that does not decode is an FSM error; the chat stays in created', async () => {
+    const net = new MemoryNetwork()
+    const b = await peer(net, 'vp1')
+    const s = rawChat(b)
+    await s.send(create(MessageSchema, { type: Message_Type.DISC_HELLO, payload: Uint8Array.of(0x0a, 0x05, 0x01) }))
+    await s.send(await b.newHelloMessage()) // its own endpoint
+    await waitFor('errors logged', () => logs.lines.filter(l => l.level === 'error').length >= 2)
+    expect(logs.lines[0].msg).toMatch(/^Error handling message: Peer FSM failed while handling message \(DISC_HELLO\): current state: created, error: Error unmarshalling HelloMessage: /)
+    expect(logs.lines.find(l => /refusing a chat with a peer that uses this peer's own id vp1/.test(l.msg))).toBeDefined()
+    expect(b.peerIDs()).toEqual([])
+  })
+
+  it('DISC_DISCONNECT ends the chat and forgets the address; stop() says it to everyone', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp0')
+    const b = await peer(net, 'vp1')
+    const c = await peer(net, 'vp2')
+    await a.chatWithPeer('vp1')
+    await a.chatWithPeer('vp2')
+    await waitFor('registered', () => b.peerIDs().includes('vp0') && c.peerIDs().includes('vp0'))
+    expect(b.discovery.all()).toEqual(['vp0'])
+    await a.getRemoteLedger('vp1').sendMessage(disconnectMessage(timestampAt(0)))
+    await waitFor('b dropped a', () => !b.peerIDs().includes('vp0') && !a.peerIDs().includes('vp1'))
+    expect(b.discovery.all()).toEqual([])
+    expect(logs.find(/vp0 said DISC_DISCONNECT/)).toBeDefined()
+    await a.stop()
+    await waitFor('c saw a leave', () => c.peerIDs().length === 0)
+    expect(c.discovery.all()).toEqual([])
+  })
+
+  it('ends a chat whose frame exceeds the receiver\'s limit with the reason; the peer keeps serving others', async () => {
+    const net = new MemoryNetwork()
+    const b = await peer(net, 'vp1')
+    const a = await peer(net, 'vp0')
+    const [mine, theirs] = memoryChatPair('big', 'vp1', { maxMessageSize: 1 << 20 }, { maxMessageSize: 1024 })
+    const ended = b.handleChat(theirs, false)
+    await mine.send(create(MessageSchema, { type: Message_Type.DISC_GET_PEERS, payload: new Uint8Array(4096) }))
+    await expect(ended).rejects.toThrow(/Error during Chat, stopping handler: frame of 4\d{3} bytes from big exceeds the maximum message size of 1024 bytes/)
+    expect(await mine.recv().catch((e: Error) => e.message)).toMatch(/aborted by vp1/)
+    await a.chatWithPeer('vp1')
+    await waitFor('still serving', () => b.peerIDs().includes('vp0'))
+  })
+})

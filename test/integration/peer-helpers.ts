@@ -1,0 +1,89 @@
+// Shared by the peer tests: ledgers with chains built fast, seeded randomness, peers on a
+// memory network, a log capture and a polling wait.
+import { create } from '@bufbuild/protobuf'
+import { utf8 } from '../../src/crypto/bytes.ts'
+import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
+import { TransactionSchema, Transaction_Type } from '../../src/protos/fabric_pb.ts'
+import { memoryStore } from '../../src/storage/index.ts'
+import { createPeer, type Peer, type PeerComponents } from '../../src/peer/peer.ts'
+import type { PeerInit } from '../../src/peer/peer-config.ts'
+import type { Random } from '../../src/peer/timers.ts'
+import { MemoryNetwork } from '../../src/transport/memory.ts'
+import { setLogSink, type LogLevel } from '../../src/util/logger.ts'
+
+/** Small bucket tree: fast, and every peer of a test uses the same one. */
+export const ledgerOptions = { numBuckets: 1009, maxGroupingAtEachLevel: 10, deltaHistorySize: 500 }
+
+export async function newLedger (opts: { deltaHistorySize?: number } = {}): Promise<Ledger> {
+  const ledger = await Ledger.open(await memoryStore(), { ...ledgerOptions, ...opts, clock: { now: () => 1_700_000_000_000 } })
+  await makeGenesis(ledger)
+  return ledger
+}
+
+/** Appends `count` blocks of one transaction each; block i sets key k<i mod keys> and deletes now and then. */
+export async function commitBlocks (ledger: Ledger, count: number, opts: { keys?: number, tag?: string } = {}): Promise<void> {
+  const keys = opts.keys ?? 50
+  const tag = opts.tag ?? 'v'
+  for (let i = 0; i < count; i++) {
+    const n = ledger.height
+    const txid = `${tag}-tx-${n}`
+    ledger.beginTxBatch(n)
+    ledger.txBegin(txid)
+    await ledger.setState('mycc', `k${n % keys}`, utf8(`${tag}${n}`))
+    if (n % 7 === 0) await ledger.deleteState('mycc', `k${(n + 3) % keys}`)
+    ledger.txFinished(txid, true)
+    const tx = create(TransactionSchema, { type: Transaction_Type.CHAINCODE_INVOKE, txid, payload: utf8(`invoke ${n}`) })
+    await ledger.commitTxBatch(n, [tx], undefined)
+  }
+}
+
+/** mulberry32: a seeded Random for replayable tests. */
+export function seededRandom (seed: number): Random {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface LogLine { level: Exclude<LogLevel, 'silent'>, name: string, msg: string }
+
+/** Collects log lines (and keeps tests quiet); call the returned function's restore() after. */
+export function captureLogs (): { lines: LogLine[], find: (re: RegExp) => LogLine | undefined, restore: () => void } {
+  const lines: LogLine[] = []
+  setLogSink((level, name, msg) => { lines.push({ level, name, msg }) })
+  return {
+    lines,
+    find: re => lines.find(l => re.test(l.msg)),
+    restore: () => setLogSink((level, name, msg, args) => {
+      const line = `${level.toUpperCase()} [${name}] ${msg}`
+      if (level === 'error' || level === 'warn') console.error(line, ...args)
+      else console.log(line, ...args)
+    })
+  }
+}
+
+export async function waitFor (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+/** Quiet defaults for tests: no touch service, slow discovery ticks unless asked. */
+export function testInit (id: string, over: Partial<PeerInit> = {}): PeerInit {
+  return { id, address: id, validator: true, ...over, discovery: { period: 60_000, touchPeriod: 0, ...over.discovery } }
+}
+
+/** A peer listening on `net` at its id. */
+export async function memoryPeer (net: MemoryNetwork, id: string, over: Partial<PeerInit> = {}, components: Partial<PeerComponents> = {}): Promise<Peer> {
+  const ledger = components.ledger ?? await newLedger()
+  const peer = createPeer(testInit(id, over), { ledger, dialer: net.dialer(id), random: seededRandom(7), ...components })
+  net.listen(id, peer)
+  await peer.start()
+  return peer
+}

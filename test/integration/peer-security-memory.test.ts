@@ -1,0 +1,88 @@
+import { create, fromBinary } from '@bufbuild/protobuf'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { HelloMessageSchema, Message_Type, PeerEndpointSchema, type Message } from '../../src/protos/fabric_pb.ts'
+import { timestampAt } from '../../src/ledger/block.ts'
+import { getPeersMessage, helloMessage } from '../../src/peer/messages.ts'
+import { createPeer, type Peer } from '../../src/peer/peer.ts'
+import { keySigner, signMessage, verifyMessage } from '../../src/peer/security.ts'
+import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
+import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+
+let logs: ReturnType<typeof captureLogs>
+let peers: Peer[] = []
+beforeEach(() => { logs = captureLogs(); peers = [] })
+afterEach(async () => {
+  await Promise.all(peers.map(async p => await p.stop()))
+  logs.restore()
+})
+
+async function securePeer (net: MemoryNetwork, id: string): Promise<{ peer: Peer, signer: ReturnType<typeof keySigner> }> {
+  const signer = keySigner(await generateKeyPair('Ed25519'))
+  const peer = await memoryPeer(net, id, { securityEnabled: true }, { signer })
+  peers.push(peer)
+  return { peer, signer }
+}
+
+describe('security.enabled', () => {
+  it('signs every message and checks HELLO against the endpoint\'s pkiID', async () => {
+    const net = new MemoryNetwork()
+    const a = await securePeer(net, 'vp0')
+    const b = await securePeer(net, 'vp1')
+    await a.peer.chatWithPeer('vp1')
+    await waitFor('handshake', () => a.peer.peerIDs().includes('vp1') && b.peer.peerIDs().includes('vp0'))
+    expect(b.peer.getRemoteLedger('vp0').to()?.pkiID).toEqual(a.signer.pkiID)
+    expect(a.signer.pkiID).toHaveLength(32) // the raw Ed25519 public key
+    const hello = await a.peer.prepareOutgoing(await a.peer.newHelloMessage())
+    await expect(verifyMessage(hello, a.signer.pkiID, 'vp0')).resolves.toBeUndefined()
+    await expect(verifyMessage(hello, b.signer.pkiID, 'vp0')).rejects.toThrow(/does not verify/)
+    expect(await a.peer.broadcast(getPeersMessage())).toEqual([])
+    expect(logs.lines.filter(l => l.level === 'error')).toEqual([])
+  })
+
+  it('refuses a HELLO signed by another key than the one it names, and unsigned or altered messages after HELLO', async () => {
+    const net = new MemoryNetwork()
+    const b = await securePeer(net, 'vp1')
+    const real = keySigner(await generateKeyPair('Ed25519'))
+    const impostor = keySigner(await generateKeyPair('Ed25519'))
+    const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
+    const [mine, theirs] = memoryChatPair('vp0', 'vp1')
+    void b.peer.handleChat(theirs, false).catch(() => {})
+    const hello = helloMessage(create(PeerEndpointSchema, endpoint), await b.peer.ledger.getBlockchainInfo(), timestampAt(0))
+    await mine.send(await signMessage(hello, impostor))
+    await mine.send(hello) // unsigned
+    await waitFor('two refusals', () => logs.lines.filter(l => l.level === 'error').length >= 2)
+    expect(logs.lines[0].msg).toBe('Error handling message: Error Verifying signature for received DISC_HELLO: signature of a message from vp0 does not verify against its pkiID')
+    expect(logs.lines[1].msg).toBe('Error handling message: Error Verifying signature for received DISC_HELLO: message from vp0 is not signed')
+    expect(b.peer.peerIDs()).toEqual([])
+
+    await mine.send(await signMessage(hello, real))
+    const reply = await mine.recv() as Message
+    expect(reply.type).toBe(Message_Type.DISC_HELLO)
+    await expect(verifyMessage(reply, b.signer.pkiID, 'vp1')).resolves.toBeUndefined()
+    expect(fromBinary(HelloMessageSchema, reply.payload).peerEndpoint?.pkiID).toEqual(b.signer.pkiID)
+    await waitFor('registered', () => b.peer.peerIDs().includes('vp0'))
+
+    const signed = await signMessage(getPeersMessage(), real)
+    await mine.send({ ...signed, payload: Uint8Array.of(1) })
+    await mine.send(getPeersMessage())
+    await mine.send(signed)
+    expect((await mine.recv())?.type).toBe(Message_Type.DISC_PEERS) // only the good one was answered
+    const errors = logs.lines.filter(l => l.level === 'error').map(l => l.msg)
+    expect(errors.slice(2)).toEqual([
+      'Error handling message: Error Verifying signature for received DISC_GET_PEERS: signature of a message from vp0 does not verify against its pkiID',
+      'Error handling message: Error Verifying signature for received DISC_GET_PEERS: message from vp0 is not signed'
+    ])
+  })
+
+  it('needs a signer; with security off nothing is signed and no pkiID is sent', async () => {
+    const net = new MemoryNetwork()
+    expect(() => createPeer(testInit('vp9', { securityEnabled: true }), { ledger: {} as never, dialer: net.dialer('vp9') }))
+      .toThrow(/security.enabled needs a signer/)
+    const plain = await memoryPeer(net, 'vp0', {}, { ledger: await newLedger() })
+    peers.push(plain)
+    const hello = await plain.prepareOutgoing(await plain.newHelloMessage())
+    expect(hello.signature).toHaveLength(0)
+    expect(fromBinary(HelloMessageSchema, hello.payload).peerEndpoint?.pkiID).toHaveLength(0)
+  })
+})

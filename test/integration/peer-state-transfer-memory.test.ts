@@ -1,0 +1,237 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { equalBytes, toHex, utf8 } from '../../src/crypto/bytes.ts'
+import type { Ledger } from '../../src/ledger/ledger.ts'
+import { StateDelta } from '../../src/ledger/state-delta.ts'
+import { Message_Type, SyncBlocksSchema, SyncStateDeltasSchema, SyncStateSnapshotSchema, type Message } from '../../src/protos/fabric_pb.ts'
+import { createPeer, type Peer } from '../../src/peer/peer.ts'
+import type { ChatStream } from '../../src/transport/chat-stream.ts'
+import { MemoryNetwork } from '../../src/transport/memory.ts'
+import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+
+let logs: ReturnType<typeof captureLogs>
+let peers: Peer[] = []
+beforeEach(() => { logs = captureLogs(); peers = [] })
+afterEach(async () => {
+  await Promise.all(peers.map(async p => await p.stop()))
+  logs.restore()
+})
+
+async function sameChainAndState (a: Ledger, b: Ledger): Promise<void> {
+  const [ia, ib] = [await a.getBlockchainInfo(), await b.getBlockchainInfo()]
+  expect(ia.height).toBe(ib.height)
+  expect(toHex(ia.currentBlockHash)).toBe(toHex(ib.currentBlockHash))
+  expect(toHex((await a.getTempStateHash()) ?? new Uint8Array(0))).toBe(toHex((await b.getTempStateHash()) ?? new Uint8Array(0)))
+  expect(a.stateBlockNumber).toBe(a.height - 1)
+  expect(await a.verifyChain(a.height - 1, 0)).toBe(0)
+}
+
+/** A peer whose outgoing messages pass through `edit` (a liar, for tests). */
+function lyingPeer (net: MemoryNetwork, id: string, ledger: Ledger, edit: (m: Message) => Message): Peer {
+  const p = createPeer(testInit(id), { ledger, dialer: net.dialer(id) })
+  const lie = (s: ChatStream): ChatStream => ({
+    remote: s.remote,
+    transport: s.transport,
+    send: async m => await s.send(edit(m)),
+    recv: async () => await s.recv(),
+    close: async e => await s.close(e)
+  })
+  net.listen(id, { handleChat: async (s, initiated) => await p.handleChat(lie(s), initiated), processTransaction: async tx => await p.processTransaction(tx) })
+  peers.push(p)
+  return p
+}
+
+async function chainOf (blocks: number, opts: { deltaHistorySize?: number, tag?: string } = {}): Promise<Ledger> {
+  const l = await newLedger(opts)
+  await commitBlocks(l, blocks, opts)
+  return l
+}
+
+describe('state transfer over the memory transport', () => {
+  it('a fresh peer catches up with a peer that has 1,000 blocks (snapshot, then verified)', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(1000)
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const fresh = await memoryPeer(net, 'nvp0', { validator: false })
+    peers.push(fresh)
+    const t0 = Date.now()
+    await fresh.chatWithPeer('vp0')
+    await waitFor('caught up', () => fresh.ledger.stateBlockNumber === 1000, 30_000)
+    await sameChainAndState(fresh.ledger, source)
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect(logs.find(/State transfer reached block 1000/)).toBeDefined()
+    // the snapshot's block has no delta here, the blocks before it neither: they are served as missing
+    expect(await fresh.ledger.getStateDelta(999)).toBeUndefined()
+  })
+
+  it('a peer 50 blocks behind plays the deltas forward and keeps them', async () => {
+    const net = new MemoryNetwork()
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: await chainOf(150) }))
+    const behind = await memoryPeer(net, 'nvp0', { validator: false }, { ledger: await chainOf(100) })
+    peers.push(behind)
+    await behind.chatWithPeer('vp0')
+    await waitFor('caught up', () => behind.ledger.stateBlockNumber === 150)
+    await sameChainAndState(behind.ledger, peers[0].ledger)
+    expect((await behind.ledger.getStateDelta(120))!.marshal()).toEqual((await peers[0].ledger.getStateDelta(120))!.marshal())
+    expect(logs.find(/snapshot/)).toBeUndefined()
+  })
+
+  it('fetches again, and checks, the verified blocks it could not keep in memory', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(60)
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    let asked = 0
+    const behind = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false, stateTransfer: { maxBufferedBlocks: 5 } }, { ledger: await chainOf(20) })
+    peers.push(behind)
+    await behind.chatWithPeer('vp0')
+    await waitFor('connected', () => behind.peerIDs().length === 1)
+    const h = behind.getRemoteLedger('vp0')
+    const request = h.requestBlocks.bind(h)
+    h.requestBlocks = async (start, end) => { asked++; return await request(start, end) }
+    expect(await behind.catchUp()).toEqual({ ok: true, blockNumber: 60 })
+    await sameChainAndState(behind.ledger, source)
+    expect(asked).toBe(4 + 35) // 40 blocks in requests of 10, then one by one the 35 not kept
+  })
+
+  it('falls back to a snapshot when the deltas are gone from the source\'s history', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(150, { deltaHistorySize: 10 })
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const behind = await memoryPeer(net, 'nvp0', { validator: false }, { ledger: await chainOf(100) })
+    peers.push(behind)
+    await behind.chatWithPeer('vp0')
+    await waitFor('caught up', () => behind.ledger.stateBlockNumber === 150)
+    await sameChainAndState(behind.ledger, source)
+    expect(logs.find(/vp0 no longer has the state delta of block 101; falling back to a state snapshot/)).toBeDefined()
+  })
+
+  it('detects a peer that sends a tampered block, drops it and completes from another', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(300)
+    let lies = 0
+    const liar = lyingPeer(net, 'vp0', await chainOf(300), m => {
+      if (m.type !== Message_Type.SYNC_BLOCKS) return m
+      const sb = fromBinary(SyncBlocksSchema, m.payload)
+      if (sb.range?.start !== 150n || sb.blocks.length === 0) return m
+      lies++
+      sb.blocks[0].transactions[0].txid = 'forged'
+      return { ...m, payload: toBinary(SyncBlocksSchema, sb) }
+    })
+    await liar.start()
+    peers.push(await memoryPeer(net, 'vp1', {}, { ledger: source }))
+    const fresh = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false }, { random: () => 0 })
+    peers.push(fresh)
+    await fresh.chatWithPeer('vp0')
+    await fresh.chatWithPeer('vp1')
+    await waitFor('both connected', () => fresh.peerIDs().length === 2)
+    const r = await fresh.catchUp()
+    expect(r).toEqual({ ok: true, blockNumber: 300 })
+    expect(lies).toBe(1)
+    expect(logs.find(/Dropping peer vp0: block 150 from vp0 has hash [0-9a-f]{16}…, the chain needs/)).toBeDefined()
+    await sameChainAndState(fresh.ledger, source)
+    await waitFor('liar disconnected', () => !fresh.peerIDs().includes('vp0'))
+  })
+
+  it('detects a peer that sends a tampered delta, rolls it back, drops the peer and completes from another', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(130)
+    let lies = 0
+    const liar = lyingPeer(net, 'vp0', await chainOf(130), m => {
+      if (m.type !== Message_Type.SYNC_STATE_DELTAS) return m
+      const sd = fromBinary(SyncStateDeltasSchema, m.payload)
+      if (sd.range?.start !== 110n || sd.deltas.length === 0) return m
+      lies++
+      const d = StateDelta.unmarshal(sd.deltas[0])
+      for (const e of d.entries()) d.set(e.chaincodeID, e.key, utf8('forged'), e.previousValue)
+      sd.deltas[0] = d.marshal()
+      return { ...m, payload: toBinary(SyncStateDeltasSchema, sd) }
+    })
+    await liar.start()
+    peers.push(await memoryPeer(net, 'vp1', {}, { ledger: source }))
+    const behind = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false }, { ledger: await chainOf(100), random: () => 0 })
+    peers.push(behind)
+    await behind.chatWithPeer('vp0')
+    await behind.chatWithPeer('vp1')
+    await waitFor('both connected', () => behind.peerIDs().length === 2)
+    expect(await behind.catchUp()).toEqual({ ok: true, blockNumber: 130 })
+    expect(lies).toBe(1)
+    expect(logs.find(/Dropping peer vp0: the state from vp0 for block 110 hashes to/)).toBeDefined()
+    await sameChainAndState(behind.ledger, source)
+  })
+
+  it('detects a tampered snapshot the same way', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(250)
+    const liar = lyingPeer(net, 'vp0', await chainOf(250), m => {
+      if (m.type !== Message_Type.SYNC_STATE_SNAPSHOT) return m
+      const c = fromBinary(SyncStateSnapshotSchema, m.payload)
+      if (c.delta.length === 0) return m
+      const d = StateDelta.unmarshal(c.delta)
+      d.set('mycc', 'extra', utf8('x'), null)
+      c.delta = d.marshal()
+      return { ...m, payload: toBinary(SyncStateSnapshotSchema, c) }
+    })
+    await liar.start()
+    peers.push(await memoryPeer(net, 'vp1', {}, { ledger: source }))
+    const fresh = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false }, { random: () => 0 })
+    peers.push(fresh)
+    await fresh.chatWithPeer('vp0')
+    await fresh.chatWithPeer('vp1')
+    await waitFor('both connected', () => fresh.peerIDs().length === 2)
+    expect(await fresh.catchUp()).toEqual({ ok: true, blockNumber: 250 })
+    expect(logs.find(/Dropping peer vp0: the state from vp0 for block 250 hashes to/)).toBeDefined()
+    await sameChainAndState(fresh.ledger, source)
+  })
+
+  it('takes a snapshot newer than the target when catching up, with the blocks that link it onto the target', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(250)
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const fresh = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false })
+    peers.push(fresh)
+    await fresh.chatWithPeer('vp0')
+    await waitFor('connected', () => fresh.peerIDs().length === 1)
+    await commitBlocks(source, 5) // the source moves on after its HELLO said 250
+    const head = await fresh.ledger.getBlockchainInfo()
+    const strict = await fresh.syncToTarget(250, fresh.getRemoteLedger('vp0').head!.hash)
+    expect(strict.ok === false && strict.error.message).toMatch(/the snapshot from vp0 is of block 255, beyond the target 250/)
+    expect(await fresh.ledger.getBlockchainInfo()).toEqual(head)
+    expect(await fresh.catchUp()).toEqual({ ok: true, blockNumber: 255 })
+    await sameChainAndState(fresh.ledger, source)
+  })
+
+  it('syncToTarget: a target no peer has fails (recoverable); a forked local chain fails for good', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(20)
+    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const forked = await memoryPeer(net, 'vp1', {}, { ledger: await chainOf(5, { tag: 'other' }) })
+    peers.push(forked)
+    await forked.chatWithPeer('vp0')
+    await waitFor('connected', () => forked.peerIDs().includes('vp0'))
+    const r1 = await forked.syncToTarget(20, new Uint8Array(64).fill(7), ['vp0'])
+    expect(r1.ok).toBe(false)
+    expect(r1.ok === false && r1.recoverable).toBe(true)
+    expect(r1.ok === false && r1.error.message).toMatch(/block 20 from vp0 has hash .*, the chain needs 0707/)
+    expect(forked.peerIDs()).toEqual(['vp0']) // not dropped: it just has another head
+    const head = await source.getBlockchainInfo()
+    const r2 = await forked.syncToTarget(20, head.currentBlockHash, ['vp0'])
+    expect(r2.ok === false && r2.recoverable).toBe(false)
+    expect(r2.ok === false && r2.error.message).toMatch(/the target chain does not build on local block 5 .*: this ledger has forked/)
+    const r3 = await forked.syncToTarget(2, head.currentBlockHash)
+    expect(r3.ok === false && r3.error.message).toMatch(/cannot sync to block 2: the state already belongs to block 5/)
+    expect(equalBytes((await forked.ledger.getBlockchainInfo()).currentBlockHash, head.currentBlockHash)).toBe(false)
+  })
+
+  it('gives up on a silent peer after the block timeout and says so', async () => {
+    const net = new MemoryNetwork()
+    // its blocks never arrive as SYNC_BLOCKS (the receiver's FSM refuses what comes instead)
+    const silent = lyingPeer(net, 'vp0', await chainOf(30), m => m.type === Message_Type.SYNC_BLOCKS ? { ...m, type: Message_Type.UNDEFINED } : m)
+    await silent.start()
+    const fresh = await memoryPeer(net, 'nvp0', { validator: false, catchUp: false, stateTransfer: { blockTimeout: 100 } })
+    peers.push(fresh)
+    await fresh.chatWithPeer('vp0')
+    await waitFor('connected', () => fresh.peerIDs().length === 1)
+    const r = await fresh.catchUp()
+    expect(r?.ok === false && r.error.message).toMatch(/could not fetch blocks 30 down to 1 from any peer: timed out waiting for blocks 30-21 from vp0 \(100 ms\)/)
+  })
+})
