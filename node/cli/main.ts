@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { conformanceCommand } from './conformance.ts'
 import { ledgerCommand } from './ledger.ts'
+import { nodeCommand } from './node.ts'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string, description: string }
 
@@ -13,6 +14,7 @@ export function buildProgram (): Command {
     .showHelpAfterError()
   program.addCommand(conformanceCommand())
   program.addCommand(ledgerCommand())
+  program.addCommand(nodeCommand())
   return program
 }
 

@@ -1,0 +1,54 @@
+import { Command } from 'commander'
+import { access } from 'node:fs/promises'
+import { setLogLevel, type LogLevel } from '../../src/util/logger.ts'
+import { loadNodeConfig } from '../config.ts'
+import { serve } from '../peer/serve.ts'
+
+/** Fabric looks for core.yaml in the working directory; so does Weft, unless --config says otherwise. */
+async function defaultConfigFile (): Promise<string | undefined> {
+  try {
+    await access('core.yaml')
+    return 'core.yaml'
+  } catch {
+    return undefined
+  }
+}
+
+async function start (opts: { peerChaincodedev?: boolean, config?: string }): Promise<void> {
+  const config = await loadNodeConfig({ file: opts.config ?? await defaultConfigFile(), chaincodeDevMode: opts.peerChaincodedev === true })
+  const level = (process.env.CORE_LOGGING_LEVEL ?? config.logging.peer).toLowerCase()
+  setLogLevel((['debug', 'info', 'warn', 'error'].includes(level) ? level : level === 'warning' ? 'warn' : 'info') as LogLevel)
+  if (opts.peerChaincodedev === true) {
+    console.log('Running in chaincode development mode')
+    console.log('Set consensus to NOOPS and user starts chaincode')
+  }
+  const running = await serve(config)
+  // A summary on stdout whatever the log level (Fabric's default logging.peer is warning).
+  const n = running.node.peer.getPeerEndpoint()
+  console.log(`Weft peer ${config.peer.id} started (${config.peer.validator.enabled ? `validator, ${config.peer.validator.consensus.plugin}` : 'non-validator'}), data in ${config.peer.fileSystemPath}`)
+  console.log(`  address ${n.address}`)
+  console.log(`  gRPC    ${running.grpc.address}   events ${running.events.address}`)
+  if (running.restUrl !== undefined) console.log(`  REST    ${running.restUrl}`)
+  if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}/metrics`)
+  console.log(`  libp2p  ${running.multiaddrs.join(' ')}`)
+  const onSignal = (sig: NodeJS.Signals): void => {
+    console.log(`\n${sig}`)
+    void running.stop()
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  await running.stopped
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+}
+
+/** `weft node start|status|stop`, as Fabric's `peer node`. */
+export function nodeCommand (): Command {
+  const node = new Command('node').description('start, check or stop a peer')
+  node.command('start')
+    .description('start a peer (config: ./core.yaml if present, CORE_* environment variables)')
+    .option('--peer-chaincodedev', 'chaincode development mode: validator, noops, user-started chaincode')
+    .option('--config <file>', 'core.yaml to read')
+    .action(start)
+  return node
+}

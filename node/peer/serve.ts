@@ -1,0 +1,130 @@
+import { join, resolve } from 'node:path'
+import type { CoreConfig } from '../../src/config/schema.ts'
+import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { keySigner } from '../../src/peer/security.ts'
+import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { createLogger } from '../../src/util/logger.ts'
+import { packageChaincode } from '../chaincode/package.ts'
+import { workerRuntime } from '../chaincode/worker-runtime.ts'
+import { addAdminService } from '../grpc/admin-service.ts'
+import { addChaincodeSupportService } from '../grpc/chaincode-support-service.ts'
+import { addDevopsService } from '../grpc/devops-service.ts'
+import { addEventsService } from '../grpc/events-service.ts'
+import { addOpenchainService } from '../grpc/openchain-service.ts'
+import { addPeerService } from '../grpc/peer-service.ts'
+import { startGrpcServer, type GrpcServer } from '../grpc/server.ts'
+import { parseListenAddress } from '../host-port.ts'
+import { createNodeLibp2p, type NodeLibp2p } from '../libp2p/create-node.ts'
+import { startMetrics } from '../metrics.ts'
+import { startRest } from '../rest/server.ts'
+import { openLevelDB } from '../storage.ts'
+import { loadOrCreateIdentity } from './identity.ts'
+import { writePidFile } from './pid-file.ts'
+
+const log = createLogger('serve')
+
+/** A running Node peer and everything it serves. */
+export interface RunningPeer {
+  node: PeerNode
+  libp2p: NodeLibp2p
+  /** Multiaddrs browsers and libp2p peers dial (each ends in /p2p/<peer id>). */
+  multiaddrs: string[]
+  grpc: GrpcServer
+  events: GrpcServer
+  restUrl?: string
+  metricsUrl?: string
+  /** Stops everything; resolves when the ledger is closed. */
+  stop (): Promise<void>
+  /** Resolves once the peer has stopped, whoever stopped it (signal, Admin.StopServer, fatal error). */
+  stopped: Promise<void>
+}
+
+/** host:port → the WebSockets multiaddr libp2p listens on. */
+export function wsMultiaddr (address: string, key: string): string {
+  const { host, port } = parseListenAddress(address, key)
+  const proto = host.includes(':') ? 'ip6' : /^[\d.]+$/.test(host) ? 'ip4' : 'dns'
+  return `/${proto}/${host}/tcp/${port}/ws`
+}
+
+/**
+ * Fabric's serve(), in its order: config is already loaded; data directory and pid file,
+ * database, identity, libp2p, the peer (ledger, genesis, chaincode support, engine or plain
+ * handler), then the gRPC services, the event hub server, REST and metrics.
+ */
+export async function serve (config: CoreConfig): Promise<RunningPeer> {
+  const dataDir = resolve(config.peer.fileSystemPath)
+  const removePid = await writePidFile(join(dataDir, 'peer.pid'))
+  const cleanups: Array<() => Promise<void> | void> = [removePid]
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) {
+      try { await c() } catch (err) { log.error(`shutdown: ${(err as Error).message}`) }
+    }
+  }
+  try {
+    log.info(`Security enabled status: ${config.security.enabled}`)
+    log.info(`Privacy enabled status: ${config.security.privacy}`)
+    const store = await openLevelDB(join(dataDir, 'db'))
+    const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
+    const libp2p = await createNodeLibp2p({ privateKey: key, listen: [wsMultiaddr(config.peer.libp2p.address, 'peer.libp2p.address'), ...config.peer.libp2p.listen] })
+    cleanups.push(() => libp2p.stop())
+    const chat: Libp2pChat = libp2pChat({ chatWithDiscoveredPeers: true })({ node: libp2p })
+    const multiaddrs = libp2p.getMultiaddrs().map(m => m.toString())
+    // Peers of a gRPC network (a host:port rootnode) know each other by peer.address; libp2p peers by multiaddr.
+    const grpcNetwork = /^[^/][^,]*:\d+$/.test(config.peer.discovery.rootnode.split(',')[0]?.trim() ?? '')
+    const address = grpcNetwork ? config.peer.address : (multiaddrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? multiaddrs[0])
+
+    let stopRequested!: () => void
+    const stopRequest = new Promise<void>(resolve => { stopRequested = resolve })
+    const node = await createPeerNode(config, {
+      store,
+      dialer: chat,
+      address,
+      chaincodeRuntime: workerRuntime(),
+      packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
+      signer: config.security.enabled ? keySigner(key) : undefined,
+      onFatal: err => { log.error(`consensus failed: ${err.message}; stopping`); stopRequested() }
+    })
+    node.onStop(() => stopRequested())
+    cleanups.push(() => node.stop())
+    chat.start(node.peer)
+    cleanups.push(() => chat.stop())
+
+    const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
+    const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined
+    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls }, server => {
+      addPeerService(server, node)
+      addAdminService(server, node)
+      addDevopsService(server, node, { securityEnabled: config.security.enabled })
+      addOpenchainService(server, node)
+      if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, node.support)
+    })
+    cleanups.push(() => grpc.close())
+    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls }, server => addEventsService(server, node.hub))
+    cleanups.push(() => events.close())
+
+    let restUrl: string | undefined
+    if (config.rest.enabled) {
+      const rest = await startRest({ peer: node, config })
+      cleanups.push(() => rest.close())
+      restUrl = rest.url
+    }
+    let metricsUrl: string | undefined
+    if (config.peer.profile.enabled) {
+      const metrics = await startMetrics({ address: config.peer.profile.listenAddress, peer: node, ledger: node.ledger, hub: node.hub })
+      cleanups.push(() => metrics.close())
+      metricsUrl = metrics.url
+    }
+
+    await node.start()
+    log.info(`Starting peer with ID=${config.peer.id}, network ID=${config.peer.networkId}, address=${address}, rootnodes=${config.peer.discovery.rootnode}, validator=${config.peer.validator.enabled}`)
+    log.info(`gRPC on ${grpc.address}, events on ${events.address}${restUrl !== undefined ? `, REST on ${restUrl}` : ''}, libp2p on ${multiaddrs.join(' ')}`)
+
+    let stopping: Promise<void> | undefined
+    const stop = (): Promise<void> => (stopping ??= (async () => { stopRequested(); await cleanup() })())
+    const stopped = stopRequest.then(() => stop())
+    return { node, libp2p, multiaddrs, grpc, events, restUrl, metricsUrl, stop, stopped }
+  } catch (err) {
+    await cleanup()
+    throw err
+  }
+}

@@ -1,0 +1,33 @@
+import type { CoreConfig } from '../config/schema.ts'
+import type { EngineInit } from './engine.ts'
+import { validatePbftConfig } from './pbft/config.ts'
+
+/** The engine's settings from the peer's config (core.yaml, CORE_*, CORE_NOOPS_*, CORE_PBFT_*). */
+export function consensusInit (config: CoreConfig): EngineInit {
+  const { noops, pbft } = config
+  const g = pbft.general
+  return {
+    plugin: config.peer.validator.consensus.plugin,
+    bufferSize: config.peer.validator.consensus.buffersize,
+    noops: { blockSize: noops.block.size, blockWaitMs: noops.block.wait, queueLimit: Math.max(5000, 10 * noops.block.size) },
+    pbft: validatePbftConfig({
+      mode: 'batch',
+      N: g.N,
+      f: g.f,
+      K: g.K,
+      logMultiplier: g.logmultiplier,
+      batchSize: g.batchsize,
+      byzantine: g.byzantine,
+      viewChangePeriod: g.viewchangeperiod,
+      timeouts: {
+        batch: g.timeout.batch,
+        request: g.timeout.request,
+        viewChange: g.timeout.viewchange,
+        resendViewChange: g.timeout.resendviewchange,
+        nullRequest: g.timeout.nullrequest,
+        broadcast: g.timeout.broadcast
+      },
+      executorQueueSize: pbft.executor.queuesize
+    })
+  }
+}
