@@ -3,6 +3,7 @@ import type { CoreConfig } from '../../src/config/schema.ts'
 import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
 import { keySigner } from '../../src/peer/security.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { serveLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { packageChaincode } from '../chaincode/package.ts'
 import { workerRuntime } from '../chaincode/worker-runtime.ts'
@@ -86,8 +87,9 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     })
     node.onStop(() => stopRequested())
     cleanups.push(() => node.stop())
-    chat.start(node.peer)
+    await chat.start(node.peer)
     cleanups.push(() => chat.stop())
+    cleanups.push(await serveLibp2pEvents(libp2p, node.hub))
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
     const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined

@@ -1,4 +1,4 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf'
+import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import { MessageSchema, type Message } from '../protos/fabric_pb.ts'
 import { FrameDecodeError, MessageTooLargeError } from './errors.ts'
 
@@ -20,14 +20,22 @@ export function varint (n: number): Uint8Array {
 
 /** Marshals a message, refusing one larger than `maxSize` with an error that says so. */
 export function encodeMessage (msg: Message, maxSize: number, remote: string): Uint8Array {
-  const body = toBinary(MessageSchema, msg)
+  return encodeProto(MessageSchema, msg, maxSize, remote)
+}
+
+export function encodeProto<D extends DescMessage> (schema: D, msg: MessageShape<D>, maxSize: number, remote: string): Uint8Array {
+  const body = toBinary(schema, msg)
   if (body.length > maxSize) throw new MessageTooLargeError(body.length, maxSize, 'send', remote)
   return body
 }
 
 /** A message as one length-prefixed frame (unsigned varint length, then the protobuf bytes). */
 export function encodeFrame (msg: Message, maxSize: number, remote: string): Uint8Array {
-  const body = encodeMessage(msg, maxSize, remote)
+  return encodeProtoFrame(MessageSchema, msg, maxSize, remote)
+}
+
+export function encodeProtoFrame<D extends DescMessage> (schema: D, msg: MessageShape<D>, maxSize: number, remote: string): Uint8Array {
+  const body = encodeProto(schema, msg, maxSize, remote)
   const prefix = varint(body.length)
   const out = new Uint8Array(prefix.length + body.length)
   out.set(prefix, 0)
@@ -36,10 +44,14 @@ export function encodeFrame (msg: Message, maxSize: number, remote: string): Uin
 }
 
 export function decodeMessage (body: Uint8Array, remote: string): Message {
+  return decodeProto(MessageSchema, body, remote)
+}
+
+export function decodeProto<D extends DescMessage> (schema: D, body: Uint8Array, remote: string): MessageShape<D> {
   try {
-    return fromBinary(MessageSchema, body)
+    return fromBinary(schema, body)
   } catch (err) {
-    throw new FrameDecodeError(`undecodable Message frame (${body.length} bytes) from ${remote}: ${(err as Error).message}`)
+    throw new FrameDecodeError(`undecodable ${schema.name} frame (${body.length} bytes) from ${remote}: ${(err as Error).message}`)
   }
 }
 

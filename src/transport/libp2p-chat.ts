@@ -150,7 +150,7 @@ export function libp2pChat (init: Libp2pChatInit = {}): (components: Libp2pChatC
   return components => new Libp2pChat(init, components)
 }
 
-function parseAddress (address: string): Multiaddr {
+export function parseAddress (address: string): Multiaddr {
   try {
     return multiaddr(address)
   } catch (err) {

@@ -1,8 +1,9 @@
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf'
 import type { Connection, Stream, StreamCloseEvent } from '@libp2p/interface'
-import type { Message } from '../protos/fabric_pb.ts'
+import { MessageSchema } from '../protos/fabric_pb.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { FrameDecodeError, SendQueueFullError, StreamClosedError } from './errors.ts'
-import { decodeMessage, encodeFrame, FrameDecoder } from './frame.ts'
+import { decodeProto, encodeProtoFrame, FrameDecoder } from './frame.ts'
 
 export interface Libp2pChatStreamOptions {
   maxMessageSize: number
@@ -21,12 +22,12 @@ export function describeConnection (connection: Connection): string {
 }
 
 /**
- * A Chat stream over one libp2p stream: length-prefixed protos.Message frames. libp2p 3 hands
+ * Length-prefixed protobuf messages of one schema over one libp2p stream. libp2p 3 hands
  * over incoming data as events without back-pressure, so the reader's queue is bounded here:
  * when it fills the stream is paused (yamux then withholds window updates, which stops the
  * sender) and resumed as the reader catches up.
  */
-export class Libp2pChatStream implements ChatStream {
+export class Libp2pFramedStream<D extends DescMessage> {
   readonly remote: string
   readonly transport: string
   private readonly decoder: FrameDecoder
@@ -41,7 +42,7 @@ export class Libp2pChatStream implements ChatStream {
   private pendingSends = 0
 
   /** `onClose` runs once, when this side closes the stream. */
-  constructor (private readonly stream: Stream, connection: Connection, private readonly opts: Libp2pChatStreamOptions, private readonly onClose?: () => void) {
+  constructor (private readonly schema: D, private readonly stream: Stream, connection: Connection, private readonly opts: Libp2pChatStreamOptions, private readonly onClose?: () => void) {
     this.remote = connection.remotePeer.toString()
     this.transport = describeConnection(connection)
     this.decoder = new FrameDecoder(opts.maxMessageSize, this.remote)
@@ -56,11 +57,11 @@ export class Libp2pChatStream implements ChatStream {
     })
   }
 
-  async send (msg: Message): Promise<void> {
+  async send (msg: MessageShape<D>): Promise<void> {
     if (this.closed || this.failure !== undefined || this.stream.writeStatus !== 'writable') {
       throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
     }
-    const frame = encodeFrame(msg, this.opts.maxMessageSize, this.remote)
+    const frame = encodeProtoFrame(this.schema, msg, this.opts.maxMessageSize, this.remote)
     if (this.pendingSends >= this.opts.maxPendingSends) {
       throw new SendQueueFullError(`send queue to ${this.remote} full: ${this.pendingSends} messages wait for the transport to drain`)
     }
@@ -76,13 +77,13 @@ export class Libp2pChatStream implements ChatStream {
     }
   }
 
-  async recv (): Promise<Message | undefined> {
+  async recv (): Promise<MessageShape<D> | undefined> {
     while (true) {
       const frame = this.frames.shift()
       if (frame !== undefined) {
         this.queuedBytes -= frame.length
         this.maybeResume()
-        return decodeMessage(frame, this.remote)
+        return decodeProto(this.schema, frame, this.remote)
       }
       if (this.failure !== undefined) throw this.failure
       if (this.closed) return undefined
@@ -140,6 +141,13 @@ export class Libp2pChatStream implements ChatStream {
   private wake (): void {
     this.reader?.()
     this.reader = undefined
+  }
+}
+
+/** A Chat over one libp2p stream: protos.Message frames. */
+export class Libp2pChatStream extends Libp2pFramedStream<typeof MessageSchema> implements ChatStream {
+  constructor (stream: Stream, connection: Connection, opts: Libp2pChatStreamOptions, onClose?: () => void) {
+    super(MessageSchema, stream, connection, opts, onClose)
   }
 }
 

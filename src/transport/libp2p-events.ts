@@ -1,0 +1,35 @@
+import type { Libp2p } from '@libp2p/interface'
+import { serveEventStream, type EventStream } from '../events/session.ts'
+import type { EventHub } from '../events/hub.ts'
+import { EventSchema } from '../protos/events_pb.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
+import { parseAddress } from './libp2p-chat.ts'
+import { Libp2pFramedStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
+
+export const EVENTS_PROTOCOL = '/weft/events/0.6.1'
+
+const streamOptions: Libp2pChatStreamOptions = {
+  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+  maxQueuedFrames: 64,
+  maxQueuedBytes: 4 * 1024 * 1024,
+  maxPendingSends: 256
+}
+
+/**
+ * The event hub on libp2p: each `/weft/events/0.6.1` stream is one Events.Chat conversation
+ * (length-prefixed protos.Event frames, Fabric's register/ack rules), relayed connections included.
+ */
+export async function serveLibp2pEvents (node: Libp2p, hub: EventHub): Promise<() => Promise<void>> {
+  await node.handle(EVENTS_PROTOCOL, (stream, connection) => {
+    void serveEventStream(hub, new Libp2pFramedStream(EventSchema, stream, connection, streamOptions))
+  }, { runOnLimitedConnection: true, maxInboundStreams: 16 })
+  return () => node.unhandle(EVENTS_PROTOCOL)
+}
+
+/** A consumer's side: an events stream to the peer at `address` (a multiaddr with /p2p/<id>). */
+export async function dialLibp2pEvents (node: Libp2p, address: string): Promise<EventStream> {
+  const ma = parseAddress(address)
+  const connection = await node.dial(ma)
+  const stream = await connection.newStream(EVENTS_PROTOCOL, { runOnLimitedConnection: true })
+  return new Libp2pFramedStream(EventSchema, stream, connection, streamOptions)
+}
