@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { loadConfig, ConfigError, type CoreConfig } from '../src/config/index.ts'
 
 export interface NodeConfigOptions {
@@ -19,4 +19,15 @@ export async function loadNodeConfig (options: NodeConfigOptions = {}): Promise<
     }
   }
   return loadConfig({ yaml, yamlSource: options.file, env: options.env ?? process.env, chaincodeDevMode: options.chaincodeDevMode })
+}
+
+/** The core.yaml a command reads: the one named, else ./core.yaml when present (Fabric looks in the working directory). */
+export async function configFileFor (file?: string): Promise<string | undefined> {
+  if (file !== undefined) return file
+  try {
+    await access('core.yaml')
+    return 'core.yaml'
+  } catch {
+    return undefined
+  }
 }

@@ -15,3 +15,12 @@ export function parseListenAddress (address: string, key: string): { host: strin
 export function formatHostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
+
+/**
+ * The host:port to dial for an address as core.yaml writes it (peer.address,
+ * peer.discovery.rootnode): an unspecified host (empty, 0.0.0.0, ::) means this machine.
+ */
+export function dialAddress (address: string, key: string): string {
+  const { host, port } = parseListenAddress(address, key)
+  return formatHostPort(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, port)
+}

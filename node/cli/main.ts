@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
+import { chaincodeCommand } from './chaincode.ts'
 import { conformanceCommand } from './conformance.ts'
 import { ledgerCommand } from './ledger.ts'
+import { networkCommand } from './network.ts'
 import { nodeCommand } from './node.ts'
+import { addNodeClientVerbs } from './node-client.ts'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string, description: string }
 
@@ -14,7 +17,9 @@ export function buildProgram (): Command {
     .showHelpAfterError()
   program.addCommand(conformanceCommand())
   program.addCommand(ledgerCommand())
-  program.addCommand(nodeCommand())
+  program.addCommand(addNodeClientVerbs(nodeCommand()))
+  program.addCommand(chaincodeCommand())
+  program.addCommand(networkCommand())
   return program
 }
 

@@ -1,21 +1,10 @@
 import { Command } from 'commander'
-import { access } from 'node:fs/promises'
 import { setLogLevel, type LogLevel } from '../../src/util/logger.ts'
-import { loadNodeConfig } from '../config.ts'
+import { configFileFor, loadNodeConfig } from '../config.ts'
 import { serve } from '../peer/serve.ts'
 
-/** Fabric looks for core.yaml in the working directory; so does Weft, unless --config says otherwise. */
-async function defaultConfigFile (): Promise<string | undefined> {
-  try {
-    await access('core.yaml')
-    return 'core.yaml'
-  } catch {
-    return undefined
-  }
-}
-
 async function start (opts: { peerChaincodedev?: boolean, config?: string }): Promise<void> {
-  const config = await loadNodeConfig({ file: opts.config ?? await defaultConfigFile(), chaincodeDevMode: opts.peerChaincodedev === true })
+  const config = await loadNodeConfig({ file: await configFileFor(opts.config), chaincodeDevMode: opts.peerChaincodedev === true })
   const level = (process.env.CORE_LOGGING_LEVEL ?? config.logging.peer).toLowerCase()
   setLogLevel((['debug', 'info', 'warn', 'error'].includes(level) ? level : level === 'warning' ? 'warn' : 'info') as LogLevel)
   if (opts.peerChaincodedev === true) {

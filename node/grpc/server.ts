@@ -10,6 +10,11 @@ export interface GrpcServerOptions {
   key: string
   /** peer.tls.*: serve TLS with this certificate and key (PEM files). */
   tls?: { certFile: string, keyFile: string }
+  /**
+   * Largest message a call may receive or send (bytes); grpc-js's own default is 4 MiB in.
+   * Peer.Chat checks its own limit on top (see chat-stream.ts), so give this server at least that.
+   */
+  maxMessageSize?: number
 }
 
 export interface GrpcServer {
@@ -29,7 +34,8 @@ const log = createLogger('grpc')
  */
 export async function startGrpcServer (options: GrpcServerOptions, register: (server: Server) => void): Promise<GrpcServer> {
   const { host, port: wanted } = parseListenAddress(options.address, options.key)
-  const server = new Server()
+  const max = options.maxMessageSize
+  const server = new Server(max === undefined ? {} : { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max })
   register(server)
   const creds = options.tls === undefined
     ? ServerCredentials.createInsecure()

@@ -1,5 +1,7 @@
 // protobuf-es services on @grpc/grpc-js: service definitions, servers that turn undecodable
 // requests into INVALID_ARGUMENT, clients, and bidi calls as recv/send/close message streams.
+// A method named in `raw` carries its messages as bytes: its handler does its own decoding
+// (Peer.Chat, to check sizes and report undecodable frames as the other Chat transports do).
 import { fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf'
 import {
   makeClientConstructor, status,
@@ -18,13 +20,27 @@ const pathOf = (service: DescService, m: DescMethod): string => `/${service.type
 /** A plain Uint8Array view, so decoded bytes fields are Uint8Arrays rather than Buffers. */
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 
-function methodDefinition (service: DescService, m: DescMethod): MethodDefinition<unknown, unknown> {
+/** Names (localName) of the methods whose messages pass through as bytes. */
+export type RawMethods = readonly string[]
+
+const asBuffer = (msg: unknown): Buffer => {
+  const b = msg as Uint8Array
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+}
+
+function methodDefinition (service: DescService, m: DescMethod, raw: RawMethods): MethodDefinition<unknown, unknown> {
   const path = pathOf(service, m)
-  return {
+  const shape = {
     path,
     originalName: m.name,
     requestStream: m.methodKind === 'client_streaming' || m.methodKind === 'bidi_streaming',
-    responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming',
+    responseStream: m.methodKind === 'server_streaming' || m.methodKind === 'bidi_streaming'
+  }
+  if (raw.includes(m.localName)) {
+    return { ...shape, requestSerialize: asBuffer, requestDeserialize: view, responseSerialize: asBuffer, responseDeserialize: view }
+  }
+  return {
+    ...shape,
     requestSerialize: (msg) => Buffer.from(toBinary(m.input, msg as never)),
     // Server side: grpc-js would answer a throw here with INTERNAL; the wrapper answers INVALID_ARGUMENT.
     requestDeserialize: (bytes) => {
@@ -41,15 +57,15 @@ function methodDefinition (service: DescService, m: DescMethod): MethodDefinitio
 }
 
 /** The grpc-js definition of a protobuf-es service: paths /<package>.<Service>/<Method>, keyed by localName. */
-export function serviceDefinition (service: DescService): ServiceDefinition {
+export function serviceDefinition (service: DescService, raw: RawMethods = []): ServiceDefinition {
   const def: Record<string, MethodDefinition<unknown, unknown>> = {}
-  for (const m of service.methods) def[m.localName] = methodDefinition(service, m)
+  for (const m of service.methods) def[m.localName] = methodDefinition(service, m, raw)
   return def
 }
 
 /** A grpc-js client class for the service; its methods are the localNames (register, getBlockCount, …). */
-export function clientConstructor (service: DescService): ServiceClientConstructor {
-  return makeClientConstructor(serviceDefinition(service), service.typeName)
+export function clientConstructor (service: DescService, raw: RawMethods = []): ServiceClientConstructor {
+  return makeClientConstructor(serviceDefinition(service, raw), service.typeName)
 }
 
 type AnyCall = {
@@ -63,7 +79,7 @@ type AnyCall = {
  * malformed request: unary and server-streaming calls get INVALID_ARGUMENT, and a stream that
  * receives an undecodable message ends with INVALID_ARGUMENT.
  */
-export function addService (server: Server, service: DescService, impl: Record<string, UntypedHandleCall>): void {
+export function addService (server: Server, service: DescService, impl: Record<string, UntypedHandleCall>, raw: RawMethods = []): void {
   const wrapped: Record<string, UntypedHandleCall> = {}
   for (const m of service.methods) {
     const handler = impl[m.localName]
@@ -98,7 +114,7 @@ export function addService (server: Server, service: DescService, impl: Record<s
       }) as UntypedHandleCall
     }
   }
-  server.addService(serviceDefinition(service), wrapped)
+  server.addService(serviceDefinition(service, raw), wrapped)
 }
 
 /** A bidi call as a message stream (the shape of ChatStream and ChaincodeStream). */

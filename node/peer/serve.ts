@@ -14,11 +14,17 @@ import { addEventsService } from '../grpc/events-service.ts'
 import { addOpenchainService } from '../grpc/openchain-service.ts'
 import { addPeerService } from '../grpc/peer-service.ts'
 import { startGrpcServer, type GrpcServer } from '../grpc/server.ts'
+import { grpcChatHandler } from '../grpc/chat-stream.ts'
+import { GrpcChatDialer } from '../grpc/chat-dialer.ts'
+import { clientTlsFromConfig } from '../grpc/client.ts'
+import { peerDialer } from '../peer-dialer.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { parseListenAddress } from '../host-port.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../libp2p/create-node.ts'
 import { startMetrics } from '../metrics.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
+import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { writePidFile } from './pid-file.ts'
 
@@ -34,6 +40,11 @@ export interface RunningPeer {
   events: GrpcServer
   restUrl?: string
   metricsUrl?: string
+  /** The browser app (web.enabled): its URL, and a promise that settles once it is built and served. */
+  webUrl?: string
+  webReady?: Promise<void>
+  /** What GET /weft/bootstrap.json answers: how a browser tab joins this peer's network. */
+  bootstrap (): BootstrapInfo
   /** Stops everything; resolves when the ledger is closed. */
   stop (): Promise<void>
   /** Resolves once the peer has stopped, whoever stopped it (signal, Admin.StopServer, fatal error). */
@@ -78,7 +89,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const stopRequest = new Promise<void>(resolve => { stopRequested = resolve })
     const node = await createPeerNode(config, {
       store,
-      dialer: chat,
+      // host:port addresses (Fabric peers, gRPC rootnodes) go over gRPC Chat, multiaddrs over libp2p.
+      dialer: peerDialer({ grpc: new GrpcChatDialer({ tls: clientTlsFromConfig(config), maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }), libp2p: chat }),
       address,
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
@@ -93,8 +105,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
     const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined
-    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls }, server => {
-      addPeerService(server, node)
+    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }, server => {
+      addPeerService(server, node, grpcChatHandler(node.peer, { maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }))
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
       addOpenchainService(server, node)
@@ -117,14 +129,24 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       metricsUrl = metrics.url
     }
 
+    const bootstrap = (): BootstrapInfo => bootstrapInfo(config, libp2p.peerId.toString(), libp2p.getMultiaddrs().map(m => m.toString()))
+    let webUrl: string | undefined
+    let webReady: Promise<void> | undefined
+    if (config.web.enabled) {
+      const web = await startWebApp({ address: config.web.address, bootstrap })
+      cleanups.push(() => web.close())
+      webUrl = web.url
+      webReady = web.ready
+    }
+
     await node.start()
     log.info(`Starting peer with ID=${config.peer.id}, network ID=${config.peer.networkId}, address=${address}, rootnodes=${config.peer.discovery.rootnode}, validator=${config.peer.validator.enabled}`)
-    log.info(`gRPC on ${grpc.address}, events on ${events.address}${restUrl !== undefined ? `, REST on ${restUrl}` : ''}, libp2p on ${multiaddrs.join(' ')}`)
+    log.info(`gRPC on ${grpc.address}, events on ${events.address}${restUrl !== undefined ? `, REST on ${restUrl}` : ''}${webUrl !== undefined ? `, web app on ${webUrl}` : ''}, libp2p on ${multiaddrs.join(' ')}`)
 
     let stopping: Promise<void> | undefined
     const stop = (): Promise<void> => (stopping ??= (async () => { stopRequested(); await cleanup() })())
     const stopped = stopRequest.then(() => stop())
-    return { node, libp2p, multiaddrs, grpc, events, restUrl, metricsUrl, stop, stopped }
+    return { node, libp2p, multiaddrs, grpc, events, restUrl, metricsUrl, webUrl, webReady, bootstrap, stop, stopped }
   } catch (err) {
     await cleanup()
     throw err

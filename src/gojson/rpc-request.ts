@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf'
 import { utf8 } from '../crypto/bytes.ts'
-import { ChaincodeInputSchema, ChaincodeSpecSchema, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
+import { ChaincodeInputSchema, ChaincodeSpecSchema, type ChaincodeInput, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
 import { DecodeContext, decodeMessage, GoJsonDecodeError, matchKey, parseGoInteger, type CustomDecoder } from './decode.ts'
 import { goQuote } from './encode.ts'
 import { GoJsonSyntaxError, parseGoJson, type JsonNode } from './parse.ts'
@@ -58,6 +58,11 @@ const chaincodeInput: CustomDecoder = (node, ctx) => {
 }
 
 const customDecoders = { [ChaincodeInputSchema.typeName]: chaincodeInput }
+
+/** json.Unmarshal into a ChaincodeInput (the CLI's -c): throws GoJsonSyntaxError / GoJsonDecodeError with Go's text. */
+export function parseChaincodeInput (text: string): ChaincodeInput {
+  return (chaincodeInput(parseGoJson(text), new DecodeContext()) as ChaincodeInput | undefined) ?? create(ChaincodeInputSchema)
+}
 
 /** rpcID's UnmarshalJSON: a string, else an int64, else its own error naming the raw text. */
 function decodeId (node: JsonNode, text: string): RpcId {

@@ -1,0 +1,159 @@
+import { create } from '@bufbuild/protobuf'
+import { timestampNow } from '@bufbuild/protobuf/wkt'
+import { Command } from 'commander'
+import { nodeDeploymentSpec } from '../../src/chaincode/package.ts'
+import { newDeployTransaction } from '../../src/chaincode/transactions.ts'
+import { concatBytes, fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
+import { parseChaincodeInput, parseGoJson, type JsonNode } from '../../src/gojson/index.ts'
+import {
+  ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type,
+  type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec
+} from '../../src/protos/chaincode_pb.ts'
+import { Devops } from '../../src/protos/devops_pb.ts'
+import { Peer, Response_StatusCode, type Response } from '../../src/protos/fabric_pb.ts'
+import { packageChaincode } from '../chaincode/package.ts'
+import { failedTo, runClientVerb, withConfigOption, type ClientFlags, type LocalPeer } from './peer-client.ts'
+
+interface SpecFlags extends ClientFlags {
+  name?: string
+  path?: string
+  lang?: string
+  ctor: string
+  attributes: string
+}
+
+interface QueryFlags extends SpecFlags {
+  raw?: boolean
+  hex?: boolean
+}
+
+const ctorKeys = "Non-empty JSON chaincode parameters must contain the following keys: 'Args' or 'Function' and 'Args'"
+
+/** Fabric's checks of -c: an object holding Args, or Function and Args (keys in any case), nothing else. */
+function checkCtor (text: string): void {
+  if (text === '{}') throw new Error("Empty JSON chaincode parameters must contain the following keys: 'Args' or 'Function' and 'Args'")
+  let node: JsonNode
+  try {
+    node = parseGoJson(text)
+  } catch (err) {
+    throw new Error(`Chaincode argument error: ${(err as Error).message}`)
+  }
+  if (node.kind !== 'object') throw new Error(`Chaincode argument error: -c must be a JSON object. ${ctorKeys}`)
+  const keys = new Set(node.entries.map(([k]) => k))
+  const lower = new Set([...keys].map(k => k.toLowerCase()))
+  if (!lower.has('args') || (keys.size === 2 && !lower.has('function')) || keys.size > 2) throw new Error(ctorKeys)
+}
+
+/** -a as json.Unmarshal into []string reads it. */
+function parseAttributes (text: string): string[] {
+  let node: JsonNode
+  try {
+    node = parseGoJson(text)
+  } catch (err) {
+    throw new Error(`Chaincode argument error: ${(err as Error).message}`)
+  }
+  if (node.kind === 'null') return []
+  if (node.kind !== 'array') throw new Error(`Chaincode argument error: json: cannot unmarshal ${node.kind} into Go value of type []string`)
+  return node.items.map(item => {
+    if (item.kind === 'string') return item.value
+    if (item.kind === 'null') return ''
+    throw new Error(`Chaincode argument error: json: cannot unmarshal ${item.kind} into Go value of type string`)
+  })
+}
+
+/** -l: Fabric's languages by name, any case; NODE for a -p package, GOLANG otherwise, as Fabric defaults. */
+function language (flags: SpecFlags): ChaincodeSpec_Type {
+  const lang = flags.lang ?? (flags.path !== undefined ? 'node' : 'golang')
+  const type = ChaincodeSpec_Type[lang.toUpperCase() as keyof typeof ChaincodeSpec_Type] as ChaincodeSpec_Type | undefined
+  if (type === undefined || type === ChaincodeSpec_Type.UNDEFINED) throw new Error(`unknown chaincode language "${lang}": use golang, node, car or java`)
+  return type
+}
+
+/** Fabric's getChaincodeSpecification: the flags checked and turned into a ChaincodeSpec. */
+export function chaincodeSpec (flags: SpecFlags): ChaincodeSpec {
+  if (flags.name === undefined && flags.path === undefined) throw new Error('Must supply value for chaincode path parameter.')
+  checkCtor(flags.ctor)
+  let ctorMsg
+  try {
+    ctorMsg = parseChaincodeInput(flags.ctor)
+  } catch (err) {
+    throw new Error(`Chaincode argument error: ${(err as Error).message}`)
+  }
+  return create(ChaincodeSpecSchema, {
+    type: language(flags),
+    chaincodeID: { path: flags.path ?? '', name: flags.name ?? '' },
+    ctorMsg,
+    attributes: parseAttributes(flags.attributes)
+  })
+}
+
+/**
+ * A NODE chaincode from -p is packaged here and deployed as a whole transaction through
+ * Peer.ProcessTransaction (Devops.Deploy takes only a spec, and the peer may be elsewhere);
+ * anything else goes to Devops.Deploy, as Fabric's CLI sends it.
+ */
+async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
+  const spec = chaincodeSpec(flags)
+  if (spec.type !== ChaincodeSpec_Type.NODE || flags.path === undefined) {
+    const cds = await peer.call<ChaincodeDeploymentSpec>(Devops, 'deploy', spec).catch(failedTo('Error building chaincode'))
+    return cds.chaincodeSpec?.chaincodeID?.name ?? ''
+  }
+  if (flags.name !== undefined) throw new Error('-n cannot name a NODE chaincode deployed from -p: its name is derived from the package and the constructor')
+  const cds = nodeDeploymentSpec(await packageChaincode(flags.path), spec.ctorMsg?.args ?? [])
+  cds.chaincodeSpec!.attributes = spec.attributes
+  const name = cds.chaincodeSpec!.chaincodeID!.name
+  const res = await peer.call<Response>(Peer, 'processTransaction', newDeployTransaction(cds, name, timestampNow())).catch(failedTo('Error building chaincode'))
+  if (res.status !== Response_StatusCode.SUCCESS) throw new Error(`Error building chaincode: ${fromUtf8(res.msg)}`)
+  return name
+}
+
+function invocation (flags: SpecFlags): ChaincodeInvocationSpec {
+  const spec = chaincodeSpec(flags)
+  if (spec.type === ChaincodeSpec_Type.NODE && flags.name === undefined) throw new Error('a NODE chaincode is invoked and queried by name: give -n with the name deploy printed')
+  return create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec })
+}
+
+/** Devops.Invoke or Query; a FAILURE answer is an error too (a Fabric peer may send one). */
+async function invokeOrQuery (peer: LocalPeer, method: 'invoke' | 'query', flags: SpecFlags): Promise<Uint8Array> {
+  const what = method === 'invoke' ? 'Error invoking chaincode' : 'Error querying chaincode'
+  const res = await peer.call<Response>(Devops, method, invocation(flags)).catch(failedTo(what))
+  if (res.status !== Response_StatusCode.SUCCESS) throw new Error(`${what}: ${fromUtf8(res.msg)}`)
+  return res.msg
+}
+
+function withSpecOptions (cmd: Command): Command {
+  return withConfigOption(cmd)
+    .option('-n, --name <name>', 'name of the chaincode, as deploy printed it')
+    .option('-p, --path <path>', 'NODE: a JS/TS entry file or directory, packaged here; GOLANG: the import path the peer builds')
+    .option('-l, --lang <language>', 'golang, node, car or java (default: node with -p, golang otherwise)')
+    .option('-c, --ctor <json>', 'arguments as JSON: {"Args":["init","a","100"]} or {"Function":"f","Args":[...]}', '{}')
+    .option('-a, --attributes <json>', 'user attributes as a JSON list of strings', '[]')
+}
+
+/** `weft chaincode deploy|invoke|query`, Fabric's `peer chaincode` against the peer at peer.address. */
+export function chaincodeCommand (): Command {
+  const cc = new Command('chaincode').description('chaincode commands (talk to the peer at peer.address, CORE_PEER_ADDRESS)')
+  withSpecOptions(cc.command('deploy').description('deploy a chaincode; prints its name'))
+    .action(async (flags: SpecFlags) => {
+      await runClientVerb(flags, async peer => { process.stdout.write(`Deploy chaincode: ${await deploy(peer, flags)}\n`) })
+    })
+  withSpecOptions(cc.command('invoke').description('invoke a chaincode; prints the transaction id'))
+    .action(async (flags: SpecFlags) => {
+      await runClientVerb(flags, async peer => {
+        process.stdout.write(`Successfully invoked transaction: ${fromUtf8(await invokeOrQuery(peer, 'invoke', flags))}\n`)
+      })
+    })
+  withSpecOptions(cc.command('query').description('query a chaincode; prints the result'))
+    .option('-r, --raw', 'print the result as raw bytes')
+    .option('-x, --hex', 'print the result in hexadecimal')
+    .action(async (flags: QueryFlags) => {
+      await runClientVerb(flags, async peer => {
+        if (flags.raw === true && flags.hex === true) throw new Error('Options --raw (-r) and --hex (-x) are not compatible')
+        const result = await invokeOrQuery(peer, 'query', flags)
+        if (flags.raw === true) process.stdout.write(concatBytes(utf8('Query Result (Raw): '), result))
+        else if (flags.hex === true) process.stdout.write(`Query Result: ${toHex(result)}\n`)
+        else process.stdout.write(concatBytes(utf8('Query Result: '), result, utf8('\n')))
+      })
+    })
+  return cc
+}

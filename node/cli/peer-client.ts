@@ -1,0 +1,87 @@
+// What the client verbs (node status/stop, chaincode, network) share: reaching the local peer
+// at peer.address over gRPC as Fabric's CLI does, and reporting failure as one line.
+import type { DescService } from '@bufbuild/protobuf'
+import type { ChannelCredentials, Client } from '@grpc/grpc-js'
+import type { Command } from 'commander'
+import { configFileFor, loadNodeConfig } from '../config.ts'
+import { channelOptions, clientCredentials, clientTlsFromConfig, connect, unaryCall, type ClientTls } from '../grpc/client.ts'
+import { clientConstructor } from '../grpc/service-definition.ts'
+import { dialAddress } from '../host-port.ts'
+
+/** Fabric's CLI gives the peer 3 s to accept the connection. */
+const CONNECT_TIMEOUT = 3000
+
+/** The peer could not be reached at all (as opposed to a call it answered with an error). */
+export class PeerUnreachableError extends Error {
+  override name = 'PeerUnreachableError'
+}
+
+/** The peer at peer.address (CORE_PEER_ADDRESS; an unspecified host means this machine), with peer.tls.*. */
+export class LocalPeer {
+  private readonly clients = new Map<DescService, Promise<Client>>()
+
+  private constructor (readonly address: string, private readonly tls: ClientTls | undefined, private readonly creds: ChannelCredentials) {}
+
+  /** From core.yaml (`file`, else ./core.yaml when present) and CORE_* variables, as `weft node start` reads them. */
+  static async fromConfig (file?: string): Promise<LocalPeer> {
+    const config = await loadNodeConfig({ file: await configFileFor(file) })
+    const tls = clientTlsFromConfig(config)
+    return new LocalPeer(dialAddress(config.peer.address, 'peer.address'), tls, await clientCredentials(tls))
+  }
+
+  /** One unary call; `method` is the localName (getStatus, deploy, …). Connects first, once per service. */
+  async call<Res> (service: DescService, method: string, request: unknown): Promise<Res> {
+    return await unaryCall<Res>(await this.client(service), method, request)
+  }
+
+  close (): void {
+    for (const c of this.clients.values()) void c.then(client => { client.close() }, () => {})
+  }
+
+  private async client (service: DescService): Promise<Client> {
+    let c = this.clients.get(service)
+    if (c === undefined) {
+      const Ctor = clientConstructor(service)
+      const client = new Ctor(this.address, this.creds, channelOptions(this.tls))
+      c = connect(client, this.address, CONNECT_TIMEOUT).then(() => client, (err: Error) => {
+        client.close()
+        throw new PeerUnreachableError(`Error trying to connect to local peer: ${err.message}`)
+      })
+      this.clients.set(service, c)
+    }
+    return await c
+  }
+}
+
+/** Rethrows a refused call with Fabric's wording for the verb (`Error querying chaincode: rpc error: …`). */
+export function failedTo (what: string): (err: Error) => never {
+  return err => {
+    if (err instanceof PeerUnreachableError) throw err
+    throw new Error(`${what}: ${err.message}`)
+  }
+}
+
+export interface ClientFlags {
+  config?: string
+}
+
+export function withConfigOption (cmd: Command): Command {
+  return cmd.option('--config <file>', 'core.yaml to read (default ./core.yaml if present; CORE_* variables override it)')
+}
+
+/**
+ * Runs a client verb and sets the exit status: any failure (bad flags, unreachable peer, refused
+ * call) is one `Error: …` line on stderr and status 1, as Fabric's cobra commands report errors.
+ */
+export async function runClientVerb (flags: ClientFlags, verb: (peer: LocalPeer) => Promise<void>): Promise<void> {
+  let peer: LocalPeer | undefined
+  try {
+    peer = await LocalPeer.fromConfig(flags.config)
+    await verb(peer)
+  } catch (err) {
+    process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  } finally {
+    peer?.close()
+  }
+}
