@@ -26,6 +26,7 @@ import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
+import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
 
 const log = createLogger('serve')
@@ -85,6 +86,14 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const grpcNetwork = /^[^/][^,]*:\d+$/.test(config.peer.discovery.rootnode.split(',')[0]?.trim() ?? '')
     const address = grpcNetwork ? config.peer.address : (multiaddrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? multiaddrs[0])
 
+    const network = config.peer.validator.network === '' ? undefined : await readNetworkFile(config.peer.validator.network)
+    // The other validators of the network file are dialled at start, as root nodes are.
+    const others = (network ?? []).filter(v => v.name !== config.peer.id && v.address !== undefined).map(v => v.address!)
+    if (others.length > 0) {
+      const rootnode = [config.peer.discovery.rootnode, ...others].filter(a => a !== '').join(',')
+      config = { ...config, peer: { ...config.peer, discovery: { ...config.peer.discovery, rootnode } } }
+    }
+
     let stopRequested!: () => void
     const stopRequest = new Promise<void>(resolve => { stopRequested = resolve })
     const node = await createPeerNode(config, {
@@ -95,6 +104,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
       signer: config.security.enabled ? keySigner(key) : undefined,
+      validators: network?.map(({ name, peerId }) => ({ name, peerId })),
       onFatal: err => { log.error(`consensus failed: ${err.message}; stopping`); stopRequested() }
     })
     node.onStop(() => stopRequested())

@@ -44,6 +44,8 @@ export const coreSchema = {
         plugin: str('noops', ['noops', 'pbft']),
         buffersize: int(1000)
       },
+      // Weft's own key: a YAML/JSON file listing the validators (name vpN, libp2p peerId, address).
+      network: str(''),
       events: {
         address: str('0.0.0.0:7053'),
         buffersize: int(100, 0),

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises'
+import { parse } from 'yaml'
+import type { ValidatorEntry } from '../../src/consensus/validators.ts'
+
+/** One validator of the network file: its Fabric name, its libp2p peer id, where to reach it. */
+export interface NetworkValidator extends ValidatorEntry {
+  address?: string
+}
+
+/**
+ * Reads peer.validator.network: the validating network as a YAML (or JSON) file
+ * `validators: [{ name: vp0, peerId: 12D3…, address: /ip4/…/ws/p2p/12D3… }, …]`.
+ * PBFT numbers replicas by the names; CONSENSUS messages are accepted only from the listed peer ids.
+ */
+export async function readNetworkFile (file: string): Promise<NetworkValidator[]> {
+  let doc: unknown
+  try {
+    doc = parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    throw new Error(`peer.validator.network: cannot read ${file}: ${(err as Error).message}`)
+  }
+  const list = (doc as { validators?: unknown } | null)?.validators
+  if (!Array.isArray(list) || list.length === 0) throw new Error(`peer.validator.network: ${file} has no "validators" list`)
+  return list.map((v, i) => {
+    const e = v as Record<string, unknown>
+    if (typeof e?.name !== 'string' || e.name === '') throw new Error(`peer.validator.network: validator ${i} in ${file} has no name`)
+    for (const k of ['peerId', 'address'] as const) {
+      if (e[k] !== undefined && typeof e[k] !== 'string') throw new Error(`peer.validator.network: ${k} of ${e.name} in ${file} must be a string`)
+    }
+    return { name: e.name, peerId: e.peerId as string | undefined, address: e.address as string | undefined }
+  })
+}
