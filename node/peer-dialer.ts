@@ -31,6 +31,17 @@ export function peerDialer (transports: PeerTransports): ChatDialer {
     return dialer
   }
   return {
+    // Lets discovery skip addresses of a transport this peer lacks (a host:port on a libp2p-only peer).
+    canDial (address: string): boolean {
+      let kind: 'grpc' | 'libp2p'
+      try {
+        kind = addressKind(address)
+      } catch {
+        return false
+      }
+      const dialer = transports[kind]
+      return dialer !== undefined && (dialer.canDial?.(address) ?? true)
+    },
     async dialChat (address: string, options?: AbortOptions): Promise<ChatStream> {
       return await pick(address).dialChat(address, options)
     },

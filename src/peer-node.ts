@@ -107,6 +107,9 @@ export class PeerNode implements PeerApi {
       address: platform.address,
       validator,
       securityEnabled: config.security.enabled,
+      // Noops sends SYNC_BLOCK_ADDED for each block itself (as Fabric's does); the peer announcing too
+      // made non-validators get every block twice, and count it twice towards the head they track.
+      announceBlocks: !(validator && config.peer.validator.consensus.plugin === 'noops'),
       discovery: {
         rootNodes: d.rootnode.split(',').map(s => s.trim()).filter(s => s !== ''),
         period: d.period,

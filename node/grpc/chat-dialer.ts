@@ -50,6 +50,15 @@ export class GrpcChatDialer implements ChatDialer {
     return new GrpcChatStream(call, 'client', target, this.options)
   }
 
+  canDial (address: string): boolean {
+    try {
+      dialAddress(address, 'peer address')
+      return true
+    } catch {
+      return false
+    }
+  }
+
   async processTransaction (address: string, tx: Transaction, options: AbortOptions = {}): Promise<Response> {
     const client = await this.client(dialAddress(address, 'peer address'))
     try {

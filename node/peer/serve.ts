@@ -154,7 +154,14 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     log.info(`gRPC on ${grpc.address}, events on ${events.address}${restUrl !== undefined ? `, REST on ${restUrl}` : ''}${webUrl !== undefined ? `, web app on ${webUrl}` : ''}, libp2p on ${multiaddrs.join(' ')}`)
 
     let stopping: Promise<void> | undefined
-    const stop = (): Promise<void> => (stopping ??= (async () => { stopRequested(); await cleanup() })())
+    const stop = (): Promise<void> => (stopping ??= (async () => {
+      stopRequested()
+      // Say DISC_DISCONNECT and end every chat while both transports still carry them: the cleanups
+      // close the gRPC server and the libp2p chat protocol before node.stop(), so libp2p peers only
+      // saw the stream end, and a chat a peer opened over gRPC held grpc.close() to its 2 s grace.
+      try { await node.peer.stop() } catch (err) { log.error(`shutdown: ${(err as Error).message}`) }
+      await cleanup()
+    })())
     const stopped = stopRequest.then(() => stop())
     return { node, libp2p, multiaddrs, grpc, events, restUrl, metricsUrl, webUrl, webReady, bootstrap, stop, stopped }
   } catch (err) {

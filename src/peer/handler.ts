@@ -36,8 +36,8 @@ export interface PeerHandlerHost extends SyncSource {
   /** Throws when another handler already serves that peer id. */
   registerHandler (handler: PeerHandler): void
   deregisterHandler (handler: PeerHandler): void
-  /** The remote said HELLO from `address`: remember it for discovery. */
-  peerAnnounced (address: string): Promise<void>
+  /** The remote said HELLO from `address` (on the chat `handler` runs): remember it for discovery. */
+  peerAnnounced (address: string, handler?: PeerHandler): Promise<void>
   getPeers (): PeersMessage
   peersDiscovered (peers: PeersMessage): void
   blockAdded (from: PeerHandler, state: BlockState): void
@@ -201,7 +201,7 @@ export class PeerHandler implements MessageHandler {
       throw new Error(`Error registering Handler: ${(err as Error).message}`)
     }
     this.registered = true
-    await this.host.peerAnnounced(ep.address)
+    await this.host.peerAnnounced(ep.address, this)
     this.stopTicker = every(this.host.timers, this.host.discoveryPeriod, () => {
       this.sendMessage(getPeersMessage()).catch(err => log.error(`Error sending DISC_GET_PEERS during handler discovery tick: ${(err as Error).message}`))
     })

@@ -224,7 +224,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   /** Fabric's touch service: redial known peers that are not connected. */
   private touch (): void {
-    const missing = this.discovery.all().filter(a => a !== this.config.address && !this.connectedTo(a))
+    const missing = this.discovery.all().filter(a => a !== this.config.address && !this.connectedTo(a) && this.dialer.canDial?.(a) !== false)
     if (missing.length === 0) return
     log.warn('Touch service indicates dropped connections, attempting to reconnect...')
     const max = this.config.discovery.touchMaxNodes
@@ -317,17 +317,25 @@ export class Peer implements ChatServer, PeerHandlerHost {
     for (const ep of peers.peers) {
       const id = ep.ID?.name
       if (id === undefined || id === this.config.id || this.handlers.has(id)) continue
+      // A peer on a transport this one lacks (a host:port heard by a libp2p-only tab): no use dialling it every period.
+      if (this.dialer.canDial?.(ep.address) === false) {
+        log.debug(`Not dialling discovered peer ${id} at ${ep.address}: no transport for that address`)
+        continue
+      }
       void this.chatWithPeer(ep.address)
     }
   }
 
-  async peerAnnounced (address: string): Promise<void> {
-    if (this.discovery.has(address) || !this.discovery.add(address)) return
+  async peerAnnounced (address: string, from?: PeerHandler): Promise<void> {
+    // Remember where this peer can reach it (the address it dialled, for its own chats), so the
+    // touch service can redial a bridge that advertises an address of another transport.
+    const reach = from !== undefined ? this.reachAddress(from) : address
+    if (this.discovery.has(reach) || !this.discovery.add(reach)) return
     await this.storeDiscovery()
   }
 
   remoteDisconnected (h: PeerHandler): void {
-    const address = h.to()?.address
+    const address = h.to() !== undefined ? this.reachAddress(h) : undefined
     if (address !== undefined && this.discovery.remove(address)) void this.storeDiscovery()
   }
 
@@ -409,7 +417,25 @@ export class Peer implements ChatServer, PeerHandlerHost {
       return await this.engine.processTransactionMsg(chainTransactionMessage(tx, timestampAt(this.clock.now())), tx)
     }
     const validators = this.getValidators().map(p => p.address)
-    return await sendToRandomPeer(this.dialer, validators.length > 0 ? validators : this.discovery.all(), this.random, tx)
+    const targets = (validators.length > 0 ? validators : this.discovery.all()).map(a => this.routeTo(a))
+    return await sendToRandomPeer(this.dialer, targets, this.random, tx)
+  }
+
+  /**
+   * How to reach the peer that says it is at `address`: for a chat this peer opened, the address
+   * it dialled. A bridge in a gRPC network says host:port, which a libp2p-only peer (a browser
+   * tab) cannot dial, though it reached the bridge at a multiaddr; without this its transactions
+   * went nowhere ("… is not a libp2p multiaddr").
+   */
+  private routeTo (address: string): string {
+    for (const h of this.handlers.values()) if (h.to()?.address === address) return this.reachAddress(h)
+    return address
+  }
+
+  /** The address this peer dialled for `h`'s chat, else the address the remote gave in its HELLO. */
+  private reachAddress (h: PeerHandler): string {
+    for (const c of this.chats) if (c.stream === h.stream && c.address !== undefined) return c.address
+    return h.to()?.address ?? ''
   }
 }
 

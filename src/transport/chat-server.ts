@@ -23,4 +23,10 @@ export interface ChatDialer {
   dialChat (address: string, options?: AbortOptions): Promise<ChatStream>
   /** Peer.ProcessTransaction on the peer at `address`. */
   processTransaction (address: string, tx: Transaction, options?: AbortOptions): Promise<Response>
+  /**
+   * Whether this dialer has a transport for an address of that form at all (not whether the peer
+   * is up). Discovery skips addresses it cannot reach, instead of failing on them every period (a
+   * libp2p-only browser tab hearing of a Fabric peer's host:port). Missing = assume it can.
+   */
+  canDial? (address: string): boolean
 }

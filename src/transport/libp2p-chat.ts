@@ -93,6 +93,15 @@ export class Libp2pChat implements ChatDialer {
     return this.track(stream, connection)
   }
 
+  canDial (address: string): boolean {
+    try {
+      parseAddress(address)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   async processTransaction (address: string, tx: Transaction, options: AbortOptions = {}): Promise<Response> {
     const signal = anySignal(options.signal, this.processTxTimeout)
     const stream = await this.node.dialProtocol(parseAddress(address), PROCESS_TX_PROTOCOL, { runOnLimitedConnection: true, signal })

@@ -1,0 +1,232 @@
+// The bridge: one Node peer holding gRPC and libp2p chats at once. A is a validating noops peer
+// of a gRPC network; B, a non-validating Node peer, chats with A over gRPC (as Fabric peers do)
+// and listens on libp2p WebSockets; C, a libp2p-only non-validator with memory storage and no
+// listen address (as a browser tab is), chats with B. Blocks flow A → B (gRPC) → C (libp2p); a
+// transaction made at C flows C → B (/weft/process-tx) → A (gRPC Peer.ProcessTransaction).
+import { create } from '@bufbuild/protobuf'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
+import { GrpcChatDialer } from '../../node/grpc/chat-dialer.ts'
+import { createNodeLibp2p, type NodeLibp2p } from '../../node/libp2p/create-node.ts'
+import { serve, type RunningPeer } from '../../node/peer/serve.ts'
+import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
+import { loadConfig } from '../../src/config/index.ts'
+import { fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
+import { blockHash } from '../../src/ledger/block.ts'
+import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type, type ChaincodeInvocationSpec } from '../../src/protos/chaincode_pb.ts'
+import { PeerEndpoint_Type, Response_StatusCode, Transaction_Type } from '../../src/protos/fabric_pb.ts'
+import { memoryStore } from '../../src/storage/index.ts'
+import type { ChatDialer } from '../../src/transport/chat-server.ts'
+import { Libp2pChat, libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { setLogLevel } from '../../src/util/logger.ts'
+import { captureLogs, waitFor } from './peer-helpers.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const example02 = join(root, 'examples/chaincode/example02.ts')
+/** Short, so DISC_GET_PEERS / DISC_PEERS cross the bridge during the test. */
+const discoveryPeriod = '250ms'
+
+/** Ports the OS says are free right now (for addresses that must be known before listening). */
+async function freePorts (n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, async () => {
+    const s = createServer()
+    await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+    return s
+  }))
+  const ports = servers.map(s => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map(async s => await new Promise(resolve => s.close(resolve))))
+  return ports
+}
+
+let logs: ReturnType<typeof captureLogs>
+const dirs: string[] = []
+const cleanups: Array<() => Promise<void>> = []
+
+/** A Node peer as `weft node start` runs it, in this process, on its own loopback ports and data directory. */
+async function nodePeer (address: string, env: Record<string, string>): Promise<RunningPeer> {
+  const dir = await mkdtemp(join(tmpdir(), 'weft-bridge-'))
+  dirs.push(dir)
+  const peer = await serve(loadConfig({
+    env: {
+      CORE_PEER_FILESYSTEMPATH: dir,
+      CORE_PEER_ADDRESS: address,
+      CORE_PEER_LISTENADDRESS: address,
+      CORE_REST_ADDRESS: '127.0.0.1:0',
+      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
+      CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
+      CORE_PEER_DISCOVERY_PERIOD: discoveryPeriod,
+      CORE_WEB_ENABLED: 'false',
+      CORE_NOOPS_BLOCK_WAIT: '100ms',
+      ...env
+    }
+  }))
+  cleanups.push(async () => { await peer.stop() })
+  return peer
+}
+
+interface TabPeer { node: PeerNode, libp2p: NodeLibp2p, dialed: string[] }
+
+/** A peer as a browser tab runs one: libp2p only, no listen address (its address is /p2p/<id>), memory storage. */
+async function tabPeer (id: string, rootnode: string): Promise<TabPeer> {
+  const libp2p = await createNodeLibp2p({ listen: [] })
+  const chat = libp2pChat()({ node: libp2p })
+  const dialed: string[] = []
+  const dialer: ChatDialer = {
+    dialChat: async (address, options) => { dialed.push(address); return await chat.dialChat(address, options) },
+    processTransaction: async (address, tx, options) => await chat.processTransaction(address, tx, options),
+    canDial: address => chat.canDial(address)
+  }
+  const node = await createPeerNode(loadConfig({
+    env: { CORE_PEER_ID: id, CORE_PEER_VALIDATOR_ENABLED: 'false', CORE_PEER_DISCOVERY_ROOTNODE: rootnode, CORE_PEER_DISCOVERY_PERIOD: discoveryPeriod }
+  }), { store: await memoryStore(), dialer, address: `/p2p/${libp2p.peerId.toString()}` })
+  await chat.start(node.peer)
+  await node.start()
+  cleanups.push(async () => { await node.stop(); await chat.stop(); await libp2p.stop() })
+  return { node, libp2p, dialed }
+}
+
+async function rpc (restUrl: string, method: string, params: unknown): Promise<string> {
+  const res = await fetch(`${restUrl}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }) })
+  const body = await res.json() as { result?: { message: string }, error?: unknown }
+  if (body.result === undefined) throw new Error(`${method} failed: ${JSON.stringify(body.error)}`)
+  return body.result.message
+}
+
+function invocation (name: string, args: string[]): ChaincodeInvocationSpec {
+  return create(ChaincodeInvocationSpecSchema, { chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(utf8) } } })
+}
+
+/** Every block's hash and state hash, and the state's own hash: what must match across peers. */
+async function chainOf (node: PeerNode): Promise<{ blocks: string[], stateHashes: string[], state: string }> {
+  const blocks: string[] = []
+  const stateHashes: string[] = []
+  for (let n = 0; n < node.ledger.height; n++) {
+    const b = (await node.ledger.getBlockByNumber(n))!
+    blocks.push(toHex(blockHash(b)))
+    stateHashes.push(toHex(b.stateHash))
+  }
+  return { blocks, stateHashes, state: toHex((await node.ledger.getTempStateHash()) ?? new Uint8Array(0)) }
+}
+
+const heights = (...nodes: PeerNode[]): number[] => nodes.map(n => n.ledger.stateBlockNumber)
+
+let A: RunningPeer
+let B: RunningPeer
+let C: TabPeer
+let aAddress: string
+let bMultiaddr: string
+
+beforeAll(async () => {
+  logs = captureLogs()
+  setLogLevel('debug')
+  // Only the gRPC ports must be known up front: they are the addresses the peers give in HELLO.
+  const [aPort, bPort] = await freePorts(2)
+  aAddress = `127.0.0.1:${aPort}`
+  // A's rootnode is its own host:port: the root of a gRPC network (a peer never dials itself).
+  A = await nodePeer(aAddress, { CORE_PEER_ID: 'vp0', CORE_PEER_VALIDATOR_ENABLED: 'true', CORE_PEER_DISCOVERY_ROOTNODE: aAddress })
+  B = await nodePeer(`127.0.0.1:${bPort}`, { CORE_PEER_ID: 'nvp0', CORE_PEER_VALIDATOR_ENABLED: 'false', CORE_PEER_DISCOVERY_ROOTNODE: aAddress })
+  bMultiaddr = B.multiaddrs.find(m => m.includes('/ws/'))!
+  C = await tabPeer('nvp1', bMultiaddr)
+})
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c()
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+  vi.restoreAllMocks()
+  setLogLevel('info')
+  logs.restore()
+})
+
+describe('the Node peer as a bridge between a gRPC network and libp2p peers', () => {
+  it('chats with A over gRPC and with C over libp2p at once; blocks and transactions cross it both ways', async () => {
+    onTestFailed(() => { for (const l of logs.lines) if (l.level !== 'debug') console.error(`${l.level} [${l.name}] ${l.msg}`) })
+    const a = A.node.peer
+    const b = B.node.peer
+    const c = C.node.peer
+
+    // HELLO: B–A over gRPC (B dialled A's host:port), C–B over libp2p WebSockets (C dialled B's multiaddr).
+    await waitFor('A and B say HELLO', () => a.peerIDs().includes('nvp0') && b.peerIDs().includes('vp0'))
+    await waitFor('B and C say HELLO', () => b.peerIDs().includes('nvp1') && c.peerIDs().includes('nvp0'))
+    expect(b.getRemoteLedger('vp0').stream.transport).toBe('grpc')
+    expect(b.getRemoteLedger('vp0').initiatedStream).toBe(true)
+    expect(a.getRemoteLedger('nvp0').stream.transport).toBe('grpc')
+    expect(b.getRemoteLedger('nvp1').stream.transport).toBe('libp2p/ws')
+    expect(c.getRemoteLedger('nvp0').stream.transport).toBe('libp2p/ws')
+    expect(c.getRemoteLedger('nvp0').stream.remote).toBe(B.libp2p.peerId.toString())
+    expect(b.getPeers().peers.map(p => p.ID?.name).sort()).toEqual(['nvp1', 'vp0'])
+    // B tells both sides the one address a gRPC network knows it by; C keeps the one it reached B at.
+    expect(b.getRemoteLedger('vp0').to()).toMatchObject({ address: aAddress, type: PeerEndpoint_Type.VALIDATOR })
+    expect(c.getRemoteLedger('nvp0').to()).toMatchObject({ address: B.node.config.peer.address, type: PeerEndpoint_Type.NON_VALIDATOR })
+    expect(c.discovery.all()).toEqual([bMultiaddr])
+
+    // The genesis block reaches B (from A) and C (from B).
+    await waitFor('B and C have the genesis block', () => heights(B.node, C.node).every(h => h === 0))
+
+    // Deploy and invoke example02 at A through REST: each block reaches B, then C, one SYNC_BLOCK_ADDED per hop.
+    const added: string[] = []
+    B.node.ledger.onBlock(blk => added.push(`B${blk.number}`))
+    C.node.ledger.onBlock(blk => added.push(`C${blk.number}`))
+    const heardAtB = b.getRemoteLedger('vp0').announced
+    const heardAtC = c.getRemoteLedger('nvp0').announced
+    const name = await rpc(A.restUrl!, 'deploy', { type: 2, chaincodeID: { path: example02 }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } })
+    expect(name).toMatch(/^[0-9a-f]{128}$/)
+    await waitFor('the deploy at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 1), 15_000)
+    const txid = await rpc(A.restUrl!, 'invoke', { type: 2, chaincodeID: { name }, ctorMsg: { args: ['invoke', 'a', 'b', '10'] } })
+    await waitFor('the invoke at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 2))
+    expect(added).toEqual(['B1', 'C1', 'B2', 'C2'])
+    expect(b.getRemoteLedger('vp0').announced - heardAtB).toBe(2) // from A, over gRPC
+    expect(c.getRemoteLedger('nvp0').announced - heardAtC).toBe(2) // from B, over libp2p
+    expect((await C.node.getTransactionByID(txid))?.txid).toBe(txid)
+    const atA = await chainOf(A.node)
+    expect(atA.blocks).toHaveLength(3)
+    expect(atA.state).not.toBe('')
+    expect(await chainOf(B.node)).toEqual(atA)
+    expect(await chainOf(C.node)).toEqual(atA)
+    expect(fromUtf8((await A.node.query(invocation(name, ['query', 'a']))).msg)).toBe('90')
+
+    // An invoke made at C: C → B over /weft/process-tx (to the multiaddr C reached B at, not the
+    // host:port B advertises), B → A with gRPC Peer.ProcessTransaction; it commits everywhere.
+    const overLibp2p = vi.spyOn(Libp2pChat.prototype, 'processTransaction')
+    const overGrpc = vi.spyOn(GrpcChatDialer.prototype, 'processTransaction')
+    const tx = newExecuteTransaction(invocation(name, ['invoke', 'b', 'a', '5']), 'tx-from-the-tab', Transaction_Type.CHAINCODE_INVOKE, timestampFromMs(Date.now()))
+    const res = await c.executeTransaction(tx)
+    expect([res.status, fromUtf8(res.msg)]).toEqual([Response_StatusCode.SUCCESS, 'tx-from-the-tab'])
+    expect(overLibp2p.mock.calls.map(call => call[0])).toEqual([bMultiaddr])
+    expect(overGrpc.mock.calls.map(call => call[0])).toEqual([aAddress])
+    await waitFor('the tab\'s invoke at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 3))
+    expect(added.slice(4)).toEqual(['B3', 'C3'])
+    for (const p of [A.node, B.node, C.node]) expect((await p.getTransactionByID('tx-from-the-tab'))?.txid).toBe('tx-from-the-tab')
+    const after = await chainOf(A.node)
+    expect(after.blocks).toHaveLength(4)
+    expect(await chainOf(B.node)).toEqual(after)
+    expect(await chainOf(C.node)).toEqual(after)
+    expect(fromUtf8((await A.node.query(invocation(name, ['query', 'a']))).msg)).toBe('95')
+
+    // B's REST lists A (a gRPC chat) and C (a libp2p chat), and B itself.
+    const peers = await (await fetch(`${B.restUrl!}/network/peers`)).json() as { peers: Array<{ ID: { name: string }, address: string, type?: number }> }
+    expect(peers.peers.map(p => [p.ID.name, p.address, p.type]).sort()).toEqual([
+      ['nvp0', B.node.config.peer.address, PeerEndpoint_Type.NON_VALIDATOR],
+      ['nvp1', `/p2p/${C.libp2p.peerId.toString()}`, PeerEndpoint_Type.NON_VALIDATOR],
+      ['vp0', aAddress, PeerEndpoint_Type.VALIDATOR]
+    ])
+
+    // Discovery across the bridge: C hears of A's host:port from B and, having no gRPC, leaves it alone.
+    await waitFor('C hears of A', () => logs.find(new RegExp(`^Not dialling discovered peer vp0 at ${aAddress}: no transport for that address$`)) !== undefined)
+    expect(C.dialed).toEqual([bMultiaddr])
+    expect(logs.lines.filter(l => l.level === 'error' && !/^Error creating connection to peer address \/p2p\//.test(l.msg)).map(l => l.msg)).toEqual([])
+    expect(b.peerIDs().sort()).toEqual(['nvp1', 'vp0'])
+
+    // B stops: it says DISC_DISCONNECT to A (gRPC) and to C (libp2p) before its servers go, and promptly.
+    const t0 = Date.now()
+    await B.stop()
+    expect(Date.now() - t0).toBeLessThan(1500)
+    await waitFor('A and C let B go', () => !a.peerIDs().includes('nvp0') && !c.peerIDs().includes('nvp0'))
+    expect(logs.lines.filter(l => l.msg === 'nvp0 said DISC_DISCONNECT; ending the chat')).toHaveLength(2)
+  }, 30_000)
+})
