@@ -37,6 +37,8 @@ export interface PeerNodePlatform {
   dialer: ChatDialer
   /** This peer's PeerEndpoint.address as others reach it. */
   address: string
+  /** Per-transport addresses when they differ (a bridge: host:port for gRPC peers, multiaddr for libp2p ones). */
+  transportAddresses?: { grpc?: string, libp2p?: string }
   /** Where deployed (network-mode) chaincode runs: worker_threads, Web Worker, in-process. */
   chaincodeRuntime?: ChaincodeRuntime
   /** The code package of a NODE chaincode spec (its chaincodeID.path names the code). */
@@ -105,6 +107,7 @@ export class PeerNode implements PeerApi {
     const peer = createPeer({
       id: config.peer.id,
       address: platform.address,
+      transportAddresses: platform.transportAddresses,
       validator,
       securityEnabled: config.security.enabled,
       // Noops sends SYNC_BLOCK_ADDED for each block itself (as Fabric's does); the peer announcing too

@@ -84,7 +84,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const multiaddrs = libp2p.getMultiaddrs().map(m => m.toString())
     // Peers of a gRPC network (a host:port rootnode) know each other by peer.address; libp2p peers by multiaddr.
     const grpcNetwork = /^[^/][^,]*:\d+$/.test(config.peer.discovery.rootnode.split(',')[0]?.trim() ?? '')
-    const address = grpcNetwork ? config.peer.address : (multiaddrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? multiaddrs[0])
+    const libp2pAddress = multiaddrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? multiaddrs[0]
+    const address = grpcNetwork ? config.peer.address : libp2pAddress
 
     const network = config.peer.validator.network === '' ? undefined : await readNetworkFile(config.peer.validator.network)
     // The other validators of the network file are dialled at start, as root nodes are.
@@ -101,6 +102,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       // host:port addresses (Fabric peers, gRPC rootnodes) go over gRPC Chat, multiaddrs over libp2p.
       dialer: peerDialer({ grpc: new GrpcChatDialer({ tls: clientTlsFromConfig(config), maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }), libp2p: chat }),
       address,
+      transportAddresses: { grpc: config.peer.address, libp2p: libp2pAddress },
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
       signer: config.security.enabled ? keySigner(key) : undefined,

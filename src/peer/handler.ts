@@ -30,7 +30,7 @@ export interface PeerHandlerHost extends SyncSource {
   readonly syncConfig: SyncConfig
   /** peer.discovery.period (ms). */
   readonly discoveryPeriod: number
-  newHelloMessage (): Promise<Message>
+  newHelloMessage (transport?: string): Promise<Message>
   /** Signs when security is on; otherwise returns `msg` as it is. */
   prepareOutgoing (msg: Message): Promise<Message>
   /** Throws when another handler already serves that peer id. */
@@ -192,7 +192,7 @@ export class PeerHandler implements MessageHandler {
     const height = Number(hello.blockchainInfo?.height ?? 0n)
     if (height > 0) this.head = { number: height - 1, hash: hello.blockchainInfo!.currentBlockHash }
     log.debug(`Received DISC_HELLO from ${ep.ID.name} at ${ep.address} (${this.stream.transport})`)
-    if (!this.initiatedStream) await this.sendMessage(await this.host.newHelloMessage())
+    if (!this.initiatedStream) await this.sendMessage(await this.host.newHelloMessage(this.stream.transport))
     try {
       this.host.registerHandler(this)
     } catch (err) {

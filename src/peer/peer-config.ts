@@ -29,6 +29,12 @@ export interface PeerInit {
    * is derived from.
    */
   address: string
+  /**
+   * Where this peer is reached over each transport, when that differs from `address`: a Node
+   * peer bridging a gRPC network and libp2p peers tells gRPC peers its host:port and libp2p
+   * peers its multiaddr, so each side gets an address it can dial.
+   */
+  transportAddresses?: { grpc?: string, libp2p?: string }
   /** peer.validator.enabled */
   validator: boolean
   /** security.enabled: every message signed and verified (needs a signer). Off by default, as Fabric. */
@@ -48,6 +54,7 @@ export interface PeerInit {
 export interface PeerConfig {
   id: string
   address: string
+  transportAddresses: { grpc?: string, libp2p?: string }
   validator: boolean
   securityEnabled: boolean
   discovery: DiscoveryConfig
@@ -80,6 +87,7 @@ export function peerConfig (init: PeerInit): PeerConfig {
   return {
     id: init.id,
     address: init.address,
+    transportAddresses: init.transportAddresses ?? {},
     validator: init.validator,
     securityEnabled: init.securityEnabled ?? false,
     discovery: { rootNodes: [], period: 5000, persist: true, touchPeriod: 6000, touchMaxNodes: 100, ...init.discovery },

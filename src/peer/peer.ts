@@ -176,7 +176,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     try {
       if (initiatedStream) {
         try {
-          await handler.sendMessage(await this.newHelloMessage())
+          await handler.sendMessage(await this.newHelloMessage(stream.transport))
         } catch (err) {
           throw new Error(`Error creating new Peer Handler, error returned sending DISC_HELLO: ${(err as Error).message}`)
         }
@@ -290,17 +290,21 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   // --- what handlers and consensus ask of the coordinator ---
 
-  getPeerEndpoint (): PeerEndpoint {
+  /** This peer's endpoint; over a given transport ('grpc…', 'libp2p…'), with the address for it. */
+  getPeerEndpoint (transport?: string): PeerEndpoint {
+    const t = this.config.transportAddresses
+    const address = (transport?.startsWith('grpc') === true ? t.grpc : transport?.startsWith('libp2p') === true ? t.libp2p : undefined) ?? this.config.address
     return create(PeerEndpointSchema, {
       ID: { name: this.config.id },
-      address: this.config.address,
+      address,
       type: this.config.validator ? PeerEndpoint_Type.VALIDATOR : PeerEndpoint_Type.NON_VALIDATOR,
       pkiID: this.config.securityEnabled ? this.signer!.pkiID : undefined
     })
   }
 
-  async newHelloMessage (): Promise<Message> {
-    return helloMessage(this.getPeerEndpoint(), await this.ledger.getBlockchainInfo(), timestampAt(this.clock.now()))
+  /** HELLO for a chat over `transport`, carrying the address the remote can dial back on it. */
+  async newHelloMessage (transport?: string): Promise<Message> {
+    return helloMessage(this.getPeerEndpoint(transport), await this.ledger.getBlockchainInfo(), timestampAt(this.clock.now()))
   }
 
   /** The endpoints of every registered peer (not this one). */

@@ -128,8 +128,8 @@ beforeAll(async () => {
   // Only the gRPC ports must be known up front: they are the addresses the peers give in HELLO.
   const [aPort, bPort] = await freePorts(2)
   aAddress = `127.0.0.1:${aPort}`
-  // A's rootnode is its own host:port: the root of a gRPC network (a peer never dials itself).
-  A = await nodePeer(aAddress, { CORE_PEER_ID: 'vp0', CORE_PEER_VALIDATOR_ENABLED: 'true', CORE_PEER_DISCOVERY_ROOTNODE: aAddress })
+  // A has no rootnode: the README's peer. Over gRPC it still tells B its host:port (per-transport address).
+  A = await nodePeer(aAddress, { CORE_PEER_ID: 'vp0', CORE_PEER_VALIDATOR_ENABLED: 'true' })
   B = await nodePeer(`127.0.0.1:${bPort}`, { CORE_PEER_ID: 'nvp0', CORE_PEER_VALIDATOR_ENABLED: 'false', CORE_PEER_DISCOVERY_ROOTNODE: aAddress })
   bMultiaddr = B.multiaddrs.find(m => m.includes('/ws/'))!
   C = await tabPeer('nvp1', bMultiaddr)
@@ -160,9 +160,10 @@ describe('the Node peer as a bridge between a gRPC network and libp2p peers', ()
     expect(c.getRemoteLedger('nvp0').stream.transport).toBe('libp2p/ws')
     expect(c.getRemoteLedger('nvp0').stream.remote).toBe(B.libp2p.peerId.toString())
     expect(b.getPeers().peers.map(p => p.ID?.name).sort()).toEqual(['nvp1', 'vp0'])
-    // B tells both sides the one address a gRPC network knows it by; C keeps the one it reached B at.
+    // Each side hears the address it can dial back on its own transport: host:port over gRPC, a multiaddr over libp2p.
     expect(b.getRemoteLedger('vp0').to()).toMatchObject({ address: aAddress, type: PeerEndpoint_Type.VALIDATOR })
-    expect(c.getRemoteLedger('nvp0').to()).toMatchObject({ address: B.node.config.peer.address, type: PeerEndpoint_Type.NON_VALIDATOR })
+    expect(a.getRemoteLedger('nvp0').to()).toMatchObject({ address: B.node.config.peer.address, type: PeerEndpoint_Type.NON_VALIDATOR })
+    expect(c.getRemoteLedger('nvp0').to()).toMatchObject({ address: bMultiaddr, type: PeerEndpoint_Type.NON_VALIDATOR })
     expect(c.discovery.all()).toEqual([bMultiaddr])
 
     // The genesis block reaches B (from A) and C (from B).
