@@ -1,0 +1,163 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
+import {
+  BlockStateSchema, MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema,
+  type BlockchainInfo, type Message, type PeerID, type Transaction
+} from '../../protos/fabric_pb.ts'
+import { createLogger } from '../../util/logger.ts'
+import type { TimerHandle, TimerService } from '../events/timers.ts'
+import type { Consenter, Stack } from '../interfaces.ts'
+import type { NoopsConfig } from './config.ts'
+
+const log = createLogger('consensus/noops')
+
+export interface NoopsComponents {
+  stack: Stack
+  timers: TimerService
+}
+
+/**
+ * Fabric's noops: no ordering at all. A transaction from a client is broadcast to every other
+ * validator as a CONSENSUS TransactionBlock and queued here; each validator cuts its own blocks
+ * from its queue when it holds `block.size` transactions or `block.wait` after the first arrived
+ * (`block.wait` 0: as soon as the queue goes idle). Blocks go to non-validators as SYNC_BLOCK_ADDED.
+ */
+export class Noops implements Consenter {
+  private queue: Transaction[] = []
+  private timer?: TimerHandle
+  private inFlight?: { tag: number, size: number }
+  private cutWanted = false
+  private tags = 0
+  private stopped = false
+
+  constructor (private readonly config: NoopsConfig, private readonly components: NoopsComponents) {
+    log.info(`NOOPS block size = ${config.blockSize}, block wait = ${config.blockWaitMs === 0 ? 'none (cut when idle)' : `${config.blockWaitMs} ms`}`)
+  }
+
+  start (): void {}
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.timer?.cancel()
+    this.timer = undefined
+  }
+
+  /** Transactions waiting for a block. */
+  get queued (): number { return this.queue.length }
+
+  recvMsg (msg: Message, sender: PeerID): void {
+    if (this.stopped) throw new Error('noops consenter is stopped')
+    if (msg.type === Message_Type.CHAIN_TRANSACTION) {
+      let tx: Transaction
+      try {
+        tx = fromBinary(TransactionSchema, msg.payload)
+      } catch (err) {
+        throw new Error(`Error unmarshalling payload of received Message: CHAIN_TRANSACTION (${(err as Error).message})`)
+      }
+      this.checkRoom(1, tx.txid)
+      const payload = toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx] }))
+      const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload, timestamp: msg.timestamp })
+      this.components.stack.communicator.broadcast(out, PeerEndpoint_Type.VALIDATOR)
+        .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${(err as Error).message}`))
+      this.enqueue([tx])
+      return
+    }
+    if (msg.type === Message_Type.CONSENSUS) {
+      let txs: Transaction[]
+      try {
+        txs = fromBinary(TransactionBlockSchema, msg.payload).transactions
+      } catch (err) {
+        throw new Error(`Error unmarshalling CONSENSUS TransactionBlock from ${sender.name}: ${(err as Error).message}`)
+      }
+      if (txs.length === 0) throw new Error(`CONSENSUS TransactionBlock from ${sender.name} holds no transaction`)
+      this.checkRoom(txs.length, txs[0].txid)
+      this.enqueue(txs)
+      return
+    }
+    throw new Error(`noops cannot handle message type ${Message_Type[msg.type] ?? msg.type}`)
+  }
+
+  private checkRoom (n: number, txid: string): void {
+    if (this.queue.length + n > this.config.queueLimit) {
+      throw new Error(`noops transaction queue full (${this.queue.length} waiting), rejecting transaction ${txid}`)
+    }
+  }
+
+  private enqueue (txs: Transaction[]): void {
+    const wasEmpty = this.queue.length === 0
+    this.queue.push(...txs)
+    if (this.queue.length >= this.config.blockSize) this.cut()
+    else if (wasEmpty) this.arm()
+  }
+
+  private arm (): void {
+    if (this.timer !== undefined) return
+    this.timer = this.components.timers.schedule(this.config.blockWaitMs, () => {
+      this.timer = undefined
+      this.cut()
+    })
+  }
+
+  /** Cuts a block now, or as soon as the one being executed is committed. */
+  private cut (): void {
+    this.timer?.cancel()
+    this.timer = undefined
+    if (this.stopped || this.queue.length === 0) return
+    if (this.inFlight !== undefined) {
+      this.cutWanted = true
+      return
+    }
+    this.cutWanted = false
+    const txs = this.queue.splice(0, this.config.blockSize)
+    this.inFlight = { tag: ++this.tags, size: txs.length }
+    log.debug(`executing batch ${this.inFlight.tag} of ${txs.length} transactions`)
+    try {
+      this.components.stack.executor.execute(this.inFlight.tag, txs)
+    } catch (err) {
+      this.executionFailed(this.inFlight.tag, err as Error)
+    }
+  }
+
+  private next (): void {
+    this.inFlight = undefined
+    if (this.cutWanted || this.queue.length >= this.config.blockSize) this.cut()
+    else if (this.queue.length > 0) this.arm()
+  }
+
+  executed (tag: unknown): void {
+    try {
+      this.components.stack.executor.commit(tag, undefined)
+    } catch (err) {
+      this.executionFailed(tag, err as Error)
+    }
+  }
+
+  committed (_tag: unknown, info: BlockchainInfo): void {
+    this.next()
+    void this.notifyBlockAdded(Number(info.height) - 1)
+  }
+
+  rolledBack (): void {}
+  stateUpdated (): void {}
+
+  executionFailed (tag: unknown, err: Error): void {
+    log.error(`batch ${String(tag)} of ${this.inFlight?.size ?? 0} transactions was not committed: ${err.message}`)
+    this.next()
+  }
+
+  /** Sends the new block, payloads cleared, with its state delta to the non-validating peers. */
+  private async notifyBlockAdded (n: number): Promise<void> {
+    const { ledger, communicator } = this.components.stack
+    try {
+      const block = await ledger.getBlock(n)
+      if (block === undefined) throw new Error(`block ${n} is missing`)
+      for (const tx of block.transactions) tx.payload = new Uint8Array(0)
+      const stateDelta = await ledger.getStateDeltaBytes(n) ?? new Uint8Array(0)
+      const payload = toBinary(BlockStateSchema, create(BlockStateSchema, { block, stateDelta }))
+      const msg = create(MessageSchema, { type: Message_Type.SYNC_BLOCK_ADDED, payload, timestamp: timestampFromMs(this.components.timers.now()) })
+      await communicator.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)
+    } catch (err) {
+      log.error(`Failed to broadcast block ${n} to non-validators: ${(err as Error).message}`)
+    }
+  }
+}

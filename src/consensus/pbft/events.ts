@@ -1,0 +1,49 @@
+import type { BlockchainInfo, Message, PeerID } from '../../protos/fabric_pb.ts'
+import type { Checkpoint, Commit, FetchRequestBatch, NewView, PbftMessage, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
+
+/** A checkpoint to bring the ledger to: sequence number, checkpoint id (marshaled BlockchainInfo), who attested it. */
+export interface StateTarget {
+  seqNo: number
+  id: Uint8Array
+  replicas: number[]
+}
+
+/** Events of the PBFT core (Fabric's pbft-core event types plus the decoded messages). */
+export type CoreEvent =
+  | { kind: 'message', msg: PbftMessage, sender: number }
+  | { kind: 'requestBatch', batch: RequestBatch }
+  | { kind: 'prePrepare', msg: PrePrepare }
+  | { kind: 'prepare', msg: Prepare }
+  | { kind: 'commit', msg: Commit }
+  | { kind: 'checkpoint', msg: Checkpoint }
+  | { kind: 'viewChange', msg: ViewChange }
+  | { kind: 'newView', msg: NewView }
+  | { kind: 'newViewRelay', msg: NewView, sender: number }
+  | { kind: 'fetchRequestBatch', msg: FetchRequestBatch }
+  | { kind: 'returnRequestBatch', batch: RequestBatch }
+  | { kind: 'viewChangeTimer' }
+  | { kind: 'viewChangeResendTimer' }
+  | { kind: 'nullRequestTimer' }
+  | { kind: 'execDone' }
+  | { kind: 'executionFailed', error: Error }
+  | { kind: 'stateUpdated', target: StateTarget, info: BlockchainInfo | undefined }
+  | { kind: 'viewChangeQuorum' }
+  | { kind: 'viewChanged' }
+  | { kind: 'work', fn: () => void }
+
+/** Events only the batch layer handles (Fabric's obcBatch events). */
+export type BatchEvent =
+  | CoreEvent
+  | { kind: 'batchMessage', msg: Message, sender: PeerID }
+  | { kind: 'batchTimer' }
+  | { kind: 'retransmitTimer' }
+  | { kind: 'executed', tag: unknown }
+  | { kind: 'committed', tag: unknown, info: BlockchainInfo }
+  | { kind: 'rolledBack' }
+
+/** What the core needs of a timer (an EventTimer over the replica's event loop). */
+export interface CoreTimer {
+  softReset (delayMs: number, event: CoreEvent): void
+  reset (delayMs: number, event: CoreEvent): void
+  stop (): void
+}

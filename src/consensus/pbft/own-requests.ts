@@ -1,0 +1,93 @@
+import { create, fromBinary } from '@bufbuild/protobuf'
+import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt'
+import { TransactionSchema } from '../../protos/fabric_pb.ts'
+import { requestSchema } from '../../protos/pbft_pb.ts'
+import type { Request } from './messages.ts'
+
+export interface OwnRequestsComponents {
+  id: number
+  now: () => number
+  /** Sends a request to every replica and keeps it outstanding here. */
+  send: (req: Request) => void
+  /** False once a newer request of ours has executed: replicas then ignore this one as stale. */
+  isNew: (req: Request) => boolean
+  /** Arms (or re-arms) the retransmission timer. */
+  arm: () => void
+  disarm: () => void
+}
+
+/**
+ * Weft: the requests this replica made from its clients' transactions, until it sees them
+ * executed, and what a PBFT client does with them: send them again when they take longer than a
+ * request timeout. In Fabric a request whose one broadcast was lost (a partition, a crashed
+ * primary) waits for a view change that unrelated commits keep postponing, or is dropped by
+ * state transfer; here it is retransmitted. Re-sent requests may get ordered twice; the
+ * executor runs a txid once.
+ */
+export class OwnRequests {
+  private readonly byTxid = new Map<string, Request>()
+  /** Txids found stale at the last retransmission: if still unexecuted at the next, they go out afresh. */
+  private stale = new Set<string>()
+  private lastStamp = 0n
+
+  constructor (private readonly c: OwnRequestsComponents) {}
+
+  get size (): number { return this.byTxid.size }
+
+  txids (): string[] { return [...this.byTxid.keys()] }
+
+  /** Wraps a client transaction as a request of ours; timestamps strictly increase, so deduplication never drops one. */
+  make (payload: Uint8Array): Request {
+    const req = create(requestSchema, { timestamp: this.nextTimestamp(), payload, replicaId: BigInt(this.c.id) })
+    const txid = txidOf(payload)
+    if (txid !== undefined) {
+      if (this.byTxid.size === 0) this.c.arm()
+      this.byTxid.set(txid, req)
+    }
+    return req
+  }
+
+  /** Forgets an executed request; returns it if it was ours. */
+  executed (txid: string): Request | undefined {
+    this.stale.delete(txid)
+    const req = this.byTxid.get(txid)
+    if (this.byTxid.delete(txid) && this.byTxid.size === 0) this.c.disarm()
+    return req
+  }
+
+  /**
+   * Sends every unexecuted request again. One a newer request of ours overtook goes out as a new
+   * request if it is still unexecuted a round later (the old one may yet run from a pending
+   * batch; waiting a round spares most duplicates).
+   */
+  retransmit (): void {
+    const stale = new Set<string>()
+    for (const [txid, req] of this.byTxid) {
+      let r = req
+      if (!this.c.isNew(r) && this.stale.has(txid)) {
+        r = create(requestSchema, { ...req, timestamp: this.nextTimestamp() })
+        this.byTxid.set(txid, r)
+      } else if (!this.c.isNew(r)) {
+        stale.add(txid)
+      }
+      this.c.send(r)
+    }
+    this.stale = stale
+    if (this.byTxid.size > 0) this.c.arm()
+  }
+
+  private nextTimestamp (): Timestamp {
+    let stamp = BigInt(Math.floor(this.c.now())) * 1_000_000n
+    if (stamp <= this.lastStamp) stamp = this.lastStamp + 1n
+    this.lastStamp = stamp
+    return create(TimestampSchema, { seconds: stamp / 1_000_000_000n, nanos: Number(stamp % 1_000_000_000n) })
+  }
+}
+
+function txidOf (payload: Uint8Array): string | undefined {
+  try {
+    return fromBinary(TransactionSchema, payload).txid
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,215 @@
+// The executor (Fabric's consensus/executor) and noops (consensus/noops) over a real ledger.
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+import { describe, expect, it } from 'vitest'
+import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
+import { ConsensusExecutor } from '../../src/consensus/executor.ts'
+import { StateTransferError, type ExecutionConsumer, type StateTransfer, type TxExecutor } from '../../src/consensus/interfaces.ts'
+import { Noops } from '../../src/consensus/noops/noops.ts'
+import { handle } from '../../src/consensus/validators.ts'
+import { ConsensusHelper } from '../../src/consensus/helper.ts'
+import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
+import { StateDelta } from '../../src/ledger/state-delta.ts'
+import {
+  BlockStateSchema, MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema,
+  type BlockchainInfo, type Message, type Transaction
+} from '../../src/protos/fabric_pb.ts'
+import { memoryStore } from '../../src/storage/index.ts'
+import { setLogLevel } from '../../src/util/logger.ts'
+import { testExecutor } from '../sim/replica.ts'
+import { VirtualScheduler } from '../sim/scheduler.ts'
+
+setLogLevel('silent')
+
+const tx = (txid: string, payload = `${txid}=1`): Transaction => create(TransactionSchema, { txid, payload: utf8(payload) })
+
+async function openLedger (sched: VirtualScheduler): Promise<Ledger> {
+  const ledger = await Ledger.open(await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, clock: sched })
+  await makeGenesis(ledger)
+  return ledger
+}
+
+function recorder (): ExecutionConsumer & { log: string[] } {
+  const log: string[] = []
+  return {
+    log,
+    executed: t => log.push(`executed ${String(t)}`),
+    committed: (t, info) => log.push(`committed ${String(t)} h${info.height}`),
+    rolledBack: t => log.push(`rolledBack ${String(t)}`),
+    stateUpdated: (t, info) => log.push(`stateUpdated ${String(t)} ${info === undefined ? 'failed' : `h${info.height}`}`),
+    executionFailed: (t, err) => log.push(`failed ${String(t)}: ${err.message}`)
+  }
+}
+
+async function setup (opts: { execute?: TxExecutor, stateTransfer?: StateTransfer, queueSize?: number } = {}) {
+  const sched = new VirtualScheduler()
+  const ledger = await openLedger(sched)
+  const consumer = recorder()
+  const ex = new ConsensusExecutor({ queueSize: opts.queueSize, stateTransferRetryMs: 100, stateTransferAttempts: 3 }, {
+    ledger, executeTransactions: opts.execute ?? testExecutor(() => ledger), stateTransfer: opts.stateTransfer ?? { syncToTarget: async () => {} }, consumer, timers: sched
+  })
+  ex.start()
+  return { sched, ledger, consumer, ex }
+}
+
+const info = (height: number): BlockchainInfo => ({ height: BigInt(height), currentBlockHash: utf8('h') } as BlockchainInfo)
+
+describe('ConsensusExecutor', () => {
+  it('executes into one batch until commit, then writes one block with the metadata', async () => {
+    const { sched, ledger, consumer, ex } = await setup()
+    ex.execute('a', [tx('t1')])
+    ex.execute('b', [tx('t2'), tx('bad', 'no equals sign')])
+    ex.commit('c', utf8('meta'))
+    await sched.runFor(1)
+    expect(consumer.log).toEqual(['executed a', 'executed b', 'committed c h2'])
+    const block = (await ledger.getBlockByNumber(1))!
+    expect(block.transactions.map(t => t.txid)).toEqual(['t1', 't2'])
+    expect(block.nonHashData?.chaincodeEvents).toHaveLength(3)
+    expect(fromUtf8(block.consensusMetadata)).toBe('meta')
+  })
+
+  it('rolls back: the state is as before', async () => {
+    const { sched, ledger, consumer, ex } = await setup()
+    ex.execute('a', [tx('t1')])
+    ex.rollback('r')
+    await sched.runFor(1)
+    expect(consumer.log).toEqual(['executed a', 'rolledBack r'])
+    expect(await ledger.getState('sim', 't1', false)).toBeNull()
+    expect(ledger.height).toBe(1)
+  })
+
+  it('a transaction already on the chain is not run again', async () => {
+    const { sched, ledger, ex } = await setup()
+    ex.execute('a', [tx('t1', 't1=first')])
+    ex.commit('c', undefined)
+    ex.execute('b', [tx('t1', 't1=second'), tx('t2'), tx('t2')])
+    ex.commit('d', undefined)
+    await sched.runFor(1)
+    expect((await ledger.getBlockByNumber(2))!.transactions.map(t => t.txid)).toEqual(['t2'])
+    expect(fromUtf8((await ledger.getState('sim', 't1', true))!)).toBe('first')
+    expect((await ledger.getBlockByNumber(2))!.nonHashData?.chaincodeEvents).toHaveLength(3)
+  })
+
+  it('a failing chaincode runtime rolls the batch back and says so', async () => {
+    const { sched, consumer, ex, ledger } = await setup({ execute: async () => { throw new Error('runtime gone') } })
+    ex.execute('a', [tx('t1')])
+    ex.commit('c', undefined)
+    await sched.runFor(1)
+    expect(consumer.log).toEqual(['failed a: runtime gone', 'failed c: no transaction batch to commit'])
+    expect(ledger.height).toBe(1)
+  })
+
+  it('a full queue refuses with an error naming executor.queuesize', async () => {
+    const { ex } = await setup({ queueSize: 2 })
+    ex.execute('a', [])
+    ex.execute('b', [])
+    ex.execute('c', [])
+    expect(() => ex.execute('d', [])).toThrow(/executor queue full \(2 operations waiting, executor.queuesize\)/)
+  })
+
+  it('state transfer: retries a recoverable failure with any peer, reports an unrecoverable one', async () => {
+    const calls: Array<string | undefined> = []
+    let failures = 1
+    const { sched, consumer, ex } = await setup({
+      stateTransfer: {
+        syncToTarget: async (n, _h, peers) => {
+          calls.push(peers?.map(p => p.name).join(','))
+          if (n === 9) throw new StateTransferError('bad hash', false)
+          if (failures-- > 0) throw new StateTransferError('peer gone', true)
+        }
+      }
+    })
+    ex.execute('a', [tx('t1')])
+    ex.updateState('s1', info(5), [handle('vp1')])
+    ex.updateState('s2', info(10), [handle('vp2')])
+    ex.execute('after', [tx('t2')])
+    await sched.runFor(1000)
+    expect(calls).toEqual(['vp1', undefined, 'vp2'])
+    expect(consumer.log).toEqual([
+      'executed a', 'stateUpdated s1 h5', 'stateUpdated s2 failed',
+      'failed after: cannot execute while the ledger is being brought to a state transfer target'
+    ])
+  })
+
+  it('gives up after the configured attempts', async () => {
+    const { sched, consumer, ex } = await setup({ stateTransfer: { syncToTarget: async () => { throw new StateTransferError('nobody has it', true) } } })
+    ex.updateState('s', info(5), undefined)
+    await sched.runFor(1000)
+    expect(consumer.log).toEqual(['stateUpdated s failed'])
+  })
+})
+
+describe('Noops (Fabric consensus/noops)', () => {
+  async function noops (blockSize: number, blockWaitMs: number) {
+    const sched = new VirtualScheduler()
+    const ledger = await openLedger(sched)
+    const sent: Array<{ msg: Message, type: PeerEndpoint_Type }> = []
+    const helper = new ConsensusHelper({}, {
+      ledger,
+      communicator: { broadcast: async (msg, type) => { sent.push({ msg, type }) }, unicast: async () => {} },
+      inquirer: { getNetworkHandles: () => ({ self: handle('vp0'), network: [handle('vp0')] }) },
+      executeTransactions: testExecutor(() => ledger),
+      stateTransfer: { syncToTarget: async () => {} },
+      timers: sched
+    })
+    const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100 }, { stack: helper.stack, timers: sched })
+    helper.setConsenter(n)
+    return { sched, ledger, sent, n }
+  }
+  const chainTx = (t: Transaction): Message => create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, t) })
+  const consensusTx = (...ts: Transaction[]): Message =>
+    create(MessageSchema, { type: Message_Type.CONSENSUS, payload: toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: ts })) })
+  const txids = async (ledger: Ledger, n: number): Promise<string[]> => (await ledger.getBlockByNumber(n))!.transactions.map(t => t.txid)
+
+  it('a client transaction goes to the other validators as a CONSENSUS TransactionBlock and into the local queue', async () => {
+    const { sent, n } = await noops(10, 1000)
+    n.recvMsg(chainTx(tx('t1')), handle('vp0'))
+    expect(sent).toHaveLength(1)
+    expect(sent[0].type).toBe(PeerEndpoint_Type.VALIDATOR)
+    expect(sent[0].msg.type).toBe(Message_Type.CONSENSUS)
+    expect(fromBinary(TransactionBlockSchema, sent[0].msg.payload).transactions.map(t => t.txid)).toEqual(['t1'])
+    expect(n.queued).toBe(1)
+  })
+
+  it('cuts a block at block.size, and at block.wait after the first transaction', async () => {
+    const { sched, ledger, n } = await noops(2, 1000)
+    n.recvMsg(consensusTx(tx('a')), handle('vp1'))
+    n.recvMsg(consensusTx(tx('b')), handle('vp2'))
+    n.recvMsg(consensusTx(tx('c')), handle('vp1'))
+    await sched.runFor(1)
+    expect(await txids(ledger, 1)).toEqual(['a', 'b'])
+    expect(ledger.height).toBe(2)
+    await sched.runFor(998)
+    expect(ledger.height).toBe(2)
+    await sched.runFor(2)
+    expect(await txids(ledger, 2)).toEqual(['c'])
+  })
+
+  it('block.wait 0 cuts as soon as the queue is idle', async () => {
+    const { sched, ledger, n } = await noops(500, 0)
+    n.recvMsg(consensusTx(tx('a'), tx('b')), handle('vp1'))
+    n.recvMsg(consensusTx(tx('c')), handle('vp1'))
+    await sched.runFor(0)
+    expect(await txids(ledger, 1)).toEqual(['a', 'b', 'c'])
+  })
+
+  it('sends each new block to non-validators as SYNC_BLOCK_ADDED, payloads cleared, with its state delta', async () => {
+    const { sched, sent, n } = await noops(1, 1000)
+    n.recvMsg(consensusTx(tx('a')), handle('vp1'))
+    await sched.runFor(1)
+    const added = sent.find(s => s.msg.type === Message_Type.SYNC_BLOCK_ADDED)!
+    expect(added.type).toBe(PeerEndpoint_Type.NON_VALIDATOR)
+    const state = fromBinary(BlockStateSchema, added.msg.payload)
+    expect(state.block?.transactions.map(t => [t.txid, t.payload.length])).toEqual([['a', 0]])
+    expect(StateDelta.unmarshal(state.stateDelta).entries().map(e => [e.key, fromUtf8(e.value!)])).toEqual([['a', '1']])
+  })
+
+  it('refuses malformed messages and a full queue with clear errors', async () => {
+    const { n } = await noops(1000, 60_000)
+    expect(() => n.recvMsg(create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: Uint8Array.of(0xff) }), handle('vp0')))
+      .toThrow(/Error unmarshalling payload of received Message: CHAIN_TRANSACTION/)
+    expect(() => n.recvMsg(consensusTx(), handle('vp3'))).toThrow(/from vp3 holds no transaction/)
+    expect(() => n.recvMsg(create(MessageSchema, { type: Message_Type.SYNC_BLOCKS }), handle('vp3'))).toThrow(/noops cannot handle message type SYNC_BLOCKS/)
+    for (let i = 0; i < 100; i++) n.recvMsg(consensusTx(tx(`t${i}`)), handle('vp1'))
+    expect(() => n.recvMsg(consensusTx(tx('one-too-many')), handle('vp1'))).toThrow(/noops transaction queue full \(100 waiting\), rejecting transaction one-too-many/)
+  })
+})
