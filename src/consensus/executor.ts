@@ -52,7 +52,7 @@ export class ConsensusExecutor implements Executor {
   private running?: Promise<void>
   private started = false
   private stopped = false
-  private abort = new AbortController()
+  private readonly abort = new AbortController()
   private batchId = 0
   private batch?: { id: number, succeeded: Transaction[], results: TransactionResult[] }
   private skipInProgress = false

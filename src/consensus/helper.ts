@@ -2,7 +2,7 @@ import type { BlockchainInfo } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
 import type { TimerService } from './events/timers.ts'
-import { ConsensusExecutor } from './executor.ts'
+import { createExecutor, type ConsensusExecutor } from './executor.ts'
 import type { Communicator, ExecutionConsumer, Inquirer, SecurityUtils, Stack, StateTransfer, TxExecutor } from './interfaces.ts'
 import { ledgerStack } from './ledger-stack.ts'
 import { ConsensusPersistor } from './persist.ts'
@@ -50,7 +50,7 @@ export class ConsensusHelper implements ExecutionConsumer {
   private stateValid = true
 
   constructor (init: HelperInit, components: HelperComponents) {
-    this.executor = new ConsensusExecutor(
+    this.executor = createExecutor(
       { queueSize: init.executorQueueSize, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: init.name },
       { ledger: components.ledger, executeTransactions: components.executeTransactions, stateTransfer: components.stateTransfer, consumer: this, timers: components.timers })
     this.stack = {

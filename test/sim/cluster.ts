@@ -108,11 +108,6 @@ export class SimCluster {
     return txid
   }
 
-  /** Sends a raw PBFT-level message to `dst` as if from `src`. */
-  inject (src: number, dst: number, msg: ReturnType<typeof create<typeof MessageSchema>>): void {
-    this.net.deliver(src, dst, toBinary(MessageSchema, msg), 0)
-  }
-
   run (ms: number, stop?: () => boolean): Promise<void> { return this.sched.runFor(ms, stop) }
 
   /** Runs until `done()` or `ms` pass; true when done. */

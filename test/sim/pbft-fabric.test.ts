@@ -125,7 +125,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     c.byzantine.add(1)
     c.net.filters.push(silent(1))
     // The primary of view 0 never hears of the request, so the backups must change views.
-    c.net.filters.push((src, dst, msg) => dst === 0 && isRequest(msg) ? [] : [msg])
+    c.net.filters.push((_src, dst, msg) => dst === 0 && isRequest(msg) ? [] : [msg])
     const tx = c.submit(3)
     await converge(c, [tx])
     for (const r of c.correct()) expect(r.core.view).toBe(2)

@@ -40,7 +40,7 @@ export class PbftBatch implements Consenter {
   private readonly batchSize: number
   private readonly batchTimeout: number
   private batchStore: Request[] = []
-  reqStore = new RequestStore()
+  private reqStore = new RequestStore()
   private readonly own: OwnRequests
   private readonly retransmitTimer: EventTimer<BatchEvent>
   private readonly dedup = new Deduplicator()

@@ -190,7 +190,8 @@ export class PbftCore {
   processEvent (e: CoreEvent): CoreEvent | undefined {
     switch (e.kind) {
       case 'viewChangeTimer':
-        if (this.lateJoin) {
+        // Only the request timer of an active view: during a view change this timer is what moves on to the next view.
+        if (this.lateJoin && this.activeView) {
           // The gap is ours, not the primary's fault: the next checkpoint's state transfer fills it.
           this.info(`view change timer expired (${this.newViewTimerReason}), but we joined view ${this.view} late: waiting to catch up instead`)
           this.softStartTimer(this.requestTimeout, 'catching up after joining the view late')

@@ -50,6 +50,7 @@ export function sendViewChange (c: PbftCore): CoreEvent | undefined {
   c.newViewStore.delete(c.view)
   c.view++
   c.activeView = false
+  c.lateJoin = false
   c.pset = calcPSet(c)
   c.qset = calcQSet(c)
   for (const [key, cert] of c.certStore) if (cert.view < c.view) c.certStore.delete(key)
