@@ -141,7 +141,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       metricsUrl = metrics.url
     }
 
-    const bootstrap = (): BootstrapInfo => bootstrapInfo(config, libp2p.peerId.toString(), libp2p.getMultiaddrs().map(m => m.toString()))
+    const bootstrap = (): BootstrapInfo => bootstrapInfo(config, libp2p.peerId.toString(), libp2p.getMultiaddrs().map(m => m.toString()), network?.map(({ name, peerId }) => ({ name, peerId })))
     let webUrl: string | undefined
     let webReady: Promise<void> | undefined
     if (config.web.enabled) {

@@ -158,6 +158,37 @@ export interface ServeEntryOptions {
 
 const require = createRequire(import.meta.url)
 
+/** /@vite/client without HMR: the exports transformed modules import, none of them connecting anywhere. */
+const VITE_CLIENT_STUB = `
+export function injectQuery (url, query) {
+  if (url[0] !== '.' && url[0] !== '/') return url
+  const pathname = url.replace(/[?#].*$/, '')
+  const { search, hash } = new URL(url, 'http://vite.dev')
+  return pathname + '?' + query + (search ? '&' + search.slice(1) : '') + (hash || '')
+}
+export function createHotContext () {
+  const noop = () => {}
+  return { data: {}, accept: noop, acceptExports: noop, dispose: noop, prune: noop, decline: noop, invalidate: noop, on: noop, off: noop, send: noop }
+}
+const sheets = new Map()
+export function updateStyle (id, content) {
+  let style = sheets.get(id)
+  if (style === undefined) {
+    style = document.createElement('style')
+    style.setAttribute('type', 'text/css')
+    style.setAttribute('data-vite-dev-id', id)
+    document.head.appendChild(style)
+    sheets.set(id, style)
+  }
+  style.textContent = content
+}
+export function removeStyle (id) {
+  sheets.get(id)?.remove()
+  sheets.delete(id)
+}
+export class ErrorOverlay {}
+`
+
 /**
  * Starts a vite dev server rooted at the repo (so /src/... and /test/... are
  * servable) on 127.0.0.1 with a page at `/` that imports `entryFile`.
@@ -185,6 +216,15 @@ import(${JSON.stringify(entryPath)}).catch(err => {
     configureServer (server) {
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '').split('?')[0]
+        if (path === '/@vite/client') {
+          // Modules with a dynamic import() of a computed URL (the chaincode Web Worker's) get
+          // vite's client injected for its injectQuery helper; the real client then tries its
+          // HMR websocket, which these servers do not run, and logs an error. Serve a stub.
+          res.setHeader('Content-Type', 'text/javascript; charset=utf-8')
+          res.setHeader('Cache-Control', 'no-store')
+          res.end(VITE_CLIENT_STUB)
+          return
+        }
         if (path !== '/' && path !== '/index.html') { next(); return }
         res.setHeader('Content-Type', 'text/html; charset=utf-8')
         res.setHeader('Cache-Control', 'no-store')

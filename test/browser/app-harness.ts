@@ -1,0 +1,118 @@
+// Node side of the web app tests: the production build (built when stale), a Node peer
+// started in-process with serve() on free ports (its web server serves that build and
+// /weft/bootstrap.json), and helpers that drive a tab through window.weft.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { loadConfig } from '../../src/config/index.ts'
+import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
+import { setLogLevel } from '../../src/util/logger.ts'
+import { serve, type RunningPeer } from '../../node/peer/serve.ts'
+import { openLevelDB } from '../../node/storage.ts'
+import { ensureWebBuild } from '../../node/web/build.ts'
+import type { WeftApi } from '../../web/app/weft-api.ts'
+import { commitBlocks } from '../integration/peer-helpers.ts'
+
+declare global {
+  interface Window { weft: WeftApi }
+}
+
+let built: Promise<string | undefined> | undefined
+
+/** Builds dist/web once per test run when it is missing or older than its sources. */
+export function webBuild (): Promise<string | undefined> {
+  built ??= ensureWebBuild({ onOutput: line => { if (/first load|Weft web app|error/i.test(line)) console.log(`[vite] ${line}`) } })
+  return built
+}
+
+export interface TestPeer {
+  running: RunningPeer
+  dataDir: string
+  url: string
+  stop (): Promise<void>
+}
+
+export interface TestPeerOptions {
+  /** Blocks committed to the peer's LevelDB before it starts (one transaction each). */
+  preload?: number
+  /** Extra CORE_* settings. */
+  env?: Record<string, string>
+}
+
+/** A Node peer (noops validator vp0) on free 127.0.0.1 ports, serving the web app. */
+export async function startTestPeer (opts: TestPeerOptions = {}): Promise<TestPeer> {
+  await webBuild()
+  const dataDir = await mkdtemp(join(tmpdir(), 'weft-app-'))
+  const env: Record<string, string> = {
+    CORE_PEER_ID: 'vp0',
+    CORE_PEER_NETWORKID: 'apptest',
+    CORE_PEER_FILESYSTEMPATH: dataDir,
+    CORE_PEER_ADDRESS: '127.0.0.1:0',
+    CORE_PEER_LISTENADDRESS: '127.0.0.1:0',
+    CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
+    CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
+    CORE_REST_ENABLED: 'false',
+    CORE_WEB_ENABLED: 'true',
+    CORE_WEB_ADDRESS: '127.0.0.1:0',
+    CORE_NOOPS_BLOCK_WAIT: '100ms',
+    ...opts.env
+  }
+  const config = loadConfig({ env })
+  if ((opts.preload ?? 0) > 0) {
+    const ds = config.ledger.state.dataStructure
+    const ledger = await Ledger.open(await openLevelDB(join(dataDir, 'db')), { numBuckets: ds.configs.numBuckets, maxGroupingAtEachLevel: ds.configs.maxGroupingAtEachLevel })
+    await makeGenesis(ledger)
+    await commitBlocks(ledger, opts.preload!, { keys: 200 })
+    await ledger.close()
+  }
+  setLogLevel('warn')
+  const running = await serve(config)
+  await running.webReady
+  return {
+    running,
+    dataDir,
+    url: running.webUrl!,
+    async stop () {
+      await running.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Opens the app at `url` and waits for window.weft.ready. */
+export async function openApp (page: Page, url: string): Promise<void> {
+  await page.goto(url)
+  await page.waitForFunction(() => window.weft !== undefined)
+  await page.evaluate(async () => { await window.weft.ready })
+}
+
+/** Polls `fn` in the page (called with `arg`) until it returns a truthy value. */
+export async function waitInPage<T, A = undefined> (page: Page, what: string, fn: (arg: A) => T | Promise<T>, timeoutMs = 30_000, arg?: A): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      last = await page.evaluate(fn as (arg: unknown) => T | Promise<T>, arg)
+      if (last !== undefined && last !== null && last !== false) return last as T
+    } catch (err) {
+      last = err
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${page.url()} (last: ${String(last instanceof Error ? last.message : JSON.stringify(last))})`)
+}
+
+export async function waitUntil (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+/** Shows one view of the app (#peer, #blocks, #chaincode, #events, #demo). */
+export async function showView (page: Page, view: string): Promise<void> {
+  await page.evaluate(v => { location.hash = v }, view)
+  await page.waitForSelector(`#view-${view}.active`)
+}

@@ -1,0 +1,390 @@
+// The peer in this tab: the same PeerNode as a Node peer (src/peer-node.ts), on a browser
+// platform: IndexedDB ledger, libp2p over WebSockets / WebRTC / circuit relay, chaincode in Web
+// Workers, identity in idb-keyval, timers that stretch while the tab is hidden.
+import { create } from '@bufbuild/protobuf'
+import type { Connection, PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { loadConfig } from '../../src/config/index.ts'
+import { toHex } from '../../src/crypto/bytes.ts'
+import { makeGenesis } from '../../src/ledger/ledger.ts'
+import type { EventStream } from '../../src/events/session.ts'
+import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { EventSchema, EventType, InterestSchema } from '../../src/protos/events_pb.ts'
+import { keySigner } from '../../src/peer/security.ts'
+import type { KVStore } from '../../src/storage/kv.ts'
+import type { ChatDialer } from '../../src/transport/chat-server.ts'
+import { CHAT_PROTOCOL, libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { dialLibp2pEvents } from '../../src/transport/libp2p-events.ts'
+import { webWorkerRuntime } from '../chaincode/worker-runtime.ts'
+import { createBrowserLibp2p, type BrowserLibp2p } from '../libp2p/create-node.ts'
+import { openIndexedDB } from '../storage.ts'
+import { preferredMultiaddrs, type BootstrapInfo } from './bootstrap.ts'
+import { PeerFacade } from './facade.ts'
+import { ChatMeter, type FsmState } from './meter.ts'
+import { isQuotaError, QUOTA_TEXT, watchStore, type Notices } from './notices.ts'
+import { ChaincodeSources } from './sources.ts'
+import type { VisibilityTimers } from './visibility.ts'
+import { WriteBehindStore } from './write-behind.ts'
+
+export type TransportKind = 'ws' | 'webrtc' | 'relayed' | 'tcp' | 'memory' | 'other'
+
+export interface LinkInfo {
+  remoteAddr: string
+  transport: TransportKind
+  direction: 'inbound' | 'outbound'
+  /** A relayed connection carries data under the relay's limits. */
+  limited: boolean
+  status: string
+  streams: string[]
+}
+
+export interface ConnectionInfo {
+  /** The remote's peer.id (vp0, web-…), from its HELLO. */
+  name: string
+  peerId: string
+  address: string
+  role: 'validator' | 'non-validator' | 'unknown'
+  /** The libp2p connection that carries the Chat stream. */
+  transport: TransportKind
+  /** The handler FSM of the Chat stream: created until the remote's DISC_HELLO, then established. */
+  state: FsmState
+  direction: 'inbound' | 'outbound'
+  /** Milliseconds since the last message from this peer. */
+  lastHeardMs: number
+  received: number
+  sent: number
+  /** Every libp2p connection to this peer (the relayed one often stays beside a direct WebRTC one). */
+  links: LinkInfo[]
+}
+
+export interface Head { height: number, currentBlockHash: string, stateHash: string }
+
+/** What carries a libp2p connection. A WebRTC connection signalled through a relay still counts as WebRTC: its data flows directly. */
+export function transportOf (c: Pick<Connection, 'remoteAddr' | 'limits'>): TransportKind {
+  const a = c.remoteAddr.toString()
+  if (a.includes('/webrtc')) return 'webrtc'
+  if (a.includes('/p2p-circuit') || c.limits !== undefined) return 'relayed'
+  if (/\/wss?(\/|$)/.test(a)) return 'ws'
+  if (a.includes('/tcp/')) return 'tcp'
+  if (a.includes('/memory/')) return 'memory'
+  return 'other'
+}
+
+export interface BrowserPeerInit {
+  key: PrivateKey
+  slot: number
+  bootstrap?: BootstrapInfo
+  timers: VisibilityTimers
+  notices: Notices
+}
+
+export class BrowserPeer {
+  head: Head = { height: 0, currentBlockHash: '', stateHash: '' }
+  private readonly headListeners = new Set<(h: Head) => void>()
+  private monitor?: ReturnType<typeof setInterval>
+  private readonly started = Date.now()
+
+  private constructor (
+    readonly peerId: string,
+    readonly name: string,
+    readonly role: 'validator' | 'non-validator',
+    readonly dbName: string,
+    readonly libp2p: BrowserLibp2p,
+    readonly chat: Libp2pChat,
+    readonly node: PeerNode,
+    readonly facade: PeerFacade,
+    readonly meter: ChatMeter,
+    readonly sources: ChaincodeSources,
+    readonly store: KVStore,
+    readonly init: BrowserPeerInit
+  ) {}
+
+  static async start (init: BrowserPeerInit): Promise<BrowserPeer> {
+    const { bootstrap: boot, notices } = init
+    const libp2p = await createBrowserLibp2p({ privateKey: init.key })
+    const peerId = libp2p.peerId.toString()
+    try {
+      const address = boot === undefined ? `/p2p/${peerId}` : await joinRelay(libp2p, boot, notices)
+      const listed = boot?.validators?.find(v => v.peerId === peerId)
+      const role = listed !== undefined ? 'validator' : 'non-validator'
+      const name = listed?.name ?? `web-${peerId.slice(-10)}`
+      const ledger = boot?.ledger
+      const env: Record<string, string> = {
+        CORE_PEER_ID: name,
+        CORE_PEER_NETWORKID: boot?.networkId ?? 'offline',
+        CORE_PEER_VALIDATOR_ENABLED: String(role === 'validator'),
+        CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: boot?.consensus === 'pbft' ? 'pbft' : 'noops',
+        CORE_PEER_DISCOVERY_ROOTNODE: boot === undefined ? '' : preferredMultiaddrs(boot)[0] ?? '',
+        // Browser tabs come and go: look for peers (other tabs) more often than Fabric's 5 s.
+        CORE_PEER_DISCOVERY_PERIOD: '2s',
+        CORE_SECURITY_ENABLED: String(boot?.securityEnabled === true),
+        CORE_REST_ENABLED: 'false',
+        CORE_WEB_ENABLED: 'false'
+      }
+      if (ledger !== undefined) {
+        env.CORE_LEDGER_STATE_DATASTRUCTURE_NAME = ledger.stateStructure
+        env.CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_NUMBUCKETS = String(ledger.numBuckets)
+        env.CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_MAXGROUPINGATEACHLEVEL = String(ledger.maxGroupingAtEachLevel)
+      }
+      if (boot?.validators !== undefined && boot.consensus === 'pbft') {
+        env.CORE_PBFT_GENERAL_N = String(boot.validators.length)
+        env.CORE_PBFT_GENERAL_F = String(Math.floor((boot.validators.length - 1) / 3))
+      }
+      const config = loadConfig({ env })
+      // One chain per network and bootstrap peer, per browser peer slot.
+      const dbName = boot === undefined ? `weft-offline-${init.slot}` : `weft-${boot.networkId}-${boot.peerId.slice(-8)}-${init.slot}`
+      const storageError = (err: Error, quota: boolean): void => {
+        if (quota) notices.show('quota', 'error', QUOTA_TEXT)
+        else notices.show('storage', 'error', `Storing the chain in IndexedDB failed: ${err.message}`)
+      }
+      const idb = watchStore(await openIndexedDB(dbName), storageError)
+      // A non-validator may acknowledge a write before IndexedDB has it (one IndexedDB
+      // transaction per block caps a sync at a few hundred blocks a second); a validator may not.
+      const store = role === 'validator' ? idb : new WriteBehindStore(idb, { onError: err => storageError(err, isQuotaError(err)) })
+      if (store instanceof WriteBehindStore) {
+        const flush = (): void => { store.flush().catch(() => {}) }
+        addEventListener('pagehide', flush)
+        document.addEventListener('visibilitychange', () => { if (document.hidden) flush() })
+      }
+      const chat = libp2pChat()({ node: libp2p })
+      const meter = new ChatMeter()
+      const sources = new ChaincodeSources()
+      const node = await createPeerNode(config, {
+        store,
+        dialer: meter.dialer(tieBreak(chat, peerId, meter)),
+        address,
+        chaincodeRuntime: webWorkerRuntime(),
+        packageChaincode: sources.packageChaincode,
+        validators: role === 'validator' ? boot!.validators : undefined,
+        signer: config.security.enabled ? keySigner(init.key) : undefined,
+        timers: init.timers,
+        onFatal: err => notices.show('fatal', 'error', `Consensus stopped this peer: ${err.message}. Reload the page to start it again.`)
+      })
+      // A non-validator has no genesis of its own making; it follows the network's chain from block 1.
+      if (role === 'non-validator') await makeGenesis(node.ledger)
+      const facade = new PeerFacade(node, sources)
+      const peer = new BrowserPeer(peerId, name, role, dbName, libp2p, chat, node, facade, meter, sources, store, init)
+      await chat.start(meter.server(node.peer))
+      await node.start()
+      // Leaving: say DISC_DISCONNECT (best effort), so peers forget this tab's address instead of redialling it.
+      addEventListener('pagehide', (e: PageTransitionEvent) => { if (!e.persisted) void node.peer.stop() })
+      await peer.refreshHead()
+      node.ledger.onBlock(() => { void peer.refreshHead() })
+      if (boot !== undefined) peer.watchBootstrap(boot)
+      // REJECTION events come from the peer that executed the transaction: follow the Node peer's.
+      if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '')
+      return peer
+    } catch (err) {
+      try { await libp2p.stop() } catch { /* already failing */ }
+      throw err
+    }
+  }
+
+  private refreshing?: Promise<void>
+  private refreshAgain = false
+
+  /** Re-reads height, head and state hash; blocks arriving meanwhile fold into one more read. */
+  private refreshHead (): Promise<void> {
+    if (this.refreshing !== undefined) {
+      this.refreshAgain = true
+      return this.refreshing
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false
+        await this.readHead()
+        // During a sync blocks come by the thousand: read the head at most ten times a second.
+        if (this.refreshAgain) await new Promise(resolve => setTimeout(resolve, 100))
+      } while (this.refreshAgain)
+    })().finally(() => { this.refreshing = undefined })
+    return this.refreshing
+  }
+
+  private async readHead (): Promise<void> {
+    const ledger = this.node.ledger
+    const info = await ledger.getBlockchainInfo()
+    this.head = {
+      height: ledger.height,
+      currentBlockHash: toHex(info.currentBlockHash),
+      stateHash: toHex((await ledger.getTempStateHash()) ?? new Uint8Array(0))
+    }
+    for (const l of this.headListeners) l(this.head)
+  }
+
+  onHead (l: (h: Head) => void): () => void {
+    this.headListeners.add(l)
+    return () => this.headListeners.delete(l)
+  }
+
+  /** "Peer unreachable" while no Chat with the bootstrap peer is established: judged only from what arrived. */
+  private watchBootstrap (boot: BootstrapInfo): void {
+    const address = preferredMultiaddrs(boot)[0] ?? ''
+    let nextTry = Date.now() + 5000
+    let wait = 5000
+    const check = (): void => {
+      const up = [...this.meter.chats].some(c => c.remote === boot.peerId && c.state === 'established')
+      if (up) {
+        this.init.notices.clear('unreachable')
+        wait = 5000
+        return
+      }
+      // Never reached (or lost): dial again now and then (chatWithPeer does nothing while a dial is on).
+      if (Date.now() >= nextTry) {
+        nextTry = Date.now() + wait
+        wait = Math.min(wait * 2, 60_000)
+        void this.node.peer.chatWithPeer(address)
+      }
+      if (Date.now() - this.started < 8000) return
+      this.init.notices.show('unreachable', 'error', `Peer unreachable: no Chat with ${peerLabel(boot)} at ${address || '?'}. Is it running? The tab keeps retrying.`)
+    }
+    this.monitor = setInterval(check, 2000)
+    this.meter.onChange(check)
+  }
+
+  private stopped = false
+  private events?: EventStream
+
+  /**
+   * Registers for REJECTION events at the Node peer (`/weft/events/0.6.1`, Fabric's Events.Chat
+   * rules) and hands them to the page, so an invoke the chaincode refused is reported with the
+   * chaincode's own error. Reconnects while the page lives.
+   */
+  private async followRejections (address: string): Promise<void> {
+    let wait = 2000
+    while (!this.stopped && address !== '') {
+      try {
+        const stream = this.events = await dialLibp2pEvents(this.libp2p, address)
+        const reg = create(EventSchema, { Event: { case: 'register', value: { events: [create(InterestSchema, { eventType: EventType.REJECTION })] } } })
+        await stream.send(reg)
+        const ack = await stream.recv()
+        if (ack?.Event.case !== 'register') throw new Error('the peer did not acknowledge the registration')
+        wait = 2000
+        for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) this.facade.rejection(ev)
+      } catch (err) {
+        if (!this.stopped) console.warn(`weft: REJECTION events from ${address}: ${(err as Error).message}; retrying in ${wait / 1000} s`)
+      }
+      await this.events?.close().catch(() => {})
+      this.events = undefined
+      if (this.stopped) return
+      await new Promise(resolve => setTimeout(resolve, wait))
+      wait = Math.min(wait * 2, 60_000)
+    }
+  }
+
+  /** Waits until IndexedDB holds everything written so far. */
+  async flushStorage (): Promise<void> {
+    if (this.store instanceof WriteBehindStore) await this.store.flush()
+  }
+
+  /** The libp2p addresses others reach this tab at. */
+  addresses (): string[] { return this.libp2p.getMultiaddrs().map(m => m.toString()) }
+
+  connections (): ConnectionInfo[] {
+    const now = Date.now()
+    const out: ConnectionInfo[] = []
+    for (const rec of this.meter.chats) {
+      let links: LinkInfo[] = []
+      let transport: TransportKind = 'other'
+      try {
+        const conns = this.libp2p.getConnections().filter(c => c.remotePeer.toString() === rec.remote)
+        links = conns.map(c => ({
+          remoteAddr: c.remoteAddr.toString(),
+          transport: transportOf(c),
+          direction: c.direction,
+          limited: c.limits !== undefined,
+          status: c.status,
+          streams: c.streams.map(s => s.protocol ?? '?')
+        }))
+        const carrier = conns.find(c => c.streams.some(s => s.protocol === CHAT_PROTOCOL)) ?? conns[0]
+        if (carrier !== undefined) transport = transportOf(carrier)
+      } catch { /* not a libp2p peer id */ }
+      out.push({
+        name: rec.name ?? '',
+        peerId: rec.remote,
+        address: rec.address ?? '',
+        role: rec.role ?? 'unknown',
+        transport,
+        state: rec.state,
+        direction: rec.direction,
+        lastHeardMs: now - rec.lastHeard,
+        received: rec.received,
+        sent: rec.sent,
+        links
+      })
+    }
+    return out
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    await this.events?.close().catch(() => {})
+    clearInterval(this.monitor)
+    this.facade.close()
+    await this.node.stop()
+    await this.chat.stop()
+    await this.libp2p.stop()
+  }
+}
+
+/**
+ * Two tabs learn of each other from the same DISC_PEERS round and would dial each other at the
+ * same moment; two WebRTC negotiations through the relay then trip over each other. The tab with
+ * the larger peer id lets the other dial first, and dials only if no chat came meanwhile.
+ */
+function tieBreak (inner: ChatDialer, self: string, meter: ChatMeter, waitMs = 4000): ChatDialer {
+  return {
+    dialChat: async (address, options) => {
+      const remote = /\/p2p-circuit\/webrtc\/p2p\/([^/]+)$/.exec(address)?.[1]
+      if (remote !== undefined && self > remote) {
+        await new Promise(resolve => setTimeout(resolve, waitMs))
+        if ([...meter.chats].some(c => c.remote === remote)) throw new Error(`${remote.slice(-10)} dialled this tab first; its chat is in use`)
+      }
+      return await inner.dialChat(address, options)
+    },
+    processTransaction: (address, tx, options) => inner.processTransaction(address, tx, options)
+  }
+}
+
+function peerLabel (boot: BootstrapInfo): string {
+  return boot.name === '' ? 'the network peer' : `the Node peer ${boot.name}`
+}
+
+/**
+ * Connects to the bootstrap peer and waits (briefly) for a reservation on its relay, so this
+ * tab's address is one other tabs can dial: …/p2p/<relay>/p2p-circuit/webrtc/p2p/<this tab>.
+ */
+async function joinRelay (libp2p: BrowserLibp2p, boot: BootstrapInfo, notices: Notices): Promise<string> {
+  const self = libp2p.peerId.toString()
+  let reached = false
+  for (const ma of preferredMultiaddrs(boot)) {
+    try {
+      await libp2p.dial(multiaddr(ma), { signal: AbortSignal.timeout(8000) })
+      reached = true
+      break
+    } catch (err) {
+      console.warn(`cannot reach ${ma}: ${(err as Error).message}`)
+    }
+  }
+  if (!reached) {
+    notices.show('unreachable', 'error', `Peer unreachable: cannot connect to ${peerLabel(boot)} at ${preferredMultiaddrs(boot).join(' or ')}. Is it running, and is its WebSockets listener (peer.libp2p.address) reachable from this browser? The tab keeps retrying.`)
+    return `/p2p/${self}`
+  }
+  const pick = (): string | undefined => {
+    const all = libp2p.getMultiaddrs().map(m => m.toString())
+    return all.find(a => a.includes('/p2p-circuit/webrtc')) ?? all.find(a => a.includes('/p2p-circuit'))
+  }
+  const deadline = Date.now() + 5000
+  while (pick() === undefined && Date.now() < deadline) {
+    await new Promise<void>(resolve => {
+      const done = (): void => { libp2p.removeEventListener('self:peer:update', done); clearTimeout(t); resolve() }
+      const t = setTimeout(done, 250)
+      libp2p.addEventListener('self:peer:update', done)
+    })
+  }
+  const address = pick()
+  if (address === undefined) {
+    notices.show('relay', 'warn', `${peerLabel(boot).replace(/^t/, 'T')} gave this tab no relay reservation: other tabs cannot reach it over WebRTC (its own chain sync is unaffected).`)
+    return `/p2p/${self}`
+  }
+  return address.endsWith(`/p2p/${self}`) ? address : `${address}/p2p/${self}`
+}

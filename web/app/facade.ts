@@ -1,0 +1,193 @@
+// What the page (UI, window.weft, the demo network) does with a PeerNode: deploy, invoke and
+// query with text arguments, wait for a transaction's block, and a feed of blocks and events.
+import { create } from '@bufbuild/protobuf'
+import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
+import { EventType, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
+import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type } from '../../src/protos/chaincode_pb.ts'
+import type { PeerNode } from '../../src/peer-node.ts'
+import { summarizeBlock, summarizeTx, type BlockSummary, type EventSummary } from './chain.ts'
+import { exampleSource, type ChaincodeSources } from './sources.ts'
+
+export type WeftEvent =
+  | { kind: 'BLOCK', time: number, block: BlockSummary }
+  | { kind: 'CHAINCODE', time: number, block: number, event: EventSummary }
+  | { kind: 'REJECTION', time: number, txid: string, chaincode: string, error: string }
+
+export interface DeployRequest {
+  /** One of the bundled examples (example02, map, events)… */
+  example?: string
+  /** …or the source of a self-contained ES module exporting init, invoke and query. */
+  source?: string
+  /** Constructor arguments, function first, e.g. ['init', 'a', '100', 'b', '200']. */
+  args: string[]
+}
+
+export interface SubmitOptions {
+  /** Wait for the transaction's block (default true). */
+  wait?: boolean
+  timeoutMs?: number
+}
+
+export interface Committed { txid: string, block?: number }
+
+/** A transaction that did not make it into the chain, with the validator's reason when known. */
+export class TransactionFailedError extends Error {
+  override name = 'TransactionFailedError'
+  constructor (readonly txid: string, message: string) { super(message) }
+}
+
+interface Waiter { resolve: (block: number) => void, reject: (err: Error) => void, suspectAfter?: number }
+
+const RECENT = 20_000
+
+export class PeerFacade {
+  private readonly blockListeners = new Set<(b: BlockSummary) => void>()
+  private readonly eventListeners = new Set<(e: WeftEvent) => void>()
+  private readonly waiters = new Map<string, Waiter>()
+  /** txid → block number, for the newest transactions (a wait that starts late still finds them). */
+  private readonly recent = new Map<string, number>()
+  private readonly unsubscribe: Array<() => void> = []
+
+  constructor (readonly node: PeerNode, readonly sources: ChaincodeSources) {
+    this.unsubscribe.push(node.ledger.onBlock(({ number, block, hash }) => { this.handleBlock(summarizeBlock(number, block, hash)) }))
+    // REJECTION comes from the peer that executed the transaction: this one when it validates.
+    this.unsubscribe.push(node.hub.subscribe([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { this.rejection(ev) }, 'page'))
+  }
+
+  /** A REJECTION event, from this peer's hub or from the validator that executed the transaction. */
+  rejection (ev: Event): void {
+    if (ev.Event.case !== 'rejection') return
+    const tx = ev.Event.value.tx
+    const txid = tx?.txid ?? ''
+    const error = ev.Event.value.errorMsg
+    this.emit({ kind: 'REJECTION', time: Date.now(), txid, chaincode: tx === undefined ? '' : summarizeTx(tx).chaincode, error })
+    this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`))
+  }
+
+  close (): void {
+    for (const u of this.unsubscribe.splice(0)) u()
+    for (const [txid, w] of this.waiters) w.reject(new Error(`peer stopped before transaction ${txid} committed`))
+    this.waiters.clear()
+  }
+
+  /** Calls `listener` for every block this peer commits or receives; returns the unsubscribe function. */
+  onBlock (listener: (b: BlockSummary) => void): () => void {
+    this.blockListeners.add(listener)
+    return () => this.blockListeners.delete(listener)
+  }
+
+  private handleBlock (b: BlockSummary): void {
+    for (const t of b.txs) {
+      this.recent.set(t.txid, b.number)
+      this.waiters.get(t.txid)?.resolve(b.number)
+    }
+    while (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!)
+    // A batch with failed transactions: a waiter still missing soon after is most likely one of them.
+    if (b.failed > 0) for (const w of this.waiters.values()) w.suspectAfter ??= Date.now() + 3000
+    for (const l of this.blockListeners) {
+      try { l(b) } catch (err) { console.warn(`block listener failed: ${(err as Error).message}`) }
+    }
+    const time = Date.now()
+    this.emit({ kind: 'BLOCK', time, block: b })
+    for (const event of b.events) this.emit({ kind: 'CHAINCODE', time, block: b.number, event })
+  }
+
+  onEvent (listener: (e: WeftEvent) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
+  }
+
+  private emit (e: WeftEvent): void {
+    for (const l of this.eventListeners) {
+      try { l(e) } catch (err) { console.warn(`event listener failed: ${(err as Error).message}`) }
+    }
+  }
+
+  /** Deploys a chaincode; resolves with its name (= the deploy txid) and, unless told not to wait, its block. */
+  async deploy (req: DeployRequest, opts: SubmitOptions = {}): Promise<Committed & { name: string }> {
+    if (req.source === undefined && req.example === undefined) throw new Error('deploy needs an example name or a source')
+    const source = req.source ?? await exampleSource(req.example!)
+    const path = this.sources.add(source, req.example ?? 'pasted')
+    const spec = create(ChaincodeSpecSchema, { type: ChaincodeSpec_Type.NODE, chaincodeID: { path }, ctorMsg: { args: req.args.map(a => utf8(a)) } })
+    const cds = await this.node.build(spec)
+    const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
+    // As Fabric, the deploy transaction's id is the chaincode name.
+    const waiting = opts.wait === false ? undefined : this.waitFor(name, opts.timeoutMs)
+    try {
+      await this.node.deploy(spec)
+    } catch (err) {
+      this.cancelWait(name)
+      throw err
+    }
+    return { name, txid: name, block: await waiting }
+  }
+
+  async invoke (name: string, args: string[], opts: SubmitOptions = {}): Promise<Committed> {
+    const resp = await this.node.invoke(invocation(name, args))
+    const txid = fromUtf8(resp.msg)
+    if (opts.wait === false) return { txid }
+    return { txid, block: await this.waitFor(txid, opts.timeoutMs) }
+  }
+
+  async query (name: string, args: string[]): Promise<string> {
+    const resp = await this.node.query(invocation(name, args))
+    return fromUtf8(resp.msg)
+  }
+
+  /** Resolves with the number of the block holding `txid`. */
+  waitFor (txid: string, timeoutMs = 30_000): Promise<number> {
+    const known = this.recent.get(txid)
+    if (known !== undefined) return Promise.resolve(known)
+    return new Promise<number>((resolve, reject) => {
+      const started = Date.now()
+      const done = (): void => { clearInterval(tick); this.waiters.delete(txid) }
+      const w: Waiter = {
+        resolve: n => { done(); resolve(n) },
+        reject: err => { done(); reject(err) }
+      }
+      const tick = setInterval(() => {
+        if (w.suspectAfter !== undefined && Date.now() > w.suspectAfter) {
+          w.reject(new TransactionFailedError(txid, `transaction ${txid} is not in the chain: the validator rejected it (a chaincode error; a block after it holds a failed transaction)`))
+        } else if (Date.now() - started > timeoutMs) {
+          w.reject(new TransactionFailedError(txid, `transaction ${txid} was accepted but not committed within ${Math.round(timeoutMs / 1000)} s`))
+        }
+      }, 250)
+      this.waiters.set(txid, w)
+      // It may have been committed before we started listening.
+      this.node.ledger.getTransactionByID(txid).then(async tx => {
+        if (tx === undefined || !this.waiters.has(txid)) return
+        const n = await this.blockOf(txid)
+        if (n !== undefined) w.resolve(n)
+      }).catch(() => {})
+    })
+  }
+
+  private cancelWait (txid: string): void { this.waiters.get(txid)?.reject(new Error('cancelled')) }
+
+  /** The block holding a committed transaction, searched from the head down (recent first). */
+  private async blockOf (txid: string): Promise<number | undefined> {
+    const ledger = this.node.ledger
+    for (let n = ledger.height - 1; n >= 0 && n >= ledger.height - 1000; n--) {
+      const b = await ledger.getBlockByNumber(n)
+      if (b?.transactions.some(t => t.txid === txid) === true) return n
+    }
+    return undefined
+  }
+
+  /** The newest `count` blocks, newest first. */
+  async latestBlocks (count: number): Promise<BlockSummary[]> {
+    const out: BlockSummary[] = []
+    const ledger = this.node.ledger
+    for (let n = ledger.height - 1; n >= 0 && out.length < count; n--) {
+      const b = await ledger.getBlockByNumber(n)
+      if (b !== undefined) out.push(summarizeBlock(n, b))
+    }
+    return out
+  }
+}
+
+export function invocation (name: string, args: string[]): ReturnType<typeof create<typeof ChaincodeInvocationSpecSchema>> {
+  return create(ChaincodeInvocationSpecSchema, {
+    chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(a => utf8(a)) } }
+  })
+}

@@ -1,0 +1,151 @@
+// A write-behind layer over a slow store (IndexedDB: every transaction costs milliseconds, and
+// a sync writes one batch per block). write() resolves as soon as the batch is queued; a
+// background flush writes everything queued so far as ONE batch, in order. Reads see queued
+// writes. What reaches the store is always a prefix of the batches in their order, each whole,
+// so a tab closed mid-flush leaves a consistent but shorter chain, which the next sync extends.
+//
+// For a non-validating browser peer only: a validator must not acknowledge what is not on disk
+// (PBFT's persisted state assumes it), so validators use the store directly.
+import { compareBytes, toHex } from '../../src/crypto/bytes.ts'
+import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
+
+/** One queued op; the overlay points at the newest op of each key (identity tells ops apart). */
+interface Pending { key: Bytes, value?: Bytes }
+
+export interface WriteBehindOptions {
+  /** Queued ops beyond which write() waits for the flush (bounds memory and range-scan cost). */
+  maxPendingOps?: number
+  /** A flush failed (the error is also thrown by every later write). */
+  onError?: (err: Error) => void
+}
+
+function inRange (key: Bytes, r: RangeOptions): boolean {
+  if (r.gte !== undefined && compareBytes(key, r.gte) < 0) return false
+  if (r.gt !== undefined && compareBytes(key, r.gt) <= 0) return false
+  if (r.lte !== undefined && compareBytes(key, r.lte) > 0) return false
+  if (r.lt !== undefined && compareBytes(key, r.lt) >= 0) return false
+  return true
+}
+
+export class WriteBehindStore implements KVStore {
+  readonly location: string
+  private readonly overlay = new Map<string, Pending>()
+  private queue: Pending[][] = []
+  private queuedOps = 0
+  private flushing?: Promise<void>
+  private failure?: Error
+  private readonly maxPending: number
+  /** Batches and ops written to the inner store so far (for tests and the UI). */
+  readonly stats = { flushes: 0, batches: 0, ops: 0 }
+
+  constructor (private readonly inner: KVStore, private readonly opts: WriteBehindOptions = {}) {
+    this.location = inner.location
+    this.maxPending = opts.maxPendingOps ?? 20_000
+  }
+
+  async get (key: Bytes): Promise<Bytes | undefined> {
+    const p = this.overlay.get(toHex(key))
+    if (p !== undefined) return p.value
+    return await this.inner.get(key)
+  }
+
+  async write (ops: BatchOp[]): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
+    if (ops.length === 0) return
+    const batch: Pending[] = ops.map(op => op.type === 'put' ? { key: op.key.slice(), value: op.value.slice() } : { key: op.key.slice() })
+    for (const p of batch) this.overlay.set(toHex(p.key), p)
+    this.queue.push(batch)
+    this.queuedOps += batch.length
+    this.startFlush()
+    if (this.queuedOps > this.maxPending) await this.flush()
+  }
+
+  private startFlush (): void {
+    this.flushing ??= this.flushLoop().finally(() => { this.flushing = undefined })
+  }
+
+  private async flushLoop (): Promise<void> {
+    // Let the writer queue a few more batches first: they go out together.
+    await new Promise(resolve => setTimeout(resolve, 0))
+    while (this.queue.length > 0 && this.failure === undefined) {
+      const batches = this.queue
+      this.queue = []
+      const count = this.queuedOps
+      this.queuedOps = 0
+      // One transaction: only each key's last op matters (a sync rewrites the height key per block).
+      const last = new Map<string, Pending>()
+      for (const b of batches) for (const p of b) last.set(toHex(p.key), p)
+      const ops: BatchOp[] = []
+      for (const p of last.values()) ops.push(p.value === undefined ? { type: 'del', key: p.key } : { type: 'put', key: p.key, value: p.value })
+      try {
+        await this.inner.write(ops)
+      } catch (err) {
+        this.failure = err as Error
+        this.opts.onError?.(this.failure)
+        return
+      }
+      this.stats.flushes++
+      this.stats.batches += batches.length
+      this.stats.ops += count
+      // Keys whose newest op is now in the store need no overlay entry any more.
+      for (const b of batches) {
+        for (const p of b) {
+          const k = toHex(p.key)
+          if (this.overlay.get(k) === p) this.overlay.delete(k)
+        }
+      }
+    }
+  }
+
+  /** Resolves once everything written so far is in the inner store; rejects if a flush failed. */
+  async flush (): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing
+    if (this.queue.length > 0 && this.failure === undefined) {
+      this.startFlush()
+      await this.flush()
+    }
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  get pendingOps (): number { return this.queuedOps + (this.flushing !== undefined ? 1 : 0) }
+
+  async * entries (range: RangeOptions): AsyncIterable<[Bytes, Bytes]> {
+    // The overlay as it is now, in range and in order; its entries win over the store's.
+    const reverse = range.reverse === true
+    const mine = [...this.overlay.values()].filter(p => inRange(p.key, range))
+    mine.sort((a, b) => reverse ? compareBytes(b.key, a.key) : compareBytes(a.key, b.key))
+    const shadowed = new Set(mine.map(p => toHex(p.key)))
+    const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit
+    let given = 0
+    let i = 0
+    const before = (a: Bytes, b: Bytes): boolean => reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0
+    const { limit: _limit, ...unlimited } = range
+    for await (const [k, v] of this.inner.entries(unlimited)) {
+      while (i < mine.length && before(mine[i].key, k)) {
+        const p = mine[i++]
+        if (p.value !== undefined) {
+          if (given++ >= limit) return
+          yield [p.key, p.value]
+        }
+      }
+      if (shadowed.has(toHex(k))) continue
+      if (given++ >= limit) return
+      yield [k, v]
+    }
+    while (i < mine.length) {
+      const p = mine[i++]
+      if (p.value !== undefined) {
+        if (given++ >= limit) return
+        yield [p.key, p.value]
+      }
+    }
+  }
+
+  async close (): Promise<void> {
+    try {
+      await this.flush()
+    } finally {
+      await this.inner.close()
+    }
+  }
+}

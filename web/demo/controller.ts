@@ -1,0 +1,215 @@
+// The demo network as the page drives it (UI buttons and window.weft.demo alike): start/stop,
+// faults, load, and what the pictures need (recent message flow, per-replica counters, a log).
+import type { Timers } from '../../src/peer/timers.ts'
+import { exampleSource } from '../app/sources.ts'
+import { destroyIndexedDB, openIndexedDB } from '../storage.ts'
+import { FLOW_KINDS, type FlowEvent, type FlowKind } from './flow.ts'
+import { LoadGenerator, LoadTracker, type LoadSample } from './load.ts'
+import { DemoNetwork, type ReplicaStatus } from './network.ts'
+
+export interface DemoStartOptions {
+  n?: number
+  storage?: 'memory' | 'indexeddb'
+  /** PBFT timeouts etc. (ms), see DemoNetworkOptions.pbft. */
+  pbft?: { batchSize?: number, batchTimeout?: number, requestTimeout?: number, viewChangeTimeout?: number, K?: number }
+}
+
+export interface DemoStatus {
+  running: boolean
+  starting: boolean
+  n: number
+  storage: 'memory' | 'indexeddb'
+  chaincode: string
+  view: number
+  primary: number
+  /** Views entered by a new-view message so far (0 included). */
+  views: number[]
+  replicas: ReplicaStatus[]
+  load: { active: boolean, rate: number, submitted: number, committed: number, inFlight: number, errors: number, lastError?: string, last?: LoadSample }
+  /** Messages sent per replica and kind since start. */
+  sent: Array<Record<FlowKind, number>>
+  forged: number
+}
+
+export interface BenchResult { seconds: number, committed: number, txps: number, p50?: number, p95?: number }
+
+const FLOW_KEEP = 6000
+
+export class DemoController {
+  net?: DemoNetwork
+  tracker?: LoadTracker
+  gen?: LoadGenerator
+  starting = false
+  storage: 'memory' | 'indexeddb' = 'memory'
+  rate = 0
+  readonly flow: FlowEvent[] = []
+  sent: Array<Record<FlowKind, number>> = []
+  forged = 0
+  readonly log: Array<{ time: number, text: string }> = []
+  private readonly listeners = new Set<() => void>()
+  private readonly sampleListeners = new Set<(s: LoadSample) => void>()
+
+  constructor (private readonly timers?: Timers) {}
+
+  onChange (l: () => void): () => void {
+    this.listeners.add(l)
+    return () => this.listeners.delete(l)
+  }
+
+  onSample (l: (s: LoadSample) => void): () => void {
+    this.sampleListeners.add(l)
+    return () => this.sampleListeners.delete(l)
+  }
+
+  private changed (): void { for (const l of this.listeners) l() }
+
+  private note (text: string): void {
+    this.log.unshift({ time: Date.now(), text })
+    this.log.length = Math.min(this.log.length, 200)
+    this.changed()
+  }
+
+  private require (): DemoNetwork {
+    if (this.net === undefined) throw new Error('the demo network is not running: start it first')
+    return this.net
+  }
+
+  async start (opts: DemoStartOptions = {}): Promise<void> {
+    if (this.net !== undefined || this.starting) throw new Error('the demo network is already running')
+    this.starting = true
+    this.changed()
+    const n = opts.n ?? 4
+    this.storage = opts.storage ?? 'memory'
+    this.flow.length = 0
+    this.sent = Array.from({ length: n }, () => Object.fromEntries(FLOW_KINDS.map(k => [k, 0])) as Record<FlowKind, number>)
+    this.forged = 0
+    try {
+      if (this.storage === 'indexeddb') {
+        // A fresh network each time: the demo's chains from an earlier start are dropped.
+        for (let i = 0; i < n; i++) await destroyIndexedDB(`weft-demo-vp${i}`).catch(() => {})
+      }
+      this.note(`starting ${n} validators (PBFT, ${this.storage} storage)…`)
+      const started = Date.now()
+      this.net = await DemoNetwork.start({
+        n,
+        chaincodeSource: await exampleSource('map'),
+        openStore: this.storage === 'indexeddb' ? openIndexedDB : undefined,
+        timers: this.timers,
+        pbft: opts.pbft,
+        onFlow: e => { this.recordFlow(e) },
+        onNotice: text => { this.note(text) }
+      })
+      this.tracker = new LoadTracker(this.net, s => { for (const l of this.sampleListeners) l(s) })
+      this.gen = new LoadGenerator(this.net, this.tracker)
+      this.note(`network up in ${Date.now() - started} ms; chaincode map deployed as ${this.net.chaincode.slice(0, 16)}…`)
+    } finally {
+      this.starting = false
+      this.changed()
+    }
+  }
+
+  private recordFlow (e: FlowEvent): void {
+    this.flow.push(e)
+    if (this.flow.length > FLOW_KEEP) this.flow.splice(0, this.flow.length - FLOW_KEEP / 2)
+    const row = this.sent[e.from]
+    if (row !== undefined) row[e.kind]++
+    if (e.forged === true) this.forged++
+  }
+
+  async stop (): Promise<void> {
+    this.gen?.stop()
+    this.tracker?.close()
+    const net = this.net
+    this.net = undefined
+    this.gen = undefined
+    this.tracker = undefined
+    await net?.stop()
+    if (net !== undefined) this.note('demo network stopped')
+  }
+
+  /** Submits `count` put transactions (round robin, or all through replica `via`); resolves with their txids once accepted. */
+  async submit (count: number, via?: number): Promise<string[]> {
+    const net = this.require()
+    const ids: string[] = []
+    for (let i = 0; i < count; i++) {
+      const txid = await net.submit(['put', `demo-${Date.now().toString(36)}-${i}`, String(i)], via === undefined ? undefined : via)
+      this.tracker?.submittedTx(txid)
+      ids.push(txid)
+    }
+    return ids
+  }
+
+  async waitCommitted (txids: string[], timeoutMs = 30_000): Promise<void> {
+    const net = this.require()
+    await net.waitUntil(() => net.committedEverywhere(txids), timeoutMs, `${txids.length} transactions committed on every live replica`)
+  }
+
+  async crash (i: number): Promise<void> { await this.require().crash(i); this.changed() }
+  async restart (i: number): Promise<void> { await this.require().restart(i); this.changed() }
+  partition (i: number): void { this.require().isolate(i); this.changed() }
+  heal (i: number): void { this.require().heal(i); this.changed() }
+  byzantine (i: number, on: boolean): void { this.require().setByzantine(i, on); this.changed() }
+
+  /** Starts the load generator at `rate` tx/s (0 = as fast as the network takes them), or stops it (null). */
+  load (rate: number | null): void {
+    this.require()
+    const gen = this.gen!
+    if (rate === null) {
+      gen.stop()
+      this.note('load generator stopped')
+    } else {
+      this.rate = rate
+      gen.start({ rate })
+      this.note(`load generator: ${rate === 0 ? 'as fast as possible' : `${rate} tx/s`}`)
+    }
+    this.changed()
+  }
+
+  /** Runs the load generator flat out for `seconds` and reports committed tx/s (a benchmark: printed, not judged). */
+  async bench (seconds = 10, warmupSeconds = 2): Promise<BenchResult> {
+    this.require()
+    const tracker = this.tracker!
+    this.gen!.start({ rate: 0 })
+    await new Promise(resolve => setTimeout(resolve, warmupSeconds * 1000))
+    const from = tracker.committed
+    const lat: number[] = []
+    const stop = this.onSample(s => { if (s.p50 !== undefined) lat.push(s.p50) })
+    const t0 = performance.now()
+    await new Promise(resolve => setTimeout(resolve, seconds * 1000))
+    const committed = tracker.committed - from
+    const dt = (performance.now() - t0) / 1000
+    stop()
+    this.gen!.stop()
+    lat.sort((a, b) => a - b)
+    return { seconds: dt, committed, txps: committed / dt, p50: lat[Math.floor(lat.length / 2)], p95: lat[Math.floor(lat.length * 0.95)] }
+  }
+
+  status (): DemoStatus {
+    const net = this.net
+    const t = this.tracker
+    const cur = net?.currentView() ?? { view: 0, primary: 0 }
+    return {
+      running: net !== undefined,
+      starting: this.starting,
+      n: net?.n ?? 0,
+      storage: this.storage,
+      chaincode: net?.chaincode ?? '',
+      view: cur.view,
+      primary: cur.primary,
+      views: net === undefined ? [] : [...net.views].sort((a, b) => a - b),
+      replicas: net?.status() ?? [],
+      load: {
+        active: this.gen?.active ?? false,
+        rate: this.rate,
+        submitted: t?.submitted ?? 0,
+        committed: t?.committed ?? 0,
+        inFlight: t?.inFlight ?? 0,
+        errors: this.gen?.errors ?? 0,
+        lastError: this.gen?.lastError,
+        last: t?.samples.at(-1)
+      },
+      sent: this.sent,
+      forged: this.forged
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// Modules made by the build (node/web/vite-plugins.ts).
+declare module 'virtual:weft-examples' {
+  /** Example chaincodes (examples/chaincode/*.ts) bundled into self-contained ES module source, by file name. */
+  export const exampleSources: Record<string, string>
+}

@@ -1,0 +1,134 @@
+// Chaincode console: deploy an example or pasted JS chaincode, invoke and query it, and see the
+// result and the transaction's block.
+import { short } from '../app/chain.ts'
+import { TransactionFailedError, type PeerFacade } from '../app/facade.ts'
+import { isQuotaError, QUOTA_TEXT } from '../app/notices.ts'
+import { EXAMPLES, exampleSource } from '../app/sources.ts'
+import { h, parseArgs } from './dom.ts'
+
+/** An error in words that say what happened and what to do. */
+export function explain (err: unknown): string {
+  const msg = (err as Error)?.message ?? String(err)
+  if (isQuotaError(err)) return QUOTA_TEXT
+  if (err instanceof TransactionFailedError) return `Chaincode error: ${msg}`
+  if (/no peer known to send|calling ProcessTransaction|unreachable|dial|ECONNREFUSED|connection/i.test(msg)) return `Peer unreachable: ${msg}. Check that the Node peer is running; the tab reconnects by itself.`
+  if (/^Error:|chaincode|Incorrect number|Invalid|not found|Nil amount|Failed to/i.test(msg)) return `Chaincode error: ${msg}`
+  if (/has not started|not started yet/i.test(msg)) return msg
+  return `Error: ${msg}`
+}
+
+interface Known { name: string, label: string }
+
+export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | undefined): { attach: () => Promise<void> } {
+  const known = new Map<string, Known>()
+  const example = h('select', {}, EXAMPLES.map(e => h('option', { value: e.name }, e.title)), h('option', { value: '' }, 'paste an ES module…'))
+  const source = h('textarea', { spellcheck: 'false', placeholder: 'export async function init (stub, fn, args) {}\nexport async function invoke (stub, fn, args) { await stub.putState(args[0], args[1]) }\nexport async function query (stub, fn, args) { return stub.getState(args[0]) }' })
+  const deployArgs = h('input', { size: 40, value: EXAMPLES[0].deploy.join(' ') })
+  const deployOut = h('div')
+  const help = h('p', { class: 'muted' }, EXAMPLES[0].help)
+  const ccSelect = h('select', {}, h('option', { value: '' }, '(deploy one first)'))
+  const ccName = h('input', { size: 36, placeholder: 'or a chaincode name' })
+  const callArgs = h('input', { size: 40, value: EXAMPLES[0].invoke.join(' ') })
+  const queryArgs = h('input', { size: 40, value: EXAMPLES[0].query.join(' ') })
+  const callOut = h('div')
+  const history = h('ul', { class: 'events' })
+
+  const loadExample = async (): Promise<void> => {
+    const ex = EXAMPLES.find(e => e.name === example.value)
+    if (ex === undefined) { source.value = ''; source.readOnly = false; help.textContent = 'Plain JavaScript, one self-contained ES module exporting init, invoke and query (stub, fn, args).'; return }
+    deployArgs.value = ex.deploy.join(' ')
+    callArgs.value = ex.invoke.join(' ')
+    queryArgs.value = ex.query.join(' ')
+    help.textContent = ex.help
+    source.value = await exampleSource(ex.name)
+    source.readOnly = true
+  }
+  example.addEventListener('change', () => { void loadExample() })
+
+  const show = (out: HTMLElement, ok: boolean, text: string): void => {
+    out.replaceChildren(h('div', { class: `result ${ok ? 'ok' : 'err'}` }, text))
+    history.prepend(h('li', {}, `${new Date().toLocaleTimeString()} ${ok ? '✓' : '✗'} ${text}`))
+  }
+  const remember = (name: string, label: string): void => {
+    if (name === '' || known.has(name)) return
+    known.set(name, { name, label })
+    if (ccSelect.options.length === 1 && ccSelect.options[0].value === '') ccSelect.replaceChildren()
+    ccSelect.append(h('option', { value: name }, `${label} · ${short(name, 12)}`))
+  }
+  const selected = (): string => ccName.value.trim() || ccSelect.value
+
+  const busy = async (btn: HTMLButtonElement, fn: () => Promise<void>): Promise<void> => {
+    btn.disabled = true
+    try { await fn() } finally { btn.disabled = false }
+  }
+
+  const deployBtn = h('button', { class: 'btn primary' }, 'Deploy')
+  deployBtn.addEventListener('click', () => void busy(deployBtn, async () => {
+    const f = facade()
+    if (f === undefined) { show(deployOut, false, 'The peer is not running.'); return }
+    deployOut.replaceChildren(h('div', { class: 'result' }, 'deploying… (waits for the block)'))
+    try {
+      const args = parseArgs(deployArgs.value)
+      const ex = example.value !== '' ? example.value : undefined
+      const r = await f.deploy(ex !== undefined ? { example: ex, args } : { source: source.value, args })
+      remember(r.name, ex ?? 'pasted')
+      ccSelect.value = r.name
+      ccName.value = ''
+      show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\nin block #${r.block}`)
+    } catch (err) {
+      show(deployOut, false, explain(err))
+    }
+  }))
+  const invokeBtn = h('button', { class: 'btn primary' }, 'Invoke')
+  invokeBtn.addEventListener('click', () => void busy(invokeBtn, async () => {
+    const f = facade()
+    if (f === undefined) { show(callOut, false, 'The peer is not running.'); return }
+    callOut.replaceChildren(h('div', { class: 'result' }, 'invoking… (waits for the block)'))
+    try {
+      const r = await f.invoke(selected(), parseArgs(callArgs.value))
+      show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted in block #${r.block}`)
+    } catch (err) {
+      show(callOut, false, explain(err))
+    }
+  }))
+  const queryBtn = h('button', { class: 'btn' }, 'Query')
+  queryBtn.addEventListener('click', () => void busy(queryBtn, async () => {
+    const f = facade()
+    if (f === undefined) { show(callOut, false, 'The peer is not running.'); return }
+    try {
+      const args = parseArgs(queryArgs.value)
+      const r = await f.query(selected(), args)
+      show(callOut, true, `query ${args.join(' ')}\n→ ${r}`)
+    } catch (err) {
+      show(callOut, false, explain(err))
+    }
+  }))
+
+  root.append(
+    h('div', { class: 'grid2' },
+      h('div', { class: 'panel' }, h('h2', {}, 'Deploy', h('small', {}, 'JS chaincode (NODE): an example or pasted source')),
+        h('div', { class: 'row' }, h('label', {}, 'chaincode'), example),
+        source, help,
+        h('div', { class: 'row' }, h('label', {}, 'constructor'), deployArgs, deployBtn),
+        deployOut),
+      h('div', { class: 'panel' }, h('h2', {}, 'Invoke · Query'),
+        h('div', { class: 'row' }, h('label', {}, 'chaincode'), ccSelect, ccName),
+        h('div', { class: 'row' }, h('label', {}, 'invoke'), callArgs, invokeBtn),
+        h('div', { class: 'row' }, h('label', {}, 'query'), queryArgs, queryBtn),
+        h('p', { class: 'muted' }, 'Arguments: function first, separated by spaces ("quoted words" allowed) or a JSON array. An invoke returns once its block is in this peer\'s chain.'),
+        callOut,
+        h('h2', { style: 'margin-top:14px' }, 'History'), history))
+  )
+
+  let attached = false
+  return {
+    async attach () {
+      const f = facade()
+      void loadExample()
+      if (f === undefined || attached) return
+      attached = true
+      for (const b of (await f.latestBlocks(500)).reverse()) for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed')
+      f.onBlock(b => { for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed') })
+    }
+  }
+}
