@@ -113,6 +113,12 @@ export class PeerNode implements PeerApi {
       // Noops sends SYNC_BLOCK_ADDED for each block itself (as Fabric's does); the peer announcing too
       // made non-validators get every block twice, and count it twice towards the head they track.
       announceBlocks: !(validator && config.peer.validator.consensus.plugin === 'noops'),
+      sync: {
+        blocksChannelSize: config.peer.sync.blocks.channelSize,
+        deltasChannelSize: config.peer.sync.state.deltas.channelSize,
+        snapshotChannelSize: config.peer.sync.state.snapshot.channelSize,
+        snapshotWriteTimeout: config.peer.sync.state.snapshot.writeTimeout
+      },
       discovery: {
         rootNodes: d.rootnode.split(',').map(s => s.trim()).filter(s => s !== ''),
         period: d.period,

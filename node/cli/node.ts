@@ -18,6 +18,7 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string }): Pr
   console.log(`  address ${n.address}`)
   console.log(`  gRPC    ${running.grpc.address}   events ${running.events.address}`)
   if (running.restUrl !== undefined) console.log(`  REST    ${running.restUrl}`)
+  if (running.webUrl !== undefined) console.log(`  web     ${running.webUrl}`)
   if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}/metrics`)
   console.log(`  libp2p  ${running.multiaddrs.join(' ')}`)
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -6,10 +6,10 @@
 import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePorts } from '../free-ports.ts'
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest'
 import { GrpcChatDialer } from '../../node/grpc/chat-dialer.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../../node/libp2p/create-node.ts'
@@ -31,18 +31,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const example02 = join(root, 'examples/chaincode/example02.ts')
 /** Short, so DISC_GET_PEERS / DISC_PEERS cross the bridge during the test. */
 const discoveryPeriod = '250ms'
-
-/** Ports the OS says are free right now (for addresses that must be known before listening). */
-async function freePorts (n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, async () => {
-    const s = createServer()
-    await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
-    return s
-  }))
-  const ports = servers.map(s => (s.address() as AddressInfo).port)
-  await Promise.all(servers.map(async s => await new Promise(resolve => s.close(resolve))))
-  return ports
-}
 
 let logs: ReturnType<typeof captureLogs>
 const dirs: string[] = []

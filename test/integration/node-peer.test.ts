@@ -3,12 +3,16 @@ import { access, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePorts } from '../free-ports.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const base = 27000 + (process.pid % 1000) * 10
-const ports = { grpc: base + 1, rest: base + 0, events: base + 3, libp2p: base + 5 }
-const rest = `http://127.0.0.1:${ports.rest}`
+const ports = { grpc: 0, rest: 0, events: 0, libp2p: 0 }
+let rest = ''
+beforeAll(async () => {
+  [ports.grpc, ports.rest, ports.events, ports.libp2p] = await freePorts(4)
+  rest = `http://127.0.0.1:${ports.rest}`
+})
 const dirs: string[] = []
 const children: ChildProcess[] = []
 afterAll(async () => {

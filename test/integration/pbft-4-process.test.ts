@@ -6,13 +6,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePorts } from '../free-ports.ts'
 import { loadOrCreateIdentity } from '../../node/peer/identity.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const base = 31000 + (process.pid % 500) * 40
+// Four ports per replica, asked of the OS when the test starts.
+let ports: number[] = []
+beforeAll(async () => { ports = await freePorts(16) })
 const N = 4
-const port = (i: number, k: 'rest' | 'grpc' | 'events' | 'libp2p'): number => base + i * 10 + { rest: 0, grpc: 1, events: 3, libp2p: 5 }[k]
+const port = (i: number, k: 'rest' | 'grpc' | 'events' | 'libp2p'): number => ports[i * 4 + { rest: 0, grpc: 1, events: 2, libp2p: 3 }[k]]
 const rest = (i: number): string => `http://127.0.0.1:${port(i, 'rest')}`
 
 interface Peer { child: ChildProcess, out: string[] }

@@ -5,15 +5,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePorts } from '../free-ports.ts'
 
 // Four `weft node start` processes on 127.0.0.1 running PBFT over libp2p: kill -9 of a backup
 // keeps commits flowing and the backup restarts and catches up to the same chain and state;
 // kill -9 of the primary causes one view change, after which commits flow again.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const base = 31000 + (process.pid % 500) * 40
-const port = (i: number, k: 'rest' | 'grpc' | 'events' | 'libp2p') => base + i * 10 + { rest: 0, grpc: 1, events: 3, libp2p: 5 }[k]
+// Four ports per replica, asked of the OS when the test starts.
+let ports: number[] = []
+beforeAll(async () => { ports = await freePorts(16) })
+const port = (i: number, k: 'rest' | 'grpc' | 'events' | 'libp2p') => ports[i * 4 + { rest: 0, grpc: 1, events: 2, libp2p: 3 }[k]]
 const rest = (i: number) => `http://127.0.0.1:${port(i, 'rest')}`
 const procs: Array<ChildProcess | undefined> = []
 const logs: string[] = ['', '', '', '']
