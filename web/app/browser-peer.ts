@@ -117,6 +117,9 @@ export class BrowserPeer {
         CORE_PEER_DISCOVERY_ROOTNODE: boot === undefined ? '' : preferredMultiaddrs(boot)[0] ?? '',
         // Browser tabs come and go: look for peers (other tabs) more often than Fabric's 5 s.
         CORE_PEER_DISCOVERY_PERIOD: '2s',
+        // A tab usually starts far behind: ask for 100 blocks / deltas per sync request, not Fabric's 10 / 20.
+        CORE_PEER_SYNC_BLOCKS_CHANNELSIZE: '100',
+        CORE_PEER_SYNC_STATE_DELTAS_CHANNELSIZE: '100',
         CORE_SECURITY_ENABLED: String(boot?.securityEnabled === true),
         CORE_REST_ENABLED: 'false',
         CORE_WEB_ENABLED: 'false'

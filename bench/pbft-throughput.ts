@@ -1,12 +1,12 @@
 // Committed transactions per second of 4 PBFT replicas in one process: real ledgers (bucket
 // tree with core.yaml's 1000003 buckets), the real executor and PBFT, a simulated network with
 // 1 ms links. Time is virtual, so the wall clock measures the CPU cost of consensus + execution.
-//   npx tsx test/bench/pbft-throughput.ts [transactions=4000]
-import { setLogLevel } from '../../src/util/logger.ts'
-import { SimCluster } from '../sim/cluster.ts'
+//   npm run bench pbft   (BENCH_PBFT_TX transactions, default 4000)
+import { setLogLevel } from '../src/util/logger.ts'
+import { SimCluster } from '../test/sim/cluster.ts'
 
 setLogLevel('silent')
-const total = Number(process.argv[2] ?? 4000)
+const total = Number(process.env.BENCH_PBFT_TX ?? 4000)
 
 for (const batchSize of [10, 100, 500]) {
   const c = new SimCluster({ seed: 1, config: { batchSize, timeouts: { batch: 20, request: 5000 } }, link: { delayMs: 1, jitterMs: 0 } })
