@@ -10,7 +10,8 @@ import { freePorts } from '../free-ports.ts'
 
 // Four `weft node start` processes on 127.0.0.1 running PBFT over libp2p: kill -9 of a backup
 // keeps commits flowing and the backup restarts and catches up to the same chain and state;
-// kill -9 of the primary causes one view change, after which commits flow again.
+// kill -9 of the primary causes one view change, after which commits flow again; the old primary
+// restarts from its persisted PBFT state and the network keeps committing.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 // Four ports per replica, asked of the OS when the test starts.
@@ -22,6 +23,7 @@ const procs: Array<ChildProcess | undefined> = []
 const logs: string[] = ['', '', '', '']
 let workDir = ''
 afterAll(async () => {
+  if (process.env.WEFT_IT_LOGDIR !== undefined) for (let i = 0; i < 4; i++) await writeFile(join(process.env.WEFT_IT_LOGDIR, `vp${i}.log`), logs[i])
   for (const p of procs) if (p !== undefined && p.exitCode === null) p.kill('SIGKILL')
   if (workDir !== '') await rm(workDir, { recursive: true, force: true })
 })
@@ -48,7 +50,7 @@ async function start (i: number, networkFile: string): Promise<void> {
       CORE_PBFT_GENERAL_TIMEOUT_REQUEST: '2s',
       CORE_PBFT_GENERAL_TIMEOUT_VIEWCHANGE: '2s',
       CORE_WEB_ENABLED: 'false',
-      CORE_LOGGING_PEER: 'info'
+      CORE_LOGGING_PEER: process.env.WEFT_IT_LOG ?? 'info'
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -103,8 +105,8 @@ async function agreed (live: number[], minHeight: number, via?: { peer: number, 
   }, 90_000)
 }
 
-describe('PBFT across four processes', () => {
-  it('survives kill -9 of a backup (which restarts and catches up) and of the primary (one view change)', async () => {
+describe('PBFT across four processes, then the old primary restarts', () => {
+  it('survives kill -9 of a backup (which restarts and catches up) and of the primary (one view change), and the old primary rejoins', async () => {
     workDir = await mkdtemp(join(tmpdir(), 'weft-pbft-'))
     const validators = []
     for (let i = 0; i < 4; i++) {
@@ -120,7 +122,8 @@ describe('PBFT across four processes', () => {
 
     const deployed = await rpc(1, 'deploy', { type: 2, chaincodeID: { path: join(root, 'examples/chaincode/example02.ts') }, ctorMsg: { args: ['init', 'a', '1000', 'b', '0'] } })
     const name = deployed.result!.message
-    const first = await agreed([0, 1, 2, 3], 2)
+    // Nudged: a replica whose first request reached the primary late can sit alone in a view change until more traffic comes.
+    const first = await agreed([0, 1, 2, 3], 2, { peer: 1, name })
     expect(await query(3, name, 'a')).toBe('1000')
 
     // kill -9 a backup: the other three still commit.
@@ -142,5 +145,13 @@ describe('PBFT across four processes', () => {
     await agreed([1, 2, 3], afterBackup.height + 2, { peer: 2, name })
     for (const i of [1, 2, 3]) expect(logs[i]).toMatch(/accepting new-view to view 1\b|sending new-view, v:1\b/)
     for (const i of [1, 2, 3]) expect(logs[i]).not.toMatch(/accepting new-view to view 2\b|sending new-view, v:2\b/)
-  }, 300_000)
+
+    // The old primary restarts (from its persisted PBFT state) and the network keeps committing.
+    const beforeRestart = await agreed([1, 2, 3], afterBackup.height + 2)
+    await start(0, networkFile)
+    for (let k = 0; k < 4; k++) await invoke(1 + (k % 3), name)
+    await until('the invokes after the old primary restarted to commit', async () => (await query(1, name, 'a')) === String(1000 - sent) ? true : undefined, 90_000)
+    await agreed([0, 1, 2, 3], beforeRestart.height + 1, { peer: 2, name })
+    expect(await query(0, name, 'a')).toBe(String(1000 - sent))
+  }, 400_000)
 })

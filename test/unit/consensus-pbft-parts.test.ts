@@ -182,6 +182,18 @@ describe('Request store (Fabric requeststore_test.go)', () => {
     expect(rs.nextNonPending(2)).toEqual([reqs[0], reqs[2]])
     expect(rs.remove(reqs[1])).toEqual({ outstanding: true, pending: true })
   })
+
+  it('sees a non-pending request even when pending holds requests that are no longer outstanding', () => {
+    const rs = new RequestStore()
+    const reqs = [1, 2, 3].map(i => reqBatch(i).batch[0])
+    rs.storeOutstanding(reqs[0])
+    // A view change may mark as pending the requests of a batch already executed (so no longer outstanding).
+    rs.storePendings([reqs[1], reqs[2]])
+    expect(rs.hasNonPending()).toBe(true)
+    expect(rs.nextNonPending(5)).toEqual([reqs[0]])
+    rs.storePending(reqs[0])
+    expect(rs.hasNonPending()).toBe(false)
+  })
 })
 
 describe('PBFT message codec', () => {

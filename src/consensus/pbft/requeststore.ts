@@ -41,7 +41,13 @@ export class RequestStore {
     return { outstanding: this.outstanding.remove(req, key), pending: this.pending.remove(req, key) }
   }
 
-  hasNonPending (): boolean { return this.outstanding.size > this.pending.size }
+  hasNonPending (): boolean {
+    // More outstanding than pending settles it; otherwise pending may hold requests that are no
+    // longer outstanding (a view change re-marks a batch being executed), so look.
+    if (this.outstanding.size > this.pending.size) return true
+    for (const [key] of this.outstanding.entries()) if (!this.pending.has(key)) return true
+    return false
+  }
 
   /** Up to `n` outstanding requests not yet pending, oldest first. */
   nextNonPending (n: number): Request[] {
