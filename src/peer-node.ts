@@ -10,7 +10,7 @@ import { fromUtf8, toHex } from './crypto/bytes.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
 import type { TimerService } from './consensus/events/timers.ts'
-import { StateTransferError } from './consensus/interfaces.ts'
+import { StateTransferError, type SecurityUtils } from './consensus/interfaces.ts'
 import { ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
 import { Ledger, makeGenesis } from './ledger/ledger.ts'
@@ -46,6 +46,8 @@ export interface PeerNodePlatform {
   /** The validating network (names vpN and libp2p peer ids); default: any peer may validate (noops). */
   validators?: ValidatorEntry[]
   signer?: MessageSigner
+  /** Signs and checks PBFT's view-change messages (security.enabled); default: unsigned, as Fabric without security. */
+  consensusSecurity?: SecurityUtils
   clock?: Clock
   timers?: Timers
   random?: Random
@@ -150,6 +152,7 @@ export class PeerNode implements PeerApi {
           }
         },
         query: tx => executeQuery(ctx, tx),
+        security: platform.consensusSecurity,
         timers: timerService(clock, timers),
         random,
         onFatal: platform.onFatal

@@ -1,5 +1,9 @@
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { readFile } from 'node:fs/promises'
 import { parse } from 'yaml'
+import type { SecurityUtils } from '../../src/consensus/interfaces.ts'
+import { ed25519Security } from '../../src/consensus/signing.ts'
 import type { ValidatorEntry } from '../../src/consensus/validators.ts'
 
 /** One validator of the network file: its Fabric name, its libp2p peer id, where to reach it. */
@@ -29,4 +33,17 @@ export async function readNetworkFile (file: string): Promise<NetworkValidator[]
     }
     return { name: e.name, peerId: e.peerId as string | undefined, address: e.address as string | undefined }
   })
+}
+
+/** View-change signatures with this peer's key, checked against the keys the listed peer ids carry. */
+export function viewChangeSigning (key: PrivateKey, network: NetworkValidator[]): SecurityUtils {
+  if (key.type !== 'Ed25519') throw new Error(`security.enabled with PBFT needs an Ed25519 peer key, not ${key.type}`)
+  const keys = new Map<string, Uint8Array>()
+  for (const v of network) {
+    if (v.peerId === undefined) continue
+    const pub = peerIdFromString(v.peerId).publicKey
+    if (pub?.type !== 'Ed25519') throw new Error(`peer.validator.network: ${v.name}'s peer id ${v.peerId} does not carry an Ed25519 key`)
+    keys.set(v.name, pub.raw)
+  }
+  return ed25519Security(key.raw.subarray(0, 32), name => keys.get(name))
 }

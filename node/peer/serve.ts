@@ -26,7 +26,7 @@ import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
-import { readNetworkFile } from './network-file.ts'
+import { readNetworkFile, viewChangeSigning } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
 
 const log = createLogger('serve')
@@ -107,6 +107,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
       signer: config.security.enabled ? keySigner(key) : undefined,
       validators: network?.map(({ name, peerId }) => ({ name, peerId })),
+      consensusSecurity: config.security.enabled && network !== undefined ? viewChangeSigning(key, network) : undefined,
       onFatal: err => { log.error(`consensus failed: ${err.message}; stopping`); stopRequested() }
     })
     node.onStop(() => stopRequested())
