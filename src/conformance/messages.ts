@@ -6,6 +6,7 @@
 import { fromBinary, toBinary, type DescField, type DescMessage, type Message, type UnknownField } from '@bufbuild/protobuf'
 import { equalBytes, fromHex, toHex } from '../crypto/bytes.ts'
 import { messageSchema } from '../protos/registry.ts'
+import { caseName, isObject, type Obj } from './result.ts'
 
 export interface MessageCaseResult {
   name: string
@@ -19,21 +20,17 @@ export interface MessageCaseResult {
   unknownFields?: string[]
 }
 
-type Obj = Record<string, unknown>
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** Checks one case of the "messages" vector kind. Never throws. */
 export function checkMessageCase (c: unknown): MessageCaseResult {
-  const name = isObj(c) && typeof c.name === 'string' ? c.name : '<unnamed case>'
+  const name = caseName(c)
   try {
-    if (!isObj(c)) return { name, ok: false, detail: 'case is not an object' }
+    if (!isObject(c)) return { name, ok: false, detail: 'case is not an object' }
     const unknownFields: string[] = []
     const outer = checkEncoding(c, 'message', unknownFields)
     if (typeof outer === 'string') return result(name, outer, unknownFields)
 
     if (c.payload !== undefined && c.payload !== null) {
-      if (!isObj(c.payload)) return { name, ok: false, detail: 'payload is not an object' }
+      if (!isObject(c.payload)) return { name, ok: false, detail: 'payload is not an object' }
       const inner = checkEncoding(c.payload, 'payload', unknownFields)
       if (typeof inner === 'string') return result(name, inner, unknownFields)
       const payloadField = outer.desc.fields.find(f => f.name === 'payload' && f.fieldKind === 'scalar')
@@ -176,8 +173,8 @@ function compareJson (expected: unknown, actual: unknown, path: string): string 
     }
     return undefined
   }
-  if (isObj(expected)) {
-    if (!isObj(actual)) return `${path}: expected an object, got ${short(actual)}`
+  if (isObject(expected)) {
+    if (!isObject(actual)) return `${path}: expected an object, got ${short(actual)}`
     for (const k of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
       if (!(k in expected)) return `${path}.${k}: unexpected field ${short(actual[k])}`
       if (!(k in actual)) return `${path}.${k}: missing (expected ${short(expected[k])})`

@@ -1,7 +1,7 @@
 import { replayLegacyChain, UnportedChaincodeError, type LegacyChainVector } from '../chaincode/replay.ts'
 import { checkBlockHashCase } from './block-hash.ts'
 import { checkMessageCase } from './messages.ts'
-import { isObject, type CaseResult, type Obj } from './result.ts'
+import { caseName, isObject, type CaseResult, type Obj } from './result.ts'
 import { checkStateHashCase } from './state-hash.ts'
 
 export type VectorKind = 'block-hash' | 'messages' | 'state-hash' | 'legacy-chain'
@@ -33,8 +33,7 @@ export async function runVectorFile (content: unknown): Promise<CaseOutcome[]> {
   if (kind === 'legacy-chain') return checkLegacyChain(c)
   const out: CaseOutcome[] = []
   for (const k of c.cases as unknown[]) {
-    const name = isObject(k) && typeof k.name === 'string' ? k.name : '<unnamed case>'
-    out.push(...await guarded(kind, name, async () => [await check(kind, k)]))
+    out.push(...await guarded(kind, caseName(k), async () => [await check(kind, k)]))
   }
   return out
 }
