@@ -6,12 +6,9 @@
 import { fromBinary, toBinary, type DescField, type DescMessage, type Message, type UnknownField } from '@bufbuild/protobuf'
 import { equalBytes, fromHex, toHex } from '../crypto/bytes.ts'
 import { messageSchema } from '../protos/registry.ts'
-import { caseName, isObject, type Obj } from './result.ts'
+import { caseName, isObject, type CaseResult, type Obj } from './result.ts'
 
-export interface MessageCaseResult {
-  name: string
-  ok: boolean
-  detail?: string
+export interface MessageCaseResult extends CaseResult {
   /**
    * Fields the decoder did not recognise (path, field number, wire type).
    * Any entry means our .proto lacks a field that Fabric sends; such a case

@@ -1,8 +1,9 @@
 // Dev mode over real gRPC: a Go-shim-exact client registers on protos.ChaincodeSupport/Register
 // served by a Weft peer, is deployed by name, and runs INIT / TRANSACTION / QUERY.
 import { create, fromBinary } from '@bufbuild/protobuf'
-import { credentials, makeClientConstructor, Server, ServerCredentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
+import { credentials, Server, ServerCredentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawClient } from './raw-client.ts'
 import * as example02 from '../../examples/chaincode/example02.ts'
 import { addChaincodeSupportService } from '../../node/grpc/chaincode-support-service.ts'
 import { callStream, clientConstructor } from '../../node/grpc/service-definition.ts'
@@ -102,19 +103,8 @@ describe('dev mode: Fabric\'s Go shim against the Weft peer over gRPC', () => {
   })
 
   it('answers undecodable bytes with INVALID_ARGUMENT and keeps serving', async () => {
-    const Raw = makeClientConstructor({
-      register: {
-        path: '/protos.ChaincodeSupport/Register',
-        requestStream: true,
-        responseStream: true,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b
-      }
-    }, 'raw')
-    const client = new Raw(address, credentials.createInsecure())
-    const call = (client as unknown as { register: () => ClientDuplexStream<Buffer, Buffer> }).register()
+    const client = rawClient(address, '/protos.ChaincodeSupport/Register', true)
+    const call = (client as unknown as { call: () => ClientDuplexStream<Buffer, Buffer> }).call()
     const failed = new Promise<ServiceError>(resolve => { call.on('error', resolve) })
     call.on('data', () => {})
     call.write(Buffer.from([0x08, 0x01, 0x1a, 0x7f]))

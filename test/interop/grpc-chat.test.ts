@@ -8,8 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { credentials, makeClientConstructor, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
+import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rawClient } from './raw-client.ts'
 import { GrpcChatDialer } from '../../node/grpc/chat-dialer.ts'
 import { grpcChatHandler, type GrpcChatOptions } from '../../node/grpc/chat-stream.ts'
 import { addPeerService } from '../../node/grpc/peer-service.ts'
@@ -71,20 +72,9 @@ type RawChat = ClientDuplexStream<Buffer, Buffer>
 
 /** A client of our own that speaks Peer.Chat in raw protobuf bytes, as any Fabric 0.6.1 peer would. */
 function rawChat (address: string): { call: RawChat, got: Message[], ended: () => ServiceError | 'ok' | undefined } {
-  const Raw = makeClientConstructor({
-    chat: {
-      path: '/protos.Peer/Chat',
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: (b: Buffer) => b,
-      requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (b: Buffer) => b,
-      responseDeserialize: (b: Buffer) => b
-    }
-  }, 'raw')
-  const client = new Raw(address, credentials.createInsecure())
+  const client = rawClient(address, '/protos.Peer/Chat', true)
   cleanup.push(async () => { client.close() })
-  const call = (client as unknown as { chat: () => RawChat }).chat()
+  const call = (client as unknown as { call: () => RawChat }).call()
   const got: Message[] = []
   let end: ServiceError | 'ok' | undefined
   call.on('data', (b: Buffer) => { got.push(fromBinary(MessageSchema, b)) })
