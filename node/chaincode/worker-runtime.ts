@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { ChaincodeSpec_Type, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
+import { moduleToScript } from '../../src/chaincode/confine.ts'
 import { decodeNodePackage } from '../../src/chaincode/package.ts'
 import { portStream } from '../../src/chaincode/port-stream.ts'
 import type { ChaincodeRuntime, LaunchedChaincode, LaunchRequest } from '../../src/chaincode/runtime.ts'
@@ -13,17 +14,17 @@ export interface WorkerRuntimeInit {
 }
 
 /**
- * Runs each NODE chaincode in its own worker_threads thread with a capped heap. A chaincode
- * that crashes or runs out of memory takes down only its thread; ChaincodeSupport kills one that
- * stops answering and starts it again on next use. Threads isolate faults, not trust: the code
- * runs with the peer's privileges.
+ * Runs each NODE chaincode in its own worker_threads thread with a capped heap, confined to a
+ * SES Compartment (src/chaincode/confine.ts): no node: modules, process, file system or network.
+ * A chaincode that crashes or runs out of memory takes down only its thread; ChaincodeSupport
+ * kills one that stops answering and starts it again on next use.
  */
 export function workerRuntime (init: WorkerRuntimeInit = {}): ChaincodeRuntime {
   const live = new Set<LaunchedChaincode>()
   return {
     name: 'worker_threads',
     supports: (spec: ChaincodeSpec) => spec.type === ChaincodeSpec_Type.NODE,
-    validate: (req: LaunchRequest) => { decodeNodePackage(req.codePackage) },
+    validate: (req: LaunchRequest) => { moduleToScript(decodeNodePackage(req.codePackage)) },
     async launch (req: LaunchRequest): Promise<LaunchedChaincode> {
       const launched = startWorker(req, init, () => live.delete(launched))
       live.add(launched)

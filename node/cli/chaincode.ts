@@ -1,3 +1,4 @@
+import { parse, resolve } from 'node:path'
 import { create } from '@bufbuild/protobuf'
 import { timestampNow } from '@bufbuild/protobuf/wkt'
 import { Command } from 'commander'
@@ -99,7 +100,8 @@ async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
     return cds.chaincodeSpec?.chaincodeID?.name ?? ''
   }
   if (flags.name !== undefined) throw new Error('-n cannot name a NODE chaincode deployed from -p: its name is derived from the package and the constructor')
-  const cds = nodeDeploymentSpec(await packageChaincode(flags.path), spec.ctorMsg?.args ?? [])
+  // The CLI packages the user's own files on their own machine: any path of theirs will do.
+  const cds = nodeDeploymentSpec(await packageChaincode(flags.path, { roots: [parse(resolve(flags.path)).root] }), spec.ctorMsg?.args ?? [])
   cds.chaincodeSpec!.attributes = spec.attributes
   const name = cds.chaincodeSpec!.chaincodeID!.name
   const res = await peer.call<Response>(Peer, 'processTransaction', newDeployTransaction(cds, name, timestampNow())).catch(failedTo('Error building chaincode'))

@@ -5,7 +5,7 @@ import { keySigner } from '../../src/peer/security.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { serveLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import { createLogger } from '../../src/util/logger.ts'
-import { packageChaincode } from '../chaincode/package.ts'
+import { chaincodeRoots, packageChaincode } from '../chaincode/package.ts'
 import { workerRuntime } from '../chaincode/worker-runtime.ts'
 import { addAdminService } from '../grpc/admin-service.ts'
 import { addChaincodeSupportService } from '../grpc/chaincode-support-service.ts'
@@ -104,7 +104,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       address,
       transportAddresses: { grpc: config.peer.address, libp2p: libp2pAddress },
       chaincodeRuntime: workerRuntime(),
-      packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? ''),
+      packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? '', { roots: chaincodeRoots(config.chaincode.node.roots) }),
       signer: config.security.enabled ? keySigner(key) : undefined,
       validators: network?.map(({ name, peerId }) => ({ name, peerId })),
       consensusSecurity: config.security.enabled && network !== undefined ? viewChangeSigning(key, network) : undefined,

@@ -118,7 +118,10 @@ export const coreSchema = {
     deploytimeout: int(30000, 0),
     mode: str('net', ['net', 'dev']),
     installpath: str('/opt/gopath/bin/'),
-    keepalive: int(0)
+    keepalive: int(0),
+    // Weft's own key: directories a deploy's NODE chaincode path may name (empty: the shipped
+    // examples and ./chaincode); every file a package bundles must lie inside one too.
+    node: { roots: list([]) }
   },
   ledger: {
     blockchain: map({}),

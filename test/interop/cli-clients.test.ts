@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as example02 from '../../examples/chaincode/example02.ts'
-import { packageChaincode } from '../../node/chaincode/package.ts'
+import { EXAMPLES_ROOT, packageChaincode } from '../../node/chaincode/package.ts'
 import { main } from '../../node/cli/main.ts'
 import { addAdminService } from '../../node/grpc/admin-service.ts'
 import { addDevopsService } from '../../node/grpc/devops-service.ts'
@@ -84,7 +84,7 @@ describe('weft client verbs against a running peer', () => {
 
   it('deploys a JS chaincode from -p, then queries and invokes it by the name deploy printed', async () => {
     const deployed = await weft(net.server.address, 'chaincode', 'deploy', '-p', example02Path, '-c', ctor('init', 'a', '100', 'b', '200'))
-    const name = nodeChaincodeName(await packageChaincode(example02Path), ['init', 'a', '100', 'b', '200'].map(utf8))
+    const name = nodeChaincodeName(await packageChaincode(example02Path, { roots: [EXAMPLES_ROOT] }), ['init', 'a', '100', 'b', '200'].map(utf8))
     expect(deployed).toEqual({ code: 0, out: `Deploy chaincode: ${name}\n`, err: '' })
     expect((await net.peer.getTransactionByID(name))?.txid).toBe(name)
 

@@ -1,6 +1,6 @@
 // Network mode (the peer launches deployed NODE packages) with the unsandboxed in-process runtime.
 import { afterEach, describe, expect, it } from 'vitest'
-import { packageChaincode } from '../../node/chaincode/package.ts'
+import { EXAMPLES_ROOT, packageChaincode } from '../../node/chaincode/package.ts'
 import { executeQuery } from '../../src/chaincode/executor.ts'
 import { unsandboxedInProcessRuntime } from '../../src/chaincode/in-process-runtime.ts'
 import { nodeChaincodeName, nodeDeploymentSpec } from '../../src/chaincode/package.ts'
@@ -22,7 +22,7 @@ const example02 = new URL('../../examples/chaincode/example02.ts', import.meta.u
 describe('NODE packages', () => {
   it('are named hex(SHAKE256(package ‖ ChaincodeInput)) and deploy under that name', async () => {
     const support = await netSupport()
-    const source = await packageChaincode(example02)
+    const source = await packageChaincode(example02, { roots: [EXAMPLES_ROOT] })
     const cds = nodeDeploymentSpec(source, ['init', 'a', '100', 'b', '200'])
     const name = cds.chaincodeSpec!.chaincodeID!.name
     expect(name).toMatch(/^[0-9a-f]{128}$/)
@@ -37,7 +37,7 @@ describe('NODE packages', () => {
 
   it('refuses a package deployed under a name that is not its own', async () => {
     const support = await netSupport()
-    const cds = nodeDeploymentSpec(await packageChaincode(example02), ['init', 'a', '1', 'b', '2'])
+    const cds = nodeDeploymentSpec(await packageChaincode(example02, { roots: [EXAMPLES_ROOT] }), ['init', 'a', '1', 'b', '2'])
     cds.chaincodeSpec!.chaincodeID!.name = 'mycc'
     const run = await runBatch(support, [deployOf(cds)])
     expect(run.errors[0]?.message).toMatch(/^Failed to deploy chaincode spec\(chaincode name mycc does not match its NODE package and constructor: expected [0-9a-f]{128}\)$/)
@@ -54,7 +54,7 @@ describe('NODE packages', () => {
 
   it('relaunches a deployed chaincode from the chain after the peer restarts', async () => {
     const support = await netSupport()
-    const cds = nodeDeploymentSpec(await packageChaincode(example02), ['init', 'a', '5', 'b', '6'])
+    const cds = nodeDeploymentSpec(await packageChaincode(example02, { roots: [EXAMPLES_ROOT] }), ['init', 'a', '5', 'b', '6'])
     const name = cds.chaincodeSpec!.chaincodeID!.name
     await runBatch(support, [deployOf(cds)])
     await support.stopAll()

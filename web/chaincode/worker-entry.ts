@@ -1,7 +1,9 @@
 // Runs inside a chaincode's Web Worker: the first message names the chaincode and carries its
-// source; after that both sides exchange marshaled ChaincodeMessages.
+// source, which runs confined (src/chaincode/confine.ts); after that both sides exchange
+// marshaled ChaincodeMessages.
+import '../../src/chaincode/lockdown.ts'
+import { confinedChaincode } from '../../src/chaincode/confine.ts'
 import { portStream, type PortStream } from '../../src/chaincode/port-stream.ts'
-import { asChaincode } from '../../src/chaincode/shim/chaincode.ts'
 import { startChaincode } from '../../src/chaincode/shim/handler.ts'
 
 export interface WorkerStart { name: string, source: string }
@@ -26,9 +28,11 @@ function fatal (reason: unknown): void {
 
 async function start ({ name, source }: WorkerStart): Promise<void> {
   port = portStream('peer', bytes => { scope.postMessage(bytes, [bytes.buffer as ArrayBuffer]) })
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))
-  const chaincode = asChaincode(await import(/* @vite-ignore */ url))
-  URL.revokeObjectURL(url)
+  const prefix = `chaincode ${name.slice(0, 16)}:`
+  const chaincode = await confinedChaincode(source, (level, text) => {
+    if (level === 'error' || level === 'warn') console.warn(prefix, text)
+    else console.log(prefix, text)
+  })
   await startChaincode(port.stream, name, chaincode)
   scope.close()
 }

@@ -1,11 +1,13 @@
 import { ChaincodeSpec_Type, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
+import { moduleToScript } from '../../src/chaincode/confine.ts'
 import { decodeNodePackage } from '../../src/chaincode/package.ts'
 import { portStream } from '../../src/chaincode/port-stream.ts'
 import type { ChaincodeRuntime, LaunchedChaincode, LaunchRequest } from '../../src/chaincode/runtime.ts'
 import type { WorkerFatal, WorkerStart } from './worker-entry.ts'
 
 /**
- * Runs each NODE chaincode in its own Web Worker. A chaincode that throws or crashes takes
+ * Runs each NODE chaincode in its own Web Worker, confined to a SES Compartment as in Node
+ * (src/chaincode/confine.ts): no fetch, WebSocket, IndexedDB, timers or importScripts. A chaincode that throws or crashes takes
  * down only its worker, and ChaincodeSupport terminates one that stops answering; browsers
  * offer no heap cap per worker, so a runaway allocation is bounded only by the tab's memory.
  */
@@ -14,7 +16,7 @@ export function webWorkerRuntime (): ChaincodeRuntime {
   return {
     name: 'web-worker',
     supports: (spec: ChaincodeSpec) => spec.type === ChaincodeSpec_Type.NODE,
-    validate: (req: LaunchRequest) => { decodeNodePackage(req.codePackage) },
+    validate: (req: LaunchRequest) => { moduleToScript(decodeNodePackage(req.codePackage)) },
     async launch (req: LaunchRequest): Promise<LaunchedChaincode> {
       const launched = startWorker(req, () => live.delete(launched))
       live.add(launched)
