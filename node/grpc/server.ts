@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
+import { createServer, type Socket } from 'node:net'
 import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { createLogger } from '../../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
+import { DEFAULT_LIMITS, guardConnections, type ServerLimits } from '../net/connection-guard.ts'
 
 export interface GrpcServerOptions {
   /** host:port as in peer.listenAddress or peer.validator.events.address. */
@@ -15,6 +17,8 @@ export interface GrpcServerOptions {
    * Peer.Chat checks its own limit on top (see chat-stream.ts), so give this server at least that.
    */
   maxMessageSize?: number
+  /** peer.limits.*: connection caps and timeouts (defaults: core.yaml's). */
+  limits?: ServerLimits
 }
 
 export interface GrpcServer {
@@ -29,23 +33,36 @@ export interface GrpcServer {
 const log = createLogger('grpc')
 
 /**
- * Binds a grpc-js server after `register` has added its services. Fabric runs two: the peer's
- * (Peer, Admin, Devops, Openchain, ChaincodeSupport) and the event hub's (Events).
+ * Serves a grpc-js server after `register` has added its services. Fabric runs two: the peer's
+ * (Peer, Admin, Devops, Openchain, ChaincodeSupport) and the event hub's (Events). Weft owns the
+ * listening socket (node/net/connection-guard.ts) and injects each connection it admits, so the
+ * caps apply before HTTP/2 or TLS start; grpc-js's keepalive and idle settings do the rest.
  */
 export async function startGrpcServer (options: GrpcServerOptions, register: (server: Server) => void): Promise<GrpcServer> {
   const { host, port: wanted } = parseListenAddress(options.address, options.key)
   const max = options.maxMessageSize
-  const server = new Server(max === undefined ? {} : { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max })
+  const limits = options.limits ?? DEFAULT_LIMITS
+  // The server pings every handshakeTimeout and drops a client that does not answer within it,
+  // which also ends connections that never finish the HTTP/2 preface.
+  const server = new Server({
+    ...(max === undefined ? {} : { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max }),
+    'grpc.keepalive_time_ms': limits.handshakeTimeoutMs,
+    'grpc.keepalive_timeout_ms': limits.handshakeTimeoutMs,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs
+  })
   register(server)
   const creds = options.tls === undefined
     ? ServerCredentials.createInsecure()
     : ServerCredentials.createSsl(null, [{ cert_chain: await readFile(options.tls.certFile), private_key: await readFile(options.tls.keyFile) }])
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatHostPort(host, wanted), creds, (err, p) => {
-      if (err !== null) reject(new Error(`${options.key}: cannot listen on ${options.address}: ${err.message}`))
-      else resolve(p)
-    })
+  const injector = server.createConnectionInjector(creds)
+  const listener = createServer({ noDelay: true })
+  const guard = guardConnections(listener, limits, `gRPC ${options.key}`)
+  listener.on('connection', (socket: Socket) => { if (!socket.destroyed) injector.injectConnection(socket) })
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', (err: Error) => { reject(new Error(`${options.key}: cannot listen on ${options.address}: ${err.message}`)) })
+    listener.listen(wanted, host, () => { resolve() })
   })
+  const port = (listener.address() as { port: number }).port
   const address = formatHostPort(host, port)
   log.info(`gRPC (${options.key}) listening on ${address}${options.tls === undefined ? '' : ' with TLS'}`)
   return {
@@ -53,9 +70,15 @@ export async function startGrpcServer (options: GrpcServerOptions, register: (se
     port,
     address,
     close: async (graceMs = 2000) => {
+      injector.drain(graceMs)
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { server.forceShutdown(); resolve() }, graceMs)
         server.tryShutdown(() => { clearTimeout(timer); resolve() })
+      })
+      injector.destroy()
+      await new Promise<void>(resolve => {
+        listener.close(() => { resolve() })
+        guard.destroyAll()
       })
     }
   }

@@ -9,7 +9,9 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { DEFAULT_LIMITS, overCap, RefusalLog, type ServerLimits } from '../net/connection-guard.ts'
 
 export interface NodeLibp2pOptions {
   /** The peer's identity (its Ed25519 key); a fresh one when omitted. */
@@ -20,6 +22,8 @@ export interface NodeLibp2pOptions {
   bootstrap?: string[]
   /** Relay reservations browsers may hold, and the limits of each relayed connection (a Chat is long-lived). */
   relay?: { maxReservations?: number, dataLimit?: bigint, durationLimit?: number }
+  /** peer.limits.*: connection caps (in total and per remote address) and the upgrade (noise + yamux) deadline. */
+  limits?: ServerLimits
 }
 
 export type NodeLibp2p = Libp2p<{ identify: Identify, ping: Ping, relay: CircuitRelayService }>
@@ -27,8 +31,26 @@ export type NodeLibp2p = Libp2p<{ identify: Identify, ping: Ping, relay: Circuit
 export async function createNodeLibp2p (opts: NodeLibp2pOptions): Promise<NodeLibp2p> {
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (opts.bootstrap !== undefined && opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap }))
-  return await createLibp2p({
+  const limits = opts.limits ?? DEFAULT_LIMITS
+  const refusals = new RefusalLog('libp2p')
+  let node: NodeLibp2p | undefined
+  node = await createLibp2p({
     privateKey: opts.privateKey,
+    connectionManager: {
+      maxConnections: limits.maxConnections,
+      inboundUpgradeTimeout: limits.handshakeTimeoutMs,
+      maxIncomingPendingConnections: Math.min(limits.maxPerAddress, 64)
+    },
+    connectionGater: {
+      denyInboundConnection (maConn) {
+        const remote = hostOf(maConn.remoteAddr)
+        const open = node?.getConnections() ?? []
+        const why = overCap(limits, open.length, open.filter(c => hostOf(c.remoteAddr) === remote).length)
+        if (why === undefined) { refusals.admit(remote); return false }
+        refusals.refuse(remote, why)
+        return true
+      }
+    },
     addresses: { listen: opts.listen },
     transports: [tcp(), webSockets(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
@@ -46,4 +68,10 @@ export async function createNodeLibp2p (opts: NodeLibp2pOptions): Promise<NodeLi
       })
     }
   })
+  return node
+}
+
+/** The IP (or name) of a multiaddr, which the per-address cap counts by. */
+function hostOf (addr: Multiaddr): string {
+  return addr.getComponents().find(c => ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(c.name))?.value ?? addr.toString()
 }

@@ -20,6 +20,7 @@ import { clientTlsFromConfig } from '../grpc/client.ts'
 import { peerDialer } from '../peer-dialer.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { parseListenAddress } from '../host-port.ts'
+import { limitsFromConfig } from '../net/connection-guard.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../libp2p/create-node.ts'
 import { startMetrics } from '../metrics.ts'
 import { startRest } from '../rest/server.ts'
@@ -78,7 +79,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     log.info(`Privacy enabled status: ${config.security.privacy}`)
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
-    const libp2p = await createNodeLibp2p({ privateKey: key, listen: [wsMultiaddr(config.peer.libp2p.address, 'peer.libp2p.address'), ...config.peer.libp2p.listen] })
+    const limits = limitsFromConfig(config)
+    const libp2p = await createNodeLibp2p({ privateKey: key, listen: [wsMultiaddr(config.peer.libp2p.address, 'peer.libp2p.address'), ...config.peer.libp2p.listen], limits })
     cleanups.push(() => libp2p.stop())
     const chat: Libp2pChat = libp2pChat({ chatWithDiscoveredPeers: true })({ node: libp2p })
     const multiaddrs = libp2p.getMultiaddrs().map(m => m.toString())
@@ -118,7 +120,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
     const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined
-    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }, server => {
+    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, limits }, server => {
       addPeerService(server, node, grpcChatHandler(node.peer, { maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }))
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
@@ -126,7 +128,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, node.support)
     })
     cleanups.push(() => grpc.close())
-    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls }, server => addEventsService(server, node.hub))
+    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls, limits }, server => addEventsService(server, node.hub))
     cleanups.push(() => events.close())
 
     let restUrl: string | undefined

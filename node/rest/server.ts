@@ -2,10 +2,12 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
+import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
 import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
 import { handleChaincodeRpc } from './chaincode-rpc.ts'
 import { goRoutePath } from './go-path.ts'
@@ -57,14 +59,22 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   const listen = parseListenAddress(options.address ?? config.rest.address, 'rest.address')
   const badEscapes = new WeakSet<IncomingMessage>()
 
+  const limits = limitsFromConfig(config)
+  // Headers must be whole within handshakeTimeout; Node checks that every connectionsCheckingInterval.
+  const httpOptions = { headersTimeout: limits.handshakeTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(5000, limits.handshakeTimeoutMs / 4)) }
   const tls = config.peer.tls.enabled
-    ? { cert: await readFile(config.peer.tls.cert.file), key: await readFile(config.peer.tls.key.file) }
+    ? { cert: await readFile(config.peer.tls.cert.file), key: await readFile(config.peer.tls.key.file), handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions }
     : undefined
 
   const app = Fastify({
     logger: false,
-    ...(tls === undefined ? {} : { https: tls }),
+    ...(tls === undefined ? { http: httpOptions } : { https: tls }),
     bodyLimit,
+    // A socket quiet for idleTimeout is closed, and a request must be whole within idleTimeout,
+    // so a client dripping bytes cannot hold a connection.
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: Math.min(limits.idleTimeoutMs, 5000),
+    requestTimeout: limits.idleTimeoutMs,
     routerOptions: { maxParamLength: 64 * 1024 },
     rewriteUrl (req) {
       const path = goRoutePath(req.url ?? '/')
@@ -74,7 +84,15 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     }
   })
 
-  // Fabric reads bodies as they come, whatever their Content-Type.
+  const guard = guardConnections(app.server, limits, 'REST')
+  // CONNECT never reaches a route: answer it as any unknown endpoint, then hang up.
+  app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const { body } = restError(404, 'Openchain endpoint not found.')
+    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: accept, content-type\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+  })
+
+  // Fabric reads bodies as they come, whatever their Content-Type, even one that does not parse.
+  app.addHook('onRequest', async req => { if (req.headers['content-type'] !== undefined) req.headers['content-type'] = 'application/octet-stream' })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body) })
 
@@ -142,5 +160,13 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   const bound = app.server.address() as AddressInfo
   const url = `${tls === undefined ? 'http' : 'https'}://${formatHostPort(bound.address, bound.port)}`
   log.info(`REST service listening on ${url}`)
-  return { url, port: bound.port, close: () => app.close() }
+  return {
+    url,
+    port: bound.port,
+    close: async () => {
+      const closed = app.close()
+      guard.destroyAll()
+      await closed
+    }
+  }
 }

@@ -90,6 +90,13 @@ export const coreSchema = {
     libp2p: {
       address: str('0.0.0.0:7055'),
       listen: list([])
+    },
+    // Weft's own keys: what each listener (REST, gRPC, events, libp2p) accepts.
+    limits: {
+      connections: int(512, 1),
+      connectionsPerAddress: int(128, 1),
+      idleTimeout: duration('120s', 'refuse'),
+      handshakeTimeout: duration('10s', 'refuse')
     }
   },
   vm: {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/index.ts'
 import { toBase64 } from '../../src/crypto/bytes.ts'
@@ -233,6 +234,23 @@ describe('POST /chaincode', () => {
   it('reads the body whatever the Content-Type says', async () => {
     const a = await call('POST', '/chaincode', rpc('deploy', 'mycc', ['init', 'a', '1', 'b', '2']), { 'content-type': 'text/plain' })
     expect(a.body).toBe('{"jsonrpc":"2.0","result":{"status":"OK","message":"mycc"},"id":1}')
+    for (const contentType of ['', ';;;', 'application/x-weird', 'multipart/form-data; boundary=x', 'application/json; charset=latin1']) {
+      const q = await call('POST', '/chaincode', rpc('query', 'nosuch', ['query', 'a']), { 'content-type': contentType })
+      expect([contentType, q.status, JSON.parse(q.body).error.code]).toEqual([contentType, 200, -32003])
+    }
+  })
+
+  it('answers CONNECT as an unknown endpoint', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(new URL(rest.url).port), '127.0.0.1')
+      let data = ''
+      s.on('data', chunk => { data += String(chunk) })
+      s.on('close', () => { resolve(data) })
+      s.on('error', reject)
+      s.write('CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n')
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/)
+    expect(answer.endsWith('\r\n\r\n{"Error":"Openchain endpoint not found."}\n')).toBe(true)
   })
 })
 
