@@ -22,5 +22,17 @@ export function formatHostPort (host: string, port: number): string {
  */
 export function dialAddress (address: string, key: string): string {
   const { host, port } = parseListenAddress(address, key)
+  if (port === 0) throw new Error(`${key}: "${address}" has no port to dial`)
+  if (!validHost(host)) throw new Error(`${key}: "${address}" does not name a host (an IP address or a DNS name)`)
   return formatHostPort(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, port)
+}
+
+/** An IPv4 address with every octet ≤ 255, an IPv6 address, or a DNS name (RFC 1123 labels). */
+function validHost (host: string): boolean {
+  if (host.includes(':')) return /^[0-9a-fA-F:.]+$/.test(host)
+  if (/^[\d.]+$/.test(host)) {
+    const parts = host.split('.')
+    return parts.length === 4 && parts.every(p => p !== '' && p.length <= 3 && Number(p) <= 255)
+  }
+  return host.length <= 253 && host.split('.').every(l => /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(l))
 }

@@ -126,7 +126,8 @@ export class PeerNode implements PeerApi {
         period: d.period,
         persist: d.persist,
         touchPeriod: d.touchPeriod,
-        touchMaxNodes: d.touchMaxNodes
+        touchMaxNodes: d.touchMaxNodes,
+        limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
       }
     }, { ledger, dialer: platform.dialer, clock, timers, random, signer: platform.signer })
 

@@ -74,7 +74,10 @@ export const coreSchema = {
       period: duration('5s', 'nanoseconds'),
       persist: bool(true),
       touchPeriod: duration('6s', 'nanoseconds'),
-      touchMaxNodes: int(100)
+      touchMaxNodes: int(100),
+      // Weft's own keys: how many peer addresses discovery keeps, and how long an unreachable one stays.
+      maxNodes: int(256, 1),
+      expiry: duration('1h', 'refuse')
     },
     fileSystemPath: str('/var/hyperledger/production'),
     db: {

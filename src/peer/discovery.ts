@@ -2,39 +2,82 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { utf8 } from '../crypto/bytes.ts'
 import { PeersAddressesSchema } from '../protos/fabric_pb.ts'
 import { WriteBatch, type Column } from '../storage/index.ts'
-import { randomInt, type Random } from './timers.ts'
 
-/** The addresses this peer knows of (Fabric's discovery.Discovery), in the order they were learnt. */
+/** Bounds on what discovery remembers (Weft's peer.discovery.maxNodes / expiry). */
+export interface DiscoveryLimits {
+  /** Addresses kept, verified and claimed together. */
+  maxNodes: number
+  /** A verified address unreachable for this long (ms) is forgotten. */
+  expiry: number
+  /** A claimed address whose dial failed is not taken again for this long (ms). */
+  claimRetry: number
+}
+
+export const defaultDiscoveryLimits: DiscoveryLimits = { maxNodes: 256, expiry: 60 * 60 * 1000, claimRetry: 60 * 1000 }
+
+/**
+ * The addresses this peer knows of (Fabric's discovery.Discovery), in the order they were learnt.
+ * Only a *verified* address (one this peer dialled and that answered HELLO) is persisted;
+ * what a remote merely claims (its inbound HELLO, a DISC_PEERS list) is kept in memory, tried,
+ * and dropped at its first failed dial. Both together stay within `maxNodes`, and a verified
+ * address that stays unreachable for `expiry` is forgotten, so planted addresses cannot pile up.
+ */
 export class DiscoveryList {
-  private readonly nodes: string[] = []
+  private readonly verified = new Map<string, number>()
+  private readonly claimed = new Set<string>()
+  /** Claims whose dial failed, and when; up to 16 × maxNodes (the oldest go first). */
+  private readonly failedClaims = new Map<string, number>()
 
-  constructor (private readonly random: Random) {}
+  constructor (private readonly limits: DiscoveryLimits = defaultDiscoveryLimits) {}
 
-  /** Adds an address; true when it is (now) in the list. */
-  add (address: string): boolean {
+  /** Records a verified address (reached now); true when the persisted list changed. */
+  reached (address: string, now: number): boolean {
     if (address === '') return false
-    if (!this.nodes.includes(address)) this.nodes.push(address)
+    this.claimed.delete(address)
+    const known = this.verified.has(address)
+    if (!known && this.full()) return false
+    this.verified.set(address, now)
+    return !known
+  }
+
+  /** Records an address a remote claims; true when it is (now) known and worth dialling. */
+  claim (address: string, now: number): boolean {
+    if (address === '') return false
+    if (this.verified.has(address) || this.claimed.has(address)) return true
+    const failed = this.failedClaims.get(address)
+    if (failed !== undefined && now - failed < this.limits.claimRetry) return false
+    this.failedClaims.delete(address)
+    if (this.full()) return false
+    this.claimed.add(address)
+    return true
+  }
+
+  /** A dial to `address` failed: a claim is dropped, a verified address expires; true when the persisted list changed. */
+  unreachable (address: string, now: number): boolean {
+    if (this.claimed.delete(address)) {
+      if (this.failedClaims.size >= 16 * this.limits.maxNodes) this.failedClaims.delete(this.failedClaims.keys().next().value!)
+      this.failedClaims.set(address, now)
+    }
+    const last = this.verified.get(address)
+    if (last === undefined || now - last < this.limits.expiry) return false
+    this.verified.delete(address)
     return true
   }
 
   remove (address: string): boolean {
-    const i = this.nodes.indexOf(address)
-    if (i < 0) return false
-    this.nodes.splice(i, 1)
-    return true
+    const claimed = this.claimed.delete(address)
+    return this.verified.delete(address) || claimed
   }
 
-  has (address: string): boolean { return this.nodes.includes(address) }
+  has (address: string): boolean { return this.verified.has(address) || this.claimed.has(address) }
 
-  all (): string[] { return [...this.nodes] }
+  /** Every known address, verified first. */
+  all (): string[] { return [...this.verified.keys(), ...this.claimed] }
 
-  /** Up to `n` distinct addresses picked at random. */
-  randomNodes (n: number): string[] {
-    const pool = [...this.nodes]
-    const out: string[] = []
-    while (out.length < n && pool.length > 0) out.push(pool.splice(randomInt(this.random, pool.length), 1)[0])
-    return out
-  }
+  /** What is persisted: the verified addresses. */
+  persisted (): string[] { return [...this.verified.keys()] }
+
+  private full (): boolean { return this.verified.size + this.claimed.size >= this.limits.maxNodes }
 }
 
 /** Fabric keeps the list under "discovery" in the persist column family, as a PeersAddresses. */

@@ -1,3 +1,4 @@
+import { defaultDiscoveryLimits, type DiscoveryLimits } from './discovery.ts'
 import type { SyncConfig } from './handler.ts'
 import { defaultStateTransferConfig, type StateTransferConfig } from './state-transfer.ts'
 
@@ -13,6 +14,8 @@ export interface DiscoveryConfig {
   touchPeriod: number
   /** At most this many redials per touch (-1 = no limit). */
   touchMaxNodes: number
+  /** How many addresses discovery keeps, and when it forgets one. */
+  limits: DiscoveryLimits
 }
 
 export interface PeerInit {
@@ -90,7 +93,7 @@ export function peerConfig (init: PeerInit): PeerConfig {
     transportAddresses: init.transportAddresses ?? {},
     validator: init.validator,
     securityEnabled: init.securityEnabled ?? false,
-    discovery: { rootNodes: [], period: 5000, persist: true, touchPeriod: 6000, touchMaxNodes: 100, ...init.discovery },
+    discovery: { rootNodes: [], period: 5000, persist: true, touchPeriod: 6000, touchMaxNodes: 100, limits: defaultDiscoveryLimits, ...init.discovery },
     sync,
     stateTransfer,
     catchUp: init.catchUp ?? !init.validator,

@@ -89,7 +89,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     this.random = components.random ?? Math.random
     this.signer = components.signer
     this.handlerFactory = components.handlerFactory ?? newPeerHandler
-    this.discovery = new DiscoveryList(this.random)
+    this.discovery = new DiscoveryList(this.config.discovery.limits)
     this.transfer = new StateTransfer(this, this.config.stateTransfer)
     this.follower = new ChainFollower({
       ledger: this.ledger,
@@ -126,10 +126,16 @@ export class Peer implements ChatServer, PeerHandlerHost {
     } else {
       log.warn('Discovery list will not be persisted to disk')
     }
-    for (const a of known) this.discovery.add(a)
+    // A stored address this peer cannot dial (malformed, another transport) is dropped.
+    const usable = known.filter(a => this.dialer.canDial?.(a) !== false)
+    for (const a of usable) this.discovery.reached(a, this.clock.now())
+    if (usable.length < known.length) {
+      log.warn(`Dropped ${known.length - usable.length} undialable address(es) from the stored discovery list`)
+      await this.storeDiscovery()
+    }
     if (this.config.announceBlocks) this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
     this.stopTouch = every(this.timers, d.touchPeriod, () => this.touch())
-    for (const address of [...d.rootNodes, ...known]) void this.chatWithPeer(address)
+    for (const address of [...d.rootNodes, ...this.discovery.all()]) void this.chatWithPeer(address)
   }
 
   /** Says DISC_DISCONNECT to every peer, ends every chat and waits for their loops to finish. */
@@ -207,6 +213,10 @@ export class Peer implements ChatServer, PeerHandlerHost {
       stream = await this.dialer.dialChat(address)
     } catch (err) {
       log.error(`Error creating connection to peer address ${address}: ${(err as Error).message}`)
+      if (this.discovery.unreachable(address, this.clock.now())) {
+        log.warn(`Forgetting peer address ${address}: unreachable for ${this.config.discovery.limits.expiry} ms`)
+        void this.storeDiscovery()
+      }
       return
     } finally {
       this.dialing.delete(address)
@@ -326,16 +336,22 @@ export class Peer implements ChatServer, PeerHandlerHost {
         log.debug(`Not dialling discovered peer ${id} at ${ep.address}: no transport for that address`)
         continue
       }
-      void this.chatWithPeer(ep.address)
+      // Claimed by another peer: tried, but not kept past its first failed dial.
+      if (this.discovery.claim(ep.address, this.clock.now())) void this.chatWithPeer(ep.address)
     }
   }
 
   async peerAnnounced (address: string, from?: PeerHandler): Promise<void> {
     // Remember where this peer can reach it (the address it dialled, for its own chats), so the
     // touch service can redial a bridge that advertises an address of another transport.
-    const reach = from !== undefined ? this.reachAddress(from) : address
-    if (this.discovery.has(reach) || !this.discovery.add(reach)) return
-    await this.storeDiscovery()
+    // Only an address this peer dialled and heard HELLO on is verified (and persisted); what an
+    // inbound HELLO says is a claim, kept in memory until a dial to it fails.
+    const dialled = from !== undefined ? this.dialledAddress(from) : address
+    if (dialled !== undefined) {
+      if (this.discovery.reached(dialled, this.clock.now())) await this.storeDiscovery()
+    } else if (this.dialer.canDial?.(address) !== false) {
+      this.discovery.claim(address, this.clock.now())
+    }
   }
 
   remoteDisconnected (h: PeerHandler): void {
@@ -346,7 +362,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
   private async storeDiscovery (): Promise<void> {
     if (!this.config.discovery.persist) return
     try {
-      await storeDiscoveryList(this.ledger.cols.persist, this.discovery.all())
+      await storeDiscoveryList(this.ledger.cols.persist, this.discovery.persisted())
     } catch (err) {
       log.error(`Could not store the discovery list: ${(err as Error).message}`)
     }
@@ -438,8 +454,13 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   /** The address this peer dialled for `h`'s chat, else the address the remote gave in its HELLO. */
   private reachAddress (h: PeerHandler): string {
+    return this.dialledAddress(h) ?? h.to()?.address ?? ''
+  }
+
+  /** The address this peer dialled for `h`'s chat; undefined for a chat the remote opened. */
+  private dialledAddress (h: PeerHandler): string | undefined {
     for (const c of this.chats) if (c.stream === h.stream && c.address !== undefined) return c.address
-    return h.to()?.address ?? ''
+    return undefined
   }
 }
 
