@@ -130,7 +130,7 @@ describe('PBFT across four processes, then the old primary restarts', () => {
     procs[3]!.kill('SIGKILL')
     for (let k = 0; k < 4; k++) await invoke(1 + (k % 2), name)
     const afterBackup = await agreed([0, 1, 2], first.height + 1)
-    await until('the invokes to commit', async () => (await query(0, name, 'a')) === '996' ? true : undefined)
+    await until('the invokes to commit', async () => (await query(0, name, 'a')) === String(1000 - sent) ? true : undefined)
 
     // It restarts and, as PBFT works, learns it is behind from the next checkpoints (K = 2) and catches up.
     await start(3, networkFile)
