@@ -25,9 +25,9 @@ export interface PeerApi {
   /** Devops.Build: the deployment spec (with the code package in network mode). */
   build (spec: ChaincodeSpec): Promise<ChaincodeDeploymentSpec>
   /** Devops.Deploy: submits the deploy transaction; resolves with its deployment spec (chaincodeID.name is the name to use). */
-  deploy (spec: ChaincodeSpec): Promise<ChaincodeDeploymentSpec>
-  /** Devops.Invoke: submits the transaction; resolves with Response{SUCCESS, msg: txid}. Acceptance, not commitment. */
-  invoke (spec: ChaincodeInvocationSpec): Promise<Response>
+  deploy (spec: ChaincodeSpec, opts?: SubmitOptions): Promise<ChaincodeDeploymentSpec>
+  /** Devops.Invoke: submits the transaction; resolves with Response{SUCCESS, msg: txid}. Acceptance, not commitment, unless opts.waitMs. */
+  invoke (spec: ChaincodeInvocationSpec, opts?: SubmitOptions): Promise<Response>
   /** Devops.Query: runs the query locally; resolves with Response{SUCCESS, msg: result}. */
   query (spec: ChaincodeInvocationSpec): Promise<Response>
   /** Peer.ProcessTransaction: ExecuteTransaction for a transaction another peer (or client) built. Never throws for a refused tx: answers Response{FAILURE, msg}. */
@@ -38,6 +38,13 @@ export interface PeerApi {
   /** Admin.StopServer: stops the peer cleanly (servers closed, ledger closed); resolves once stopping has begun. */
   stop (): Promise<void>
 }
+
+/**
+ * How a submission is acknowledged. Fabric's OK means "accepted into the queue"; with `waitMs`
+ * the answer comes only once the transaction is in a block, and a rejection (or no block within
+ * waitMs) is an error (a TransactionFailedError from src/events/tx-waiter.ts).
+ */
+export interface SubmitOptions { waitMs?: number }
 
 /**
  * Devops.Login's answer (Response{FAILURE}) and POST /registrar's 401 body: Weft has no

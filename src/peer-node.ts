@@ -13,8 +13,9 @@ import type { TimerService } from './consensus/events/timers.ts'
 import { StateTransferError, type SecurityUtils } from './consensus/interfaces.ts'
 import { ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
+import { TxWaiter } from './events/tx-waiter.ts'
 import { Ledger, makeGenesis } from './ledger/ledger.ts'
-import type { PeerApi } from './peer-api.ts'
+import type { PeerApi, SubmitOptions } from './peer-api.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
 import type { MessageSigner } from './peer/security.ts'
@@ -66,6 +67,7 @@ export class PeerNode implements PeerApi {
   private state = ServerStatus_StatusCode.UNDEFINED
   private stopping?: Promise<void>
   private readonly stopListeners = new Set<() => void>()
+  private readonly waiter: TxWaiter
 
   private constructor (
     readonly config: CoreConfig,
@@ -75,8 +77,17 @@ export class PeerNode implements PeerApi {
     readonly peer: Peer,
     readonly engine: ConsensusEngine | undefined,
     private readonly platform: PeerNodePlatform,
-    private readonly clock: Clock
-  ) {}
+    private readonly clock: Clock,
+    timers: Timers,
+    private readonly rejections: Set<(txid: string, error: string) => void>
+  ) {
+    this.waiter = new TxWaiter({
+      onBlock: l => ledger.onBlock(l),
+      onRejection: l => { rejections.add(l); return () => rejections.delete(l) },
+      blockOf: async txid => (await ledger.chain.txLocation(txid))?.block,
+      timers
+    })
+  }
 
   static async create (config: CoreConfig, platform: PeerNodePlatform): Promise<PeerNode> {
     const clock = platform.clock ?? systemClock
@@ -132,8 +143,15 @@ export class PeerNode implements PeerApi {
     }, { ledger, dialer: platform.dialer, clock, timers, random, signer: platform.signer })
 
     let engine: ConsensusEngine | undefined
+    const rejections = new Set<(txid: string, error: string) => void>()
     if (validator) {
-      const ctx = { support, onRejection: (tx: Transaction, error: string) => hub.publishRejection(tx, error) }
+      const ctx = {
+        support,
+        onRejection: (tx: Transaction, error: string) => {
+          hub.publishRejection(tx, error)
+          for (const l of rejections) l(tx.txid, error)
+        }
+      }
       const validators = new ValidatorSet(config.peer.id, platform.validators ?? [{ name: config.peer.id }], platform.validators === undefined)
       engine = await ConsensusEngine.create(consensusInit(config), {
         ledger,
@@ -164,7 +182,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    return new PeerNode(config, ledger, hub, support, peer, engine, platform, clock)
+    return new PeerNode(config, ledger, hub, support, peer, engine, platform, clock, timers, rejections)
   }
 
   async start (): Promise<void> {
@@ -179,6 +197,7 @@ export class PeerNode implements PeerApi {
   stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.state = ServerStatus_StatusCode.STOPPED
+      this.waiter.close()
       await this.peer.stop()
       await this.engine?.stop()
       await this.support.stopAll()
@@ -228,33 +247,47 @@ export class PeerNode implements PeerApi {
     return cds
   }
 
-  async deploy (spec: ChaincodeSpec): Promise<ChaincodeDeploymentSpec> {
+  async deploy (spec: ChaincodeSpec, opts: SubmitOptions = {}): Promise<ChaincodeDeploymentSpec> {
     const cds = await this.build(spec)
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     if (name === '') throw new Error('name not given for deploy')
     // As Fabric, the deploy transaction's id is the chaincode name.
-    const resp = await this.peer.executeTransaction(newDeployTransaction(cds, name, this.now()))
-    if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
+    await this.submit(newDeployTransaction(cds, name, this.now()), opts)
     return cds
   }
 
-  async invoke (cis: ChaincodeInvocationSpec): Promise<Response> {
-    return this.execute(cis, Transaction_Type.CHAINCODE_INVOKE)
+  async invoke (cis: ChaincodeInvocationSpec, opts: SubmitOptions = {}): Promise<Response> {
+    if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
+    return await this.submit(newExecuteTransaction(cis, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now()), opts)
+  }
+
+  /**
+   * Resolves with the number of the block holding `txid` once it is in the chain; rejects with
+   * a TransactionFailedError when this peer (a validator) rejects it, or after `timeoutMs`.
+   */
+  waitForTransaction (txid: string, timeoutMs: number): Promise<number> {
+    return this.waiter.waitFor(txid, timeoutMs)
+  }
+
+  /** Hands a transaction to the peer; with `waitMs`, answers only once it is in a block (or rejected). */
+  private async submit (tx: Transaction, opts: SubmitOptions): Promise<Response> {
+    const committed = opts.waitMs === undefined ? undefined : this.waiter.waitFor(tx.txid, opts.waitMs)
+    // Without a wait a rejection later is nobody's error here.
+    committed?.catch(() => {})
+    const resp = await this.peer.executeTransaction(tx)
+    if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
+    if (committed !== undefined) await committed
+    return resp
   }
 
   async query (cis: ChaincodeInvocationSpec): Promise<Response> {
-    return this.execute(cis, Transaction_Type.CHAINCODE_QUERY)
-  }
-
-  processTransaction (tx: Transaction): Promise<Response> { return this.peer.processTransaction(tx) }
-
-  private async execute (cis: ChaincodeInvocationSpec, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
-    const tx = newExecuteTransaction(cis, this.newTxid(), type, this.now())
-    const resp = await this.peer.executeTransaction(tx)
+    const resp = await this.peer.executeTransaction(newExecuteTransaction(cis, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now()))
     if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
     return resp
   }
+
+  processTransaction (tx: Transaction): Promise<Response> { return this.peer.processTransaction(tx) }
 
   private now () { return timestampFromMs(this.clock.now()) }
 

@@ -4,6 +4,7 @@ import { timestampNow } from '@bufbuild/protobuf/wkt'
 import { Command } from 'commander'
 import { nodeDeploymentSpec } from '../../src/chaincode/package.ts'
 import { newDeployTransaction } from '../../src/chaincode/transactions.ts'
+import { parseGoDuration } from '../../src/config/duration.ts'
 import { concatBytes, fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { parseChaincodeInput, parseGoJson, type JsonNode } from '../../src/gojson/index.ts'
 import {
@@ -123,6 +124,35 @@ async function invokeOrQuery (peer: LocalPeer, method: 'invoke' | 'query', flags
   return res.msg
 }
 
+interface SubmitFlags extends SpecFlags { wait?: string | true }
+
+function withWaitOption (cmd: Command): Command {
+  return cmd.option('-w, --wait [duration]', 'return only once the transaction is in a block, failing if it is rejected (default 30s); without it, success means accepted into the queue, as in Fabric')
+}
+
+/**
+ * Sends a deploy or invoke and prints its line. Fabric's answer means "accepted into the queue";
+ * with --wait this listens on the events service first and then reports the outcome: committed,
+ * or rejected with the chaincode's error (exit status 1).
+ */
+async function submitted (peer: LocalPeer, flags: SubmitFlags, send: () => Promise<string>, line: (txid: string) => string): Promise<void> {
+  if (flags.wait === undefined) {
+    process.stdout.write(`${line(await send())}\n`)
+    return
+  }
+  const waitMs = flags.wait === true ? 30_000 : parseGoDuration(flags.wait)
+  const watch = await peer.watchTransactions(waitMs)
+  try {
+    const txid = await send()
+    process.stdout.write(`${line(txid)}\n`)
+    const outcome = await watch.outcome(txid, waitMs)
+    if (!outcome.committed) throw new Error(`transaction ${txid} was rejected: ${outcome.rejected}`)
+    process.stdout.write(`Transaction ${txid} committed\n`)
+  } finally {
+    watch.end()
+  }
+}
+
 function withSpecOptions (cmd: Command): Command {
   return withConfigOption(cmd)
     .option('-n, --name <name>', 'name of the chaincode, as deploy printed it')
@@ -135,14 +165,16 @@ function withSpecOptions (cmd: Command): Command {
 /** `weft chaincode deploy|invoke|query`, Fabric's `peer chaincode` against the peer at peer.address. */
 export function chaincodeCommand (): Command {
   const cc = new Command('chaincode').description('chaincode commands (talk to the peer at peer.address, CORE_PEER_ADDRESS)')
-  withSpecOptions(cc.command('deploy').description('deploy a chaincode; prints its name'))
-    .action(async (flags: SpecFlags) => {
-      await runClientVerb(flags, async peer => { process.stdout.write(`Deploy chaincode: ${await deploy(peer, flags)}\n`) })
-    })
-  withSpecOptions(cc.command('invoke').description('invoke a chaincode; prints the transaction id'))
-    .action(async (flags: SpecFlags) => {
+  withWaitOption(withSpecOptions(cc.command('deploy').description('deploy a chaincode; prints its name')))
+    .action(async (flags: SubmitFlags) => {
       await runClientVerb(flags, async peer => {
-        process.stdout.write(`Successfully invoked transaction: ${fromUtf8(await invokeOrQuery(peer, 'invoke', flags))}\n`)
+        await submitted(peer, flags, async () => await deploy(peer, flags), name => `Deploy chaincode: ${name}`)
+      })
+    })
+  withWaitOption(withSpecOptions(cc.command('invoke').description('invoke a chaincode; prints the transaction id')))
+    .action(async (flags: SubmitFlags) => {
+      await runClientVerb(flags, async peer => {
+        await submitted(peer, flags, async () => fromUtf8(await invokeOrQuery(peer, 'invoke', flags)), txid => `Successfully invoked transaction: ${txid}`)
       })
     })
   withSpecOptions(cc.command('query').description('query a chaincode; prints the result'))

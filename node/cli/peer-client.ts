@@ -7,6 +7,7 @@ import { configFileFor, loadNodeConfig } from '../config.ts'
 import { channelOptions, clientCredentials, clientTlsFromConfig, connect, unaryCall, type ClientTls } from '../grpc/client.ts'
 import { clientConstructor } from '../grpc/service-definition.ts'
 import { dialAddress } from '../host-port.ts'
+import { TxEventWatch } from './tx-events.ts'
 
 /** Fabric's CLI gives the peer 3 s to accept the connection. */
 const CONNECT_TIMEOUT = 3000
@@ -20,13 +21,18 @@ export class PeerUnreachableError extends Error {
 export class LocalPeer {
   private readonly clients = new Map<DescService, Promise<Client>>()
 
-  private constructor (readonly address: string, private readonly tls: ClientTls | undefined, private readonly creds: ChannelCredentials) {}
+  private constructor (readonly address: string, readonly eventsAddress: string, private readonly tls: ClientTls | undefined, private readonly creds: ChannelCredentials) {}
 
   /** From core.yaml (`file`, else ./core.yaml when present) and CORE_* variables, as `weft node start` reads them. */
   static async fromConfig (file?: string): Promise<LocalPeer> {
     const config = await loadNodeConfig({ file: await configFileFor(file) })
     const tls = clientTlsFromConfig(config)
-    return new LocalPeer(dialAddress(config.peer.address, 'peer.address'), tls, await clientCredentials(tls))
+    return new LocalPeer(dialAddress(config.peer.address, 'peer.address'), dialAddress(config.peer.validator.events.address, 'peer.validator.events.address'), tls, await clientCredentials(tls))
+  }
+
+  /** Listens for BLOCK and REJECTION events at peer.validator.events.address (for --wait). */
+  async watchTransactions (timeoutMs: number): Promise<TxEventWatch> {
+    return await TxEventWatch.open(this.eventsAddress, this.creds, this.tls, Math.min(timeoutMs, CONNECT_TIMEOUT * 2))
   }
 
   /** One unary call; `method` is the localName (getStatus, deploy, …). Connects first, once per service. */

@@ -34,12 +34,12 @@ function checkSpec (spec: ChaincodeSpec, deploy: boolean, deps: ChaincodeRpcDeps
   return undefined
 }
 
-async function run (method: 'deploy' | 'invoke' | 'query', spec: ChaincodeSpec, deps: ChaincodeRpcDeps): Promise<RpcResult> {
+async function run (method: 'deploy' | 'invoke' | 'query', spec: ChaincodeSpec, deps: ChaincodeRpcDeps, waitMs: number | undefined): Promise<RpcResult> {
   const refused = checkSpec(spec, method === 'deploy', deps)
   if (refused !== undefined) return refused
   if (method === 'deploy') {
     try {
-      const cds = await deps.peer.deploy(spec)
+      const cds = await deps.peer.deploy(spec, { waitMs })
       return rpcOK(cds.chaincodeSpec?.chaincodeID?.name ?? '')
     } catch (err) {
       return rpcFail('deploy', `Error when deploying chaincode: ${errorMessage(err)}`)
@@ -47,7 +47,7 @@ async function run (method: 'deploy' | 'invoke' | 'query', spec: ChaincodeSpec, 
   }
   const cis = create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec })
   try {
-    const resp = method === 'invoke' ? await deps.peer.invoke(cis) : await deps.peer.query(cis)
+    const resp = method === 'invoke' ? await deps.peer.invoke(cis, { waitMs }) : await deps.peer.query(cis)
     return rpcOK(resp.msg)
   } catch (err) {
     return method === 'invoke'
@@ -59,13 +59,15 @@ async function run (method: 'deploy' | 'invoke' | 'query', spec: ChaincodeSpec, 
 /**
  * POST /chaincode, JSON-RPC 2.0 as Fabric's ProcessChaincode: the same checks in the same
  * order, the same codes, HTTP statuses and texts. A request without an id is a notification:
- * it runs, and the answer is an empty 200.
+ * it runs, and the answer is an empty 200. As in Fabric, an OK for deploy and invoke means the
+ * transaction was accepted into the queue; with Weft's `"wait"` member it means it is in a block,
+ * and a rejection is a Deployment/Invocation failure carrying the chaincode's error.
  */
 export async function handleChaincodeRpc (body: string, deps: ChaincodeRpcDeps): Promise<RestReply> {
   if (body === '') return rpcErrorReply(400, 'invalidRequest', 'Client must supply a payload for chaincode requests.', undefined)
   const parsed = parseRpcRequest(body)
   if (!parsed.ok) return rpcErrorReply(400, 'parse', `Error unmarshalling chaincode request payload: ${parsed.error}`, undefined)
-  const { jsonrpc, method, params, id } = parsed.request
+  const { jsonrpc, method, params, id, wait } = parsed.request
   const notification = id === undefined
   const refuse = (status: number, kind: RpcErrorKind, data: string): RestReply =>
     notification ? { status: 200, body: '' } : rpcErrorReply(status, kind, data, id)
@@ -77,6 +79,6 @@ export async function handleChaincodeRpc (body: string, deps: ChaincodeRpcDeps):
   // Fabric names the deploy request in this message whatever the method.
   if (params === undefined) return refuse(400, 'invalidParams', 'Client must supply ChaincodeSpec for chaincode deploy request.')
 
-  const result = await run(method, params, deps)
+  const result = await run(method, params, deps, wait)
   return notification ? { status: 200, body: '' } : { status: 200, body: rpcResponseJson(result, id) }
 }

@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf'
 import { utf8 } from '../crypto/bytes.ts'
 import { ChaincodeInputSchema, ChaincodeSpecSchema, type ChaincodeInput, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
 import { DecodeContext, decodeMessage, GoJsonDecodeError, matchKey, parseGoInteger, type CustomDecoder } from './decode.ts'
+import { parseGoDuration } from '../config/duration.ts'
 import { goQuote } from './encode.ts'
 import { GoJsonSyntaxError, parseGoJson, type JsonNode } from './parse.ts'
 
@@ -19,7 +20,16 @@ export interface RpcRequest {
   method?: string
   params?: ChaincodeSpec
   id?: RpcId
+  /**
+   * Weft's own member (Fabric ignores unknown ones): answer only once the transaction is in a
+   * block or rejected, waiting at most this many ms. `true` is 30 s; a number is milliseconds;
+   * a string is a Go duration ("10s").
+   */
+  wait?: number
 }
+
+/** How long `"wait": true` waits. */
+export const DEFAULT_WAIT_MS = 30_000
 
 export type RpcParse = { ok: true, request: RpcRequest } | { ok: false, error: string }
 
@@ -80,6 +90,19 @@ function decodeOptionalString (node: JsonNode, ctx: DecodeContext): string | und
   return undefined
 }
 
+function decodeWait (node: JsonNode): number | undefined {
+  const bad = (): never => { throw new GoJsonDecodeError('wait must be true, a number of milliseconds or a duration such as "10s"') }
+  let ms: number | undefined
+  if (node.kind === 'null' || (node.kind === 'bool' && !node.value)) return undefined
+  if (node.kind === 'bool') ms = DEFAULT_WAIT_MS
+  else if (node.kind === 'number') ms = Number(node.raw)
+  else if (node.kind === 'string') {
+    try { ms = parseGoDuration(node.value) } catch { bad() }
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) bad()
+  return ms
+}
+
 /**
  * Reads a POST /chaincode body as Fabric's json.Unmarshal into rpcRequest does: Go's syntax
  * rules, case-insensitive member names, null meaning absent, and Go's error text on failure.
@@ -96,7 +119,7 @@ export function parseRpcRequest (body: string): RpcParse {
   const request: RpcRequest = {}
   if (root.kind === 'null') return { ok: true, request }
   if (root.kind !== 'object') return { ok: false, error: ctx.typeError(root.kind, 'rest.rpcRequest').message }
-  const fields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }]
+  const fields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }, { name: 'wait' }]
   try {
     for (const [key, value] of root.entries) {
       const f = matchKey(fields, key)
@@ -106,6 +129,7 @@ export function parseRpcRequest (body: string): RpcParse {
           case 'jsonrpc': request.jsonrpc = value.kind === 'null' ? undefined : decodeOptionalString(value, ctx) ?? request.jsonrpc; break
           case 'method': request.method = value.kind === 'null' ? undefined : decodeOptionalString(value, ctx) ?? request.method; break
           case 'id': request.id = value.kind === 'null' ? undefined : decodeId(value, body); break
+          case 'wait': request.wait = decodeWait(value); break
           case 'params':
             request.params = decodeMessage(ChaincodeSpecSchema, value, ctx, customDecoders, request.params) as ChaincodeSpec | undefined
             break

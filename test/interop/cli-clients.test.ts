@@ -5,10 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as example02 from '../../examples/chaincode/example02.ts'
 import { EXAMPLES_ROOT, packageChaincode } from '../../node/chaincode/package.ts'
-import { main } from '../../node/cli/main.ts'
 import { addAdminService } from '../../node/grpc/admin-service.ts'
 import { addDevopsService } from '../../node/grpc/devops-service.ts'
 import { addOpenchainService } from '../../node/grpc/openchain-service.ts'
@@ -20,6 +19,7 @@ import { toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { ServerStatus_StatusCode } from '../../src/protos/server_admin_pb.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { chaincodePeer, type ChaincodePeer } from './chaincode-peer.ts'
+import { weftWith, type Run } from './weft-cli.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const example02Path = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
@@ -50,28 +50,6 @@ afterAll(async () => {
   }
   setLogLevel('info')
 })
-
-interface Run { code: number, out: string, err: string }
-
-/** `weft ARGS` in this process with CORE_PEER_ADDRESS=address (and `env`): exit code, stdout, stderr. */
-async function weftWith (env: Record<string, string>, address: string, ...args: string[]): Promise<Run> {
-  const out: string[] = []
-  const err: string[] = []
-  const text = (chunk: string | Uint8Array): string => typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1')
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out.push(text(chunk)); return true })
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err.push(text(chunk)); return true })
-  for (const [k, v] of Object.entries({ ...env, CORE_PEER_ADDRESS: address })) vi.stubEnv(k, v)
-  process.exitCode = undefined
-  try {
-    const code = await main(['node', 'weft', ...args])
-    return { code, out: out.join(''), err: err.join('') }
-  } finally {
-    process.exitCode = undefined
-    vi.unstubAllEnvs()
-    stdout.mockRestore()
-    stderr.mockRestore()
-  }
-}
 
 const weft = async (address: string, ...args: string[]): Promise<Run> => await weftWith({}, address, ...args)
 

@@ -1,0 +1,105 @@
+// What an OK means. As in Fabric, a deploy or invoke answered OK was accepted into the queue,
+// nothing more: a transaction that then fails is still OK. With `--wait` (CLI) or `"wait"`
+// (REST) the answer comes once the transaction is in a block, and a rejected one fails with the
+// chaincode's own error.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
+import { serve, type RunningPeer } from '../../node/peer/serve.ts'
+import { loadConfig } from '../../src/config/index.ts'
+import { setLogLevel } from '../../src/util/logger.ts'
+import { weftWith } from '../interop/weft-cli.ts'
+
+let dir: string
+let peer: RunningPeer
+let name: string
+
+async function rpc (body: Record<string, unknown>): Promise<{ result?: { message: string }, error?: { code: number, data: string } }> {
+  const res = await fetch(`${peer.restUrl}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...body }) })
+  return await res.json() as { result?: { message: string }, error?: { code: number, data: string } }
+}
+const spec = (chaincode: string, args: string[]) => ({ type: 2, chaincodeID: { name: chaincode }, ctorMsg: { args } })
+const cli = async (...args: string[]) => await weftWith({ CORE_PEER_VALIDATOR_EVENTS_ADDRESS: peer.events.address }, peer.grpc.address, ...args)
+const committed = async (txid: string): Promise<boolean> => (await fetch(`${peer.restUrl}/transactions/${txid}`)).status === 200
+
+beforeAll(async () => {
+  setLogLevel('warn')
+  dir = await mkdtemp(join(tmpdir(), 'weft-ack-'))
+  peer = await serve(loadConfig({
+    env: {
+      CORE_PEER_FILESYSTEMPATH: dir,
+      CORE_PEER_ADDRESS: '127.0.0.1:0',
+      CORE_REST_ADDRESS: '127.0.0.1:0',
+      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
+      CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
+      CORE_WEB_ENABLED: 'false',
+      // A slow block cut, so "accepted" and "committed" are far apart.
+      CORE_NOOPS_BLOCK_WAIT: '700ms'
+    }
+  }))
+  const deployed = await rpc({ method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, wait: true })
+  name = deployed.result!.message
+  expect(await committed(name)).toBe(true)
+}, 60_000)
+afterAll(async () => {
+  await peer?.stop()
+  await rm(dir, { recursive: true, force: true })
+  setLogLevel('info')
+})
+
+describe('REST', () => {
+  it('answers OK on acceptance: the invoke is not in the chain yet, and a failing one is OK too', async () => {
+    const ok = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'b', '1']) })
+    expect(await committed(ok.result!.message)).toBe(false)
+    const failing = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'nobody', '1']) })
+    expect(failing.result?.message).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('with "wait" answers once the invoke is in a block', async () => {
+    const ok = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'b', '1']), wait: '10s' })
+    expect(await committed(ok.result!.message)).toBe(true)
+  })
+
+  it('with "wait" reports a rejected invoke as an invocation failure with the chaincode\'s error', async () => {
+    const failed = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'nobody', '1']), wait: true })
+    expect(failed.error?.code).toBe(-32002)
+    expect(failed.error?.data).toMatch(/^Error when invoking chaincode: transaction [0-9a-f-]{36} was rejected: Transaction or query returned with failure: Entity not found$/)
+  })
+
+  it('refuses a wait it cannot read', async () => {
+    const bad = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'b', '1']), wait: 'soon' })
+    expect(bad.error?.code).toBe(-32700)
+    expect(bad.error?.data).toContain('wait must be true, a number of milliseconds or a duration such as "10s"')
+  })
+})
+
+describe('CLI', () => {
+  it('invoke exits 0 on acceptance even when the transaction later fails', async () => {
+    const run = await cli('chaincode', 'invoke', '-n', name, '-c', JSON.stringify({ Args: ['invoke', 'a', 'nobody', '1'] }))
+    expect(run.code).toBe(0)
+    expect(run.out).toMatch(/^Successfully invoked transaction: [0-9a-f-]{36}\n$/)
+  })
+
+  it('invoke --wait prints the commit and exits 0', async () => {
+    const run = await cli('chaincode', 'invoke', '--wait', '10s', '-n', name, '-c', JSON.stringify({ Args: ['invoke', 'a', 'b', '1'] }))
+    expect([run.code, run.err]).toEqual([0, ''])
+    const txid = /^Successfully invoked transaction: (\S+)\n/.exec(run.out)![1]
+    expect(run.out).toBe(`Successfully invoked transaction: ${txid}\nTransaction ${txid} committed\n`)
+    expect(await committed(txid)).toBe(true)
+  })
+
+  it('invoke --wait exits 1 with the chaincode\'s error when the transaction is rejected', async () => {
+    const run = await cli('chaincode', 'invoke', '--wait', '-n', name, '-c', JSON.stringify({ Args: ['invoke', 'a', 'nobody', '1'] }))
+    expect(run.code).toBe(1)
+    expect(run.err).toMatch(/^Error: transaction [0-9a-f-]{36} was rejected: Transaction or query returned with failure: Entity not found\n$/)
+  })
+
+  it('deploy --wait waits for the deploy\'s block', async () => {
+    const run = await cli('chaincode', 'deploy', '--wait', '-p', join(EXAMPLES_ROOT, 'map.ts'), '-c', JSON.stringify({ Args: [] }))
+    expect(run.code).toBe(0)
+    const deployed = /^Deploy chaincode: (\S+)\n/.exec(run.out)![1]
+    expect(await committed(deployed)).toBe(true)
+  })
+})
