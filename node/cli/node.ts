@@ -37,7 +37,7 @@ export function nodeCommand (): Command {
   const node = new Command('node').description('start, check or stop a peer')
   node.command('start')
     .description('start a peer (config: ./core.yaml if present, CORE_* environment variables)')
-    .option('--peer-chaincodedev', 'chaincode development mode: validator, noops, user-started chaincode')
+    .option('--peer-chaincodedev', 'chaincode development mode: validator, user-started chaincode; the configured consensus plugin stays (as Fabric)')
     .option('--config <file>', 'core.yaml to read')
     .action(start)
   return node

@@ -185,7 +185,7 @@ export class ChaincodeSupport implements HandlerHost {
     if (cds === undefined) {
       if (this.userRunsChaincode) log.error('You are attempting to perform an action other than Deploy on Chaincode that is not ready and you are in developer mode. Did you forget to Deploy your chaincode?')
       const depTx = await this.ledger.getTransactionByID(name)
-      if (depTx === undefined) throw new Error(`deployment transaction does not exist for ${name}`)
+      if (depTx === undefined) throw new Error(`Could not get deployment transaction for ${name} - LedgerError - ResourceNotFound: ledger: resource not found`)
       try {
         cds = decodePayload(ChaincodeDeploymentSpecSchema, depTx.payload)
       } catch (err) {

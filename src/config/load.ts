@@ -13,7 +13,7 @@ export interface LoadConfigOptions {
   yamlSource?: string
   /** Environment (process.env in Node); CORE_* entries override the file. */
   env?: Readonly<Record<string, string | undefined>>
-  /** `--peer-chaincodedev`: validator on, noops, chaincode mode dev (overrides everything, as viper.Set does). */
+  /** `--peer-chaincodedev`: validator on, chaincode mode dev (overrides everything, as viper.Set does); the consensus plugin stays as configured, as in Fabric. */
   chaincodeDevMode?: boolean
 }
 
@@ -107,8 +107,9 @@ export function loadConfig (options: LoadConfigOptions = {}): CoreConfig {
   }
   if (options.env !== undefined) applyEnv(coreSchema, config as unknown as Obj, options.env, [])
   if (options.chaincodeDevMode === true) {
+    // Fabric's dev mode writes peer.validator.consensus (not .plugin), so the configured plugin
+    // stays in force, whatever its "Set consensus to NOOPS" log line says.
     config.peer.validator.enabled = true
-    config.peer.validator.consensus.plugin = 'noops'
     config.chaincode.mode = 'dev'
   }
   if (config.security.privacy && !config.security.enabled) {

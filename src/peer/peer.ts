@@ -232,9 +232,10 @@ export class Peer implements ChatServer, PeerHandlerHost {
     return false
   }
 
-  /** Fabric's touch service: redial known peers that are not connected. */
+  /** Fabric's touch service: redial the root nodes and known peers that are not connected, so start order does not matter. */
   private touch (): void {
-    const missing = this.discovery.all().filter(a => a !== this.config.address && !this.connectedTo(a) && this.dialer.canDial?.(a) !== false)
+    const known = [...new Set([...this.config.discovery.rootNodes, ...this.discovery.all()])]
+    const missing = known.filter(a => a !== this.config.address && !this.connectedTo(a) && this.dialer.canDial?.(a) !== false)
     if (missing.length === 0) return
     log.warn('Touch service indicates dropped connections, attempting to reconnect...')
     const max = this.config.discovery.touchMaxNodes

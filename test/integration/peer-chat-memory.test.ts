@@ -146,6 +146,31 @@ describe('peer chat over the memory transport', () => {
     await waitFor('back', () => a.peerIDs().includes('vp1') && b.peerIDs().includes('vp0'))
   })
 
+  it('keeps dialling a root node that is not up yet, so start order does not matter', async () => {
+    const net = new MemoryNetwork()
+    const a = await peer(net, 'vp1', { discovery: { rootNodes: ['vp0'], touchPeriod: 30 } })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(a.peerIDs()).toEqual([])
+    const root = await peer(net, 'vp0')
+    await waitFor('the root node reached once it listens', () => a.peerIDs().includes('vp0') && root.peerIDs().includes('vp1'))
+  })
+
+  it('admits a peer that was killed and restarted under the same name, without restarting the others', async () => {
+    const net = new MemoryNetwork()
+    const root = await peer(net, 'vp0', { discovery: { touchPeriod: 30 } })
+    const first = createPeer(testInit('vp1', { discovery: { rootNodes: ['vp0'], touchPeriod: 30 } }), { ledger: await newLedger(), dialer: net.dialer('vp1'), random: seededRandom(2) })
+    const unlisten = net.listen('vp1', first)
+    await first.start()
+    await waitFor('vp1 registered', () => root.peerIDs().includes('vp1'))
+    // kill -9: no DISC_DISCONNECT, the stream just breaks.
+    await root.getRemoteLedger('vp1').stream.close(new Error('process killed'))
+    await first.stop()
+    unlisten()
+    await waitFor('vp1 gone', () => !root.peerIDs().includes('vp1'))
+    const again = await peer(net, 'vp1', { discovery: { rootNodes: ['vp0'], touchPeriod: 30 } })
+    await waitFor('vp1 admitted again', () => root.peerIDs().includes('vp1') && again.peerIDs().includes('vp0'))
+  })
+
   it('rejects messages the FSM cannot take in its state, logs them, and keeps serving the stream', async () => {
     const net = new MemoryNetwork()
     const b = await peer(net, 'vp1')

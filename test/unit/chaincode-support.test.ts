@@ -79,7 +79,7 @@ describe('chaincode_example02 in dev mode', () => {
   it('needs the chaincode registered and deployed, as Fabric does', async () => {
     const support = await devPeer({ mycc: example02 })
     const notDeployed = await runBatch(support, [invoke('mycc', ['invoke', 'a', 'b', '1'])])
-    expect(notDeployed.errors[0]?.message).toBe('Failed to launch chaincode spec(deployment transaction does not exist for mycc)')
+    expect(notDeployed.errors[0]?.message).toBe('Failed to launch chaincode spec(Could not get deployment transaction for mycc - LedgerError - ResourceNotFound: ledger: resource not found)')
     const notRegistered = await runBatch(support, [devDeploy('other', ['init'])])
     expect(notRegistered.errors[0]?.message).toBe('Failed to init chaincode(handler not found for chaincode other)')
   })

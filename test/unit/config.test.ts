@@ -128,11 +128,12 @@ describe('YAML', () => {
 })
 
 describe('startup rules', () => {
-  it('--peer-chaincodedev turns on validator, noops and dev mode over everything', () => {
+  it('--peer-chaincodedev turns on validator and dev mode over everything, and keeps the configured plugin (as Fabric)', () => {
     const c = loadConfig({ env: { CORE_PEER_VALIDATOR_ENABLED: 'false', CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: 'pbft' }, chaincodeDevMode: true })
     expect(c.peer.validator.enabled).toBe(true)
-    expect(c.peer.validator.consensus.plugin).toBe('noops')
+    expect(c.peer.validator.consensus.plugin).toBe('pbft')
     expect(c.chaincode.mode).toBe('dev')
+    expect(loadConfig({ chaincodeDevMode: true }).peer.validator.consensus.plugin).toBe('noops')
   })
 
   it('privacy without security is fatal, with the seed message', () => {
