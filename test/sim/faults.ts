@@ -85,6 +85,20 @@ export function fuzzer (byz: number, prng: Prng, p = 0.5): Filter {
   }
 }
 
+/**
+ * A byzantine replica that replays: besides what it sends now, it sends each destination, again,
+ * messages it sent earlier (its own, as recorded), out of order and long after.
+ */
+export function replayer (byz: number, prng: Prng, p = 0.5): Filter {
+  const sent: Message[] = []
+  return (src, _dst, msg) => {
+    if (src !== byz) return [msg]
+    if (sent.length < 500) sent.push(msg)
+    else sent[prng.int(sent.length)] = msg
+    return prng.chance(p) ? [msg, sent[prng.int(sent.length)]] : [msg]
+  }
+}
+
 /** A replica that says nothing at all. */
 export function silent (byz: number): Filter {
   return (src, _dst, msg) => src === byz ? [] : [msg]

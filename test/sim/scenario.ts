@@ -1,12 +1,12 @@
 import { SimCluster } from './cluster.ts'
-import { badDigests, equivocatingPrimary, fuzzer, silent, wrongReplicaIds } from './faults.ts'
+import { badDigests, equivocatingPrimary, fuzzer, replayer, silent, wrongReplicaIds } from './faults.ts'
 import { Prng } from './prng.ts'
 import type { Settle } from './scheduler.ts'
 
 /** The faults a random run picks one of. Byzantine ones last the whole run; the others heal. */
 export const faultKinds = [
-  'none', 'crash-backup', 'crash-primary', 'crash-restart-twice', 'isolate-one', 'split-brain', 'lossy', 'reorder-dup',
-  'byzantine-primary', 'bad-digests', 'wrong-ids', 'fuzz', 'silent', 'fabric-byzantine-flag'
+  'none', 'crash-backup', 'crash-primary', 'crash-restart-twice', 'restart-all', 'isolate-one', 'split-brain', 'lossy', 'reorder-dup',
+  'byzantine-primary', 'bad-digests', 'wrong-ids', 'replay', 'fuzz', 'silent', 'fabric-byzantine-flag'
 ] as const
 export type FaultKind = typeof faultKinds[number]
 
@@ -74,6 +74,11 @@ export async function runScenario (seed: number, opts: { fault?: FaultKind, sett
       at(faultEnd, () => crash(0))
       at(faultEnd + 1500, () => cluster.replicas[0].boot())
       break
+    case 'restart-all':
+      // Every replica dies at once and comes back from its store.
+      at(faultStart, () => { for (let i = 0; i < N; i++) crash(i) })
+      at(faultEnd, () => { for (let i = 0; i < N; i++) cluster.replicas[i].boot() })
+      break
     case 'isolate-one':
       at(faultStart, () => { net.partition = [[victim], [...Array(N).keys()].filter(i => i !== victim)] })
       at(faultEnd, () => { net.partition = undefined })
@@ -93,6 +98,7 @@ export async function runScenario (seed: number, opts: { fault?: FaultKind, sett
     case 'byzantine-primary': cluster.byzantine.add(0); net.filters.push(equivocatingPrimary(0)); break
     case 'bad-digests': cluster.byzantine.add(victim); net.filters.push(badDigests(victim, prng.fork())); break
     case 'wrong-ids': cluster.byzantine.add(victim); net.filters.push(wrongReplicaIds(victim, N, prng.fork())); break
+    case 'replay': cluster.byzantine.add(victim); net.filters.push(replayer(victim, prng.fork())); break
     case 'fuzz': cluster.byzantine.add(victim); net.filters.push(fuzzer(victim, prng.fork())); break
     case 'silent': cluster.byzantine.add(victim); net.filters.push(silent(victim)); break
     case 'fabric-byzantine-flag': cluster.byzantine.add(victim); cluster.replicas[victim].configPatch = { byzantine: true }; break
