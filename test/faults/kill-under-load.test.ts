@@ -104,14 +104,17 @@ describe(`kill -9 under load (${KILLS} times), then SIGTERM`, () => {
     for (let round = 0; round <= KILLS; round++) {
       const graceful = round === KILLS
       let loading = true
+      let acked = 0
       const clients = Array.from({ length: 16 }, async (_, c) => {
         while (loading) {
           // A quarter of the clients wait for the block: what they were told is committed must survive.
           const res = await rpc(peer.url, 'invoke', { type: 2, chaincodeID: { name }, ctorMsg: { args: ['invoke', 'a', 'b', '1'] } }, c % 4 === 0 ? '10s' : undefined).catch(() => undefined)
-          if (c % 4 === 0 && res?.result !== undefined) durable.add(res.result.message)
+          if (c % 4 === 0 && res?.result !== undefined) { durable.add(res.result.message); acked++ }
         }
       })
-      await new Promise(resolve => setTimeout(resolve, 300 + r.int(900)))
+      // Killed at a random moment once the round has had a commit acknowledged, mid-load.
+      for (const until = Date.now() + 30_000; acked === 0 && Date.now() < until;) await new Promise(resolve => setTimeout(resolve, 20))
+      await new Promise(resolve => setTimeout(resolve, r.int(900)))
       child!.kill(graceful ? 'SIGTERM' : 'SIGKILL')
       const exit = await peer.exited
       loading = false
