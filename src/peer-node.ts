@@ -11,7 +11,7 @@ import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
 import type { TimerService } from './consensus/events/timers.ts'
 import { StateTransferError, type SecurityUtils } from './consensus/interfaces.ts'
-import { ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
+import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
 import { TxWaiter } from './events/tx-waiter.ts'
 import { Ledger, makeGenesis } from './ledger/ledger.ts'
@@ -152,7 +152,11 @@ export class PeerNode implements PeerApi {
           for (const l of rejections) l(tx.txid, error)
         }
       }
-      const validators = new ValidatorSet(config.peer.id, platform.validators ?? [{ name: config.peer.id }], platform.validators === undefined)
+      // Without a network file, PBFT's validators are Fabric's: vp0 … vp(N-1), known by the names their HELLOs give.
+      const listed = platform.validators ?? (config.peer.validator.consensus.plugin === 'pbft'
+        ? Array.from({ length: config.pbft.general.N }, (_, i) => ({ name: replicaName(i) }))
+        : undefined)
+      const validators = new ValidatorSet(config.peer.id, listed ?? [{ name: config.peer.id }], listed === undefined)
       engine = await ConsensusEngine.create(consensusInit(config), {
         ledger,
         validators,
