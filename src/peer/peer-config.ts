@@ -52,6 +52,8 @@ export interface PeerInit {
   catchUp?: boolean
   /** Send SYNC_BLOCK_ADDED to NON_VALIDATOR peers for each block this peer commits. Default true. */
   announceBlocks?: boolean
+  /** A chat whose remote has not said DISC_HELLO this long (ms) is ended (peer.limits.handshakeTimeout; 0 = wait forever). Default 10 s. */
+  helloTimeout?: number
 }
 
 export interface PeerConfig {
@@ -65,6 +67,7 @@ export interface PeerConfig {
   stateTransfer: StateTransferConfig
   catchUp: boolean
   announceBlocks: boolean
+  helloTimeout: number
 }
 
 export function peerConfig (init: PeerInit): PeerConfig {
@@ -97,6 +100,7 @@ export function peerConfig (init: PeerInit): PeerConfig {
     sync,
     stateTransfer,
     catchUp: init.catchUp ?? !init.validator,
-    announceBlocks: init.announceBlocks ?? true
+    announceBlocks: init.announceBlocks ?? true,
+    helloTimeout: init.helloTimeout ?? 10_000
   }
 }

@@ -179,6 +179,11 @@ export class Peer implements ChatServer, PeerHandlerHost {
     }
     this.chats.add(chat)
     let failure: Error | undefined
+    // A remote that never says HELLO would hold its connection (and a place under the caps) forever.
+    const ms = this.config.helloTimeout
+    const helloDeadline = ms > 0
+      ? this.timers.setTimeout(() => { if (handler.to() === undefined) void stream.close(new Error(`no DISC_HELLO within ${ms} ms`)) }, ms)
+      : undefined
     try {
       if (initiatedStream) {
         try {
@@ -193,6 +198,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
       log.error(`Chat with ${handler.to()?.ID?.name ?? stream.remote} (${stream.transport}) ended: ${failure.message}`)
       throw failure
     } finally {
+      if (helloDeadline !== undefined) this.timers.clearTimeout(helloDeadline)
       this.chats.delete(chat)
       await handler.stop()
       await stream.close(failure)

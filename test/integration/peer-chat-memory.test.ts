@@ -146,6 +146,18 @@ describe('peer chat over the memory transport', () => {
     await waitFor('back', () => a.peerIDs().includes('vp1') && b.peerIDs().includes('vp0'))
   })
 
+  it('ends a chat whose remote never says HELLO', async () => {
+    const net = new MemoryNetwork()
+    const b = await peer(net, 'vp1', { helloTimeout: 100 })
+    const s = rawChat(b, 'silent')
+    await expect(s.recv()).rejects.toThrow(/no DISC_HELLO within 100 ms/)
+    // A remote that says HELLO in time keeps its chat past the deadline.
+    const a = await peer(net, 'vp0')
+    await a.chatWithPeer('vp1')
+    await new Promise(resolve => setTimeout(resolve, 200))
+    expect(b.peerIDs()).toEqual(['vp0'])
+  })
+
   it('keeps dialling a root node that is not up yet, so start order does not matter', async () => {
     const net = new MemoryNetwork()
     const a = await peer(net, 'vp1', { discovery: { rootNodes: ['vp0'], touchPeriod: 30 } })
