@@ -68,7 +68,32 @@ export async function createNodeLibp2p (opts: NodeLibp2pOptions): Promise<NodeLi
       })
     }
   })
+  closeIdleConnections(node, limits.idleTimeoutMs)
   return node
+}
+
+/**
+ * Closes connections that have carried no stream for `idleMs` (a Chat or Events stream keeps its
+ * connection busy for as long as it lives). A browser's relay reservation is not idle: it is
+ * what lets other tabs reach it.
+ */
+function closeIdleConnections (node: NodeLibp2p, idleMs: number): void {
+  const idleSince = new Map<string, number>()
+  const sweep = (): void => {
+    const now = Date.now()
+    const seen = new Set<string>()
+    for (const conn of node.getConnections()) {
+      seen.add(conn.id)
+      if (conn.streams.length > 0 || node.services.relay.reservations.has(conn.remotePeer)) { idleSince.delete(conn.id); continue }
+      const since = idleSince.get(conn.id)
+      if (since === undefined) idleSince.set(conn.id, now)
+      else if (now - since >= idleMs) void conn.close().catch(() => { conn.abort(new Error(`idle for ${idleMs} ms`)) })
+    }
+    for (const id of idleSince.keys()) if (!seen.has(id)) idleSince.delete(id)
+  }
+  const timer = setInterval(sweep, Math.max(50, Math.min(idleMs / 4, 10_000)))
+  timer.unref()
+  node.addEventListener('stop', () => { clearInterval(timer) }, { once: true })
 }
 
 /** The IP (or name) of a multiaddr, which the per-address cap counts by. */

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/index.ts'
 import { Openchain } from '../../src/protos/api_pb.ts'
 import { addOpenchainService } from '../../node/grpc/openchain-service.ts'
 import { startGrpcServer, type GrpcServer } from '../../node/grpc/server.ts'
+import { createNodeLibp2p } from '../../node/libp2p/create-node.ts'
 import { clientConstructor } from '../../node/grpc/service-definition.ts'
 import { limitsFromConfig } from '../../node/net/connection-guard.ts'
 import { startRest, type RestServer } from '../../node/rest/server.ts'
@@ -115,5 +116,32 @@ describe('total cap', () => {
     await Promise.all(held.map(h => h.closedAfter))
     await new Promise(resolve => setTimeout(resolve, 50))
     expect((await http(rest.url, 'GET', '/chain')).status).toBe(200)
+  })
+})
+
+describe('libp2p', () => {
+  it('caps connections per address, closes idle ones and unfinished upgrades', async () => {
+    const server = await createNodeLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], limits: { maxConnections: 10, maxPerAddress: 2, idleTimeoutMs: 600, handshakeTimeoutMs: 500 } })
+    const clients = await Promise.all([0, 1, 2].map(async () => await createNodeLibp2p({ listen: [] })))
+    try {
+      const target = server.getMultiaddrs()[0]
+      await clients[0].dial(target)
+      await clients[1].dial(target)
+      await expect(clients[2].dial(target)).rejects.toThrow()
+      expect(server.getConnections()).toHaveLength(2)
+      expect(logs.lines.some(l => l.msg.startsWith('libp2p: refusing connections from 127.0.0.1') && l.msg.includes('peer.limits.connectionsPerAddress'))).toBe(true)
+      // Nothing flows on them: both are closed after idleTimeout, and the third client gets in.
+      const t0 = Date.now()
+      while (server.getConnections().length > 0 && Date.now() - t0 < 5000) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(server.getConnections()).toHaveLength(0)
+      await clients[2].dial(target)
+      // A TCP client that never starts noise is dropped at handshakeTimeout.
+      const port = Number(target.toString().split('/tcp/')[1].split('/')[0])
+      const silent = await hold(port, ATTACKER)
+      expect(await silent.closedAfter).toBeLessThan(2000)
+    } finally {
+      await Promise.all(clients.map(async c => { await c.stop() }))
+      await server.stop()
+    }
   })
 })

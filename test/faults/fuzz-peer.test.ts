@@ -2,8 +2,6 @@
 // sees it: REST, every unary gRPC method, Peer.Chat over gRPC and libp2p, and Events.Chat. Each
 // case is a mutation of a valid request. Whatever comes in: no 5xx, no stack trace in an answer,
 // no hang, and afterwards the peer still commits and answers as before.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { create, toBinary, type DescService } from '@bufbuild/protobuf'
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
@@ -12,8 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import { createNodeLibp2p } from '../../node/libp2p/create-node.ts'
-import { serve, type RunningPeer } from '../../node/peer/serve.ts'
-import { loadConfig } from '../../src/config/index.ts'
+import type { RunningPeer } from '../../node/peer/serve.ts'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { timestampAt } from '../../src/ledger/block.ts'
 import { helloMessage, getPeersMessage, syncGetBlocksMessage } from '../../src/peer/messages.ts'
@@ -26,10 +23,11 @@ import { Admin } from '../../src/protos/server_admin_pb.ts'
 import { CHAT_PROTOCOL } from '../../src/transport/libp2p-chat.ts'
 import { varint } from '../../src/transport/frame.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
+import { inProcessPeer, type InProcessPeer } from '../integration/in-process-peer.ts'
 import { rawClient } from '../interop/raw-client.ts'
 import { CASES, mutate, pick, rng, STACK } from './fuzz-kit.ts'
 
-let dir: string
+let running: InProcessPeer | undefined
 let peer: RunningPeer
 let name: string
 
@@ -56,25 +54,13 @@ async function healthy (): Promise<void> {
 
 beforeAll(async () => {
   setLogLevel('silent')
-  dir = await mkdtemp(join(tmpdir(), 'weft-fuzz-'))
-  peer = await serve(loadConfig({
-    env: {
-      CORE_PEER_FILESYSTEMPATH: dir,
-      CORE_PEER_ID: 'vp0',
-      CORE_PEER_ADDRESS: '127.0.0.1:0',
-      CORE_REST_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
-      CORE_WEB_ENABLED: 'false',
-      CORE_NOOPS_BLOCK_WAIT: '50ms'
-    }
-  }))
+  running = await inProcessPeer({ CORE_PEER_ID: 'vp0', CORE_NOOPS_BLOCK_WAIT: '50ms' })
+  peer = running.peer
   const r = await rest('POST', '/chaincode', JSON.stringify({ jsonrpc: '2.0', method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, id: 1, wait: '30s' }))
   name = JSON.parse(r.text).result.message
 }, 60_000)
 afterAll(async () => {
-  await peer?.stop()
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await running?.close()
   setLogLevel('info')
 })
 

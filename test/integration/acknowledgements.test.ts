@@ -2,17 +2,15 @@
 // nothing more: a transaction that then fails is still OK. With `--wait` (CLI) or `"wait"`
 // (REST) the answer comes once the transaction is in a block, and a rejected one fails with the
 // chaincode's own error.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
-import { serve, type RunningPeer } from '../../node/peer/serve.ts'
-import { loadConfig } from '../../src/config/index.ts'
+import type { RunningPeer } from '../../node/peer/serve.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { weftWith } from '../interop/weft-cli.ts'
+import { inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
 
-let dir: string
+let running: InProcessPeer | undefined
 let peer: RunningPeer
 let name: string
 
@@ -26,26 +24,15 @@ const committed = async (txid: string): Promise<boolean> => (await fetch(`${peer
 
 beforeAll(async () => {
   setLogLevel('warn')
-  dir = await mkdtemp(join(tmpdir(), 'weft-ack-'))
-  peer = await serve(loadConfig({
-    env: {
-      CORE_PEER_FILESYSTEMPATH: dir,
-      CORE_PEER_ADDRESS: '127.0.0.1:0',
-      CORE_REST_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
-      CORE_WEB_ENABLED: 'false',
-      // A slow block cut, so "accepted" and "committed" are far apart.
-      CORE_NOOPS_BLOCK_WAIT: '700ms'
-    }
-  }))
+  // A slow block cut, so "accepted" and "committed" are far apart.
+  running = await inProcessPeer({ CORE_NOOPS_BLOCK_WAIT: '700ms' })
+  peer = running.peer
   const deployed = await rpc({ method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, wait: true })
   name = deployed.result!.message
   expect(await committed(name)).toBe(true)
 }, 60_000)
 afterAll(async () => {
-  await peer?.stop()
-  await rm(dir, { recursive: true, force: true })
+  await running?.close()
   setLogLevel('info')
 })
 
@@ -66,6 +53,13 @@ describe('REST', () => {
     const failed = await rpc({ method: 'invoke', params: spec(name, ['invoke', 'a', 'nobody', '1']), wait: true })
     expect(failed.error?.code).toBe(-32002)
     expect(failed.error?.data).toMatch(/^Error when invoking chaincode: transaction [0-9a-f-]{36} was rejected: Transaction or query returned with failure: Entity not found$/)
+  })
+
+  it('refuses to deploy a path outside the chaincode roots, with the one error', async () => {
+    for (const path of ['/etc/passwd', join(EXAMPLES_ROOT, '../../package.json'), 'no/such/dir']) {
+      const refused = await rpc({ method: 'deploy', params: { type: 2, chaincodeID: { path }, ctorMsg: { args: ['init'] } } })
+      expect(refused.error?.data).toBe(`Error when deploying chaincode: chaincode path ${path} is not inside an allowed chaincode root`)
+    }
   })
 
   it('refuses a wait it cannot read', async () => {
