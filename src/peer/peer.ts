@@ -349,10 +349,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
   }
 
   async peerAnnounced (address: string, from?: PeerHandler): Promise<void> {
-    // Remember where this peer can reach it (the address it dialled, for its own chats), so the
-    // touch service can redial a bridge that advertises an address of another transport.
-    // Only an address this peer dialled and heard HELLO on is verified (and persisted); what an
-    // inbound HELLO says is a claim, kept in memory until a dial to it fails.
+    // For a chat this peer opened, remember the address it dialled (a bridge may advertise one of
+    // another transport): verified, and persisted. What an inbound HELLO says is only a claim,
+    // kept in memory until a dial to it fails.
     const dialled = from !== undefined ? this.dialledAddress(from) : address
     if (dialled !== undefined) {
       if (this.discovery.reached(dialled, this.clock.now())) await this.storeDiscovery()

@@ -2,6 +2,7 @@
 // query with text arguments, wait for a transaction's block, and a feed of blocks and events.
 import { create } from '@bufbuild/protobuf'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
+import { TransactionFailedError } from '../../src/events/tx-waiter.ts'
 import { EventType, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
 import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type } from '../../src/protos/chaincode_pb.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
@@ -30,11 +31,7 @@ export interface SubmitOptions {
 
 export interface Committed { txid: string, block?: number }
 
-/** A transaction that did not make it into the chain, with the validator's reason when known. */
-export class TransactionFailedError extends Error {
-  override name = 'TransactionFailedError'
-  constructor (readonly txid: string, message: string) { super(message) }
-}
+export { TransactionFailedError }
 
 interface Waiter { resolve: (block: number) => void, reject: (err: Error) => void, suspectAfter?: number }
 
@@ -61,7 +58,7 @@ export class PeerFacade {
     const txid = tx?.txid ?? ''
     const error = ev.Event.value.errorMsg
     this.emit({ kind: 'REJECTION', time: Date.now(), txid, chaincode: tx === undefined ? '' : summarizeTx(tx).chaincode, error })
-    this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`))
+    this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`, true))
   }
 
   close (): void {
@@ -147,9 +144,9 @@ export class PeerFacade {
       }
       const tick = setInterval(() => {
         if (w.suspectAfter !== undefined && Date.now() > w.suspectAfter) {
-          w.reject(new TransactionFailedError(txid, `transaction ${txid} is not in the chain: the validator rejected it (a chaincode error; a block after it holds a failed transaction)`))
+          w.reject(new TransactionFailedError(txid, `transaction ${txid} is not in the chain: the validator rejected it (a chaincode error; a block after it holds a failed transaction)`, true))
         } else if (Date.now() - started > timeoutMs) {
-          w.reject(new TransactionFailedError(txid, `transaction ${txid} was accepted but not committed within ${Math.round(timeoutMs / 1000)} s`))
+          w.reject(new TransactionFailedError(txid, `transaction ${txid} was accepted but not committed within ${Math.round(timeoutMs / 1000)} s`, false))
         }
       }, 250)
       this.waiters.set(txid, w)
