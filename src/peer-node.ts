@@ -139,7 +139,7 @@ export class PeerNode implements PeerApi {
         persist: d.persist,
         touchPeriod: d.touchPeriod,
         touchMaxNodes: d.touchMaxNodes,
-        limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
+        limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimBackoff: Math.min(d.expiry, d.touchPeriod > 0 ? d.touchPeriod : 6000), claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
       }
     }, { ledger, dialer: platform.dialer, clock, timers, random, signer: platform.signer })
 

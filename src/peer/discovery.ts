@@ -9,11 +9,15 @@ export interface DiscoveryLimits {
   maxNodes: number
   /** A verified address unreachable for this long (ms) is forgotten. */
   expiry: number
-  /** A claimed address whose dial failed is not taken again for this long (ms). */
+  /**
+   * A claimed address whose dial failed is not taken again for `claimBackoff` ms, doubling with
+   * each further failure up to `claimRetry` ms.
+   */
+  claimBackoff: number
   claimRetry: number
 }
 
-export const defaultDiscoveryLimits: DiscoveryLimits = { maxNodes: 256, expiry: 60 * 60 * 1000, claimRetry: 60 * 1000 }
+export const defaultDiscoveryLimits: DiscoveryLimits = { maxNodes: 256, expiry: 60 * 60 * 1000, claimBackoff: 6000, claimRetry: 60 * 1000 }
 
 /**
  * The addresses this peer knows of (Fabric's discovery.Discovery), in the order they were learnt.
@@ -25,8 +29,8 @@ export const defaultDiscoveryLimits: DiscoveryLimits = { maxNodes: 256, expiry: 
 export class DiscoveryList {
   private readonly verified = new Map<string, number>()
   private readonly claimed = new Set<string>()
-  /** Claims whose dial failed, and when; up to 16 × maxNodes (the oldest go first). */
-  private readonly failedClaims = new Map<string, number>()
+  /** Claims whose dial failed: when they may be tried again, and how many times they failed; up to 16 × maxNodes (the oldest go first). */
+  private readonly failedClaims = new Map<string, { retryAt: number, failures: number }>()
 
   constructor (private readonly limits: DiscoveryLimits = defaultDiscoveryLimits) {}
 
@@ -34,6 +38,7 @@ export class DiscoveryList {
   reached (address: string, now: number): boolean {
     if (address === '') return false
     this.claimed.delete(address)
+    this.failedClaims.delete(address)
     const known = this.verified.has(address)
     if (!known && this.full()) return false
     this.verified.set(address, now)
@@ -45,8 +50,7 @@ export class DiscoveryList {
     if (address === '') return false
     if (this.verified.has(address) || this.claimed.has(address)) return true
     const failed = this.failedClaims.get(address)
-    if (failed !== undefined && now - failed < this.limits.claimRetry) return false
-    this.failedClaims.delete(address)
+    if (failed !== undefined && now < failed.retryAt) return false
     if (this.full()) return false
     this.claimed.add(address)
     return true
@@ -55,8 +59,11 @@ export class DiscoveryList {
   /** A dial to `address` failed: a claim is dropped, a verified address expires; true when the persisted list changed. */
   unreachable (address: string, now: number): boolean {
     if (this.claimed.delete(address)) {
+      const failures = (this.failedClaims.get(address)?.failures ?? 0) + 1
+      this.failedClaims.delete(address)
       if (this.failedClaims.size >= 16 * this.limits.maxNodes) this.failedClaims.delete(this.failedClaims.keys().next().value!)
-      this.failedClaims.set(address, now)
+      const wait = Math.min(this.limits.claimRetry, this.limits.claimBackoff * 2 ** (failures - 1))
+      this.failedClaims.set(address, { retryAt: now + wait, failures })
     }
     const last = this.verified.get(address)
     if (last === undefined || now - last < this.limits.expiry) return false

@@ -43,19 +43,26 @@ function counting (dialer: ChatDialer): { dialer: ChatDialer, dials: Map<string,
 }
 
 describe('discovery list', () => {
-  it('keeps claims within maxNodes, drops a claim at its first failed dial and refuses it for claimRetry', () => {
-    const list = new DiscoveryList({ maxNodes: 3, expiry: 1000, claimRetry: 500 })
+  it('keeps claims within maxNodes, drops a claim at its first failed dial and backs off before taking it again', () => {
+    const list = new DiscoveryList({ maxNodes: 3, expiry: 1000, claimBackoff: 100, claimRetry: 500 })
     expect(list.reached('vp1', 0)).toBe(true)
     expect([list.claim('a', 0), list.claim('b', 0), list.claim('c', 0)]).toEqual([true, true, false])
     expect(list.persisted()).toEqual(['vp1'])
     expect(list.unreachable('a', 10)).toBe(false)
     expect(list.has('a')).toBe(false)
-    expect(list.claim('a', 400)).toBe(false)
-    expect(list.claim('a', 510)).toBe(true)
+    expect(list.claim('a', 100)).toBe(false)
+    expect(list.claim('a', 110)).toBe(true)
+    // Each further failure doubles the wait, up to claimRetry.
+    list.unreachable('a', 110)
+    expect([list.claim('a', 300), list.claim('a', 310)]).toEqual([false, true])
+    list.unreachable('a', 310)
+    expect([list.claim('a', 709), list.claim('a', 710)]).toEqual([false, true])
+    list.unreachable('a', 710)
+    expect([list.claim('a', 1209), list.claim('a', 1210)]).toEqual([false, true])
   })
 
   it('forgets a verified address only once it has been unreachable for expiry', () => {
-    const list = new DiscoveryList({ maxNodes: 10, expiry: 1000, claimRetry: 500 })
+    const list = new DiscoveryList({ maxNodes: 10, expiry: 1000, claimBackoff: 100, claimRetry: 500 })
     list.reached('vp1', 0)
     expect(list.unreachable('vp1', 999)).toBe(false)
     expect(list.persisted()).toEqual(['vp1'])
@@ -73,7 +80,7 @@ describe('a peer under a poisoning remote', () => {
     peers.push(honest)
     const ledger = await newLedger()
     const { dialer, dials } = counting(net.dialer('vp0'))
-    const victim = createPeer(testInit('vp0', { discovery: { period: 20, touchPeriod: 20, limits: { maxNodes: 16, expiry: 60_000, claimRetry: 60_000 } } }),
+    const victim = createPeer(testInit('vp0', { discovery: { period: 20, touchPeriod: 20, limits: { maxNodes: 16, expiry: 60_000, claimBackoff: 60_000, claimRetry: 60_000 } } }),
       { ledger, dialer, random: seededRandom(3) })
     net.listen('vp0', victim)
     peers.push(victim)
@@ -97,7 +104,7 @@ describe('a peer under a poisoning remote', () => {
     await waitFor('ten discovery rounds', () => asked >= 10, 5000)
 
     const plantedDials = [...dials].filter(([a]) => a.startsWith('planted-'))
-    // Each planted address is tried at most once per claimRetry (a minute), not every round.
+    // Each planted address is tried once and then backs off (a minute here), not every round.
     expect(plantedDials.length).toBeGreaterThan(0)
     for (const [a, count] of plantedDials) expect([a, count]).toEqual([a, 1])
     expect(victim.discovery.all().filter(a => a.startsWith('planted-')).length).toBeLessThanOrEqual(16)
