@@ -13,6 +13,7 @@ import {
 } from '../../src/protos/chaincode_pb.ts'
 import { Devops } from '../../src/protos/devops_pb.ts'
 import { Peer, Response_StatusCode, type Response } from '../../src/protos/fabric_pb.ts'
+import { loadChaincodeFile, runExternalChaincode } from '../chaincode/external.ts'
 import { packageChaincode } from '../chaincode/package.ts'
 import { failedTo, runClientVerb, withConfigOption, type ClientFlags, type LocalPeer } from './peer-client.ts'
 
@@ -187,6 +188,21 @@ export function chaincodeCommand (): Command {
         if (flags.raw === true) process.stdout.write(concatBytes(utf8('Query Result (Raw): '), result))
         else if (flags.hex === true) process.stdout.write(`Query Result: ${toHex(result)}\n`)
         else process.stdout.write(concatBytes(utf8('Query Result: '), result, utf8('\n')))
+      })
+    })
+  withConfigOption(cc.command('run').description('dev mode: run a JS/TS chaincode here, registered at the peer as a user-started chaincode (as CORE_CHAINCODE_ID_NAME=NAME ./chaincode does)'))
+    .requiredOption('-p, --path <file>', 'the chaincode module (exports init, invoke and query)')
+    .option('-n, --name <name>', 'name to register under (default CORE_CHAINCODE_ID_NAME)')
+    .action(async (flags: ClientFlags & { path: string, name?: string }) => {
+      await runClientVerb(flags, async peer => {
+        const name = flags.name ?? process.env.CORE_CHAINCODE_ID_NAME ?? ''
+        if (name === '') throw new Error('Error chaincode id not provided: give -n NAME or set CORE_CHAINCODE_ID_NAME')
+        const chaincode = await loadChaincodeFile(flags.path)
+        await runExternalChaincode({
+          address: peer.address, name, chaincode, creds: peer.creds, tls: peer.tls,
+          onRegistered: () => { process.stdout.write(`Chaincode ${name} registered at ${peer.address}\n`) }
+        })
+        throw new Error(`the peer at ${peer.address} ended the stream of chaincode ${name}`)
       })
     })
   return cc

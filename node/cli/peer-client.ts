@@ -21,7 +21,7 @@ export class PeerUnreachableError extends Error {
 export class LocalPeer {
   private readonly clients = new Map<DescService, Promise<Client>>()
 
-  private constructor (readonly address: string, readonly eventsAddress: string, private readonly tls: ClientTls | undefined, private readonly creds: ChannelCredentials) {}
+  private constructor (readonly address: string, readonly eventsAddress: string, readonly tls: ClientTls | undefined, readonly creds: ChannelCredentials) {}
 
   /** From core.yaml (`file`, else ./core.yaml when present) and CORE_* variables, as `weft node start` reads them. */
   static async fromConfig (file?: string): Promise<LocalPeer> {

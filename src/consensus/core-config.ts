@@ -1,5 +1,6 @@
 import type { CoreConfig } from '../config/schema.ts'
 import type { EngineInit } from './engine.ts'
+import { defaultNoopsConfig } from './noops/config.ts'
 import { validatePbftConfig } from './pbft/config.ts'
 
 /** The engine's settings from the peer's config (core.yaml, CORE_*, CORE_NOOPS_*, CORE_PBFT_*). */
@@ -9,7 +10,7 @@ export function consensusInit (config: CoreConfig): EngineInit {
   return {
     plugin: config.peer.validator.consensus.plugin,
     bufferSize: config.peer.validator.consensus.buffersize,
-    noops: { blockSize: noops.block.size, blockWaitMs: noops.block.wait, queueLimit: Math.max(5000, 10 * noops.block.size) },
+    noops: { ...defaultNoopsConfig, blockSize: noops.block.size, blockWaitMs: noops.block.wait, queueLimit: Math.max(defaultNoopsConfig.queueLimit, 10 * noops.block.size) },
     pbft: validatePbftConfig({
       mode: 'batch',
       N: g.N,

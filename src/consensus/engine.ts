@@ -121,6 +121,7 @@ export class ConsensusEngine {
       timestamp: timestampFromMs(timers.now())
     })
     try {
+      await this.consenter.room?.()
       this.consenter.recvMsg(msg, this.components.validators.getNetworkHandles().self)
     } catch (err) {
       return failure((err as Error).message)

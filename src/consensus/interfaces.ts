@@ -27,6 +27,12 @@ export interface Consenter extends ExecutionConsumer {
    * time in arrival order. Throws when the message cannot be taken (malformed, plugin stopped).
    */
   recvMsg (msg: Message, sender: PeerID): void
+  /**
+   * Resolves once a client transaction can be taken (a full queue holds its clients, as Fabric's
+   * blocking channel does, instead of refusing them at once); rejects with the refusal when no
+   * room came within the consenter's bound. Absent: always room.
+   */
+  room? (): Promise<void>
   start (): void
   stop (): Promise<void>
 }

@@ -11,7 +11,7 @@ import { ConsensusPersistor } from '../../src/consensus/persist.ts'
 import { handle, ValidatorSet } from '../../src/consensus/validators.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import type { MessageHandler } from '../../src/peer/message-handler.ts'
-import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint } from '../../src/protos/fabric_pb.ts'
+import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint, type Response } from '../../src/protos/fabric_pb.ts'
 import { memoryStore, type KVStore } from '../../src/storage/index.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
@@ -112,16 +112,16 @@ describe('ConsensusHandler', () => {
   })
 })
 
-async function noopsEngine (store?: KVStore, query?: EngineComponents['query']): Promise<{ engine: ConsensusEngine, ledger: Ledger, sched: VirtualScheduler, sent: Message[] }> {
+async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], gate?: () => Promise<void> | undefined): Promise<{ engine: ConsensusEngine, ledger: Ledger, sched: VirtualScheduler, sent: Message[] }> {
   const sched = new VirtualScheduler()
   const ledger = await Ledger.open(store ?? await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, clock: sched })
   await makeGenesis(ledger)
   const sent: Message[] = []
-  const engine = await ConsensusEngine.create({ plugin: 'noops', noops: { blockSize: 2, blockWaitMs: 1000, queueLimit: 10 } }, {
+  const engine = await ConsensusEngine.create({ plugin: 'noops', noops: { blockSize: 2, blockWaitMs: 1000, queueLimit: 10, admissionWaitMs: 1000 } }, {
     ledger,
     validators: new ValidatorSet('vp0', [{ name: 'vp0' }], true),
     communicator: { broadcast: async m => { sent.push(m) }, unicast: async () => {} },
-    executeTransactions: testExecutor(() => ledger),
+    executeTransactions: testExecutor(() => ledger, gate),
     stateTransfer: { syncToTarget: async () => {} },
     timers: sched,
     query
@@ -154,12 +154,37 @@ describe('ConsensusEngine', () => {
     await engine.stop()
   })
 
-  it('a consenter that refuses the transaction turns into a FAILURE response', async () => {
-    const { engine } = await noopsEngine()
-    for (let i = 0; i < 10; i++) await engine.processTransaction(tx(`t${i}`))
-    // blockSize 2 with the first block executing: the queue limit (10) is reached.
-    const results = await Promise.all([1, 2, 3].map(i => engine.processTransaction(tx(`x${i}`))))
-    expect(results.some(r => r.status === Response_StatusCode.FAILURE && /queue full/.test(fromUtf8(r.msg)))).toBe(true)
+  it('a full queue holds a client until a block makes room, and refuses it after admissionWaitMs', async () => {
+    let open!: () => void
+    const opened = new Promise<void>(resolve => { open = resolve })
+    const { engine, ledger, sched } = await noopsEngine(undefined, undefined, () => opened)
+    // blockSize 2: the first block stalls in execution, the next 10 fill the queue (limit 10).
+    for (let i = 0; i < 12; i++) expect((await engine.processTransaction(tx(`t${i}`))).status).toBe(Response_StatusCode.SUCCESS)
+    let held: Response | undefined
+    void engine.processTransaction(tx('held')).then(r => { held = r })
+    await sched.runFor(500)
+    expect(held).toBeUndefined()
+    open()
+    await sched.runFor(10)
+    expect([held?.status, fromUtf8(held!.msg)]).toEqual([Response_StatusCode.SUCCESS, 'held'])
+    // 13 transactions, 2 a block: six full blocks, then the last one after block.wait.
+    await sched.runFor(2000)
+    expect(ledger.height).toBe(8)
+    expect((await ledger.getBlockByNumber(7))?.transactions.map(t => t.txid)).toEqual(['held'])
+    await engine.stop()
+  })
+
+  it('a client that finds no room within admissionWaitMs gets a FAILURE saying the queue is full', async () => {
+    let open!: () => void
+    const opened = new Promise<void>(resolve => { open = resolve })
+    const { engine, ledger, sched } = await noopsEngine(undefined, undefined, () => opened)
+    for (let i = 0; i < 12; i++) await engine.processTransaction(tx(`t${i}`))
+    const refused = engine.processTransaction(tx('late'))
+    await sched.runFor(1000)
+    const r = await refused
+    expect([r.status, fromUtf8(r.msg)]).toEqual([Response_StatusCode.FAILURE, 'noops transaction queue full (10 waiting for 1000 ms)'])
+    expect(ledger.height).toBe(1)
+    open()
     await engine.stop()
   })
 

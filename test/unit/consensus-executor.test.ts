@@ -151,7 +151,7 @@ describe('Noops (Fabric consensus/noops)', () => {
       stateTransfer: { syncToTarget: async () => {} },
       timers: sched
     })
-    const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100 }, { stack: helper.stack, timers: sched })
+    const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100, admissionWaitMs: 1000 }, { stack: helper.stack, timers: sched })
     helper.setConsenter(n)
     return { sched, ledger, sent, n }
   }

@@ -15,9 +15,9 @@ type ShimState = 'created' | 'established' | 'init' | 'ready' | 'transaction'
  * name, waits for REGISTERED, then serves INIT / READY / TRANSACTION / QUERY. Resolves when
  * the peer ends the stream; rejects on a protocol error (after telling the peer).
  */
-export async function startChaincode (stream: ChaincodeStream, name: string, chaincode: Chaincode): Promise<void> {
+export async function startChaincode (stream: ChaincodeStream, name: string, chaincode: Chaincode, options: { onRegistered?: () => void } = {}): Promise<void> {
   if (name === '') throw new Error('Error chaincode id not provided')
-  await new ShimHandler(stream, chaincode).run(name)
+  await new ShimHandler(stream, chaincode, options.onRegistered).run(name)
 }
 
 class ShimHandler implements StubChannel {
@@ -27,7 +27,7 @@ class ShimHandler implements StubChannel {
   /** Requests of one txid go out one after another, as the protocol allows one at a time. */
   private readonly lanes = new Map<string, Promise<unknown>>()
 
-  constructor (private readonly stream: ChaincodeStream, private readonly chaincode: Chaincode) {}
+  constructor (private readonly stream: ChaincodeStream, private readonly chaincode: Chaincode, private readonly onRegistered?: () => void) {}
 
   async run (name: string): Promise<void> {
     await this.stream.send(ccMessage(T.REGISTER, { payload: toBinary(ChaincodeIDSchema, create(ChaincodeIDSchema, { name })) }))
@@ -50,7 +50,7 @@ class ShimHandler implements StubChannel {
         await this.stream.send(msg)
         return
       case T.REGISTERED:
-        if (at === 'created') { this.state = 'established'; return }
+        if (at === 'created') { this.state = 'established'; this.onRegistered?.(); return }
         break
       case T.INIT:
         if (at === 'established') { this.state = 'init'; this.execute(msg, 'init'); return }

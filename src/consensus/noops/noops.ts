@@ -29,6 +29,8 @@ export class Noops implements Consenter {
   private cutWanted = false
   private tags = 0
   private stopped = false
+  /** Clients waiting for room in a full queue, first come first served. */
+  private readonly waiting: Array<() => void> = []
 
   constructor (private readonly config: NoopsConfig, private readonly components: NoopsComponents) {
     log.info(`NOOPS block size = ${config.blockSize}, block wait = ${config.blockWaitMs === 0 ? 'none (cut when idle)' : `${config.blockWaitMs} ms`}`)
@@ -40,6 +42,27 @@ export class Noops implements Consenter {
     this.stopped = true
     this.timer?.cancel()
     this.timer = undefined
+    this.admitWaiting()
+  }
+
+  async room (): Promise<void> {
+    // Admitted clients enqueue in the same microtask run, before any newcomer is heard.
+    if (this.waiting.length === 0 && this.queue.length < this.config.queueLimit) return
+    await new Promise<void>((resolve, reject) => {
+      const timer = this.components.timers.schedule(this.config.admissionWaitMs, () => {
+        const at = this.waiting.indexOf(admit)
+        if (at >= 0) this.waiting.splice(at, 1)
+        reject(new Error(`noops transaction queue full (${this.queue.length} waiting for ${this.config.admissionWaitMs} ms)`))
+      })
+      const admit = (): void => { timer.cancel(); resolve() }
+      this.waiting.push(admit)
+    })
+  }
+
+  /** Lets in as many waiting clients as the queue has room for (all of them once stopped). */
+  private admitWaiting (): void {
+    let room = this.stopped ? this.waiting.length : this.config.queueLimit - this.queue.length
+    while (room-- > 0 && this.waiting.length > 0) this.waiting.shift()!()
   }
 
   /** Transactions waiting for a block. */
@@ -109,6 +132,7 @@ export class Noops implements Consenter {
     }
     this.cutWanted = false
     const txs = this.queue.splice(0, this.config.blockSize)
+    this.admitWaiting()
     this.inFlight = { tag: ++this.tags, size: txs.length }
     log.debug(`executing batch ${this.inFlight.tag} of ${txs.length} transactions`)
     try {

@@ -1,0 +1,192 @@
+// The load generator: a process of its own that speaks only Fabric 0.6.1's public REST API, so
+// the same run measures a Weft peer or a real Fabric peer. It sends example02 invokes a→b 1
+// (or queries of a), closed loop with N keep-alive clients or open loop at a fixed rate, and
+// counts only what was committed: the blocks are read back, each of its transactions matched
+// to when it was sent, and the balance of `a` checked against the count.
+//   node --import tsx bench/tools/loadgen.ts --target http://127.0.0.1:7050 --chaincode mycc --clients 16
+// Prints one JSON object (LoadResult) on stdout.
+import { Agent, request } from 'node:http'
+import { parseArgs } from 'node:util'
+
+export interface LoadResult {
+  target: string
+  workload: 'invoke' | 'query'
+  clients: number
+  rate?: number
+  /** The measured window, after the warm-up. */
+  windowMs: number
+  sent: number
+  accepted: number
+  /** Answers that were not OK, by their text (first 80 characters). */
+  refused: Record<string, number>
+  /** Own transactions committed with a commit time inside the window (queries: answered inside it). */
+  committed: number
+  tps: number
+  /** Request-to-commit latency of the window's committed transactions, ms. */
+  latency: { p50: number, p90: number, p99: number, max: number }
+  blocks: number
+  /** Own invokes found in any block after the start, and the balance of a moved by as many. */
+  balance: { committedTotal: number, moved: number, ok: boolean }
+}
+
+const { values: opt } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'http://127.0.0.1:7050' },
+    chaincode: { type: 'string', default: 'mycc' },
+    clients: { type: 'string', default: '16' },
+    rate: { type: 'string' },
+    duration: { type: 'string', default: '10000' },
+    warmup: { type: 'string', default: '2000' },
+    drain: { type: 'string', default: '15000' },
+    workload: { type: 'string', default: 'invoke' }
+  }
+})
+const target = new URL(opt.target!)
+const clients = Number(opt.clients)
+const rate = opt.rate === undefined ? undefined : Number(opt.rate)
+const durationMs = Number(opt.duration)
+const warmupMs = Number(opt.warmup)
+const drainMs = Number(opt.drain)
+const workload = opt.workload === 'query' ? 'query' : 'invoke'
+const agent = new Agent({ keepAlive: true, maxSockets: Math.max(clients, 64) })
+
+async function http (method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number, text: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+let rpcId = 0
+async function rpc (method: 'invoke' | 'query', args: string[]): Promise<{ ok: boolean, message: string }> {
+  const body = JSON.stringify({ jsonrpc: '2.0', method, params: { type: 1, chaincodeID: { name: opt.chaincode }, ctorMsg: { args } }, id: ++rpcId })
+  try {
+    const { text } = await http('POST', '/chaincode', body)
+    const r = JSON.parse(text) as { result?: { status: string, message: string }, error?: { message: string, data?: string } }
+    if (r.result?.status === 'OK') return { ok: true, message: r.result.message }
+    return { ok: false, message: r.error?.data ?? r.error?.message ?? text }
+  } catch (err) {
+    return { ok: false, message: (err as Error).message }
+  }
+}
+
+async function balanceOfA (): Promise<number> {
+  const r = await rpc('query', ['query', 'a'])
+  if (!r.ok) throw new Error(`query of a failed: ${r.message}`)
+  return Number(r.message)
+}
+
+interface ChainInfo { height: number }
+interface RestBlock {
+  transactions?: Array<{ txid: string }>
+  nonHashData?: { localLedgerCommitTimestamp?: { seconds: number | string, nanos?: number } }
+}
+
+async function height (): Promise<number> { return (JSON.parse((await http('GET', '/chain')).text) as ChainInfo).height }
+
+async function block (n: number): Promise<RestBlock> {
+  const { status, text } = await http('GET', `/chain/blocks/${n}`)
+  if (status !== 200) throw new Error(`GET /chain/blocks/${n}: ${status} ${text.slice(0, 200)}`)
+  return JSON.parse(text) as RestBlock
+}
+
+const sentAt = new Map<string, number>()
+const refused: Record<string, number> = {}
+let sent = 0
+let accepted = 0
+let answeredInWindow = 0
+const queryLatency: number[] = []
+let sending = true
+
+const t0 = Date.now()
+const windowStart = t0 + warmupMs
+const windowEnd = windowStart + durationMs
+
+async function once (): Promise<void> {
+  sent++
+  const at = Date.now()
+  const r = workload === 'query' ? await rpc('query', ['query', 'a']) : await rpc('invoke', ['invoke', 'a', 'b', '1'])
+  const now = Date.now()
+  if (!r.ok) {
+    const key = r.message.slice(0, 80)
+    refused[key] = (refused[key] ?? 0) + 1
+    return
+  }
+  accepted++
+  if (workload === 'invoke') sentAt.set(r.message, at)
+  else if (at >= windowStart && now <= windowEnd) { answeredInWindow++; queryLatency.push(now - at) }
+}
+
+const h0 = await height()
+const a0 = workload === 'invoke' ? await balanceOfA() : 0
+const stopAt = setTimeout(() => { sending = false }, warmupMs + durationMs)
+if (rate === undefined) {
+  await Promise.all(Array.from({ length: clients }, async () => { while (sending) await once() }))
+} else {
+  // Open loop: requests leave on schedule whatever the answers' pace.
+  const inflight = new Set<Promise<void>>()
+  const interval = 1000 / rate
+  let next = Date.now()
+  while (sending) {
+    const p = once().finally(() => inflight.delete(p))
+    inflight.add(p)
+    next += interval
+    const wait = next - Date.now()
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+  }
+  await Promise.all(inflight)
+}
+clearTimeout(stopAt)
+
+const percentile = (xs: number[], p: number): number => xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]
+const summary = (xs: number[]): LoadResult['latency'] => {
+  xs.sort((a, b) => a - b)
+  return { p50: percentile(xs, 0.5), p90: percentile(xs, 0.9), p99: percentile(xs, 0.99), max: xs.length === 0 ? NaN : xs[xs.length - 1] }
+}
+
+let result: LoadResult
+if (workload === 'query') {
+  result = {
+    target: opt.target!, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    committed: answeredInWindow, tps: answeredInWindow / (durationMs / 1000), latency: summary(queryLatency),
+    blocks: 0, balance: { committedTotal: 0, moved: 0, ok: true }
+  }
+} else {
+  // Wait until every accepted invoke is in a block, or the drain time is over.
+  const found = new Map<string, number>()
+  let read = h0
+  let blocks = 0
+  const drainEnd = Date.now() + drainMs
+  while (found.size < sentAt.size && Date.now() < drainEnd) {
+    const h = await height()
+    for (; read < h; read++) {
+      const b = await block(read)
+      blocks++
+      const ts = b.nonHashData?.localLedgerCommitTimestamp
+      const committedAt = ts === undefined ? NaN : Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)
+      for (const tx of b.transactions ?? []) if (sentAt.has(tx.txid)) found.set(tx.txid, committedAt)
+    }
+    if (found.size < sentAt.size) await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  const lat: number[] = []
+  let inWindow = 0
+  for (const [txid, committedAt] of found) {
+    if (committedAt >= windowStart && committedAt <= windowEnd) inWindow++
+    const at = sentAt.get(txid)!
+    if (at >= windowStart && at <= windowEnd) lat.push(committedAt - at)
+  }
+  const moved = a0 - await balanceOfA()
+  result = {
+    target: opt.target!, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    committed: inWindow, tps: inWindow / (durationMs / 1000), latency: summary(lat), blocks,
+    balance: { committedTotal: found.size, moved, ok: moved === found.size }
+  }
+}
+agent.destroy()
+process.stdout.write(`${JSON.stringify(result)}\n`)
