@@ -170,11 +170,13 @@ export class ConsensusExecutor implements Executor {
     const seen = new Set(batch.succeeded.map(tx => tx.txid))
     const fresh: Transaction[] = []
     const duplicate = new Set<Transaction>()
-    for (const tx of txs) {
-      if (seen.has(tx.txid) || (tx.txid !== '' && await this.components.ledger.getTransactionByID(tx.txid) !== undefined)) duplicate.add(tx)
+    // One look-up per transaction, all at once: awaited in turn they cost a store round trip each.
+    const onChain = await Promise.all(txs.map(async tx => tx.txid !== '' && await this.components.ledger.getTransactionByID(tx.txid) !== undefined))
+    txs.forEach((tx, i) => {
+      if (seen.has(tx.txid) || onChain[i]) duplicate.add(tx)
       else fresh.push(tx)
       seen.add(tx.txid)
-    }
+    })
     const { succeeded, results } = fresh.length > 0 ? await this.components.executeTransactions(fresh) : { succeeded: [], results: [] }
     batch.succeeded.push(...succeeded)
     // One result per transaction, in the order given.

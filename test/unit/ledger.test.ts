@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { fromHex, toHex, utf8, fromUtf8 } from '../../src/crypto/bytes.ts'
 import { blockHash } from '../../src/ledger/block.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
+import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
 import { BlockSchema, TransactionResultSchema } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
@@ -89,6 +90,45 @@ describe('ledger', () => {
     expect(fromUtf8((await ledger.getState('mycc', 'k', false))!)).toBe('committed')
     expect(toHex((await ledger.getTempStateHash())!)).toBe(toHex(committedHash!))
     expect(ledger.height).toBe(1)
+  })
+
+  it('reads a hot committed key from the store once, and sees every commit, rollback and state transfer', async () => {
+    const store = await memoryStore()
+    let reads = 0
+    const counting = { ...store, get: async (k: Uint8Array) => { reads++; return await store.get(k) } }
+    const ledger = await Ledger.open(counting, { numBuckets: 19, maxGroupingAtEachLevel: 3 })
+    await makeGenesis(ledger)
+    const commit = async (id: string, key: string, value: string): Promise<void> => {
+      ledger.beginTxBatch(id)
+      ledger.txBegin(id)
+      await ledger.setState('cc', key, utf8(value))
+      ledger.txFinished(id, true)
+      await ledger.commitTxBatch(id, [], undefined)
+    }
+    await commit('b1', 'a', '1')
+    const before = reads
+    for (let i = 0; i < 5; i++) expect(fromUtf8((await ledger.getState('cc', 'a', true))!)).toBe('1')
+    expect(reads).toBe(before)
+    // A caller that changes what it was given changes nothing for the next reader.
+    ;(await ledger.getState('cc', 'a', true))!.fill(0)
+    expect(fromUtf8((await ledger.getState('cc', 'a', true))!)).toBe('1')
+    await commit('b2', 'a', '2')
+    expect(fromUtf8((await ledger.getState('cc', 'a', true))!)).toBe('2')
+    // What was read from the cache is what the store holds.
+    const reopened = await Ledger.open(store, { numBuckets: 19, maxGroupingAtEachLevel: 3 })
+    expect(fromUtf8((await reopened.getState('cc', 'a', true))!)).toBe('2')
+    ledger.beginTxBatch('b3')
+    ledger.txBegin('b3')
+    await ledger.setState('cc', 'a', utf8('3'))
+    ledger.txFinished('b3', true)
+    ledger.rollbackTxBatch('b3')
+    expect(fromUtf8((await ledger.getState('cc', 'a', true))!)).toBe('2')
+    // State transfer: a delta applied and committed is what the next read sees.
+    const delta = new StateDelta()
+    delta.set('cc', 'a', utf8('9'), utf8('2'))
+    ledger.applyStateDelta('st', delta)
+    await ledger.commitStateDelta('st', 3)
+    expect(fromUtf8((await ledger.getState('cc', 'a', true))!)).toBe('9')
   })
 
   it('refuses writes outside a transaction, a second batch, and a wrong batch id', async () => {
