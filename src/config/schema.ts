@@ -195,7 +195,10 @@ export const coreSchema = {
         broadcast: duration('1s', 'refuse')
       }
     },
-    executor: { queuesize: int(30, 1) }
+    executor: { queuesize: int(30, 1) },
+    // Weft's own key: PBFT extensions to switch off (names from src/consensus/pbft/config.ts, or
+    // `all`); a network with Fabric replicas needs at least executeOnce off on every Weft replica.
+    weft: { disable: list([]) }
   },
   web: {
     enabled: bool(true),

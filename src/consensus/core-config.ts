@@ -1,7 +1,7 @@
 import type { CoreConfig } from '../config/schema.ts'
 import type { EngineInit } from './engine.ts'
 import { defaultNoopsConfig } from './noops/config.ts'
-import { validatePbftConfig } from './pbft/config.ts'
+import { extensionsWithout, validatePbftConfig } from './pbft/config.ts'
 
 /** The engine's settings from the peer's config (core.yaml, CORE_*, CORE_NOOPS_*, CORE_PBFT_*). */
 export function consensusInit (config: CoreConfig): EngineInit {
@@ -28,7 +28,8 @@ export function consensusInit (config: CoreConfig): EngineInit {
         nullRequest: g.timeout.nullrequest,
         broadcast: g.timeout.broadcast
       },
-      executorQueueSize: pbft.executor.queuesize
+      executorQueueSize: pbft.executor.queuesize,
+      extensions: extensionsWithout(pbft.weft.disable)
     })
   }
 }

@@ -61,7 +61,7 @@ export class ConsensusEngine {
     const timers = components.timers ?? realTimers
     const self = components.validators.self
     const helper = new ConsensusHelper(
-      { executorQueueSize: init.pbft?.executorQueueSize, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: self },
+      { executorQueueSize: init.pbft?.executorQueueSize, executeOnce: init.pbft?.extensions.executeOnce, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: self },
       { ...components, inquirer: components.validators, timers })
     let consenter: Consenter
     if (init.plugin.toLowerCase() === 'pbft') {

@@ -17,6 +17,8 @@ export interface ExecutorInit {
   stateTransferRetryMs?: number
   /** For logs (e.g. the replica name). */
   name?: string
+  /** Run a txid at most once (default); false runs every ordered transaction, as Fabric does. */
+  executeOnce?: boolean
 }
 
 export interface ExecutorComponents {
@@ -41,13 +43,15 @@ type Op =
  *
  * A transaction whose txid is already on the chain (or earlier in the batch) is not run again but
  * recorded as failed: a request retransmitted and ordered twice still executes once. The chain
- * is the same on every correct replica, so every replica skips the same ones.
+ * is the same on every correct replica, so every replica skips the same ones, provided all of
+ * them do: a Fabric replica runs it again, so a network with one turns executeOnce off.
  */
 export class ConsensusExecutor implements Executor {
   private readonly queue: Op[] = []
   private readonly queueSize: number
   private readonly attempts: number
   private readonly retryMs: number
+  private readonly executeOnce: boolean
   private readonly log
   private running?: Promise<void>
   private started = false
@@ -62,6 +66,7 @@ export class ConsensusExecutor implements Executor {
     if (!Number.isSafeInteger(this.queueSize) || this.queueSize <= 0) throw new Error(`executor.queuesize must be a positive integer, got ${this.queueSize}`)
     this.attempts = init.stateTransferAttempts ?? 10
     this.retryMs = init.stateTransferRetryMs ?? 1000
+    this.executeOnce = init.executeOnce ?? true
     this.log = createLogger(`consensus/executor${init.name !== undefined ? ' ' + init.name : ''}`)
   }
 
@@ -171,9 +176,11 @@ export class ConsensusExecutor implements Executor {
     const fresh: Transaction[] = []
     const duplicate = new Set<Transaction>()
     // One look-up per transaction, all at once: awaited in turn they cost a store round trip each.
-    const onChain = await Promise.all(txs.map(async tx => tx.txid !== '' && await this.components.ledger.getTransactionByID(tx.txid) !== undefined))
+    const onChain = this.executeOnce
+      ? await Promise.all(txs.map(async tx => tx.txid !== '' && await this.components.ledger.getTransactionByID(tx.txid) !== undefined))
+      : txs.map(() => false)
     txs.forEach((tx, i) => {
-      if (seen.has(tx.txid) || onChain[i]) duplicate.add(tx)
+      if (this.executeOnce && (seen.has(tx.txid) || onChain[i])) duplicate.add(tx)
       else fresh.push(tx)
       seen.add(tx.txid)
     })

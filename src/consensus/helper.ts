@@ -20,6 +20,8 @@ export interface HelperInit {
   executorQueueSize?: number
   stateTransferAttempts?: number
   stateTransferRetryMs?: number
+  /** The executor runs a txid once (PBFT's executeOnce extension; default true). */
+  executeOnce?: boolean
   /** For logs. */
   name?: string
 }
@@ -51,7 +53,7 @@ export class ConsensusHelper implements ExecutionConsumer {
 
   constructor (init: HelperInit, components: HelperComponents) {
     this.executor = createExecutor(
-      { queueSize: init.executorQueueSize, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: init.name },
+      { queueSize: init.executorQueueSize, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: init.name, executeOnce: init.executeOnce },
       { ledger: components.ledger, executeTransactions: components.executeTransactions, stateTransfer: components.stateTransfer, consumer: this, timers: components.timers })
     this.stack = {
       communicator: components.communicator,

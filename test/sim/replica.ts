@@ -105,8 +105,9 @@ export class SimReplica {
     ledger.onBlock(b => this.hooks.onBlock(this.id, b.number, b.hash, b.block.transactions.map(t => t.txid)))
     const head = (await ledger.getBlockByNumber(ledger.height - 1))!
     this.hooks.onBlock(this.id, ledger.height - 1, blockHash(head), head.transactions.map(t => t.txid))
+    const config = { ...this.config, ...this.configPatch }
     const validators = new ValidatorSet(this.name, Array.from({ length: this.config.N }, (_, i) => ({ name: `vp${i}` })))
-    const helper = new ConsensusHelper({ executorQueueSize: this.config.executorQueueSize, stateTransferRetryMs: 500, name: this.name }, {
+    const helper = new ConsensusHelper({ executorQueueSize: config.executorQueueSize, executeOnce: config.extensions.executeOnce, stateTransferRetryMs: 500, name: this.name }, {
       ledger,
       communicator: this.net.communicator(this.id),
       inquirer: validators,
@@ -115,7 +116,7 @@ export class SimReplica {
       security: simSecurity(this.name),
       timers: this.sched
     })
-    const consenter = await createPbftConsenter({ self: this.name, config: { ...this.config, ...this.configPatch } }, {
+    const consenter = await createPbftConsenter({ self: this.name, config }, {
       stack: helper.stack,
       timers: this.sched,
       random: () => this.prng.next(),
@@ -164,15 +165,22 @@ export class SimReplica {
           throw new StateTransferError(`local chain is at ${ledger.height - 1}, past target ${target}${have === undefined ? '' : ` whose hash ${toHex(blockHash(have)).slice(0, 16)} differs`}`, false)
         }
         const ids = peers?.map(p => replicaIdOf(p.name)) ?? Array.from({ length: this.config.N }, (_, i) => i)
+        let lacking = ''
         for (const peer of ids.filter(i => i !== this.id)) {
           const remote = this.hooks.peerLedger(peer)
           if (remote === undefined || remote.height - 1 < target) continue
           const top = await remote.getBlockByNumber(target)
           if (top === undefined || !equalBytes(blockHash(top), hash)) continue
-          this.transferred += await copyBlocks(remote, ledger, target, signal)
-          return
+          try {
+            this.transferred += await copyBlocks(remote, ledger, target, signal)
+            return
+          } catch (err) {
+            // A peer that got blocks by state transfer has no deltas for them: ask the next one.
+            if (!(err instanceof StateTransferError) || !err.recoverable) throw err
+            lacking = `; vp${peer}: ${err.message}`
+          }
         }
-        throw new StateTransferError(`no peer among ${ids.join(',')} has block ${target} with hash ${toHex(hash).slice(0, 16)}`, true)
+        throw new StateTransferError(`no peer among ${ids.join(',')} has block ${target} with hash ${toHex(hash).slice(0, 16)}${lacking}`, true)
       }
     }
   }

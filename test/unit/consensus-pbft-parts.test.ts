@@ -7,7 +7,7 @@ import { ConsensusConfigError } from '../../src/consensus/config-source.ts'
 import type { Communicator } from '../../src/consensus/interfaces.ts'
 import { loadNoopsConfig } from '../../src/consensus/noops/config.ts'
 import { Broadcaster } from '../../src/consensus/pbft/broadcast.ts'
-import { defaultPbftConfig, loadPbftConfig } from '../../src/consensus/pbft/config.ts'
+import { allPbftExtensions, defaultPbftConfig, fabricRulesOnly, loadPbftConfig } from '../../src/consensus/pbft/config.ts'
 import { decodePbftMessage, PbftDecodeError } from '../../src/consensus/pbft/messages.ts'
 import { OrderedRequests, RequestStore } from '../../src/consensus/pbft/requeststore.ts'
 import { handle, replicaIdOf } from '../../src/consensus/validators.ts'
@@ -25,7 +25,8 @@ describe('PBFT config (Fabric TestConfigSet and the env override tests)', () => 
     expect(loadPbftConfig()).toEqual({
       mode: 'batch', N: 4, f: 1, K: 10, logMultiplier: 4, batchSize: 500, byzantine: false, viewChangePeriod: 0,
       timeouts: { batch: 1000, request: 2000, viewChange: 2000, resendViewChange: 2000, nullRequest: 0, broadcast: 1000 },
-      executorQueueSize: 30
+      executorQueueSize: 30,
+      extensions: allPbftExtensions
     })
   })
 
@@ -44,6 +45,14 @@ describe('PBFT config (Fabric TestConfigSet and the env override tests)', () => 
       const extra = env === 'CORE_PBFT_GENERAL_F' ? { CORE_PBFT_GENERAL_N: '7' } : {}
       expect(loadPbftConfig({ env: { [env]: value, ...extra } })[key]).toBe(expected)
     }
+  })
+
+  it('Weft key weft.disable switches PBFT extensions off by name, or all of them (Fabric\'s rules only)', () => {
+    expect(loadPbftConfig().extensions).toEqual(allPbftExtensions)
+    expect(loadPbftConfig({ env: { CORE_PBFT_WEFT_DISABLE: 'executeOnce, retransmit' } }).extensions)
+      .toEqual({ ...allPbftExtensions, executeOnce: false, retransmit: false })
+    expect(loadPbftConfig({ values: { weft: { disable: ['all'] } } }).extensions).toEqual(fabricRulesOnly)
+    expect(() => loadPbftConfig({ env: { CORE_PBFT_WEFT_DISABLE: 'viewsync' } })).toThrow(/unknown PBFT extension "viewsync"/)
   })
 
   it('TestDurationEnvOverride', () => {

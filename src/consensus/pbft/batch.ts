@@ -42,6 +42,7 @@ export class PbftBatch implements Consenter {
   private batchStore: Request[] = []
   private reqStore = new RequestStore()
   private readonly own: OwnRequests
+  private readonly ext: PbftConfig['extensions']
   private readonly retransmitTimer: EventTimer<BatchEvent>
   private readonly dedup = new Deduplicator()
   private lastInfo: BlockchainInfo
@@ -52,6 +53,7 @@ export class PbftBatch implements Consenter {
     persisted: PersistedPbftState, lastExec: number, info: BlockchainInfo, sendQueueSize = defaultSendQueueSize) {
     this.stack = components.stack
     this.lastInfo = info
+    this.ext = config.extensions
     this.batchSize = config.batchSize
     this.batchTimeout = config.timeouts.batch
     this.manager = new EventManager<BatchEvent>(e => this.processEvent(e), 'consensus/pbft')
@@ -81,6 +83,7 @@ export class PbftBatch implements Consenter {
     })
     this.own = new OwnRequests({
       id,
+      track: this.ext.retransmit,
       now: () => timers.now(),
       send: req => {
         this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
@@ -176,7 +179,7 @@ export class PbftBatch implements Consenter {
         this.reqStore = new RequestStore()
         if (e.info !== undefined) {
           this.lastInfo = e.info
-          void this.reconcileOwn(this.own.txids())
+          if (this.ext.retransmit) void this.reconcileOwn(this.own.txids())
         }
         return this.core.processEvent(e)
       case 'retransmitTimer':
@@ -206,7 +209,7 @@ export class PbftBatch implements Consenter {
         return
       }
       // A retransmission of one we hold must not be batched twice.
-      if (!this.reqStore.storeOutstanding(bm.request)) return
+      if (!this.reqStore.storeOutstanding(bm.request) && this.ext.dropDuplicateRequests) return
       if (this.isActivePrimary()) return this.leaderProcReq(bm.request)
       this.startTimerIfOutstandingRequests()
       return

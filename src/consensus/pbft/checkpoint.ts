@@ -95,7 +95,9 @@ function weakCheckpointSetOutOfRange (c: PbftCore, chk: Checkpoint): boolean {
   c.skipInProgress = true
   c.consumer.invalidateState()
   c.stopTimer()
-  // The reports that pushed us may already form a weak certificate at the new low watermark.
+  // The reports that pushed us may already form a weak certificate at the new low watermark
+  // (Fabric waits for the next checkpoint messages).
+  if (!c.ext.earlyStateTransfer) return true
   const atM = [...c.hChkpts.values()].filter(x => x.seqNo === m)
   for (const candidate of atM) {
     const members = atM.filter(x => x.id === candidate.id).map(x => x.replicaId)
@@ -123,7 +125,7 @@ function witnessWeakCert (c: PbftCore, chk: Checkpoint, members: number[]): void
   if (c.skipInProgress) {
     c.debug(`is catching up and witnessed a weak certificate for checkpoint ${chk.seqNo}, attested by ${members.join(',')}`)
     retryStateTransfer(c, target)
-  } else if (chk.seqNo > (c.currentExec ?? c.lastExec) && !c.canExecuteTo(c.currentExec ?? c.lastExec, chk.seqNo)) {
+  } else if (c.ext.earlyStateTransfer && chk.seqNo > (c.currentExec ?? c.lastExec) && !c.canExecuteTo(c.currentExec ?? c.lastExec, chk.seqNo)) {
     // Weft: f+1 replicas (one correct) are past a sequence number whose messages we lack;
     // executions cannot get us there, state transfer can. (Fabric waits until we fall out of
     // the window, and after a restart or a late new-view we may be needed for the very

@@ -6,6 +6,47 @@ const log = createLogger('consensus/pbft')
 /** The environment prefix of consensus/pbft/config.yaml. */
 export const pbftEnvPrefix = 'CORE_PBFT'
 
+/**
+ * Weft's PBFT behaviours that Fabric 0.6.1 lacks and that a replica can do without
+ * (src/consensus/README.md says why each exists):
+ * - retransmit: resends its own unexecuted requests every request timeout;
+ * - dropDuplicateRequests: a request it already holds is not batched again (Fabric's primary
+ *   batches every copy it receives);
+ * - viewSync: sends the current new-view to a replica still in an older view, and adopts a
+ *   new-view that f+1 replicas relayed;
+ * - holdFutureViews: keeps pre-prepares, prepares and commits for a view not entered yet;
+ * - lateJoin: having joined a view late, waits for the next checkpoint instead of starting a
+ *   view change on its own;
+ * - earlyStateTransfer: transfers state as soon as f+1 replicas checkpoint past what it can
+ *   execute, and at once from the checkpoints that showed it is out of date;
+ * - executeOnce: a transaction whose txid is already on the chain is not run again. This one
+ *   decides what blocks hold, so it must be the same on every replica of a network.
+ */
+export const pbftExtensionNames = ['retransmit', 'dropDuplicateRequests', 'viewSync', 'holdFutureViews', 'lateJoin', 'earlyStateTransfer', 'executeOnce'] as const
+export type PbftExtension = typeof pbftExtensionNames[number]
+export type PbftExtensions = Readonly<Record<PbftExtension, boolean>>
+
+export const allPbftExtensions: PbftExtensions = Object.freeze({
+  retransmit: true, dropDuplicateRequests: true, viewSync: true, holdFutureViews: true, lateJoin: true, earlyStateTransfer: true, executeOnce: true
+})
+/** A replica that follows Fabric 0.6.1's rules only (for mixed networks and their simulation). */
+export const fabricRulesOnly: PbftExtensions = Object.freeze({
+  retransmit: false, dropDuplicateRequests: false, viewSync: false, holdFutureViews: false, lateJoin: false, earlyStateTransfer: false, executeOnce: false
+})
+
+/** The extensions left on with `names` (extension names, or `all` for Fabric's rules only) switched off. */
+export function extensionsWithout (names: readonly string[]): PbftExtensions {
+  const out: Record<PbftExtension, boolean> = { ...allPbftExtensions }
+  for (const name of names) {
+    if (name === 'all') return fabricRulesOnly
+    if (!(pbftExtensionNames as readonly string[]).includes(name)) {
+      throw new ConsensusConfigError(`weft.disable: unknown PBFT extension "${name}" (known: all, ${pbftExtensionNames.join(', ')})`)
+    }
+    out[name as PbftExtension] = false
+  }
+  return out
+}
+
 /** consensus/pbft/config.yaml, read; durations in milliseconds. */
 export interface PbftConfig {
   mode: 'batch'
@@ -32,6 +73,8 @@ export interface PbftConfig {
     broadcast: number
   }
   executorQueueSize: number
+  /** Weft's own behaviours, each on by default; Weft's key weft.disable (CORE_PBFT_WEFT_DISABLE) lists those switched off. */
+  extensions: PbftExtensions
 }
 
 /** Fabric 0.6.1's config.yaml values. */
@@ -45,7 +88,8 @@ export const defaultPbftConfig: PbftConfig = Object.freeze({
   byzantine: false,
   viewChangePeriod: 0,
   timeouts: Object.freeze({ batch: 1000, request: 2000, viewChange: 2000, resendViewChange: 2000, nullRequest: 0, broadcast: 1000 }),
-  executorQueueSize: 30
+  executorQueueSize: 30,
+  extensions: allPbftExtensions
 })
 
 /**
@@ -83,7 +127,8 @@ export function loadPbftConfig (source: ConfigSource = {}): PbftConfig {
       nullRequest,
       broadcast: get('general.timeout.broadcast', r => readDuration(r), d.timeouts.broadcast)
     },
-    executorQueueSize: get('executor.queuesize', readInt, d.executorQueueSize)
+    executorQueueSize: get('executor.queuesize', readInt, d.executorQueueSize),
+    extensions: extensionsWithout(get('weft.disable', readNames, []))
   })
 }
 
@@ -113,6 +158,12 @@ export function validatePbftConfig (c: PbftConfig): PbftConfig {
     log.warn(`Configured null request timeout must be greater than request timeout, setting to ${t.nullRequest} ms`)
   }
   return { ...c, timeouts: t }
+}
+
+/** A YAML sequence, or names separated by commas and/or whitespace. */
+function readNames (raw: RawValue): string[] {
+  if (Array.isArray(raw.value)) return raw.value.map(String)
+  return String(raw.value).split(/[\s,]+/).filter(s => s !== '')
 }
 
 /** The log size L. */

@@ -2,7 +2,7 @@ import { toBase64 } from '../../crypto/bytes.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { Random } from '../events/timers.ts'
 import { executionFailed, moveWatermarks, recvCheckpoint, retryStateTransfer, stateUpdated } from './checkpoint.ts'
-import { logSize, type PbftConfig } from './config.ts'
+import { logSize, type PbftConfig, type PbftExtensions } from './config.ts'
 import type { CoreEvent, CoreTimer, StateTarget } from './events.ts'
 import type { Checkpoint, Commit, NewView, PbftMessage, PQ, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
 import { execDoneSync, nullRequestHandler, recvCommit, recvFetchRequestBatch, recvPrePrepare, recvPrepare, recvRequestBatch, recvReturnRequestBatch } from './ordering.ts'
@@ -76,6 +76,8 @@ export class PbftCore {
   K: number
   L: number
   byzantine: boolean
+  /** Weft's behaviours beyond Fabric's rules that are switched on (config.ts). */
+  readonly ext: PbftExtensions
   viewChangePeriod: number
   requestTimeout: number
   vcResendTimeout: number
@@ -143,6 +145,7 @@ export class PbftCore {
     this.K = c.K
     this.L = logSize(c)
     this.byzantine = c.byzantine
+    this.ext = c.extensions
     this.viewChangePeriod = c.viewChangePeriod
     this.requestTimeout = c.timeouts.request
     this.vcResendTimeout = c.timeouts.resendViewChange
@@ -191,7 +194,7 @@ export class PbftCore {
     switch (e.kind) {
       case 'viewChangeTimer':
         // Only the request timer of an active view: during a view change this timer is what moves on to the next view.
-        if (this.lateJoin && this.activeView) {
+        if (this.ext.lateJoin && this.lateJoin && this.activeView) {
           // The gap is ours, not the primary's fault: the next checkpoint's state transfer fills it.
           this.info(`view change timer expired (${this.newViewTimerReason}), but we joined view ${this.view} late: waiting to catch up instead`)
           this.softStartTimer(this.requestTimeout, 'catching up after joining the view late')
@@ -240,7 +243,7 @@ export class PbftCore {
     // A returned batch is the original, whoever forwards it: its digest is what gets checked.
     if (m.type === 'returnRequestBatch') return { kind: 'returnRequestBatch', batch: m.batch }
     // A new-view forwarded by a replica other than its primary: view sync (viewsync.ts).
-    if (m.type === 'newView' && m.msg.replicaId !== sender) return { kind: 'newViewRelay', msg: m.msg, sender }
+    if (m.type === 'newView' && m.msg.replicaId !== sender && this.ext.viewSync) return { kind: 'newViewRelay', msg: m.msg, sender }
     if (m.msg.replicaId !== sender) {
       this.warn(`Sender ID included in ${m.type} message (${m.msg.replicaId}) doesn't match ID corresponding to the receiving stream (${sender})`)
       return

@@ -6,6 +6,8 @@ import type { Request } from './messages.ts'
 
 export interface OwnRequestsComponents {
   id: number
+  /** False: requests are only made (Fabric's rules), never kept for retransmission. */
+  track: boolean
   now: () => number
   /** Sends a request to every replica and keeps it outstanding here. */
   send: (req: Request) => void
@@ -39,7 +41,7 @@ export class OwnRequests {
   /** Wraps a client transaction as a request of ours; timestamps strictly increase, so deduplication never drops one. */
   make (payload: Uint8Array): Request {
     const req = create(requestSchema, { timestamp: this.nextTimestamp(), payload, replicaId: BigInt(this.c.id) })
-    const txid = txidOf(payload)
+    const txid = this.c.track ? txidOf(payload) : undefined
     if (txid !== undefined) {
       if (this.byTxid.size === 0) this.c.arm()
       this.byTxid.set(txid, req)

@@ -16,7 +16,7 @@ import { processNewView, validNewView } from './viewchange.ts'
 
 /** Sends our new-view to a replica that is still in an older view (once per view for ordinary messages). */
 export function relayNewView (c: PbftCore, to: number, always: boolean): void {
-  if (!c.activeView || to === c.id) return
+  if (!c.ext.viewSync || !c.activeView || to === c.id) return
   const nv = c.newViewStore.get(c.view)
   if (nv === undefined) return
   const key = `${to}:${c.view}`
@@ -64,7 +64,7 @@ type ViewMessage = Extract<CoreEvent, { kind: 'prePrepare' | 'prepare' | 'commit
  * that view. At most 3·L per sender, so a replica sending junk for future views cannot grow it.
  */
 export function holdForView (c: PbftCore, msg: PrePrepare | Prepare | Commit, kind: ViewMessage['kind']): boolean {
-  if (msg.view < c.view || (msg.view === c.view && c.activeView)) return false
+  if (!c.ext.holdFutureViews || msg.view < c.view || (msg.view === c.view && c.activeView)) return false
   let held = c.heldForView.get(msg.replicaId)
   if (held === undefined) c.heldForView.set(msg.replicaId, held = [])
   if (held.length >= 3 * c.L) held.shift()
