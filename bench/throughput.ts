@@ -1,0 +1,138 @@
+// What a user sees: committed transactions per second through the peer's public REST API, from
+// a load generator in its own process (bench/tools/loadgen.ts), for a Weft peer started here and,
+// with WEFT_BENCH_FABRIC=http://HOST:PORT, a Fabric 0.6.1 peer started by you (dev mode, Go
+// chaincode_example02 registered as mycc, deployed with a→100000000, b→200). Runs alternate
+// A B B A between the two to cancel machine drift. Prints a table; writes JSON and Markdown to
+// bench-results/.
+//   npm run bench throughput        WEFT_BENCH_RUNS (5), WEFT_BENCH_SECONDS (10), WEFT_BENCH_ONLY=name,…
+//   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { LoadResult } from './tools/loadgen.ts'
+import { WeftProcesses } from '../test/integration/weft-processes.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const short = process.env.WEFT_BENCH_SHORT === '1'
+const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
+const seconds = short ? 2 : Number(process.env.WEFT_BENCH_SECONDS ?? 10)
+const fabric = process.env.WEFT_BENCH_FABRIC
+const only = process.env.WEFT_BENCH_ONLY?.split(',')
+
+/** How a workload's Weft peer runs its chaincode. */
+type Chaincode = 'dev-stream' | 'js-worker'
+
+interface Workload {
+  name: string
+  what: string
+  chaincode: Chaincode
+  env?: Record<string, string>
+  load: string[]
+  /** The same load also goes to the Fabric peer (a dev-mode Go chaincode can run it). */
+  sideBySide?: boolean
+}
+
+const workloads: Workload[] = [
+  { name: 'devmode-16', what: 'noops 500/1s, example02 over the dev-mode chaincode stream, 16 REST clients', chaincode: 'dev-stream', load: ['--clients', '16'], sideBySide: true },
+  { name: 'devmode-64', what: 'the same, 64 REST clients', chaincode: 'dev-stream', load: ['--clients', '64'], sideBySide: true },
+  { name: 'devmode-1', what: 'the same, 1 REST client', chaincode: 'dev-stream', load: ['--clients', '1'], sideBySide: true },
+  { name: 'devmode-wait0-200/s', what: 'block.wait 0, open loop at 200 tx/s (request-to-commit latency)', chaincode: 'dev-stream', env: { CORE_NOOPS_BLOCK_WAIT: '0' }, load: ['--rate', '200'] },
+  { name: 'js-16', what: 'noops 500/1s, example02 as a JS chaincode in a worker, 16 REST clients', chaincode: 'js-worker', load: ['--clients', '16'] },
+  { name: 'query-16', what: 'queries of example02 over the dev-mode stream, 16 REST clients', chaincode: 'dev-stream', load: ['--clients', '16', '--workload', 'query'], sideBySide: true }
+]
+
+interface Row { workload: string, peer: 'weft' | 'fabric', results: LoadResult[] }
+
+async function loadgen (target: string, chaincode: string, args: string[]): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tools/loadgen.ts', '--target', target, '--chaincode', chaincode,
+    '--duration', String(seconds * 1000), '--warmup', short ? '500' : '2000', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`loadgen exited with ${code}: ${out}`)
+  return JSON.parse(out) as LoadResult
+}
+
+/** One Weft peer for the workload (ports from the OS, its own data directory), chaincode deployed. */
+async function weftPeer (w: Workload): Promise<{ target: string, chaincode: string, stop: () => Promise<void> }> {
+  const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', ...w.env }))
+  let cc: ChildProcess | undefined
+  try {
+    const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }
+    let name = 'mycc'
+    if (w.chaincode === 'dev-stream') {
+      await procs.start(0, ['--peer-chaincodedev'])
+      // The chaincode in a process of its own, as a user starts a Go chaincode in dev mode.
+      cc = spawn(process.execPath, ['bin/weft.mjs', 'chaincode', 'run', '-p', 'examples/chaincode/example02.ts', '-n', 'mycc'],
+        { cwd: root, env: { ...process.env, CORE_PEER_ADDRESS: procs.grpc(0) }, stdio: ['ignore', 'pipe', 'inherit'] })
+      await new Promise<void>((resolve, reject) => {
+        cc!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('registered')) resolve() })
+        cc!.once('exit', code => { reject(new Error(`weft chaincode run exited with ${code}`)) })
+      })
+      const r = await procs.rpc(0, 'deploy', init, '30s')
+      if (r.result === undefined) throw new Error(`deploy failed: ${JSON.stringify(r)}`)
+    } else {
+      await procs.start(0)
+      const out = await run(['bin/weft.mjs', 'chaincode', 'deploy', '-p', 'examples/chaincode/example02.ts', '-c', '{"Args":["init","a","100000000","b","200"]}', '--wait'],
+        { CORE_PEER_ADDRESS: procs.grpc(0), CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${procs.port(0, 'events')}` })
+      name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
+      if (name === '') throw new Error(`deploy printed no name: ${out}`)
+    }
+    return { target: procs.rest(0), chaincode: name, stop: async () => { cc?.kill(); await procs.stop() } }
+  } catch (err) {
+    cc?.kill()
+    await procs.stop()
+    throw err
+  }
+}
+
+async function run (args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${out}`)
+  return out
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
+const fmt = (x: number): string => Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
+
+const rows: Row[] = []
+for (const w of workloads) {
+  if (only !== undefined && !only.includes(w.name)) continue
+  const peer = await weftPeer(w)
+  const weft: Row = { workload: w.name, peer: 'weft', results: [] }
+  const fab: Row = { workload: w.name, peer: 'fabric', results: [] }
+  try {
+    for (let i = 0; i < runs; i++) {
+      const order = fabric !== undefined && w.sideBySide === true ? (i % 2 === 0 ? ['weft', 'fabric'] : ['fabric', 'weft']) : ['weft']
+      for (const who of order) {
+        const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, w.load) : await loadgen(fabric!, 'mycc', w.load)
+        ;(who === 'weft' ? weft : fab).results.push(r)
+        console.log(`  ${w.name} ${who} run ${i + 1}: ${fmt(r.tps)} tx/s committed, p50 ${fmt(r.latency.p50)} ms, balance ${r.balance.ok ? 'ok' : 'WRONG'}`)
+      }
+    }
+  } finally {
+    await peer.stop()
+  }
+  rows.push(weft)
+  if (fab.results.length > 0) rows.push(fab)
+}
+
+const header = `${runs} run(s) of ${seconds} s each after a warm-up; ${availableParallelism()} cores, Node ${process.version}`
+const table = [
+  '| workload | peer | committed tx/s (median) | min | max | p50 ms | p99 ms | balance |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...rows.map(r => {
+    const tps = r.results.map(x => x.tps)
+    return `| ${r.workload} | ${r.peer} | ${fmt(median(tps))} | ${fmt(Math.min(...tps))} | ${fmt(Math.max(...tps))} | ${fmt(median(r.results.map(x => x.latency.p50)))} | ${fmt(median(r.results.map(x => x.latency.p99)))} | ${r.results.every(x => x.balance.ok) ? 'ok' : 'WRONG'} |`
+  })
+].join('\n')
+const what = workloads.filter(w => rows.some(r => r.workload === w.name)).map(w => `- ${w.name}: ${w.what}`).join('\n')
+console.log(`\n${header}\n${table}\n${what}`)
+await mkdir(new URL('bench-results/', `file://${root}`), { recursive: true })
+await writeFile(new URL('bench-results/throughput.json', `file://${root}`), JSON.stringify({ header, runs, seconds, cores: availableParallelism(), node: process.version, rows }, null, 2))
+await writeFile(new URL('bench-results/throughput.md', `file://${root}`), `${header}\n\n${table}\n\n${what}\n`)
+if (rows.some(r => r.results.some(x => !x.balance.ok || x.committed === 0))) process.exitCode = 1
