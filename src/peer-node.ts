@@ -183,7 +183,7 @@ export class PeerNode implements PeerApi {
       })
       const e = engine
       peer.useEngine({
-        processTransactionMsg: (_msg, tx) => e.processTransaction(tx),
+        processTransaction: tx => e.processTransaction(tx),
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }

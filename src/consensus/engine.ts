@@ -1,7 +1,8 @@
-import { create, toBinary } from '@bufbuild/protobuf'
+import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { MessageSchema, Message_Type, ResponseSchema, Response_StatusCode, TransactionSchema, Transaction_Type, type Response, type Transaction } from '../protos/fabric_pb.ts'
+import { ResponseSchema, Response_StatusCode, Transaction_Type, type Response, type Transaction } from '../protos/fabric_pb.ts'
 import type { HandlerFactory } from '../peer/message-handler.ts'
+import { chainTransactionMessage } from '../peer/messages.ts'
 import { utf8 } from '../crypto/bytes.ts'
 import { createLogger } from '../util/logger.ts'
 import { realTimers, type Random } from './events/timers.ts'
@@ -115,11 +116,7 @@ export class ConsensusEngine {
       }
     }
     const timers = this.components.timers ?? realTimers
-    const msg = create(MessageSchema, {
-      type: Message_Type.CHAIN_TRANSACTION,
-      payload: toBinary(TransactionSchema, tx),
-      timestamp: timestampFromMs(timers.now())
-    })
+    const msg = chainTransactionMessage(tx, timestampFromMs(timers.now()))
     try {
       await this.consenter.room?.()
       this.consenter.recvMsg(msg, this.components.validators.getNetworkHandles().self)

@@ -16,7 +16,7 @@ import { DuplicateHandlerError } from './errors.ts'
 import { newPeerHandler, PeerHandler, type PeerHandlerHost } from './handler.ts'
 import type { HandlerFactory, MessageHandler } from './message-handler.ts'
 import { receiveLoop, verifyIncoming } from './chat-loop.ts'
-import { chainTransactionMessage, disconnectMessage, helloMessage, typeName } from './messages.ts'
+import { disconnectMessage, helloMessage, typeName } from './messages.ts'
 import { peerConfig, type PeerConfig, type PeerInit } from './peer-config.ts'
 import { signMessage, type MessageSigner } from './security.ts'
 import { StateTransfer, type SyncResult } from './state-transfer.ts'
@@ -27,7 +27,7 @@ const log = createLogger('peer')
 
 /** Where a validator's transactions go (Fabric's peer.Engine): the consensus engine. */
 export interface Engine {
-  processTransactionMsg (msg: Message, tx: Transaction): Promise<Response>
+  processTransaction (tx: Transaction): Promise<Response>
   /** The handlers for Chat streams, when the engine wraps the peer's (else components.handlerFactory stays). */
   getHandlerFactory? (): HandlerFactory<Peer>
 }
@@ -440,7 +440,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
   async executeTransaction (tx: Transaction): Promise<Response> {
     if (this.config.validator) {
       if (this.engine === undefined) return failureResponse('this validator has no consensus engine attached')
-      return await this.engine.processTransactionMsg(chainTransactionMessage(tx, timestampAt(this.clock.now())), tx)
+      return await this.engine.processTransaction(tx)
     }
     const validators = this.getValidators().map(p => p.address)
     const targets = (validators.length > 0 ? validators : this.discovery.all()).map(a => this.routeTo(a))

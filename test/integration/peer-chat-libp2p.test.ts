@@ -220,8 +220,7 @@ describe('peer chat over libp2p on 127.0.0.1', () => {
     // a stand-in consensus engine, attached the way consensus attaches itself
     const engine: Engine = {
       getHandlerFactory: () => newPeerHandler,
-      processTransactionMsg: async (msg, tx) => {
-        expect(msg.type).toBe(Message_Type.CHAIN_TRANSACTION)
+      processTransaction: async tx => {
         got.push(tx)
         return create(ResponseSchema, { status: Response_StatusCode.SUCCESS, msg: utf8(tx.txid) })
       }

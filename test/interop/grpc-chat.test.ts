@@ -246,8 +246,7 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     const got: Transaction[] = []
     const engine: Engine = {
       getHandlerFactory: () => newPeerHandler,
-      processTransactionMsg: async (msg, tx) => {
-        expect(msg.type).toBe(Message_Type.CHAIN_TRANSACTION)
+      processTransaction: async tx => {
         got.push(tx)
         return create(ResponseSchema, { status: Response_StatusCode.SUCCESS, msg: utf8(tx.txid) })
       }
