@@ -1,6 +1,7 @@
 // What a user sees: committed transactions per second through the peer's public REST API, from
 // a load generator in its own process (bench/tools/loadgen.ts), for a Weft peer started here and,
-// with WEFT_BENCH_FABRIC=http://HOST:PORT, a Fabric 0.6.1 peer started by you (dev mode, Go
+// with WEFT_BENCH_FABRIC=http://HOST:PORT (and WEFT_BENCH_FABRIC_GRPC=HOST:PORT for the gRPC
+// workload), a Fabric 0.6.1 peer started by you (dev mode, Go
 // chaincode_example02 registered as mycc, deployed with a→100000000, b→200). Runs alternate
 // A B B A between the two to cancel machine drift. Prints a table; writes JSON and Markdown to
 // bench-results/.
@@ -20,6 +21,7 @@ const short = process.env.WEFT_BENCH_SHORT === '1'
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const seconds = short ? 2 : Number(process.env.WEFT_BENCH_SECONDS ?? 10)
 const fabric = process.env.WEFT_BENCH_FABRIC
+const fabricGrpc = process.env.WEFT_BENCH_FABRIC_GRPC
 const only = process.env.WEFT_BENCH_ONLY?.split(',')
 const goChaincode = process.env.WEFT_BENCH_GO_CHAINCODE
 
@@ -32,6 +34,8 @@ interface Workload {
   chaincode: Chaincode
   env?: Record<string, string>
   load: string[]
+  /** Requests go to Devops over gRPC instead of REST. */
+  grpc?: boolean
   /** The same load also goes to the Fabric peer (a dev-mode Go chaincode can run it). */
   sideBySide?: boolean
 }
@@ -40,6 +44,7 @@ const workloads: Workload[] = [
   { name: 'devmode-16', what: 'noops 500/1s, example02 over the dev-mode chaincode stream, 16 REST clients', chaincode: 'dev-stream', load: ['--clients', '16'], sideBySide: true },
   { name: 'devmode-64', what: 'the same, 64 REST clients', chaincode: 'dev-stream', load: ['--clients', '64'], sideBySide: true },
   { name: 'devmode-1', what: 'the same, 1 REST client', chaincode: 'dev-stream', load: ['--clients', '1'], sideBySide: true },
+  { name: 'devmode-grpc-16', what: 'the same, 16 gRPC Devops clients', chaincode: 'dev-stream', load: ['--clients', '16'], grpc: true, sideBySide: true },
   { name: 'devmode-wait0-200/s', what: 'block.wait 0, open loop at 200 tx/s (request-to-commit latency)', chaincode: 'dev-stream', env: { CORE_NOOPS_BLOCK_WAIT: '0' }, load: ['--rate', '200'] },
   { name: 'js-16', what: 'noops 500/1s, example02 as a JS chaincode in a worker, 16 REST clients', chaincode: 'js-worker', load: ['--clients', '16'] },
   { name: 'query-16', what: 'queries of example02 over the dev-mode stream, 16 REST clients', chaincode: 'dev-stream', load: ['--clients', '16', '--workload', 'query'], sideBySide: true }
@@ -58,7 +63,7 @@ async function loadgen (target: string, chaincode: string, args: string[]): Prom
 }
 
 /** One Weft peer for the workload (ports from the OS, its own data directory), chaincode deployed. */
-async function weftPeer (w: Workload): Promise<{ target: string, chaincode: string, stop: () => Promise<void> }> {
+async function weftPeer (w: Workload): Promise<{ target: string, grpc: string, chaincode: string, stop: () => Promise<void> }> {
   const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', ...w.env }))
   let cc: ChildProcess | undefined
   try {
@@ -80,7 +85,7 @@ async function weftPeer (w: Workload): Promise<{ target: string, chaincode: stri
       name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
       if (name === '') throw new Error(`deploy printed no name: ${out}`)
     }
-    return { target: procs.rest(0), chaincode: name, stop: async () => { cc?.kill(); await procs.stop() } }
+    return { target: procs.rest(0), grpc: procs.grpc(0), chaincode: name, stop: async () => { cc?.kill(); await procs.stop() } }
   } catch (err) {
     cc?.kill()
     await procs.stop()
@@ -110,7 +115,8 @@ for (const w of workloads) {
     for (let i = 0; i < runs; i++) {
       const order = fabric !== undefined && w.sideBySide === true ? (i % 2 === 0 ? ['weft', 'fabric'] : ['fabric', 'weft']) : ['weft']
       for (const who of order) {
-        const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, w.load) : await loadgen(fabric!, 'mycc', w.load)
+        const grpc = w.grpc === true ? ['--grpc', who === 'weft' ? peer.grpc : fabricGrpc ?? `${new URL(fabric!).hostname}:${Number(new URL(fabric!).port) + 1}`] : []
+        const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, [...w.load, ...grpc]) : await loadgen(fabric!, 'mycc', [...w.load, ...grpc])
         ;(who === 'weft' ? weft : fab).results.push(r)
         console.log(`  ${w.name} ${who} run ${i + 1}: ${fmt(r.tps)} tx/s committed, p50 ${fmt(r.latency.p50)} ms, balance ${r.balance.ok ? 'ok' : 'WRONG'}`)
       }

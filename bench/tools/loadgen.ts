@@ -1,5 +1,6 @@
-// The load generator: a process of its own that speaks only Fabric 0.6.1's public REST API, so
-// the same run measures a Weft peer or a real Fabric peer. It sends example02 invokes a→b 1
+// The load generator: a process of its own that speaks only Fabric 0.6.1's public interfaces
+// (REST JSON-RPC with keep-alive; with --grpc, Devops.Invoke/Query over one gRPC channel), so the
+// same run measures a Weft peer or a real Fabric peer. It sends example02 invokes a→b 1
 // (or queries of a), closed loop with N keep-alive clients or open loop at a fixed rate, and
 // counts only what was committed: the blocks are read back, each of its transactions matched
 // to when it was sent, and the balance of `a` checked against the count.
@@ -7,9 +8,18 @@
 // Prints one JSON object (LoadResult) on stdout.
 import { Agent, request } from 'node:http'
 import { parseArgs } from 'node:util'
+import { create } from '@bufbuild/protobuf'
+import { credentials } from '@grpc/grpc-js'
+import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type } from '../../src/protos/chaincode_pb.ts'
+import { Devops } from '../../src/protos/devops_pb.ts'
+import { Response_StatusCode, type Response } from '../../src/protos/fabric_pb.ts'
+import { unaryCall } from '../../node/grpc/client.ts'
+import { clientConstructor } from '../../node/grpc/service-definition.ts'
 
 export interface LoadResult {
   target: string
+  /** How requests were sent: REST JSON-RPC, or Devops over gRPC (REST still reads the blocks). */
+  via: 'rest' | 'grpc'
   workload: 'invoke' | 'query'
   clients: number
   rate?: number
@@ -32,6 +42,7 @@ export interface LoadResult {
 const { values: opt } = parseArgs({
   options: {
     target: { type: 'string', default: 'http://127.0.0.1:7050' },
+    grpc: { type: 'string' },
     chaincode: { type: 'string', default: 'mycc' },
     clients: { type: 'string', default: '16' },
     rate: { type: 'string' },
@@ -63,8 +74,22 @@ async function http (method: 'GET' | 'POST', path: string, body?: string): Promi
   })
 }
 
+const devops = opt.grpc === undefined ? undefined : new (clientConstructor(Devops))(opt.grpc, credentials.createInsecure())
+const encoder = new TextEncoder()
+
+async function devopsCall (method: 'invoke' | 'query', args: string[]): Promise<{ ok: boolean, message: string }> {
+  const cis = create(ChaincodeInvocationSpecSchema, { chaincodeSpec: { type: ChaincodeSpec_Type.GOLANG, chaincodeID: { name: opt.chaincode }, ctorMsg: { args: args.map(a => encoder.encode(a)) } } })
+  try {
+    const r = await unaryCall<Response>(devops!, method, cis)
+    return { ok: r.status === Response_StatusCode.SUCCESS, message: new TextDecoder().decode(r.msg) }
+  } catch (err) {
+    return { ok: false, message: (err as Error).message }
+  }
+}
+
 let rpcId = 0
 async function rpc (method: 'invoke' | 'query', args: string[]): Promise<{ ok: boolean, message: string }> {
+  if (devops !== undefined) return await devopsCall(method, args)
   const body = JSON.stringify({ jsonrpc: '2.0', method, params: { type: 1, chaincodeID: { name: opt.chaincode }, ctorMsg: { args } }, id: ++rpcId })
   try {
     const { text } = await http('POST', '/chaincode', body)
@@ -153,7 +178,7 @@ const summary = (xs: number[]): LoadResult['latency'] => {
 let result: LoadResult
 if (workload === 'query') {
   result = {
-    target: opt.target!, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    target: opt.target!, via: devops === undefined ? 'rest' : 'grpc', workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
     committed: answeredInWindow, tps: answeredInWindow / (durationMs / 1000), latency: summary(queryLatency),
     blocks: 0, balance: { committedTotal: 0, moved: 0, ok: true }
   }
@@ -183,10 +208,11 @@ if (workload === 'query') {
   }
   const moved = a0 - await balanceOfA()
   result = {
-    target: opt.target!, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    target: opt.target!, via: devops === undefined ? 'rest' : 'grpc', workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
     committed: inWindow, tps: inWindow / (durationMs / 1000), latency: summary(lat), blocks,
     balance: { committedTotal: found.size, moved, ok: moved === found.size }
   }
 }
 agent.destroy()
+devops?.close()
 process.stdout.write(`${JSON.stringify(result)}\n`)

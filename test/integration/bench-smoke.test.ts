@@ -20,7 +20,7 @@ describe('npm run bench, short sizes', () => {
     const { rows } = JSON.parse(await readFile(`${root}/bench-results/throughput.json`, 'utf8')) as {
       rows: Array<{ workload: string, results: Array<{ workload: string, committed: number, balance: { ok: boolean, committedTotal: number } }> }>
     }
-    expect(rows.map(r => r.workload)).toEqual(['devmode-16', 'devmode-64', 'devmode-1', 'devmode-wait0-200/s', 'js-16', 'query-16'])
+    expect(rows.map(r => r.workload)).toEqual(['devmode-16', 'devmode-64', 'devmode-1', 'devmode-grpc-16', 'devmode-wait0-200/s', 'js-16', 'query-16'])
     for (const { workload, results: [r] } of rows) {
       // A loaded CI machine may commit nothing inside a 2 s window; what was accepted must commit after it.
       expect(r.workload === 'query' ? r.committed : r.balance.committedTotal, workload).toBeGreaterThan(0)
