@@ -5,6 +5,7 @@ import { credentials, Server, ServerCredentials, status, type ClientDuplexStream
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rawClient } from './raw-client.ts'
 import * as example02 from '../../examples/chaincode/example02.ts'
+import { runExternalChaincode } from '../../node/chaincode/external.ts'
 import { addChaincodeSupportService } from '../../node/grpc/chaincode-support-service.ts'
 import { callStream, clientConstructor } from '../../node/grpc/service-definition.ts'
 import { executeQuery } from '../../src/chaincode/executor.ts'
@@ -100,6 +101,38 @@ describe('dev mode: Fabric\'s Go shim against the Weft peer over gRPC', () => {
     expect(shim.failure).toBeUndefined()
     expect(support.registered()).not.toContain('mycc')
     close()
+  })
+
+  it('weft chaincode run: a JS chaincode registers over gRPC, serves deploy, invoke and query, and ends with the stream', async () => {
+    // A peer of its own: this test stops it.
+    const support = new ChaincodeSupport({ ledger: await newLedger(), userRunsChaincode: true })
+    const server = new Server()
+    addChaincodeSupportService(server, support)
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
+    })
+    let heard!: () => void
+    const registeredHeard = new Promise<void>(resolve => { heard = resolve })
+    const served = runExternalChaincode({ address: `127.0.0.1:${port}`, name: 'jscc', chaincode: example02, creds: credentials.createInsecure(), onRegistered: heard })
+    await registeredHeard
+    expect(support.registered()).toEqual(['jscc'])
+    const tx = invoke('jscc', ['invoke', 'a', 'b', '7'])
+    const run = await runBatch(support, [devDeploy('jscc', ['init', 'a', '50', 'b', '5']), tx])
+    expect(run.errors).toEqual([undefined, undefined])
+    expect(await stateOf(support.ledger, 'jscc', 'b')).toBe('12')
+    expect(fromUtf8(await executeQuery({ support }, query('jscc', ['query', 'a'])))).toBe('43')
+    // The chaincode's own error text reaches the transaction, as the Go shim's does.
+    const bad = await runBatch(support, [invoke('jscc', ['invoke', 'a', 'b'])])
+    expect(bad.errors[0]?.message).toBe('Transaction or query returned with failure: Incorrect number of arguments. Expecting 3')
+    // The peer going away ends the chaincode with the peer's reason, as the Go shim's Start returns it.
+    await support.stopAll()
+    await expect(served).rejects.toThrow('peer is stopping')
+    server.forceShutdown()
+  })
+
+  it('weft chaincode run: an unreachable peer is one clear error', async () => {
+    await expect(runExternalChaincode({ address: '127.0.0.1:1', name: 'x', chaincode: example02, creds: credentials.createInsecure() }))
+      .rejects.toThrow(/^Error trying to connect to local peer: /)
   })
 
   it('answers undecodable bytes with INVALID_ARGUMENT and keeps serving', async () => {
