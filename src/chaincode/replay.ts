@@ -14,7 +14,7 @@ import { registerInProcessChaincode } from './in-process-runtime.ts'
 import type { Chaincode } from './shim/chaincode.ts'
 import { ChaincodeSupport } from './support.ts'
 
-/** The parts of a legacy-chain vector (../shared/vectors/legacy-chain.json) a replay reads. */
+/** The parts of a legacy-chain vector (test/vectors/legacy-chain.json) a replay reads. */
 export interface LegacyChainVector {
   peer_config: { chaincode_mode?: string, numBuckets?: number, maxGroupingAtEachLevel?: number, deltaHistorySize?: number }
   chaincodes: Array<{ name: string, source: string }>

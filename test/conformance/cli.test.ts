@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { equalBytes } from '../../src/crypto/bytes.ts'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const vectors = fileURLToPath(new URL('../../../shared/vectors', import.meta.url))
+const vectors = fileURLToPath(new URL('../vectors', import.meta.url))
 
 async function weft (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
@@ -21,7 +23,7 @@ async function weft (...args: string[]): Promise<{ code: number, stdout: string,
 }
 
 describe('weft conformance', () => {
-  it('passes every vector in ../shared/vectors, one line per case', async () => {
+  it('passes every vector in test/vectors, one line per case', async () => {
     const { code, stdout } = await weft('conformance', '--vectors', vectors)
     const lines = stdout.trim().split('\n')
     const summary = lines.at(-1)!
@@ -32,6 +34,14 @@ describe('weft conformance', () => {
     expect(lines.filter(l => l.startsWith('PASS'))).toHaveLength(passed)
     for (const kind of ['block-hash', 'messages', 'state-hash']) expect(lines.some(l => l.startsWith(`PASS ${kind}/`))).toBe(true)
   }, 120_000)
+
+  it('ships the vectors as computed by Fabric: test/vectors holds the shared set, byte for byte', async (ctx) => {
+    const shared = join(root, '..', 'shared', 'vectors')
+    if (!existsSync(shared)) ctx.skip()
+    const names = (await readdir(shared)).filter(n => n.endsWith('.json')).sort()
+    expect((await readdir(vectors)).sort()).toEqual(names)
+    for (const n of names) expect(equalBytes(await readFile(join(vectors, n)), await readFile(join(shared, n))), n).toBe(true)
+  })
 
   it('fails a case whose expected hash is wrong, and says which', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-vectors-'))

@@ -83,7 +83,7 @@ function rawChat (address: string): { call: RawChat, got: Message[], ended: () =
   return { call, got, ended: () => end }
 }
 
-const messageVectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/messages.json', import.meta.url), 'utf8')) as { cases: Array<{ name: string, proto_hex: string }> }
+const messageVectors = JSON.parse(readFileSync(new URL('../vectors/messages.json', import.meta.url), 'utf8')) as { cases: Array<{ name: string, proto_hex: string }> }
 const fabricHello = messageVectors.cases.find(c => c.name === 'message_disc_hello')!
 
 describe('peer chat over gRPC on 127.0.0.1', () => {

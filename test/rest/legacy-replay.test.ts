@@ -11,7 +11,7 @@ import { startRest, type RestServer } from '../../node/rest/server.ts'
 import { fakePeer, type FakePeer } from './fake-peer.ts'
 import { http } from './http.ts'
 
-const legacy = JSON.parse(readFileSync(new URL('../../../shared/vectors/legacy-chain.json', import.meta.url), 'utf8'))
+const legacy = JSON.parse(readFileSync(new URL('../vectors/legacy-chain.json', import.meta.url), 'utf8'))
 const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g
 
 /** A block's REST JSON with what a re-run cannot reproduce blanked out. */

@@ -5,7 +5,7 @@ import { fromHex, toHex } from '../../src/crypto/bytes.ts'
 import { BlockSchema } from '../../src/protos/fabric_pb.ts'
 import { replayLegacyChain, type LegacyChainVector } from '../../src/chaincode/replay.ts'
 
-const load = (): LegacyChainVector => JSON.parse(readFileSync(new URL('../../../shared/vectors/legacy-chain.json', import.meta.url), 'utf8')) as LegacyChainVector
+const load = (): LegacyChainVector => JSON.parse(readFileSync(new URL('../vectors/legacy-chain.json', import.meta.url), 'utf8')) as LegacyChainVector
 
 describe('legacy chain replay (real Fabric 0.6.1 chain, example02 in dev mode)', () => {
   it('reproduces every block hash, state hash, delta and the final state', async () => {

@@ -13,7 +13,7 @@ import { EventSchema, EventType, InterestSchema, type Event, type Interest } fro
 import { BlockSchema, TransactionResultSchema, TransactionSchema, Transaction_Type, type Block } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/index.ts'
 
-const messages = JSON.parse(readFileSync(new URL('../../../shared/vectors/messages.json', import.meta.url), 'utf8'))
+const messages = JSON.parse(readFileSync(new URL('../vectors/messages.json', import.meta.url), 'utf8'))
 const vector = (name: string) => messages.cases.find((c: any) => c.name === name)
 
 const blockI = create(InterestSchema, { eventType: EventType.BLOCK })

@@ -5,7 +5,7 @@ import { decodeGoBase64 } from '../../src/gojson/decode.ts'
 import { parseGoJson, parseRpcRequest, rpcIdJson } from '../../src/gojson/index.ts'
 import { ChaincodeSpec_Type, ConfidentialityLevel } from '../../src/protos/chaincode_pb.ts'
 
-const legacy = JSON.parse(readFileSync(new URL('../../../shared/vectors/legacy-chain.json', import.meta.url), 'utf8'))
+const legacy = JSON.parse(readFileSync(new URL('../vectors/legacy-chain.json', import.meta.url), 'utf8'))
 
 function ok (body: string) {
   const r = parseRpcRequest(body)

@@ -7,7 +7,7 @@ import { goCamelCase } from '../../src/gojson/go-names.ts'
 import { BlockSchema, BlockchainInfoSchema, PeerEndpoint_Type, PeerEndpointSchema, PeersMessageSchema } from '../../src/protos/fabric_pb.ts'
 import { EventSchema } from '../../src/protos/events_pb.ts'
 
-const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../../../shared/vectors/${name}`, import.meta.url), 'utf8'))
+const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../vectors/${name}`, import.meta.url), 'utf8'))
 const blockHash = vectors('block-hash.json')
 const legacy = vectors('legacy-chain.json')
 

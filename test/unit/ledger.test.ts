@@ -10,7 +10,7 @@ import { BlockSchema, TransactionResultSchema } from '../../src/protos/fabric_pb
 import { memoryStore } from '../../src/storage/memory.ts'
 import type { Clock } from '../../src/util/clock.ts'
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/block-hash.json', import.meta.url), 'utf8')) as { cases: { name: string, block_proto_hex: string, hash_hex: string }[] }
+const vectors = JSON.parse(readFileSync(new URL('../vectors/block-hash.json', import.meta.url), 'utf8')) as { cases: { name: string, block_proto_hex: string, hash_hex: string }[] }
 const vector = (name: string) => vectors.cases.find(c => c.name === name)!
 const vectorBlock = (name: string) => fromBinary(BlockSchema, fromHex(vector(name).block_proto_hex))
 

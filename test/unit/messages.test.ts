@@ -6,7 +6,7 @@ import { fromHex, toHex } from '../../src/crypto/bytes.ts'
 import { messageSchema } from '../../src/protos/registry.ts'
 
 interface VectorCase { name: string, type: string, proto_hex: string, json?: unknown, payload?: { type: string, proto_hex: string, json?: unknown } }
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/messages.json', import.meta.url), 'utf8')) as { cases: VectorCase[] }
+const vectors = JSON.parse(readFileSync(new URL('../vectors/messages.json', import.meta.url), 'utf8')) as { cases: VectorCase[] }
 const byName = (name: string): VectorCase => {
   const c = vectors.cases.find(x => x.name === name)
   if (c === undefined) throw new Error(`no vector ${name}`)

@@ -1,4 +1,4 @@
-// The Chat messages the peer builds, byte for byte against Fabric 0.6.1's (shared/vectors/messages.json).
+// The Chat messages the peer builds, byte for byte against Fabric 0.6.1's (test/vectors/messages.json).
 import { readFileSync } from 'node:fs'
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { TimestampSchema } from '@bufbuild/protobuf/wkt'
@@ -14,7 +14,7 @@ import {
 } from '../../src/peer/messages.ts'
 
 interface Case { name: string, proto_hex: string, json: { timestamp?: { seconds: number, nanos: number } }, payload?: { proto_hex: string } }
-const cases = (JSON.parse(readFileSync(new URL('../../../shared/vectors/messages.json', import.meta.url), 'utf8')) as { cases: Case[] }).cases
+const cases = (JSON.parse(readFileSync(new URL('../vectors/messages.json', import.meta.url), 'utf8')) as { cases: Case[] }).cases
 const vector = (name: string): Case => {
   const c = cases.find(x => x.name === name)
   if (c === undefined) throw new Error(`no vector ${name}`)
