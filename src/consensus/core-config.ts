@@ -10,7 +10,7 @@ export function consensusInit (config: CoreConfig): EngineInit {
   return {
     plugin: config.peer.validator.consensus.plugin,
     bufferSize: config.peer.validator.consensus.buffersize,
-    noops: { ...defaultNoopsConfig, blockSize: noops.block.size, blockWaitMs: noops.block.wait, queueLimit: Math.max(defaultNoopsConfig.queueLimit, 2 * noops.block.size) },
+    noops: { ...defaultNoopsConfig, blockSize: noops.block.size, blockWaitMs: noops.block.wait, queueLimit: Math.max(defaultNoopsConfig.queueLimit, 10 * noops.block.size) },
     pbft: validatePbftConfig({
       mode: 'batch',
       N: g.N,

@@ -154,12 +154,12 @@ describe('ConsensusEngine', () => {
     await engine.stop()
   })
 
-  it('a full queue holds a client until a block makes room, and refuses it after admissionWaitMs', async () => {
+  it('a client waits while a block is queued behind the one executing, and is taken once that block is cut', async () => {
     let open!: () => void
     const opened = new Promise<void>(resolve => { open = resolve })
     const { engine, ledger, sched } = await noopsEngine(undefined, undefined, () => opened)
-    // blockSize 2: the first block stalls in execution, the next 10 fill the queue (limit 10).
-    for (let i = 0; i < 12; i++) expect((await engine.processTransaction(tx(`t${i}`))).status).toBe(Response_StatusCode.SUCCESS)
+    // blockSize 2: the first block stalls in execution, the next two make a block's worth waiting.
+    for (let i = 0; i < 4; i++) expect((await engine.processTransaction(tx(`t${i}`))).status).toBe(Response_StatusCode.SUCCESS)
     let held: Response | undefined
     void engine.processTransaction(tx('held')).then(r => { held = r })
     await sched.runFor(500)
@@ -167,10 +167,10 @@ describe('ConsensusEngine', () => {
     open()
     await sched.runFor(10)
     expect([held?.status, fromUtf8(held!.msg)]).toEqual([Response_StatusCode.SUCCESS, 'held'])
-    // 13 transactions, 2 a block: six full blocks, then the last one after block.wait.
+    // Five transactions, 2 a block: two full blocks, then the last one after block.wait.
     await sched.runFor(2000)
-    expect(ledger.height).toBe(8)
-    expect((await ledger.getBlockByNumber(7))?.transactions.map(t => t.txid)).toEqual(['held'])
+    expect(ledger.height).toBe(4)
+    expect((await ledger.getBlockByNumber(3))?.transactions.map(t => t.txid)).toEqual(['held'])
     await engine.stop()
   })
 
@@ -178,11 +178,11 @@ describe('ConsensusEngine', () => {
     let open!: () => void
     const opened = new Promise<void>(resolve => { open = resolve })
     const { engine, ledger, sched } = await noopsEngine(undefined, undefined, () => opened)
-    for (let i = 0; i < 12; i++) await engine.processTransaction(tx(`t${i}`))
+    for (let i = 0; i < 4; i++) await engine.processTransaction(tx(`t${i}`))
     const refused = engine.processTransaction(tx('late'))
     await sched.runFor(1000)
     const r = await refused
-    expect([r.status, fromUtf8(r.msg)]).toEqual([Response_StatusCode.FAILURE, 'noops transaction queue full (10 waiting for 1000 ms)'])
+    expect([r.status, fromUtf8(r.msg)]).toEqual([Response_StatusCode.FAILURE, 'noops transaction queue full (2 waiting; no room within 1000 ms)'])
     expect(ledger.height).toBe(1)
     open()
     await engine.stop()

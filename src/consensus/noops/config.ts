@@ -8,14 +8,18 @@ export interface NoopsConfig {
   blockSize: number
   /** block.wait in ms; 0 (a Weft addition) cuts a block as soon as the queue is idle. */
   blockWaitMs: number
-  /** Transactions that may wait for a block; a client's next one waits for room. */
+  /**
+   * Transactions that may wait for a block; one more from another validator is refused. A
+   * client's transaction is taken only while fewer than block.size wait (else it waits for room):
+   * more would only queue up latency, as Fabric's blocking channel keeps it short.
+   */
   queueLimit: number
   /** How long a client's transaction waits for room in a full queue before it is refused. */
   admissionWaitMs: number
 }
 
 /** Fabric 0.6.1's noops config.yaml: 500 transactions or 1 s. */
-export const defaultNoopsConfig: NoopsConfig = Object.freeze({ blockSize: 500, blockWaitMs: 1000, queueLimit: 1000, admissionWaitMs: 30_000 })
+export const defaultNoopsConfig: NoopsConfig = Object.freeze({ blockSize: 500, blockWaitMs: 1000, queueLimit: 5000, admissionWaitMs: 30_000 })
 
 /**
  * Reads `block.size` and `block.wait` as Fabric does: `CORE_NOOPS_BLOCK_SIZE` / `CORE_NOOPS_BLOCK_WAIT`
@@ -28,5 +32,5 @@ export function loadNoopsConfig (source: ConfigSource = {}): NoopsConfig {
   const blockWaitMs = waitRaw === undefined ? defaultNoopsConfig.blockWaitMs : readDuration(waitRaw, 's')
   if (blockSize < 1) throw new ConsensusConfigError(`${sizeRaw!.from}: block size must be > 0, got ${blockSize}`)
   if (blockWaitMs < 0) throw new ConsensusConfigError(`${waitRaw!.from}: block wait must not be negative`)
-  return { ...defaultNoopsConfig, blockSize, blockWaitMs, queueLimit: Math.max(defaultNoopsConfig.queueLimit, 2 * blockSize) }
+  return { ...defaultNoopsConfig, blockSize, blockWaitMs, queueLimit: Math.max(defaultNoopsConfig.queueLimit, 10 * blockSize) }
 }

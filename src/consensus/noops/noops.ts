@@ -47,21 +47,24 @@ export class Noops implements Consenter {
 
   async room (): Promise<void> {
     // Admitted clients enqueue in the same microtask run, before any newcomer is heard.
-    if (this.waiting.length === 0 && this.queue.length < this.config.queueLimit) return
+    if (this.waiting.length === 0 && this.queue.length < this.admissionLimit) return
     await new Promise<void>((resolve, reject) => {
       const timer = this.components.timers.schedule(this.config.admissionWaitMs, () => {
         const at = this.waiting.indexOf(admit)
         if (at >= 0) this.waiting.splice(at, 1)
-        reject(new Error(`noops transaction queue full (${this.queue.length} waiting for ${this.config.admissionWaitMs} ms)`))
+        reject(new Error(`noops transaction queue full (${this.queue.length} waiting; no room within ${this.config.admissionWaitMs} ms)`))
       })
       const admit = (): void => { timer.cancel(); resolve() }
       this.waiting.push(admit)
     })
   }
 
+  /** Clients are taken while fewer than a block waits (see NoopsConfig.queueLimit). */
+  private get admissionLimit (): number { return Math.min(this.config.blockSize, this.config.queueLimit) }
+
   /** Lets in as many waiting clients as the queue has room for (all of them once stopped). */
   private admitWaiting (): void {
-    let room = this.stopped ? this.waiting.length : this.config.queueLimit - this.queue.length
+    let room = this.stopped ? this.waiting.length : this.admissionLimit - this.queue.length
     while (room-- > 0 && this.waiting.length > 0) this.waiting.shift()!()
   }
 
