@@ -13,13 +13,11 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string }): Pr
   }
   const running = await serve(config)
   // A summary on stdout whatever the log level (Fabric's default logging.peer is warning).
-  const n = running.node.peer.getPeerEndpoint()
   console.log(`Weft peer ${config.peer.id} started (${config.peer.validator.enabled ? `validator, ${config.peer.validator.consensus.plugin}` : 'non-validator'}), data in ${config.peer.fileSystemPath}`)
-  console.log(`  address ${n.address}`)
   console.log(`  gRPC    ${running.grpc.address}   events ${running.events.address}`)
   if (running.restUrl !== undefined) console.log(`  REST    ${running.restUrl}`)
   if (running.webUrl !== undefined) console.log(`  web     ${running.webUrl}`)
-  if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}/metrics`)
+  if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}`)
   console.log(`  libp2p  ${running.multiaddrs.join(' ')}`)
   const onSignal = (sig: NodeJS.Signals): void => {
     console.log(`\n${sig}`)

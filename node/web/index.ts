@@ -51,11 +51,11 @@ export async function startWebApp (opts: WebAppOptions): Promise<WebApp> {
   const server = await startWebServer({ address: opts.address, root, bootstrap: opts.bootstrap, notReady: () => waiting })
   let ready = Promise.resolve()
   if (why !== undefined) {
-    log.warn(`building the web app: ${why}`)
+    log.info(`building the web app: ${why}`)
     const started = Date.now()
     ready = buildWeb({ repoRoot, signal: abort.signal, onOutput: line => log.info(`vite: ${line}`) }).then(() => {
       waiting = undefined
-      log.warn(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s: ${server.url}`)
+      log.info(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s: ${server.url}`)
     }, (err: Error) => {
       if (missing) waiting = `The web app could not be built: ${err.message.split('\n')[0]}. Run npm run build:web and reload.`
       if (!abort.signal.aborted) log.error(`web app build failed: ${err.message}`)

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePorts } from '../free-ports.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const ports = { grpc: 0, rest: 0, events: 0, libp2p: 0 }
+const ports = { grpc: 0, rest: 0, events: 0, libp2p: 0, metrics: 0 }
 let rest = ''
 beforeAll(async () => {
-  [ports.grpc, ports.rest, ports.events, ports.libp2p] = await freePorts(4)
+  [ports.grpc, ports.rest, ports.events, ports.libp2p, ports.metrics] = await freePorts(5)
   rest = `http://127.0.0.1:${ports.rest}`
 })
 const dirs: string[] = []
@@ -21,7 +21,7 @@ afterAll(async () => {
 })
 
 /** `weft node start` as the README runs it (from the repo, so ./core.yaml applies), on test ports. */
-async function startPeer (dataDir: string): Promise<{ child: ChildProcess, output: () => string }> {
+async function startPeer (dataDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess, output: () => string }> {
   const child = spawn(process.execPath, [join(root, 'bin/weft.mjs'), 'node', 'start'], {
     cwd: root,
     env: {
@@ -33,7 +33,8 @@ async function startPeer (dataDir: string): Promise<{ child: ChildProcess, outpu
       CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${ports.events}`,
       CORE_PEER_LIBP2P_ADDRESS: `127.0.0.1:${ports.libp2p}`,
       CORE_WEB_ENABLED: 'false',
-      CORE_NOOPS_BLOCK_WAIT: '100ms'
+      CORE_NOOPS_BLOCK_WAIT: '100ms',
+      ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']
   })
@@ -97,4 +98,22 @@ describe('weft node start (the README\'s peer)', () => {
     second.child.kill('SIGTERM')
     expect(await code2).toBe(0)
   }, 120_000)
+
+  it('prints a banner whose every address answers, each line once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'weft-node-'))
+    dirs.push(dataDir)
+    const peer = await startPeer(dataDir, { CORE_PEER_PROFILE_ENABLED: 'true', CORE_PEER_PROFILE_LISTENADDRESS: `127.0.0.1:${ports.metrics}` })
+    await until(async () => peer.output().includes('libp2p  ') ? true : undefined, 'the whole banner')
+    const banner = peer.output().split('\n').filter(l => /^ {2}(gRPC|REST|metrics|libp2p|web) /.test(l))
+    expect(new Set(banner).size).toBe(banner.length)
+    const urls = banner.flatMap(l => l.match(/https?:\/\/\S+/g) ?? [])
+    expect(urls).toEqual([rest, `http://127.0.0.1:${ports.metrics}/metrics`])
+    for (const url of urls) expect((await fetch(url.endsWith('/metrics') ? url : `${url}/chain`)).status, url).toBe(200)
+    const multiaddrs = banner.find(l => l.startsWith('  libp2p '))!.trim().split(/\s+/).slice(1)
+    expect(new Set(multiaddrs).size).toBe(multiaddrs.length)
+    expect(multiaddrs.every(m => m.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
+    const code = exited(peer.child)
+    peer.child.kill('SIGTERM')
+    expect(await code).toBe(0)
+  }, 60_000)
 })
