@@ -72,9 +72,17 @@ function language (flags: SpecFlags): ChaincodeSpec_Type {
   return type
 }
 
-/** Fabric's getChaincodeSpecification: the flags checked and turned into a ChaincodeSpec. */
-export function chaincodeSpec (flags: SpecFlags): ChaincodeSpec {
-  if (flags.name === undefined && flags.path === undefined) throw new Error('Must supply value for chaincode path parameter.')
+/**
+ * Fabric's getChaincodeSpecification: the flags checked and turned into a ChaincodeSpec. The
+ * language is checked first and a missing name says which flag the verb needs.
+ */
+export function chaincodeSpec (flags: SpecFlags, verb: 'deploy' | 'invoke' | 'query'): ChaincodeSpec {
+  const type = language(flags)
+  if (flags.name === undefined && flags.path === undefined) {
+    throw new Error(verb === 'deploy'
+      ? 'Must supply value for chaincode path parameter (-p PATH; in dev mode -n NAME).'
+      : `Must supply value for chaincode name parameter (-n NAME, as deploy printed it) to ${verb}.`)
+  }
   checkCtor(flags.ctor)
   let ctorMsg
   try {
@@ -83,7 +91,7 @@ export function chaincodeSpec (flags: SpecFlags): ChaincodeSpec {
     throw new Error(`Chaincode argument error: ${(err as Error).message}`)
   }
   return create(ChaincodeSpecSchema, {
-    type: language(flags),
+    type,
     chaincodeID: { path: flags.path ?? '', name: flags.name ?? '' },
     ctorMsg,
     attributes: parseAttributes(flags.attributes)
@@ -96,7 +104,7 @@ export function chaincodeSpec (flags: SpecFlags): ChaincodeSpec {
  * anything else goes to Devops.Deploy, as Fabric's CLI sends it.
  */
 async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
-  const spec = chaincodeSpec(flags)
+  const spec = chaincodeSpec(flags, 'deploy')
   if (spec.type !== ChaincodeSpec_Type.NODE || flags.path === undefined) {
     const cds = await peer.call<ChaincodeDeploymentSpec>(Devops, 'deploy', spec).catch(failedTo('Error building chaincode'))
     return cds.chaincodeSpec?.chaincodeID?.name ?? ''
@@ -111,8 +119,8 @@ async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
   return name
 }
 
-function invocation (flags: SpecFlags): ChaincodeInvocationSpec {
-  const spec = chaincodeSpec(flags)
+function invocation (flags: SpecFlags, verb: 'invoke' | 'query'): ChaincodeInvocationSpec {
+  const spec = chaincodeSpec(flags, verb)
   if (spec.type === ChaincodeSpec_Type.NODE && flags.name === undefined) throw new Error('a NODE chaincode is invoked and queried by name: give -n with the name deploy printed')
   return create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec })
 }
@@ -120,7 +128,7 @@ function invocation (flags: SpecFlags): ChaincodeInvocationSpec {
 /** Devops.Invoke or Query; a FAILURE answer is an error too (a Fabric peer may send one). */
 async function invokeOrQuery (peer: LocalPeer, method: 'invoke' | 'query', flags: SpecFlags): Promise<Uint8Array> {
   const what = method === 'invoke' ? 'Error invoking chaincode' : 'Error querying chaincode'
-  const res = await peer.call<Response>(Devops, method, invocation(flags)).catch(failedTo(what))
+  const res = await peer.call<Response>(Devops, method, invocation(flags, method)).catch(failedTo(what))
   if (res.status !== Response_StatusCode.SUCCESS) throw new Error(`${what}: ${fromUtf8(res.msg)}`)
   return res.msg
 }

@@ -99,7 +99,9 @@ describe('weft client verbs against a running peer', () => {
 
   it('refuses bad flags with Fabric\'s messages before calling the peer', async () => {
     const cases: Array<[string[], string]> = [
-      [['chaincode', 'deploy', '-c', ctor('init')], 'Must supply value for chaincode path parameter.'],
+      [['chaincode', 'deploy', '-c', ctor('init')], 'Must supply value for chaincode path parameter (-p PATH; in dev mode -n NAME).'],
+      [['chaincode', 'query', '-c', ctor('query', 'a')], 'Must supply value for chaincode name parameter (-n NAME, as deploy printed it) to query.'],
+      [['chaincode', 'deploy', '-l', 'cobol', '-p', 'x'], 'unknown chaincode language "cobol": use golang, node, car or java'],
       [['chaincode', 'invoke', '-n', 'mycc'], "Empty JSON chaincode parameters must contain the following keys: 'Args' or 'Function' and 'Args'"],
       [['chaincode', 'invoke', '-n', 'mycc', '-c', '{"Args":[],"x":1}'], "Non-empty JSON chaincode parameters must contain the following keys: 'Args' or 'Function' and 'Args'"],
       [['chaincode', 'invoke', '-n', 'mycc', '-c', '{"Args":['], 'Chaincode argument error: unexpected end of JSON input'],
