@@ -9,6 +9,7 @@ import {
 import type { ChatDialer, ChatServer } from '../transport/chat-server.ts'
 import type { ChatStream } from '../transport/chat-stream.ts'
 import { systemClock, type Clock } from '../util/clock.ts'
+import { errorMessage } from '../util/errors.ts'
 import { createLogger } from '../util/logger.ts'
 import { ChainFollower } from './chain-follower.ts'
 import { DiscoveryList, loadDiscoveryList, storeDiscoveryList } from './discovery.ts'
@@ -218,7 +219,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     try {
       stream = await this.dialer.dialChat(address)
     } catch (err) {
-      log.error(`Error creating connection to peer address ${address}: ${(err as Error).message}`)
+      log.error(`Error creating connection to peer address ${address}: ${errorMessage(err)}`)
       if (this.discovery.unreachable(address, this.clock.now())) {
         log.warn(`Forgetting peer address ${address}: unreachable for ${this.config.discovery.limits.expiry} ms`)
         void this.storeDiscovery()

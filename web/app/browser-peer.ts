@@ -7,6 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { loadConfig } from '../../src/config/index.ts'
 import { toHex } from '../../src/crypto/bytes.ts'
 import { makeGenesis } from '../../src/ledger/ledger.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 import type { EventStream } from '../../src/events/session.ts'
 import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
 import { EventSchema, EventType, InterestSchema } from '../../src/protos/events_pb.ts'
@@ -264,7 +265,7 @@ export class BrowserPeer {
         wait = 2000
         for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) this.facade.rejection(ev)
       } catch (err) {
-        if (!this.stopped) console.warn(`weft: REJECTION events from ${address}: ${(err as Error).message}; retrying in ${wait / 1000} s`)
+        if (!this.stopped) console.warn(`weft: REJECTION events from ${address}: ${errorMessage(err)}; retrying in ${wait / 1000} s`)
       }
       await this.events?.close().catch(() => {})
       this.events = undefined
