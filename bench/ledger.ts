@@ -1,45 +1,42 @@
-// Ledger commit throughput: blocks of example02-like transactions (two writes each) on
-// LevelDB, with core.yaml's bucket tree. Prints figures; asserts nothing.
+// Ledger commit throughput: 500-transaction blocks of example02-like invokes (two writes each)
+// committed with core.yaml's bucket tree, over a state of 10k and of 1M keys, on LevelDB and
+// in memory. Prints the median of the timed blocks with min and max; asserts nothing.
+// WEFT_BENCH_SHORT=1: 10k keys only (a CI smoke run). WEFT_BENCH_RUNS sets the timed blocks (7).
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { utf8 } from '../src/crypto/bytes.ts'
 import { Ledger, makeGenesis } from '../src/ledger/ledger.ts'
 import { memoryStore } from '../src/storage/memory.ts'
 import { openLevelDB } from '../node/storage.ts'
+import { describeFigures, measure, populate, type Workload } from './ledger-blocks.ts'
 
-const blocks = Number(process.env.BENCH_BLOCKS ?? 40)
-const txPerBlock = Number(process.env.BENCH_TX ?? 500)
-const accounts = 10_000
+const short = process.env.WEFT_BENCH_SHORT === '1'
+const runs = Math.max(5, Number(process.env.WEFT_BENCH_RUNS ?? 7))
+const sizes = short ? [10_000] : [10_000, 1_000_000]
+const workloads: Workload[] = ['transfer', 'insert']
 
-async function run (label: string, ledger: Ledger): Promise<void> {
-  await makeGenesis(ledger)
-  const t0 = performance.now()
-  for (let b = 0; b < blocks; b++) {
-    const n = ledger.height
-    ledger.beginTxBatch(n)
-    for (let t = 0; t < txPerBlock; t++) {
-      const txid = `${n}.${t}`
-      ledger.txBegin(txid)
-      const from = `acct${(n * 7919 + t * 104729) % accounts}`
-      const to = `acct${(n * 31 + t * 7) % accounts}`
-      await ledger.getState('mycc', from, false)
-      await ledger.setState('mycc', from, utf8(String(t)))
-      await ledger.setState('mycc', to, utf8(String(n)))
-      ledger.txFinished(txid, true)
-    }
-    await ledger.commitTxBatch(n, [], undefined)
+console.log(`ledger commit: ${availableParallelism()} cores, Node ${process.version}, 500 tx a block, ${runs} timed blocks after 2 warm-up`)
+
+async function bench (backend: string, open: () => Promise<Ledger>, keys: number): Promise<void> {
+  const ledger = await open()
+  try {
+    await makeGenesis(ledger)
+    const t0 = performance.now()
+    await populate(ledger, keys)
+    console.log(`  ${backend}, ${keys} keys populated in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    for (const w of workloads) console.log(`  ${describeFigures(`${backend}, ${keys} keys, ${w}`, await measure(ledger, w, keys, runs))}`)
+  } finally {
+    await ledger.close()
   }
-  const s = (performance.now() - t0) / 1000
-  console.log(`${label}: ${blocks} blocks × ${txPerBlock} tx in ${s.toFixed(2)} s → ${(blocks * txPerBlock / s).toFixed(0)} tx/s, ${(blocks / s).toFixed(1)} blocks/s, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'))
-try {
-  const level = await Ledger.open(await openLevelDB(dir))
-  await run('ledger commit, LevelDB', level)
-  await level.close()
-  await run('ledger commit, memory', await Ledger.open(await memoryStore()))
-} finally {
-  await rm(dir, { recursive: true, force: true })
+for (const keys of sizes) {
+  const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'))
+  try {
+    await bench('LevelDB', async () => Ledger.open(await openLevelDB(dir)), keys)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  // A million keys in memory-level costs more heap than it tells.
+  if (keys <= 10_000) await bench('memory', async () => Ledger.open(await memoryStore()), keys)
 }

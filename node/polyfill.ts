@@ -2,6 +2,8 @@
 // Promise.withResolvers, and a global WebSocket for dialling /ws addresses.
 // Every Node entry point (CLI, tests, benchmarks) imports this module first.
 import { WebSocket as NodeWebSocket } from 'ws'
+// Not a shim, but every Node entry point loads this module first, which is what that needs.
+import './native-hash.ts'
 
 if (typeof Promise.withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {

@@ -1,17 +1,23 @@
 import { BrowserLevel } from 'browser-level'
 import { levelStore } from '../src/storage/level.ts'
-import { StorageError, type BatchOp, type KVStore } from '../src/storage/kv.ts'
+import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../src/storage/kv.ts'
 
 /**
  * The browser peer's IndexedDB database (browser-level: one object store, binary keys). Reads
  * go through browser-level; batches are written here, every request of the batch issued at
  * once in one readwrite transaction (browser-level waits for each request before the next,
- * which makes a batch of thousands take seconds).
+ * which makes a batch of thousands take seconds). Many reads at once likewise: all requests in
+ * one readonly transaction.
  */
 export async function openIndexedDB (name: string): Promise<KVStore> {
   const level = new BrowserLevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
   const store = await levelStore(level, `indexeddb:${name}`)
-  return { ...store, write: ops => idbBatch(level, ops, store.location) }
+  return {
+    ...store,
+    write: ops => idbBatch(level, ops, store.location),
+    getMany: keys => idbRead(level, store.location, keys, (os, key) => os.get(key as unknown as IDBValidKey), value => value === undefined ? undefined : bytes(value)),
+    readRanges: ranges => idbRead(level, store.location, ranges, readRange, ([keys, values]) => keys.map((k, i) => [bytes(k), bytes(values[i])] as [Bytes, Bytes]))
+  }
 }
 
 /** Deletes the IndexedDB database openIndexedDB(name) opens (it must be closed). */
@@ -19,10 +25,62 @@ export async function destroyIndexedDB (name: string): Promise<void> {
   await BrowserLevel.destroy(name)
 }
 
-async function idbBatch (level: BrowserLevel<Uint8Array, Uint8Array>, ops: BatchOp[], location: string): Promise<void> {
-  if (ops.length === 0) return
+type ObjectStore = IDBObjectStore
+type Level = BrowserLevel<Uint8Array, Uint8Array>
+
+function idbDatabase (level: Level, location: string): IDBDatabase {
   const db = (level as unknown as { db: IDBDatabase | null }).db
   if (level.status !== 'open' || db === null) throw new StorageError('NOT_OPEN', `database ${location} is closed`)
+  return db
+}
+
+/** Stored values come back as Uint8Array, keys as ArrayBuffer. */
+function bytes (v: unknown): Bytes {
+  return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayBuffer)
+}
+
+/** A range's keys and values: two requests over the same key range, in the same transaction. */
+function readRange (os: ObjectStore, r: RangeOptions): Promise<[unknown[], unknown[]]> {
+  const lower = r.gt ?? r.gte
+  const upper = r.lt ?? r.lte
+  let range: IDBKeyRange | undefined
+  try {
+    range = lower !== undefined && upper !== undefined
+      ? IDBKeyRange.bound(lower, upper, r.gt !== undefined, r.lt !== undefined)
+      : lower !== undefined ? IDBKeyRange.lowerBound(lower, r.gt !== undefined) : upper !== undefined ? IDBKeyRange.upperBound(upper, r.lt !== undefined) : undefined
+  } catch {
+    return Promise.resolve([[], []]) // lower bound above the upper: nothing in it
+  }
+  return Promise.all([requested(os.getAllKeys(range)), requested(os.getAll(range))])
+}
+
+function requested<T> (req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result)
+    req.onerror = () => reject(req.error)
+  })
+}
+
+/** Issues one request per item in a single readonly transaction, all at once, and waits for all. */
+async function idbRead<I, R, O> (level: Level, location: string, items: I[], request: (os: ObjectStore, item: I) => IDBRequest<R> | Promise<R>, convert: (result: R) => O): Promise<O[]> {
+  if (items.length === 0) return []
+  const tx = idbDatabase(level, location).transaction([level.location], 'readonly')
+  const os = tx.objectStore(level.location)
+  try {
+    const results = await Promise.all(items.map(item => {
+      const r = request(os, item)
+      return r instanceof Promise ? r : requested(r)
+    }))
+    return results.map(convert)
+  } catch (err) {
+    const e = err as { name?: string, message?: string }
+    throw new StorageError('IO', `read from database ${location} failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, { cause: err })
+  }
+}
+
+async function idbBatch (level: Level, ops: BatchOp[], location: string): Promise<void> {
+  if (ops.length === 0) return
+  const db = idbDatabase(level, location)
   let tx: IDBTransaction
   try {
     // Atomic either way; 'relaxed' only skips the flush to disk before oncomplete (a tab crash loses nothing, a power cut may lose the last writes).

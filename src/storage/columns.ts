@@ -32,15 +32,29 @@ export class Column {
     return this.store.get(this.key(key))
   }
 
+  getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]> {
+    return this.store.getMany(keys.map(k => this.key(k)))
+  }
+
   /** Iterates keys of this column only; keys and bounds are given without the prefix. */
   async * entries (range: RangeOptions = {}): AsyncIterable<[Bytes, Bytes]> {
+    for await (const [k, v] of this.store.entries(this.storeRange(range))) yield [k.subarray(1), v]
+  }
+
+  /** KVStore.readRanges within this column; keys and bounds without the prefix. */
+  async readRanges (ranges: RangeOptions[]): Promise<[Bytes, Bytes][][]> {
+    const found = await this.store.readRanges(ranges.map(r => this.storeRange(r)))
+    return found.map(entries => entries.map(([k, v]) => [k.subarray(1), v]))
+  }
+
+  private storeRange (range: RangeOptions): RangeOptions {
     const r: RangeOptions = { reverse: range.reverse, limit: range.limit }
     if (range.gt !== undefined) r.gt = this.key(range.gt)
     else r.gte = this.key(range.gte ?? new Uint8Array(0))
     if (range.lt !== undefined) r.lt = this.key(range.lt)
     else if (range.lte !== undefined) r.lte = this.key(range.lte)
     else r.lt = Uint8Array.of(this.prefix + 1)
-    for await (const [k, v] of this.store.entries(r)) yield [k.subarray(1), v]
+    return r
   }
 }
 

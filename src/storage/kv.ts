@@ -21,9 +21,16 @@ export interface KVStore {
   /** Where the data lives, for error messages. */
   readonly location: string
   get (key: Bytes): Promise<Bytes | undefined>
+  /** Values of many keys, in their order (undefined where missing), read together. */
+  getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]>
   /** Applies every op or none. */
   write (ops: BatchOp[]): Promise<void>
   entries (range: RangeOptions): AsyncIterable<[Bytes, Bytes]>
+  /**
+   * Every entry of each range (forward, no limit), read together: a block's bucket tree reads a
+   * thousand small ranges, and one iterator each, one after another, costs more than the rest.
+   */
+  readRanges (ranges: RangeOptions[]): Promise<[Bytes, Bytes][][]>
   close (): Promise<void>
 }
 

@@ -19,7 +19,9 @@ function slow (inner: KVStore, log?: BatchOp[][]): KVStore {
   return {
     location: 'slow',
     get: k => inner.get(k),
+    getMany: ks => inner.getMany(ks),
     entries: r => inner.entries(r),
+    readRanges: rs => inner.readRanges(rs),
     close: () => inner.close(),
     async write (ops) {
       await new Promise(resolve => setTimeout(resolve, 2))

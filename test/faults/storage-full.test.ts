@@ -27,7 +27,9 @@ function fillable (inner: KVStore): KVStore & { full: boolean } {
     full: false,
     location: inner.location,
     get: inner.get.bind(inner),
+    getMany: inner.getMany.bind(inner),
     entries: inner.entries.bind(inner),
+    readRanges: inner.readRanges.bind(inner),
     close: inner.close.bind(inner),
     async write (ops: Parameters<KVStore['write']>[0]) {
       if (s.full) throw new StorageError('IO', `write to database ${inner.location} failed: ENOSPC: no space left on device`)

@@ -46,7 +46,9 @@ export function watchStore (store: KVStore, onError: (err: Error, quota: boolean
   return {
     location: store.location,
     get: k => store.get(k),
+    getMany: ks => store.getMany(ks),
     entries: r => store.entries(r),
+    readRanges: rs => store.readRanges(rs),
     close: () => store.close(),
     async write (ops) {
       try {

@@ -8,6 +8,7 @@
 // (PBFT's persisted state assumes it), so validators use the store directly.
 import { compareBytes, toHex } from '../../src/crypto/bytes.ts'
 import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
+import { beforeStart, inRange, pastEnd } from '../../src/storage/ranges.ts'
 
 /** One queued op; the overlay points at the newest op of each key (identity tells ops apart). */
 interface Pending { key: Bytes, value?: Bytes }
@@ -17,14 +18,6 @@ export interface WriteBehindOptions {
   maxPendingOps?: number
   /** A flush failed (the error is also thrown by every later write). */
   onError?: (err: Error) => void
-}
-
-function inRange (key: Bytes, r: RangeOptions): boolean {
-  if (r.gte !== undefined && compareBytes(key, r.gte) < 0) return false
-  if (r.gt !== undefined && compareBytes(key, r.gt) <= 0) return false
-  if (r.lte !== undefined && compareBytes(key, r.lte) > 0) return false
-  if (r.lt !== undefined && compareBytes(key, r.lt) >= 0) return false
-  return true
 }
 
 export class WriteBehindStore implements KVStore {
@@ -47,6 +40,39 @@ export class WriteBehindStore implements KVStore {
     const p = this.overlay.get(toHex(key))
     if (p !== undefined) return p.value
     return await this.inner.get(key)
+  }
+
+  async getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]> {
+    const pending = keys.map(k => this.overlay.get(toHex(k)))
+    const missing = keys.filter((_, i) => pending[i] === undefined)
+    const stored = await this.inner.getMany(missing)
+    let j = 0
+    return pending.map(p => p !== undefined ? p.value : stored[j++])
+  }
+
+  async readRanges (ranges: RangeOptions[]): Promise<[Bytes, Bytes][][]> {
+    // The overlay as it is now, sorted once; each range's part of it wins over the store's.
+    const mine = [...this.overlay.values()].sort((a, b) => compareBytes(a.key, b.key))
+    const stored = await this.inner.readRanges(ranges)
+    return ranges.map((r, i) => {
+      let lo = 0
+      let hi = mine.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (beforeStart(mine[mid].key, r)) lo = mid + 1
+        else hi = mid
+      }
+      const out: [Bytes, Bytes][] = []
+      const take = (p: Pending): void => { if (p.value !== undefined) out.push([p.key, p.value]) }
+      let m = lo
+      for (const [k, v] of stored[i]) {
+        while (m < mine.length && compareBytes(mine[m].key, k) < 0) take(mine[m++])
+        if (m < mine.length && compareBytes(mine[m].key, k) === 0) take(mine[m++])
+        else out.push([k, v])
+      }
+      while (m < mine.length && !pastEnd(mine[m].key, r)) take(mine[m++])
+      return out
+    })
   }
 
   async write (ops: BatchOp[]): Promise<void> {

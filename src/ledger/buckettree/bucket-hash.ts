@@ -1,7 +1,7 @@
-import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import { computeCryptoHash } from '../../crypto/hash.ts'
 import { equalBytes } from '../../crypto/bytes.ts'
 import { splitCompositeKey } from '../keys.ts'
+import { varintSize, writeBytes, writeVarint } from './varint.ts'
 
 export interface DataNode {
   composite: Uint8Array
@@ -14,21 +14,33 @@ export interface DataNode {
  * varint-prefixed id and node count, then each key and value varint-prefixed.
  */
 export function bucketHash (nodes: DataNode[]): Uint8Array | undefined {
-  const w = new BinaryWriter()
-  let written = false
-  let i = 0
-  while (i < nodes.length) {
-    const [cc] = splitCompositeKey(nodes[i].composite)
-    let j = i
-    while (j < nodes.length && equalBytes(splitCompositeKey(nodes[j].composite)[0], cc)) j++
-    // Fabric leaves nodes of an empty chaincode id out of the hash; so do we.
-    if (cc.length === 0) { i = j; continue }
-    written = true
-    w.bytes(cc).uint32(j - i)
-    for (; i < j; i++) {
-      const [, key] = splitCompositeKey(nodes[i].composite)
-      w.bytes(key).bytes(nodes[i].value ?? new Uint8Array(0))
+  // Chaincode groups as [start, end) runs; Fabric leaves nodes of an empty chaincode id out of the hash, so do we.
+  const groups: [Uint8Array, number, number][] = []
+  const parts = nodes.map(n => splitCompositeKey(n.composite))
+  for (let i = 0; i < nodes.length;) {
+    const cc = parts[i][0]
+    let j = i + 1
+    while (j < nodes.length && equalBytes(parts[j][0], cc)) j++
+    if (cc.length > 0) groups.push([cc, i, j])
+    i = j
+  }
+  if (groups.length === 0) return undefined
+  let size = 0
+  for (const [cc, i, j] of groups) {
+    size += varintSize(cc.length) + cc.length + varintSize(j - i)
+    for (let k = i; k < j; k++) {
+      const key = parts[k][1]
+      const value = nodes[k].value ?? empty
+      size += varintSize(key.length) + key.length + varintSize(value.length) + value.length
     }
   }
-  return written ? computeCryptoHash(w.finish()) : undefined
+  const out = new Uint8Array(size)
+  let o = 0
+  for (const [cc, i, j] of groups) {
+    o = writeVarint(out, writeBytes(out, o, cc), j - i)
+    for (let k = i; k < j; k++) o = writeBytes(out, writeBytes(out, o, parts[k][1]), nodes[k].value ?? empty)
+  }
+  return computeCryptoHash(out)
 }
+
+const empty = new Uint8Array(0)

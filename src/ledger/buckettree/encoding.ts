@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire'
+import { varintSize, writeVarint } from './varint.ts'
 
 /**
  * Keys of the bucket tree in the state column, as Fabric lays them out:
@@ -33,22 +33,7 @@ export function dataNodeKey (bucket: number, composite: Uint8Array): Uint8Array 
 }
 
 export function bucketNodeKey (level: number, bucket: number): Uint8Array {
-  return new BinaryWriter().raw(Uint8Array.of(0)).uint32(level).uint32(bucket).finish()
-}
-
-/** A bucket node's value: each child's hash as varint length + bytes (length 0 = no child). */
-export function marshalChildren (children: (Uint8Array | undefined)[]): Uint8Array {
-  const w = new BinaryWriter()
-  for (const c of children) w.bytes(c ?? new Uint8Array(0))
-  return w.finish()
-}
-
-export function unmarshalChildren (bytes: Uint8Array, grouping: number): (Uint8Array | undefined)[] {
-  const r = new BinaryReader(bytes)
-  const out: (Uint8Array | undefined)[] = []
-  for (let i = 0; i < grouping; i++) {
-    const h = r.bytes()
-    out.push(h.length === 0 ? undefined : h.slice())
-  }
+  const out = new Uint8Array(1 + varintSize(level) + varintSize(bucket))
+  writeVarint(out, writeVarint(out, 1, level), bucket)
   return out
 }

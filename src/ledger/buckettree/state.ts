@@ -1,29 +1,32 @@
-import { computeCryptoHash, fnv1a32 } from '../../crypto/hash.ts'
-import { compareBytes, concatBytes, fromUtf8 } from '../../crypto/bytes.ts'
+import { fnv1a32 } from '../../crypto/hash.ts'
+import { compareBytes, fromUtf8 } from '../../crypto/bytes.ts'
 import type { Column, WriteBatch } from '../../storage/columns.ts'
+import { LruMap } from '../../util/lru.ts'
 import type { HashableState } from '../hashable-state.ts'
 import { compositeKey, splitCompositeKey } from '../keys.ts'
 import type { StateDelta } from '../state-delta.ts'
+import { BucketCache } from './bucket-cache.ts'
 import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
-import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber, marshalChildren, unmarshalChildren } from './encoding.ts'
-
-type Children = (Uint8Array | undefined)[]
-
-/** An inner node being recomputed: children hashes, and which of them the delta changed. */
-interface WorkingNode {
-  children: Children
-  updated: boolean[]
-  deleted: boolean
-}
+import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
+import { newWorkingNode, rebuildNode, type WorkingNode } from './inner-node.ts'
 
 interface WorkingSet {
   /** Leaf data changes by bucket, each list sorted by composite key. */
   leaves: Map<number, DataNode[]>
-  /** levels[level] = nodes of that level touched by the delta. */
+  /** Each changed leaf bucket's whole contents after the change, once computed. */
+  merged: Map<number, DataNode[]>
+  /** levels[level] = inner nodes of that level on the changed leaves' paths to the root. */
   levels: Map<number, WorkingNode>[]
   hash?: Uint8Array
   computed: boolean
+}
+
+export interface BucketTreeCacheOptions {
+  /** Data nodes of leaf buckets kept in memory (a state this small is held whole). */
+  cachedDataNodes?: number
+  /** Inner bucket nodes kept in memory (as stored, a few hundred bytes each). */
+  cachedBucketNodes?: number
 }
 
 /**
@@ -32,18 +35,24 @@ interface WorkingSet {
  */
 export class BucketTreeState implements HashableState {
   readonly config: BucketTreeConfig
-  private readonly cache = new Map<string, Children>()
+  /** Inner nodes as stored, by nodeKey. */
+  private readonly nodes: LruMap<number, Uint8Array>
+  private readonly data: BucketCache
   private persistedHash?: Uint8Array
   private work?: WorkingSet
 
-  private constructor (private readonly column: Column, options: BucketTreeOptions) {
+  private constructor (private readonly column: Column, options: BucketTreeOptions, cache: BucketTreeCacheOptions) {
     this.config = new BucketTreeConfig(options)
+    this.nodes = new LruMap(cache.cachedBucketNodes ?? 50_000)
+    this.data = new BucketCache(column, cache.cachedDataNodes ?? 50_000)
   }
 
-  static async open (column: Column, options: BucketTreeOptions): Promise<BucketTreeState> {
-    const s = new BucketTreeState(column, options)
-    const root = await s.node(0, 1)
-    s.persistedHash = root === undefined ? undefined : nodeHash(root)
+  static async open (column: Column, options: BucketTreeOptions, cache: BucketTreeCacheOptions = {}): Promise<BucketTreeState> {
+    const s = new BucketTreeState(column, options, cache)
+    const root = newWorkingNode(s.config.grouping)
+    root.stored = await column.get(bucketNodeKey(0, 1))
+    s.persistedHash = rebuildNode(root)
+    await s.data.warm()
     return s
   }
 
@@ -53,7 +62,10 @@ export class BucketTreeState implements HashableState {
 
   async get (chaincodeID: string, key: string): Promise<Uint8Array | null> {
     const composite = compositeKey(chaincodeID, key)
-    return (await this.column.get(dataNodeKey(this.bucketOf(composite), composite))) ?? null
+    const bucket = this.bucketOf(composite)
+    const cached = this.data.lookup(bucket, composite)
+    if (cached !== undefined) return cached
+    return (await this.column.get(dataNodeKey(bucket, composite))) ?? null
   }
 
   prepareWorkingSet (delta: StateDelta): void {
@@ -67,7 +79,7 @@ export class BucketTreeState implements HashableState {
       list.push({ composite, value: e.value })
     }
     for (const list of leaves.values()) list.sort((a, b) => compareBytes(a.composite, b.composite))
-    this.work = { leaves, levels: this.config.bucketsAt.map(() => new Map()), computed: false }
+    this.work = { leaves, merged: new Map(), levels: this.config.bucketsAt.map(() => new Map()), computed: false }
   }
 
   async computeCryptoHash (): Promise<Uint8Array | undefined> {
@@ -75,19 +87,28 @@ export class BucketTreeState implements HashableState {
     if (w === undefined) return this.persistedHash
     if (w.computed) return w.hash
     const lowest = this.config.lowestLevel
-    for (const [bucket, updates] of w.leaves) {
-      const existing = await this.bucketData(bucket)
-      this.setChild(w, lowest - 1, bucket, bucketHash(merge(updates, existing)))
+    const leafBuckets = [...w.leaves.keys()].sort((a, b) => a - b)
+    // The inner nodes on the changed leaves' paths to the root, level by level.
+    let below = leafBuckets
+    for (let level = lowest - 1; level >= 0; level--) {
+      const nodes = w.levels[level]
+      for (const b of below) {
+        const parent = this.config.parentBucket(b)
+        if (!nodes.has(parent)) nodes.set(parent, newWorkingNode(this.config.grouping))
+      }
+      below = [...nodes.keys()]
+    }
+    // What memory lacks is read at once: the changed leaf buckets' other data nodes, and those inner nodes.
+    const [existing] = await Promise.all([this.data.load(leafBuckets), this.readNodes(w.levels)])
+    for (const bucket of leafBuckets) {
+      const merged = merge(w.leaves.get(bucket)!, existing.get(bucket)!)
+      w.merged.set(bucket, merged)
+      this.setChild(w.levels[lowest - 1], bucket, bucketHash(merged))
     }
     for (let level = lowest - 1; level >= 0; level--) {
       for (const [bucket, node] of w.levels[level]) {
-        const stored = await this.node(level, bucket)
-        if (stored !== undefined) {
-          for (let i = 0; i < node.children.length; i++) if (!node.updated[i]) node.children[i] = stored[i]
-        }
-        const hash = nodeHash(node.children)
-        node.deleted = hash === undefined
-        if (level > 0) this.setChild(w, level - 1, bucket, hash)
+        const hash = rebuildNode(node)
+        if (level > 0) this.setChild(w.levels[level - 1], bucket, hash)
         else w.hash = hash
       }
     }
@@ -109,8 +130,8 @@ export class BucketTreeState implements HashableState {
     w.levels.forEach((nodes, level) => {
       for (const [bucket, node] of nodes) {
         const key = bucketNodeKey(level, bucket)
-        if (node.deleted) batch.del(this.column, key)
-        else batch.put(this.column, key, marshalChildren(node.children))
+        if (node.value === undefined) batch.del(this.column, key)
+        else batch.put(this.column, key, node.value)
       }
     })
   }
@@ -120,10 +141,11 @@ export class BucketTreeState implements HashableState {
     this.work = undefined
     if (!persisted || w === undefined || !w.computed) return
     this.persistedHash = w.hash
+    for (const [bucket, nodes] of w.merged) this.data.set(bucket, nodes)
     w.levels.forEach((nodes, level) => {
       for (const [bucket, node] of nodes) {
-        if (node.deleted) this.cache.delete(cacheKey(level, bucket))
-        else this.cache.set(cacheKey(level, bucket), node.children)
+        if (node.value === undefined) this.nodes.delete(nodeKey(level, bucket))
+        else this.nodes.set(nodeKey(level, bucket), node.value)
       }
     })
   }
@@ -147,49 +169,27 @@ export class BucketTreeState implements HashableState {
     }
   }
 
-  private setChild (w: WorkingSet, level: number, childBucket: number, hash: Uint8Array | undefined): void {
-    const parent = this.config.parentBucket(childBucket)
-    let node = w.levels[level].get(parent)
-    if (node === undefined) {
-      const g = this.config.grouping
-      node = { children: new Array(g).fill(undefined), updated: new Array(g).fill(false), deleted: false }
-      w.levels[level].set(parent, node)
-    }
-    const i = this.config.childIndex(childBucket)
-    node.children[i] = hash
-    node.updated[i] = true
+  private setChild (parents: Map<number, WorkingNode>, child: number, hash: Uint8Array | undefined): void {
+    parents.get(this.config.parentBucket(child))!.children[this.config.childIndex(child)] = hash
   }
 
-  private async bucketData (bucket: number): Promise<DataNode[]> {
-    const out: DataNode[] = []
-    const prefixLength = encodeBucketNumber(bucket).length
-    for await (const [key, value] of this.column.entries({ gte: encodeBucketNumber(bucket), lt: encodeBucketNumber(bucket + 1) })) {
-      out.push({ composite: key.slice(prefixLength), value })
-    }
-    return out
-  }
-
-  private async node (level: number, bucket: number): Promise<Children | undefined> {
-    const k = cacheKey(level, bucket)
-    const cached = this.cache.get(k)
-    if (cached !== undefined) return cached
-    const bytes = await this.column.get(bucketNodeKey(level, bucket))
-    if (bytes === undefined) return undefined
-    const children = unmarshalChildren(bytes, this.config.grouping)
-    this.cache.set(k, children)
-    return children
+  /** Sets each node's stored value, from the cache or else read together. */
+  private async readNodes (levels: Map<number, WorkingNode>[]): Promise<void> {
+    const missing: WorkingNode[] = []
+    const keys: Uint8Array[] = []
+    levels.forEach((nodes, level) => {
+      for (const [bucket, node] of nodes) {
+        node.stored = this.nodes.get(nodeKey(level, bucket))
+        if (node.stored === undefined) { missing.push(node); keys.push(bucketNodeKey(level, bucket)) }
+      }
+    })
+    const read = await this.column.getMany(keys)
+    missing.forEach((node, i) => { node.stored = read[i] })
   }
 }
 
-function cacheKey (level: number, bucket: number): string { return `${level}:${bucket}` }
-
-/** Inner node hash: none → nothing, one child → that child's hash unchanged, else hash of the concatenation. */
-function nodeHash (children: Children): Uint8Array | undefined {
-  const present = children.filter((c): c is Uint8Array => c !== undefined)
-  if (present.length === 0) return undefined
-  if (present.length === 1) return present[0]
-  return computeCryptoHash(concatBytes(...present))
-}
+/** One number for a node's place: levels are few, buckets below 2^32. */
+function nodeKey (level: number, bucket: number): number { return level * 2 ** 32 + bucket }
 
 /** The bucket's contents after the update: updates win over stored nodes, deletes drop out. */
 function merge (updates: DataNode[], existing: DataNode[]): DataNode[] {

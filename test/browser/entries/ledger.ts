@@ -4,7 +4,8 @@ import { toHex, utf8 } from '../../../src/crypto/bytes.ts'
 import { checkBlockHashCase } from '../../../src/conformance/block-hash.ts'
 import { checkStateHashCase } from '../../../src/conformance/state-hash.ts'
 import { Ledger, makeGenesis } from '../../../src/ledger/ledger.ts'
-import { openIndexedDB } from '../../../web/storage.ts'
+import { destroyIndexedDB, openIndexedDB } from '../../../web/storage.ts'
+import { measure, populate, type Workload } from '../../../bench/ledger-blocks.ts'
 import { exposeTestApi } from '../page-api.ts'
 
 let run = 0
@@ -47,6 +48,20 @@ exposeTestApi('ledger', {
     } finally {
       await ledger.close()
     }
+  },
+  /** bench/ledger.ts's 500-tx block commits, on IndexedDB: tx/s figures per workload. */
+  async benchCommits (name: string, keys: number, runs: number) {
+    const ledger = await Ledger.open(await openIndexedDB(name))
+    const out: Record<string, unknown> = {}
+    try {
+      await makeGenesis(ledger)
+      await populate(ledger, keys)
+      for (const w of ['transfer', 'insert'] as Workload[]) out[w] = await measure(ledger, w, keys, runs)
+    } finally {
+      await ledger.close()
+      await destroyIndexedDB(name)
+    }
+    return out
   },
   async readChain (name: string) {
     const ledger = await Ledger.open(await openIndexedDB(name))
