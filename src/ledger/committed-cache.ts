@@ -1,27 +1,27 @@
+import { LruMap } from '../util/lru.ts'
 import type { StateDelta } from './state-delta.ts'
 
 type Value = Uint8Array | null
 
 /**
  * Recently used committed values (null = no value), so that hot keys are read from the store
- * once, not at every GET_STATE and every write's previous-value lookup. Least recently used
- * entries go first. Updated from each persisted batch's delta; a read that raced a commit is
- * not cached (the generation moved on while it was in flight). Callers get copies.
+ * once, not at every GET_STATE and every write's previous-value lookup (whatever the state
+ * implementation caches itself, a key only read is kept here too). Updated from each persisted
+ * batch's delta; a read that raced a commit is not cached (the generation moved on while it was
+ * in flight). Callers get copies.
  */
 export class CommittedCache {
-  private readonly values = new Map<string, Value>()
+  private readonly values: LruMap<string, Value>
   private generation = 0
 
-  constructor (private readonly limit = 50_000) {}
+  constructor (limit = 50_000) {
+    this.values = new LruMap(limit)
+  }
 
   async get (chaincodeID: string, key: string, read: () => Promise<Value>): Promise<Value> {
     const k = cacheKey(chaincodeID, key)
     const hit = this.values.get(k)
-    if (hit !== undefined) {
-      this.values.delete(k)
-      this.values.set(k, hit)
-      return hit === null ? null : hit.slice()
-    }
+    if (hit !== undefined) return hit === null ? null : hit.slice()
     const at = this.generation
     const value = await read()
     if (at === this.generation) this.put(k, value)
@@ -38,9 +38,7 @@ export class CommittedCache {
 
   /** Keeps its own copy: callers may change what they were given, and a view would pin its whole buffer. */
   private put (k: string, value: Value): void {
-    this.values.delete(k)
     this.values.set(k, value === null ? null : value.slice())
-    if (this.values.size > this.limit) this.values.delete(this.values.keys().next().value!)
   }
 }
 
