@@ -40,6 +40,8 @@ export class WeftProcesses {
   rest (i: number): string { return `http://127.0.0.1:${this.port(i, 'rest')}` }
   grpc (i: number): string { return `127.0.0.1:${this.port(i, 'grpc')}` }
   dataDir (i: number): string { return join(this.dir, `vp${i}`) }
+  /** vpI's process id, while it runs. */
+  pid (i: number): number | undefined { return this.alive(i) ? this.procs[i]?.pid : undefined }
   alive (i: number): boolean { return this.procs[i]?.exitCode === null && this.procs[i]?.signalCode === null }
 
   async writeFile (name: string, text: string | Uint8Array): Promise<string> {
