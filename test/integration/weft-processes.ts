@@ -50,9 +50,9 @@ export class WeftProcesses {
     return path
   }
 
-  /** Starts vpI; resolves once its REST server listens. */
-  async start (i: number, args: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
+  /** Starts vpI (`nodeArgs` go to node itself, e.g. --cpu-prof); resolves once its REST server listens. */
+  async start (i: number, args: string[] = [], nodeArgs: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
       cwd: root,
       env: {
         ...process.env,
@@ -80,10 +80,12 @@ export class WeftProcesses {
   /** kill -9 (or SIGTERM) vpI and wait for the process to end; its dev-mode chaincodes go with it. */
   async kill (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs[i]
-    if (p === undefined || p.exitCode !== null) return
-    const gone = new Promise(resolve => p.once('exit', resolve))
-    p.kill(signal)
-    await gone
+    // A process that ended by a signal has a null exitCode: waiting for its 'exit' again would never end.
+    if (p !== undefined && this.alive(i)) {
+      const gone = new Promise(resolve => p.once('exit', resolve))
+      p.kill(signal)
+      await gone
+    }
     for (const stop of this.chaincodes.get(i) ?? []) stop()
     this.chaincodes.delete(i)
   }
