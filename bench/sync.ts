@@ -3,8 +3,8 @@
 // API in its data directory before it starts (each block a few example02 invokes moving amounts
 // between WEFT_BENCH_SYNC_ACCOUNTS accounts, so every block has a real state delta). Each run
 // starts a fresh non-validating peer whose root node is the source, over gRPC Chat (host:port)
-// and over libp2p (the source's multiaddr), and times it from its start (its REST server
-// listens, just before it dials the root node) until its /chain height is the source's; its
+// and over libp2p (the source's multiaddr), and times it from its start (it prints its
+// addresses, having just dialled the root node) until its /chain height is the source's; its
 // currentBlockHash must then equal the source's. Process start-up (spawn to listening) is shown
 // apart. With Fabric's defaults (statetransfer.maxdeltas 200) a peer this far behind fetches the
 // blocks backwards, 10 per request, then one state snapshot.
