@@ -9,12 +9,11 @@
 //   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
 //   WEFT_BENCH_GO_CHAINCODE=PATH    the dev-mode workloads run this chaincode binary (Fabric's Go
 //                                   chaincode_example02) at the Weft peer too, instead of `weft chaincode run`
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { LoadResult } from './tools/loadgen.ts'
-import { WeftProcesses } from '../test/integration/weft-processes.ts'
+import { fmt, loadgen as runLoadgen, median, weftPeer, type Chaincode } from './tools/weft-peer.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
@@ -24,9 +23,6 @@ const fabric = process.env.WEFT_BENCH_FABRIC
 const fabricGrpc = process.env.WEFT_BENCH_FABRIC_GRPC
 const only = process.env.WEFT_BENCH_ONLY?.split(',')
 const goChaincode = process.env.WEFT_BENCH_GO_CHAINCODE
-
-/** How a workload's Weft peer runs its chaincode. */
-type Chaincode = 'dev-stream' | 'js-worker'
 
 interface Workload {
   name: string
@@ -52,70 +48,19 @@ const workloads: Workload[] = [
 
 interface Row { workload: string, peer: 'weft' | 'fabric', results: LoadResult[] }
 
-async function loadgen (target: string, chaincode: string, args: string[]): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tools/loadgen.ts', '--target', target, '--chaincode', chaincode,
-    '--duration', String(seconds * 1000), '--warmup', short ? '500' : '2000', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`loadgen exited with ${code}: ${out}`)
-  return JSON.parse(out) as LoadResult
-}
-
-/** One Weft peer for the workload (ports from the OS, its own data directory), chaincode deployed. */
-async function weftPeer (w: Workload): Promise<{ target: string, grpc: string, chaincode: string, stop: () => Promise<void> }> {
-  const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', ...w.env }))
-  let cc: ChildProcess | undefined
-  try {
-    const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }
-    let name = 'mycc'
-    if (w.chaincode === 'dev-stream') {
-      await procs.start(0, ['--peer-chaincodedev'])
-      // The chaincode in a process of its own, as a user starts a Go chaincode in dev mode.
-      const env = { ...process.env, CORE_PEER_ADDRESS: procs.grpc(0), CORE_CHAINCODE_ID_NAME: 'mycc' }
-      cc = goChaincode !== undefined
-        ? spawn(goChaincode, [], { env, stdio: 'ignore' })
-        : spawn(process.execPath, ['bin/weft.mjs', 'chaincode', 'run', '-p', 'examples/chaincode/example02.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] })
-      cc.once('exit', code => { if (code !== null && code !== 0) console.error(`the chaincode exited with ${code}`) })
-      await procs.until('mycc to register', async () => (await procs.rpc(0, 'deploy', init, '30s')).result !== undefined ? true : undefined, 30_000)
-    } else {
-      await procs.start(0)
-      const out = await run(['bin/weft.mjs', 'chaincode', 'deploy', '-p', 'examples/chaincode/example02.ts', '-c', '{"Args":["init","a","100000000","b","200"]}', '--wait'],
-        { CORE_PEER_ADDRESS: procs.grpc(0), CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${procs.port(0, 'events')}` })
-      name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
-      if (name === '') throw new Error(`deploy printed no name: ${out}`)
-    }
-    return { target: procs.rest(0), grpc: procs.grpc(0), chaincode: name, stop: async () => { cc?.kill(); await procs.stop() } }
-  } catch (err) {
-    cc?.kill()
-    await procs.stop()
-    throw err
-  }
-}
-
-async function run (args: string[], env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${out}`)
-  return out
-}
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
-const fmt = (x: number): string => Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
+const loadgen = async (target: string, chaincode: string, args: string[]): Promise<LoadResult> => await runLoadgen(target, chaincode, seconds, short ? 500 : 2000, args)
 
 const rows: Row[] = []
 for (const w of workloads) {
   if (only !== undefined && !only.includes(w.name)) continue
-  const peer = await weftPeer(w)
+  const peer = await weftPeer(w.chaincode, w.env, goChaincode)
   const weft: Row = { workload: w.name, peer: 'weft', results: [] }
   const fab: Row = { workload: w.name, peer: 'fabric', results: [] }
   try {
     for (let i = 0; i < runs; i++) {
       const order = fabric !== undefined && w.sideBySide === true ? (i % 2 === 0 ? ['weft', 'fabric'] : ['fabric', 'weft']) : ['weft']
       for (const who of order) {
-        const grpc = w.grpc === true ? ['--grpc', who === 'weft' ? peer.grpc : fabricGrpc ?? `${new URL(fabric!).hostname}:${Number(new URL(fabric!).port) + 1}`] : []
+        const grpc = w.grpc === true ? ['--grpc', who === 'weft' ? peer.procs.grpc(0) : fabricGrpc ?? `${new URL(fabric!).hostname}:${Number(new URL(fabric!).port) + 1}`] : []
         const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, [...w.load, ...grpc]) : await loadgen(fabric!, 'mycc', [...w.load, ...grpc])
         ;(who === 'weft' ? weft : fab).results.push(r)
         console.log(`  ${w.name} ${who} run ${i + 1}: ${fmt(r.tps)} tx/s committed, p50 ${fmt(r.latency.p50)} ms, balance ${r.balance.ok ? 'ok' : 'WRONG'}`)

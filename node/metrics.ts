@@ -25,7 +25,8 @@ const log = createLogger('metrics')
 
 /**
  * The `peer.profile.enabled` endpoint: Prometheus text format at /metrics with the chain
- * height, blocks and transactions committed since start, connected peers and event clients.
+ * height, blocks and transactions committed since start, connected peers and event clients,
+ * and the process's resident memory and V8 heap.
  */
 export async function startMetrics (options: MetricsOptions): Promise<MetricsServer> {
   let blocks = 0
@@ -49,6 +50,12 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
       metric('weft_events_refused_total', 'counter', 'Events not taken because the event buffer was full.', options.hub.stats.refused)
       metric('weft_event_deliveries_total', 'counter', 'Events handed to consumers (one per consumer).', options.hub.stats.delivered)
     }
+    // The process's memory, under the names Prometheus' Node client (prom-client) gives them.
+    const mem = process.memoryUsage()
+    metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss)
+    metric('nodejs_heap_size_total_bytes', 'gauge', 'Process heap size from Node.js in bytes.', mem.heapTotal)
+    metric('nodejs_heap_size_used_bytes', 'gauge', 'Process heap size used from Node.js in bytes.', mem.heapUsed)
+    metric('nodejs_external_memory_bytes', 'gauge', 'Node.js external memory size in bytes.', mem.external)
     return lines.join('\n') + '\n'
   }
 

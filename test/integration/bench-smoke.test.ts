@@ -1,6 +1,8 @@
 // The benchmarks' short sizes, so that `npm run bench` keeps working: every throughput workload
 // runs once for 2 s through a real peer and a separate load generator; what it accepted must
-// commit, with balances conserved. No speed threshold: figures come from `npm run bench`.
+// commit, with balances conserved. A fresh peer syncs 300 blocks over each transport and ends on
+// the source's head; the peer's memory is sampled for 5 s of load. No speed threshold: figures
+// come from `npm run bench`.
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -8,14 +10,20 @@ import { describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
+/** Runs bench/NAME.ts with WEFT_BENCH_SHORT=1; resolves with its exit code and output. */
+async function bench (name: string): Promise<{ code: number | null, out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './node/polyfill.ts', `bench/${name}.ts`],
+    { cwd: root, env: { ...process.env, WEFT_BENCH_SHORT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  return { code, out }
+}
+
 describe('npm run bench, short sizes', () => {
   it('every throughput workload commits through REST with balances conserved', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './node/polyfill.ts', 'bench/throughput.ts'],
-      { cwd: root, env: { ...process.env, WEFT_BENCH_SHORT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-    const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+    const { code, out } = await bench('throughput')
     expect(code, out).toBe(0)
     const { rows } = JSON.parse(await readFile(`${root}/bench-results/throughput.json`, 'utf8')) as {
       rows: Array<{ workload: string, results: Array<{ workload: string, committed: number, balance: { ok: boolean, committedTotal: number } }> }>
@@ -27,4 +35,34 @@ describe('npm run bench, short sizes', () => {
       expect(r.balance.ok, workload).toBe(true)
     }
   }, 240_000)
+
+  it('a fresh peer syncs a 300-block chain over gRPC and libp2p to the source\'s head', async () => {
+    const { code, out } = await bench('sync')
+    expect(code, out).toBe(0)
+    const { blocks, source, rows } = JSON.parse(await readFile(`${root}/bench-results/sync.json`, 'utf8')) as {
+      blocks: number, source: { height: number }, rows: Array<{ transport: string, runs: Array<{ blocksPerSecond: number, hashOk: boolean }> }>
+    }
+    expect(blocks).toBe(300)
+    expect(source.height).toBe(300)
+    expect(rows.map(r => r.transport)).toEqual(['grpc', 'libp2p'])
+    for (const { transport, runs: [r] } of rows) {
+      expect(r.hashOk, transport).toBe(true)
+      expect(r.blocksPerSecond, transport).toBeGreaterThan(0)
+    }
+  }, 120_000)
+
+  it('the peer\'s RSS and heap are sampled under load', async () => {
+    const { code, out } = await bench('memory')
+    expect(code, out).toBe(0)
+    const { result, samples } = JSON.parse(await readFile(`${root}/bench-results/memory.json`, 'utf8')) as {
+      result: { idleRss: number, steadyRss: number, peakRss: number, heapEnd: number, committedTotal: number, balanceOk: boolean }, samples: unknown[]
+    }
+    expect(samples.length).toBeGreaterThan(5)
+    expect(result.idleRss).toBeGreaterThan(0)
+    expect(result.steadyRss).toBeGreaterThan(0)
+    expect(result.peakRss).toBeGreaterThanOrEqual(result.steadyRss)
+    expect(result.heapEnd).toBeGreaterThan(0)
+    expect(result.committedTotal).toBeGreaterThan(0)
+    expect(result.balanceOk).toBe(true)
+  }, 120_000)
 })

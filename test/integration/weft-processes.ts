@@ -40,6 +40,8 @@ export class WeftProcesses {
   rest (i: number): string { return `http://127.0.0.1:${this.port(i, 'rest')}` }
   grpc (i: number): string { return `127.0.0.1:${this.port(i, 'grpc')}` }
   dataDir (i: number): string { return join(this.dir, `vp${i}`) }
+  /** vpI's process id, while it runs. */
+  pid (i: number): number | undefined { return this.alive(i) ? this.procs[i]?.pid : undefined }
   alive (i: number): boolean { return this.procs[i]?.exitCode === null && this.procs[i]?.signalCode === null }
 
   async writeFile (name: string, text: string | Uint8Array): Promise<string> {
@@ -48,9 +50,9 @@ export class WeftProcesses {
     return path
   }
 
-  /** Starts vpI; resolves once its REST server listens. */
-  async start (i: number, args: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
+  /** Starts vpI (`nodeArgs` go to node itself, e.g. --cpu-prof); resolves once its REST server listens. */
+  async start (i: number, args: string[] = [], nodeArgs: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
       cwd: root,
       env: {
         ...process.env,
@@ -72,16 +74,19 @@ export class WeftProcesses {
     child.stdout!.on('data', append)
     child.stderr!.on('data', append)
     const mark = this.logs[i].length
-    await this.until(`vp${i} to start`, async () => this.logs[i].slice(mark).includes('REST    http') ? true : undefined, 30_000)
+    // Looked for every 10 ms: benchmarks time from here.
+    await this.until(`vp${i} to start`, async () => this.logs[i].slice(mark).includes('REST    http') ? true : undefined, 30_000, 10)
   }
 
   /** kill -9 (or SIGTERM) vpI and wait for the process to end; its dev-mode chaincodes go with it. */
   async kill (i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs[i]
-    if (p === undefined || p.exitCode !== null) return
-    const gone = new Promise(resolve => p.once('exit', resolve))
-    p.kill(signal)
-    await gone
+    // A process that ended by a signal has a null exitCode: waiting for its 'exit' again would never end.
+    if (p !== undefined && this.alive(i)) {
+      const gone = new Promise(resolve => p.once('exit', resolve))
+      p.kill(signal)
+      await gone
+    }
     for (const stop of this.chaincodes.get(i) ?? []) stop()
     this.chaincodes.delete(i)
   }
@@ -106,12 +111,12 @@ export class WeftProcesses {
 
   async chain (i: number): Promise<ChainInfo> { return await (await fetch(`${this.rest(i)}/chain`)).json() as ChainInfo }
 
-  async until<T> (what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  async until<T> (what: string, fn: () => Promise<T | undefined>, ms = 60_000, every = 200): Promise<T> {
     const deadline = Date.now() + ms
     while (Date.now() < deadline) {
       const v = await fn().catch(() => undefined)
       if (v !== undefined) return v
-      await new Promise(resolve => setTimeout(resolve, 200))
+      await new Promise(resolve => setTimeout(resolve, every))
     }
     throw new Error(`timed out waiting for ${what}\n${this.logs.map((l, i) => `--- vp${i}\n${l.slice(-3000)}`).join('\n')}`)
   }

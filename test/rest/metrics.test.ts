@@ -33,6 +33,10 @@ describe('metrics endpoint', () => {
     expect(value(first.body, 'weft_committed_transactions_total')).toBe(0)
     expect(value(first.body, 'weft_peers')).toBe(1)
     expect(value(first.body, 'weft_event_clients')).toBe(0)
+    expect(value(first.body, 'process_resident_memory_bytes')).toBeGreaterThan(0)
+    expect(value(first.body, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0)
+    expect(value(first.body, 'nodejs_heap_size_total_bytes')).toBeGreaterThanOrEqual(value(first.body, 'nodejs_heap_size_used_bytes'))
+    expect(value(first.body, 'nodejs_external_memory_bytes')).toBeGreaterThan(0)
 
     const stop = peer.hub.subscribe([create(InterestSchema, { eventType: EventType.BLOCK })], () => {})
     await peer.deploy(create(ChaincodeSpecSchema, { chaincodeID: { name: 'm' }, ctorMsg: { args: ['init', 'a', '1', 'b', '2'].map(utf8) } }))
