@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeFigures, type Figures } from '../../bench/ledger-blocks.ts'
+import { describeFigures, type Figures } from '../../bench/tools/ledger-blocks.ts'
 import { callInPage, openEntry, reloadPage, screenshot, serveEntry, startBrowser, type ServedEntry, type WeftBrowser } from './harness.ts'
 
 const vectors = (file: string) => JSON.parse(readFileSync(new URL(`../vectors/${file}`, import.meta.url), 'utf8')) as { cases: unknown[] }

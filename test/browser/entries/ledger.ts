@@ -5,7 +5,7 @@ import { checkBlockHashCase } from '../../../src/conformance/block-hash.ts'
 import { checkStateHashCase } from '../../../src/conformance/state-hash.ts'
 import { Ledger, makeGenesis } from '../../../src/ledger/ledger.ts'
 import { destroyIndexedDB, openIndexedDB } from '../../../web/storage.ts'
-import { measure, populate, type Workload } from '../../../bench/ledger-blocks.ts'
+import { measure, populate, type Workload } from '../../../bench/tools/ledger-blocks.ts'
 import { exposeTestApi } from '../page-api.ts'
 
 let run = 0

@@ -1,9 +1,9 @@
 // The ledger commit benchmark's body, shared by bench/ledger.ts (Node, LevelDB and memory) and the
 // browser entry (IndexedDB), so both time the same code path. No Node imports here.
 import { create } from '@bufbuild/protobuf'
-import { utf8, fromUtf8 } from '../src/crypto/bytes.ts'
-import type { Ledger } from '../src/ledger/ledger.ts'
-import { TransactionResultSchema, TransactionSchema, Transaction_Type, type Transaction } from '../src/protos/fabric_pb.ts'
+import { utf8, fromUtf8 } from '../../src/crypto/bytes.ts'
+import type { Ledger } from '../../src/ledger/ledger.ts'
+import { TransactionResultSchema, TransactionSchema, Transaction_Type, type Transaction } from '../../src/protos/fabric_pb.ts'
 
 export const chaincode = 'mycc'
 const account = (i: number): string => `acct${i}`
