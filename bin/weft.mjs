@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `weft` command: load TypeScript through tsx, apply the Node 20 shims, run the CLI.
-import { register } from 'tsx/esm/api'
+// Entry point of the `weft` command: the CLI compiled to JavaScript (dist/node/cli.mjs), rebuilt
+// first when any source is newer (bin/build-cli.mjs; about a second).
+import { ensureCliBuilt } from './build-cli.mjs'
 
-register()
-await import('../node/polyfill.ts')
-const { main } = await import('../node/cli/main.ts')
+const { main } = await import(await ensureCliBuilt())
 process.exitCode = await main(process.argv)

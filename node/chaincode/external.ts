@@ -13,10 +13,11 @@ import { callStream, clientConstructor } from '../grpc/service-definition.ts'
 /** Fabric's Go shim gives the peer this long to accept the connection. */
 const CONNECT_TIMEOUT = 3000
 
-/** Imports a chaincode module (JS, or TS through the CLI's loader) and checks its exports. */
+/** Imports a chaincode module (JS, or TypeScript through tsx) and checks its exports. */
 export async function loadChaincodeFile (path: string): Promise<Chaincode> {
   let mod: unknown
   try {
+    if (/\.[mc]?tsx?$/.test(path)) (await import('tsx/esm/api')).register()
     mod = await import(pathToFileURL(resolve(path)).href)
   } catch (err) {
     throw new Error(`cannot load chaincode ${path}: ${(err as Error).message}`)

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { setLogLevel, type LogLevel } from '../../src/util/logger.ts'
 import { configFileFor, loadNodeConfig } from '../config.ts'
-import { serve } from '../peer/serve.ts'
+import type { serve as Serve } from '../peer/serve.ts'
 
 async function start (opts: { peerChaincodedev?: boolean, config?: string }): Promise<void> {
   const config = await loadNodeConfig({ file: await configFileFor(opts.config), chaincodeDevMode: opts.peerChaincodedev === true })
@@ -11,6 +11,8 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string }): Pr
     console.log('Running in chaincode development mode')
     console.log('Set consensus to NOOPS and user starts chaincode')
   }
+  // Loaded here, not at start: the peer's libraries cost every other verb their load time.
+  const { serve } = await import('../peer/serve.ts') as { serve: typeof Serve }
   const running = await serve(config)
   // A summary on stdout whatever the log level (Fabric's default logging.peer is warning).
   console.log(`Weft peer ${config.peer.id} started (${config.peer.validator.enabled ? `validator, ${config.peer.validator.consensus.plugin}` : 'non-validator'}), data in ${config.peer.fileSystemPath}`)
