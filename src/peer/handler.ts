@@ -196,8 +196,10 @@ export class PeerHandler implements MessageHandler {
     try {
       this.host.registerHandler(this)
     } catch (err) {
-      // A refused chat is ended, so the remote does not take it for established.
-      void this.stream.close(err as Error)
+      // As in Fabric, a refused chat stays open and stays `created`: the remote may have
+      // registered it (it got our HELLO), and a Fabric peer whose registered chat ends forgets the
+      // peer and redials it, so ending it would leave that peer unable to send to us for good.
+      // CONSENSUS messages on it still reach the engine; other messages fail the FSM.
       throw new Error(`Error registering Handler: ${(err as Error).message}`)
     }
     this.registered = true
