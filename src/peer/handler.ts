@@ -7,6 +7,7 @@ import {
 import type { ChatStream } from '../transport/chat-stream.ts'
 import { createLogger } from '../util/logger.ts'
 import type { Channel } from './channel.ts'
+import { DuplicateHandlerError } from './errors.ts'
 import type { HandlerFactory, MessageHandler } from './message-handler.ts'
 import { getPeersMessage, parsePayload, peersMessage, syncGetBlocksMessage, syncGetDeltasMessage, syncGetSnapshotMessage, typeName } from './messages.ts'
 import { SyncRequest } from './sync-request.ts'
@@ -196,11 +197,18 @@ export class PeerHandler implements MessageHandler {
     try {
       this.host.registerHandler(this)
     } catch (err) {
-      // As in Fabric, a refused chat stays open and stays `created`: the remote may have
-      // registered it (it got our HELLO), and a Fabric peer whose registered chat ends forgets the
-      // peer and redials it, so ending it would leave that peer unable to send to us for good.
-      // CONSENSUS messages on it still reach the engine; other messages fail the FSM.
-      throw new Error(`Error registering Handler: ${(err as Error).message}`)
+      if (!(err instanceof DuplicateHandlerError)) {
+        void this.stream.close(err as Error)
+        throw new Error(`Error registering Handler: ${(err as Error).message}`)
+      }
+      // A second chat with a peer that has one already stays open, as in Fabric (a Fabric peer
+      // may have registered this one: it got our HELLO; were it ended, that peer would forget us
+      // and redial for good). Unlike Fabric's, whose refused chat stays `created`, it serves the
+      // remote's requests (blocks, state, peers): that peer asks for them on the chat it
+      // registered, and its state transfer from us would time out otherwise. It is not listed,
+      // and nothing is sent on it but answers.
+      log.warn(`Keeping a second chat with ${ep.ID.name} at ${ep.address} (${this.stream.transport}) unregistered: ${(err as Error).message}`)
+      return
     }
     this.registered = true
     await this.host.peerAnnounced(ep.address, this)
