@@ -37,6 +37,8 @@ export interface PeerHandlerHost extends SyncSource {
   /** Throws when another handler already serves that peer id. */
   registerHandler (handler: PeerHandler): void
   deregisterHandler (handler: PeerHandler): void
+  /** A second chat with a registered peer, kept unlisted (`open` false when it ends). */
+  secondaryChat? (handler: PeerHandler, open: boolean): void
   /** The remote said HELLO from `address` (on the chat `handler` runs): remember it for discovery. */
   peerAnnounced (address: string, handler?: PeerHandler): Promise<void>
   getPeers (): PeersMessage
@@ -70,6 +72,7 @@ export class PeerHandler implements MessageHandler {
   private state: State = 'created'
   private endpoint?: PeerEndpoint
   private registered = false
+  private secondary = false
   private stopped = false
   private stopTicker?: () => void
   private readonly blocks: SyncRequest<SyncBlocks>
@@ -129,6 +132,10 @@ export class PeerHandler implements MessageHandler {
     if (this.registered) {
       this.registered = false
       this.host.deregisterHandler(this)
+    }
+    if (this.secondary) {
+      this.secondary = false
+      this.host.secondaryChat?.(this, false)
     }
   }
 
@@ -208,6 +215,8 @@ export class PeerHandler implements MessageHandler {
       // registered, and its state transfer from us would time out otherwise. It is not listed,
       // and nothing is sent on it but answers.
       log.warn(`Keeping a second chat with ${ep.ID.name} at ${ep.address} (${this.stream.transport}) unregistered: ${(err as Error).message}`)
+      this.secondary = true
+      this.host.secondaryChat?.(this, true)
       return
     }
     this.registered = true
