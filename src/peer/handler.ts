@@ -7,6 +7,7 @@ import {
 import type { ChatStream } from '../transport/chat-stream.ts'
 import { createLogger } from '../util/logger.ts'
 import type { Channel } from './channel.ts'
+import { DuplicateHandlerError } from './errors.ts'
 import type { HandlerFactory, MessageHandler } from './message-handler.ts'
 import { getPeersMessage, parsePayload, peersMessage, syncGetBlocksMessage, syncGetDeltasMessage, syncGetSnapshotMessage, typeName } from './messages.ts'
 import { SyncRequest } from './sync-request.ts'
@@ -36,6 +37,8 @@ export interface PeerHandlerHost extends SyncSource {
   /** Throws when another handler already serves that peer id. */
   registerHandler (handler: PeerHandler): void
   deregisterHandler (handler: PeerHandler): void
+  /** A second chat with a registered peer, kept unlisted (`open` false when it ends). */
+  secondaryChat? (handler: PeerHandler, open: boolean): void
   /** The remote said HELLO from `address` (on the chat `handler` runs): remember it for discovery. */
   peerAnnounced (address: string, handler?: PeerHandler): Promise<void>
   getPeers (): PeersMessage
@@ -69,6 +72,7 @@ export class PeerHandler implements MessageHandler {
   private state: State = 'created'
   private endpoint?: PeerEndpoint
   private registered = false
+  private secondary = false
   private stopped = false
   private stopTicker?: () => void
   private readonly blocks: SyncRequest<SyncBlocks>
@@ -128,6 +132,10 @@ export class PeerHandler implements MessageHandler {
     if (this.registered) {
       this.registered = false
       this.host.deregisterHandler(this)
+    }
+    if (this.secondary) {
+      this.secondary = false
+      this.host.secondaryChat?.(this, false)
     }
   }
 
@@ -196,9 +204,20 @@ export class PeerHandler implements MessageHandler {
     try {
       this.host.registerHandler(this)
     } catch (err) {
-      // A refused chat is ended, so the remote does not take it for established.
-      void this.stream.close(err as Error)
-      throw new Error(`Error registering Handler: ${(err as Error).message}`)
+      if (!(err instanceof DuplicateHandlerError)) {
+        void this.stream.close(err as Error)
+        throw new Error(`Error registering Handler: ${(err as Error).message}`)
+      }
+      // A second chat with a peer that has one already stays open, as in Fabric (a Fabric peer
+      // may have registered this one: it got our HELLO; were it ended, that peer would forget us
+      // and redial for good). Unlike Fabric's, whose refused chat stays `created`, it serves the
+      // remote's requests (blocks, state, peers): that peer asks for them on the chat it
+      // registered, and its state transfer from us would time out otherwise. It is not listed,
+      // and nothing is sent on it but answers.
+      log.warn(`Keeping a second chat with ${ep.ID.name} at ${ep.address} (${this.stream.transport}) unregistered: ${(err as Error).message}`)
+      this.secondary = true
+      this.host.secondaryChat?.(this, true)
+      return
     }
     this.registered = true
     await this.host.peerAnnounced(ep.address, this)

@@ -69,6 +69,8 @@ export class Peer implements ChatServer, PeerHandlerHost {
   private handlerFactory: HandlerFactory<Peer>
   private engine?: Engine
   private readonly handlers = new Map<string, PeerHandler>()
+  /** Second chats with registered peers (kept open, unlisted), by peer id. */
+  private readonly secondaries = new Map<string, Set<PeerHandler>>()
   private readonly chats = new Set<Chat>()
   /** Addresses being dialled, so a second request does not dial again. */
   private readonly dialing = new Set<string>()
@@ -100,6 +102,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
       blockTimeout: this.config.stateTransfer.blockTimeout,
       handlers: () => this.handlers,
       handlerFor: id => this.handlerFor(id),
+      chatsWith: id => this.chatsWith(id),
       peerIDs: () => this.peerIDs(),
       dropPeer: (id, reason) => this.dropPeer(id, reason),
       broadcast: async (msg, type) => await this.broadcast(msg, type),
@@ -288,6 +291,26 @@ export class Peer implements ChatServer, PeerHandlerHost {
   }
 
   handlerFor (peerID: string): PeerHandler | undefined { return this.handlers.get(peerID) }
+
+  secondaryChat (h: PeerHandler, open: boolean): void {
+    const id = h.to()?.ID?.name
+    if (id === undefined) return
+    const set = this.secondaries.get(id) ?? new Set<PeerHandler>()
+    if (open) set.add(h)
+    else set.delete(h)
+    if (set.size > 0) this.secondaries.set(id, set)
+    else this.secondaries.delete(id)
+  }
+
+  /**
+   * Every chat with `peerID`: the registered one first, then second chats it opened that this
+   * peer did not list. A Fabric peer answers requests only on the chat it registered, which
+   * may be one of those (both sides dialled, and each registered the chat it heard from first).
+   */
+  chatsWith (peerID: string): PeerHandler[] {
+    const h = this.handlers.get(peerID)
+    return [...(h === undefined ? [] : [h]), ...(this.secondaries.get(peerID) ?? [])]
+  }
 
   peerIDs (): string[] { return [...this.handlers.keys()] }
 

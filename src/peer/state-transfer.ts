@@ -40,6 +40,8 @@ export interface TransferStack {
   readonly ledger: Ledger
   readonly random: Random
   handlerFor (peerID: string): PeerHandler | undefined
+  /** Every chat with that peer, the registered one first (default: that one only). */
+  chatsWith? (peerID: string): PeerHandler[]
   /** Every connected peer, for a transfer not told whom to ask. */
   peerIDs (): string[]
   /** Disconnects a peer caught sending bad blocks, deltas or state. */
@@ -290,20 +292,24 @@ export class StateTransfer {
     const errors: Error[] = []
     for (const id of peers) {
       if (this.excluded.has(id)) continue
-      const h = this.stack.handlerFor(id)
-      if (h === undefined) continue
-      try {
-        await fn(h, id)
-        return
-      } catch (err) {
-        const e = err as Error
-        log.warn(`tryOverPeers: loop error from ${id} : ${e.message}`)
-        if (e instanceof FatalTransferError) throw e
-        if (e instanceof MisbehaviourError) {
-          this.excluded.add(id)
-          this.stack.dropPeer(id, e.message)
+      const registered = this.stack.handlerFor(id)
+      const chats = this.stack.chatsWith?.(id) ?? (registered === undefined ? [] : [registered])
+      for (const h of chats) {
+        try {
+          await fn(h, id)
+          log.debug(`State transfer: got ${what} from ${id}${h === registered ? '' : ' (over its second chat)'}`)
+          return
+        } catch (err) {
+          const e = err as Error
+          log.warn(`tryOverPeers: loop error from ${id}${h === registered ? '' : ' (second chat)'} : ${e.message}`)
+          if (e instanceof FatalTransferError) throw e
+          errors.push(e)
+          if (e instanceof MisbehaviourError) {
+            this.excluded.add(id)
+            this.stack.dropPeer(id, e.message)
+            break
+          }
         }
-        errors.push(e)
       }
     }
     if (errors.length === 0) throw new Error(`no connected peer to fetch ${what} from`)

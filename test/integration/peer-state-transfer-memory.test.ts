@@ -6,7 +6,7 @@ import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { Message_Type, SyncBlocksSchema, SyncStateDeltasSchema, SyncStateSnapshotSchema, type Message } from '../../src/protos/fabric_pb.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
-import { MemoryNetwork } from '../../src/transport/memory.ts'
+import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
 
 let logs: ReturnType<typeof captureLogs>
@@ -233,5 +233,29 @@ describe('state transfer over the memory transport', () => {
     await waitFor('connected', () => fresh.peerIDs().length === 1)
     const r = await fresh.catchUp()
     expect(r?.ok === false && r.error.message).toMatch(/could not fetch blocks 30 down to 1 from any peer: timed out waiting for blocks 30-21 from vp0 \(100 ms\)/)
+  })
+
+  it('asks over a second chat with the peer when the registered one does not answer (a Fabric peer answers only on the chat it registered)', async () => {
+    const net = new MemoryNetwork()
+    const source = await chainOf(20)
+    const a = await memoryPeer(net, 'vp0', {}, { ledger: source })
+    const b = await memoryPeer(net, 'vp1', { catchUp: false, stateTransfer: { blockTimeout: 200 } })
+    peers.push(a, b)
+    // b registers first a chat in which "vp0" said HELLO and then stays mute, as a real Fabric
+    // peer does on a chat it refused as a duplicate of its own (its FSM stays `created`).
+    const [mine, theirs] = memoryChatPair('vp0-refused', 'vp1')
+    void b.handleChat(theirs, false).catch(() => {})
+    await mine.send(await a.newHelloMessage())
+    await waitFor('mute chat registered', () => b.peerIDs().includes('vp0'))
+    // vp0's own chat to vp1, which b keeps unlisted.
+    await a.chatWithPeer('vp1')
+    await waitFor('second chat kept', () => logs.find(/Keeping a second chat with vp0/) !== undefined)
+    const head = await source.getBlockchainInfo()
+    const r = await b.syncToTarget(20, head.currentBlockHash, ['vp0'])
+    expect(r.ok).toBe(true)
+    await sameChainAndState(b.ledger, source)
+    expect(logs.find(/tryOverPeers: loop error from vp0 : timed out waiting for blocks/)).toBeDefined()
+    expect(b.peerIDs()).toEqual(['vp0'])
+    await mine.close()
   })
 })

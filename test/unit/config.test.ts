@@ -136,6 +136,13 @@ describe('startup rules', () => {
     expect(loadConfig({ chaincodeDevMode: true }).peer.validator.consensus.plugin).toBe('noops')
   })
 
+  it('CORE_CHAINCODE_MODE=dev alone is dev mode too (how mixed PBFT networks run, as the real 0.6.1 peer does)', () => {
+    const c = loadConfig({ env: { CORE_CHAINCODE_MODE: 'dev', CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: 'pbft' } })
+    expect(c.chaincode.mode).toBe('dev')
+    expect(c.peer.validator.enabled).toBe(true)
+    expect(c.peer.validator.consensus.plugin).toBe('pbft')
+  })
+
   it('privacy without security is fatal, with the seed message', () => {
     expect(() => loadConfig({ env: { CORE_SECURITY_PRIVACY: 'true' } }))
       .toThrow(new ConfigError('Privacy cannot be enabled as requested because security is disabled'))

@@ -85,12 +85,13 @@ export class PbftBatch implements Consenter {
       id,
       track: this.ext.retransmit,
       now: () => timers.now(),
+      timeoutMs: this.core.requestTimeout,
       send: req => {
         this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
         this.reqStore.storeOutstanding(req)
       },
       isNew: req => this.dedup.isNew(req),
-      arm: () => this.retransmitTimer.reset(this.core.requestTimeout, { kind: 'retransmitTimer' }),
+      arm: delayMs => this.retransmitTimer.reset(delayMs, { kind: 'retransmitTimer' }),
       disarm: () => this.retransmitTimer.stop()
     })
   }
@@ -280,7 +281,7 @@ export class PbftBatch implements Consenter {
           // So that older ones of ours still missing are recognised as stale, as the others see them.
           if (req !== undefined) this.dedup.execute(req)
         }
-        this.own.retransmit()
+        this.own.retransmit(true)
         const next = this.resubmitOutstandingReqs()
         if (next !== undefined) this.manager.inject(next)
       }

@@ -9,12 +9,14 @@ export interface OwnRequestsComponents {
   /** False: requests are only made (Fabric's rules), never kept for retransmission. */
   track: boolean
   now: () => number
+  /** How long a request waits, from its last sending, before it goes out again (the request timeout). */
+  timeoutMs: number
   /** Sends a request to every replica and keeps it outstanding here. */
   send: (req: Request) => void
   /** False once a newer request of ours has executed: replicas then ignore this one as stale. */
   isNew: (req: Request) => boolean
-  /** Arms (or re-arms) the retransmission timer. */
-  arm: () => void
+  /** Arms (or re-arms) the retransmission timer to fire after `delayMs`. */
+  arm: (delayMs: number) => void
   disarm: () => void
 }
 
@@ -28,6 +30,8 @@ export interface OwnRequestsComponents {
  */
 export class OwnRequests {
   private readonly byTxid = new Map<string, Request>()
+  /** When each request was last sent (made or retransmitted). */
+  private readonly sentAt = new Map<string, number>()
   /** Txids found stale at the last retransmission: if still unexecuted at the next, they go out afresh. */
   private stale = new Set<string>()
   private lastStamp = 0n
@@ -43,8 +47,9 @@ export class OwnRequests {
     const req = create(requestSchema, { timestamp: this.nextTimestamp(), payload, replicaId: BigInt(this.c.id) })
     const txid = this.c.track ? txidOf(payload) : undefined
     if (txid !== undefined) {
-      if (this.byTxid.size === 0) this.c.arm()
+      if (this.byTxid.size === 0) this.c.arm(this.c.timeoutMs)
       this.byTxid.set(txid, req)
+      this.sentAt.set(txid, this.c.now())
     }
     return req
   }
@@ -53,18 +58,30 @@ export class OwnRequests {
   executed (txid: string): Request | undefined {
     this.stale.delete(txid)
     const req = this.byTxid.get(txid)
+    this.sentAt.delete(txid)
     if (this.byTxid.delete(txid) && this.byTxid.size === 0) this.c.disarm()
     return req
   }
 
   /**
-   * Sends every unexecuted request again. One a newer request of ours overtook goes out as a new
-   * request if it is still unexecuted a round later (the old one may yet run from a pending
-   * batch; waiting a round spares most duplicates).
+   * Sends again every unexecuted request that has waited a request timeout since it was last
+   * sent (all of them with `all`, after a state transfer). One a newer request of ours overtook
+   * goes out as a new request if it is still unexecuted a round later (the old one may yet run
+   * from a pending batch; waiting a round spares most duplicates). A request made just before the
+   * timer fires waits for its own timeout: a Fabric primary batches every copy it receives, so an
+   * early second copy would be ordered, and run, twice.
    */
-  retransmit (): void {
+  retransmit (all = false): void {
+    const now = this.c.now()
     const stale = new Set<string>()
+    let nextDue = Infinity
     for (const [txid, req] of this.byTxid) {
+      const due = (this.sentAt.get(txid) ?? now) + this.c.timeoutMs
+      if (!all && due > now) {
+        if (this.stale.has(txid)) stale.add(txid)
+        nextDue = Math.min(nextDue, due)
+        continue
+      }
       let r = req
       if (!this.c.isNew(r) && this.stale.has(txid)) {
         r = create(requestSchema, { ...req, timestamp: this.nextTimestamp() })
@@ -72,10 +89,12 @@ export class OwnRequests {
       } else if (!this.c.isNew(r)) {
         stale.add(txid)
       }
+      this.sentAt.set(txid, now)
+      nextDue = Math.min(nextDue, now + this.c.timeoutMs)
       this.c.send(r)
     }
     this.stale = stale
-    if (this.byTxid.size > 0) this.c.arm()
+    if (this.byTxid.size > 0) this.c.arm(Math.max(1, nextDue - now))
   }
 
   private nextTimestamp (): Timestamp {
