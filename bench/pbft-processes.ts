@@ -73,9 +73,9 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     CORE_LOGGING_PEER: process.env.CORE_LOGGING_PEER ?? 'warning',
     CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: 'pbft',
     CORE_PBFT_GENERAL_N: String(N),
-    CORE_PEER_DISCOVERY_ROOTNODE: i === 0 ? '' : w.grpc(0),
-    ...(profileDir !== undefined && i === profilePeer ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}` } : {})
+    CORE_PEER_DISCOVERY_ROOTNODE: i === 0 ? '' : w.grpc(0)
   }))
+  const nodeArgs = (i: number): string[] => profileDir !== undefined && i === profilePeer ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
   const chaincodes: ChildProcess[] = []
   const stop = async (): Promise<void> => {
     for (const cc of chaincodes) cc.kill()
@@ -88,8 +88,8 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     await procs.stop()
   }
   try {
-    await procs.start(0, ['--peer-chaincodedev'])
-    await Promise.all([1, 2, 3].map(async i => { await procs.start(i, ['--peer-chaincodedev']) }))
+    await procs.start(0, ['--peer-chaincodedev'], nodeArgs(0))
+    await Promise.all([1, 2, 3].map(async i => { await procs.start(i, ['--peer-chaincodedev'], nodeArgs(i)) }))
     // Each peer's chaincode in a process of its own, as a user starts a chaincode in dev mode.
     await Promise.all(Array.from({ length: N }, async (_, i) => {
       const cc = spawn(process.execPath, ['bin/weft.mjs', 'chaincode', 'run', '-p', 'examples/chaincode/example02.ts', '-n', 'mycc'],

@@ -48,9 +48,9 @@ export class WeftProcesses {
     return path
   }
 
-  /** Starts vpI; resolves once its REST server listens. */
-  async start (i: number, args: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
+  /** Starts vpI (`nodeArgs` go to node itself, e.g. --cpu-prof); resolves once its REST server listens. */
+  async start (i: number, args: string[] = [], nodeArgs: string[] = []): Promise<void> {
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/weft.mjs'), 'node', 'start', ...args], {
       cwd: root,
       env: {
         ...process.env,
