@@ -117,10 +117,12 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
   }
 }
 
+/** The balance of a at vp0, once it answers queries again (it refuses them while it catches up by state transfer). */
 async function balanceOfA (procs: WeftProcesses): Promise<number> {
-  const r = await procs.rpc(0, 'query', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['query', 'a'] } })
-  if (r.result === undefined) throw new Error(`query of a at vp0: ${JSON.stringify(r)}`)
-  return Number(r.result.message)
+  return await procs.until('vp0 to answer a query of a', async () => {
+    const r = await procs.rpc(0, 'query', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['query', 'a'] } })
+    return r.result === undefined ? undefined : Number(r.result.message)
+  }, 60_000)
 }
 
 /** Waits (up to 30 s) for the four replicas to stand at one height and head. */

@@ -84,10 +84,15 @@ async function rpc (method: 'invoke' | 'query', args: string[], to = target): Pr
   }
 }
 
+/** The balance of a; retried for up to 60 s, as a replica refuses queries while it catches up by state transfer. */
 async function balanceOfA (): Promise<number> {
-  const r = await rpc('query', ['query', 'a'], chainPeer)
-  if (!r.ok) throw new Error(`query of a failed: ${r.message}`)
-  return Number(r.message)
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const r = await rpc('query', ['query', 'a'], chainPeer)
+    if (r.ok) return Number(r.message)
+    if (Date.now() > deadline) throw new Error(`query of a failed: ${r.message}`)
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
 }
 
 interface ChainInfo { height: number }
