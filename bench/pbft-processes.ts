@@ -59,7 +59,7 @@ interface Row { workload: string, results: Run[] }
 
 async function loadgen (target: string, clients: number, extra: string[]): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tools/loadgen.ts', '--target', target, '--chaincode', 'mycc', '--clients', String(clients),
-    '--duration', String(seconds * 1000), '--warmup', short ? '500' : '2000', '--drain', '30000', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    '--duration', String(seconds * 1000), '--warmup', short ? '500' : '2000', '--drain', '60000', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
