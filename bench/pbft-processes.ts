@@ -13,6 +13,7 @@
 //   npm run bench pbft-processes    WEFT_BENCH_RUNS (5), WEFT_BENCH_SECONDS (10), WEFT_BENCH_ONLY=name,…
 //   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
 //   WEFT_BENCH_LOGS=DIR             the peers' logs (CORE_LOGGING_PEER, default warning) written to DIR/vpN.log at the end
+//                                   (default bench-results/pbft-processes-logs)
 //   WEFT_BENCH_PROFILE=DIR          vpWEFT_BENCH_PROFILE_PEER (0) runs with --cpu-prof, profile written to DIR at the end
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -29,7 +30,7 @@ const seconds = short ? 2 : Number(process.env.WEFT_BENCH_SECONDS ?? 10)
 const only = process.env.WEFT_BENCH_ONLY?.split(',')
 const profileDir = process.env.WEFT_BENCH_PROFILE === undefined ? undefined : resolve(process.env.WEFT_BENCH_PROFILE)
 const profilePeer = Number(process.env.WEFT_BENCH_PROFILE_PEER ?? 0)
-const logDir = process.env.WEFT_BENCH_LOGS === undefined ? undefined : resolve(process.env.WEFT_BENCH_LOGS)
+const logDir = resolve(process.env.WEFT_BENCH_LOGS ?? `${root}/bench-results/pbft-processes-logs`)
 const N = 4
 
 interface Workload { name: string, what: string, targets: number[], clients: number }
@@ -81,10 +82,8 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     for (const cc of chaincodes) cc.kill()
     // The profiled replica ends on SIGTERM, so that Node writes its profile.
     if (profileDir !== undefined) await procs.kill(profilePeer, 'SIGTERM')
-    if (logDir !== undefined) {
-      await mkdir(logDir, { recursive: true })
-      for (let i = 0; i < N; i++) await writeFile(`${logDir}/vp${i}.log`, procs.logs[i])
-    }
+    await mkdir(logDir, { recursive: true })
+    for (let i = 0; i < N; i++) await writeFile(`${logDir}/vp${i}.log`, procs.logs[i])
     await procs.stop()
   }
   try {
