@@ -1,29 +1,93 @@
-// Committed transactions per second of 4 PBFT replicas in one process: real ledgers (bucket
-// tree with core.yaml's 1000003 buckets), the real executor and PBFT, a simulated network with
-// 1 ms links. Time is virtual, so the wall clock measures the CPU cost of consensus + execution.
-//   npm run bench pbft   (BENCH_PBFT_TX transactions, default 4000)
+// Committed transactions per second of N PBFT replicas in one process, for N = 4, 7, 10, 16
+// (f = floor((N-1)/3)): real ledgers (bucket tree with core.yaml's 1000003 buckets), the real
+// helper, executor and PBFT consenter (test/sim/cluster.ts), a simulated network with 1 ms links.
+// Time is virtual, so the wall clock measures the CPU cost of consensus + execution of all N
+// replicas together on one core: tx/s falls about as 1/N by construction; N × tx/s (the work each
+// replica did per second) is what shows whether consensus itself degrades as N grows.
+// Runs of each configuration are preceded by a discarded warm-up run; median/min/max reported.
+// Prints a table; writes bench-results/pbft.json and pbft.md.
+//   npm run bench pbft-throughput    WEFT_BENCH_RUNS (5), BENCH_PBFT_TX (4000 per run; a quarter at batch 10)
+//   WEFT_BENCH_SHORT=1               one run of 200 tx per configuration, no warm-up (the CI smoke test)
+import { mkdir, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { setLogLevel } from '../src/util/logger.ts'
 import { SimCluster } from '../test/sim/cluster.ts'
 
 setLogLevel('silent')
-const total = Number(process.env.BENCH_PBFT_TX ?? 4000)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const short = process.env.WEFT_BENCH_SHORT === '1'
+const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
+const total = short ? 200 : Number(process.env.BENCH_PBFT_TX ?? 4000)
 
-for (const batchSize of [10, 100, 500]) {
-  const c = new SimCluster({ seed: 1, config: { batchSize, timeouts: { batch: 20, request: 5000 } }, link: { delayMs: 1, jitterMs: 0 } })
+/** `share`: this configuration runs that fraction of the transactions (small batches cost a block each). */
+interface Config { N: number, batchSize: number, share?: number }
+const configs: Config[] = [
+  { N: 4, batchSize: 10, share: 0.25 }, { N: 4, batchSize: 100 },
+  { N: 4, batchSize: 500 }, { N: 7, batchSize: 500 }, { N: 10, batchSize: 500 }, { N: 16, batchSize: 500 }
+]
+
+/** `transferred`: blocks replicas took by state transfer instead of executing them (0 = every replica executed every block). */
+interface Run { tps: number, wallS: number, virtualS: number, committed: number, blocks: number, transferred: number, agree: boolean, safety: string[] }
+interface Row extends Config { f: number, tx: number, results: Run[] }
+
+async function once ({ N, batchSize }: Config, tx: number): Promise<Run> {
+  const c = new SimCluster({ seed: 1, N, config: { batchSize, timeouts: { batch: 20, request: 5000 } }, link: { delayMs: 1, jitterMs: 0 } })
   for (const r of c.replicas) r.ledgerOptions = { numBuckets: 1000003, maxGroupingAtEachLevel: 5 }
   await c.start()
-  const txids: string[] = []
-  const t0 = performance.now()
-  const v0 = c.sched.now()
-  // Clients hand transactions to all four replicas, 100 per virtual millisecond.
-  for (let i = 0; i < total; i += 100) {
-    for (let j = i; j < Math.min(total, i + 100); j++) txids.push(c.submit(j % 4))
-    await c.run(1)
+  try {
+    const txids: string[] = []
+    const t0 = performance.now()
+    const v0 = c.sched.now()
+    // Clients hand transactions to the replicas in turn, 100 per virtual millisecond.
+    for (let i = 0; i < tx; i += 100) {
+      for (let j = i; j < Math.min(tx, i + 100); j++) txids.push(c.submit(j % N))
+      await c.run(1)
+    }
+    const ok = await c.runUntil(() => c.converged(txids), 600_000)
+    const wallS = (performance.now() - t0) / 1000
+    // Committed: the submitted txids found on replica 0's chain, each once.
+    const committed = txids.filter(id => c.txids[0].has(id)).length
+    const agree = ok && c.live().every(r => c.heights[r.id] === c.heights[0] && c.heads[r.id] === c.heads[0])
+    return { tps: committed / wallS, wallS, virtualS: (c.sched.now() - v0) / 1000, committed, blocks: c.heights[0] - 1, transferred: c.replicas.reduce((s, r) => s + r.transferred, 0), agree, safety: await c.checkSafety() }
+  } finally {
+    await c.stop()
   }
-  const ok = await c.runUntil(() => c.converged(txids), 600_000)
-  const wall = (performance.now() - t0) / 1000
-  const virtual = (c.sched.now() - v0) / 1000
-  console.log(`batchsize ${String(batchSize).padStart(3)}: ${total} tx ${ok ? 'committed' : 'NOT all committed'} on 4 replicas in ${wall.toFixed(2)} s wall ` +
-    `= ${(total / wall).toFixed(0)} tx/s (CPU-bound, 4 replicas on one core); ${virtual.toFixed(2)} s virtual, blocks ${c.heights[0] - 1}`)
-  await c.stop()
 }
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
+const fmt = (x: number): string => Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
+
+const rows: Row[] = []
+for (const cfg of configs) {
+  const tx = Math.max(10, Math.round(total * (cfg.share ?? 1)))
+  const row: Row = { ...cfg, f: Math.floor((cfg.N - 1) / 3), tx, results: [] }
+  if (!short) await once(cfg, tx)
+  for (let i = 0; i < runs; i++) {
+    const r = await once(cfg, tx)
+    row.results.push(r)
+    console.log(`  N=${cfg.N} batch ${cfg.batchSize} run ${i + 1}: ${r.committed}/${tx} committed in ${r.wallS.toFixed(2)} s wall = ${fmt(r.tps)} tx/s; ` +
+      `${r.virtualS.toFixed(2)} s virtual, ${r.blocks} blocks (${r.transferred} by state transfer), replicas ${r.agree ? 'agree' : 'DISAGREE'}${r.safety.length > 0 ? `, SAFETY: ${r.safety.join('; ')}` : ''}`)
+  }
+  rows.push(row)
+}
+
+const header = `${runs} run(s) of ${total} tx per configuration (batch 10: ${rows.find(r => r.batchSize === 10)?.tx ?? '-'})${short ? '' : ' after a warm-up run'}; all N replicas in one process (one core), ` +
+  `virtual time, 1 ms links; ${availableParallelism()} cores, Node ${process.version}`
+const table = [
+  '| N | f | batch | committed tx/s (median) | min | max | N × tx/s | virtual s | blocks | state-transferred | replicas |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...rows.map(r => {
+    const tps = r.results.map(x => x.tps)
+    const ok = r.results.every(x => x.agree && x.committed === r.tx && x.safety.length === 0)
+    return `| ${r.N} | ${r.f} | ${r.batchSize} | ${fmt(median(tps))} | ${fmt(Math.min(...tps))} | ${fmt(Math.max(...tps))} | ${fmt(r.N * median(tps))} | ` +
+      `${median(r.results.map(x => x.virtualS)).toFixed(2)} | ${median(r.results.map(x => x.blocks))} | ${Math.max(...r.results.map(x => x.transferred))} | ${ok ? 'agree' : 'WRONG'} |`
+  })
+].join('\n')
+const what = '- committed tx/s: transactions on the chain of replica 0 (every replica at one height and head) per wall-clock second, all replicas sharing one core\n' +
+  '- N × tx/s: the same figure times N, the transactions each replica executed and agreed on per second of CPU (flat = no cost growth with N beyond the replicas themselves)'
+console.log(`\n${header}\n${table}\n${what}`)
+await mkdir(`${root}/bench-results`, { recursive: true })
+await writeFile(`${root}/bench-results/pbft.json`, JSON.stringify({ header, runs, total, cores: availableParallelism(), node: process.version, rows }, null, 2))
+await writeFile(`${root}/bench-results/pbft.md`, `${header}\n\n${table}\n\n${what}\n`)
+if (rows.some(r => r.results.some(x => !x.agree || x.committed === 0 || x.safety.length > 0))) process.exitCode = 1

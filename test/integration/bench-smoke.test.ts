@@ -1,8 +1,10 @@
 // The benchmarks' short sizes, so that `npm run bench` keeps working: every throughput workload
 // runs once for 2 s through a real peer and a separate load generator; what it accepted must
 // commit, with balances conserved. A fresh peer syncs 300 blocks over each transport and ends on
-// the source's head; the peer's memory is sampled for 5 s of load. No speed threshold: figures
-// come from `npm run bench`.
+// the source's head; the peer's memory is sampled for 5 s of load. The PBFT benches: in one
+// process (200 tx per configuration, N up to 16) and four `weft node start` processes (one 2 s
+// run per workload); something commits and the replicas agree. No speed threshold: figures come
+// from `npm run bench`.
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -65,4 +67,33 @@ describe('npm run bench, short sizes', () => {
     expect(result.committedTotal).toBeGreaterThan(0)
     expect(result.balanceOk).toBe(true)
   }, 120_000)
+
+  it('PBFT in one process commits at N = 4, 7, 10, 16 with the replicas agreeing', async () => {
+    const { code, out } = await bench('pbft-throughput')
+    expect(code, out).toBe(0)
+    const { rows } = JSON.parse(await readFile(`${root}/bench-results/pbft.json`, 'utf8')) as {
+      rows: Array<{ N: number, batchSize: number, tx: number, results: Array<{ committed: number, agree: boolean, safety: string[] }> }>
+    }
+    expect(rows.map(r => `${r.N}/${r.batchSize}`)).toEqual(['4/10', '4/100', '4/500', '7/500', '10/500', '16/500'])
+    for (const { N, batchSize, tx, results: [r] } of rows) {
+      expect(r.committed, `N=${N} batch ${batchSize}`).toBe(tx)
+      expect(r.agree, `N=${N} batch ${batchSize}`).toBe(true)
+      expect(r.safety, `N=${N} batch ${batchSize}`).toEqual([])
+    }
+  }, 60_000)
+
+  it('a PBFT network of four weft processes commits, counted once on one chain, and its replicas agree', async () => {
+    const { code, out } = await bench('pbft-processes')
+    expect(code, out).toBe(0)
+    const { rows } = JSON.parse(await readFile(`${root}/bench-results/pbft-processes.json`, 'utf8')) as {
+      rows: Array<{ workload: string, results: Array<{ balance: { ok: boolean, committedTotal: number }, replicas: { agree: boolean, heights: number[] } }> }>
+    }
+    expect(rows.map(r => r.workload)).toEqual(['one-peer-16', 'spread-4x4'])
+    for (const { workload, results: [r] } of rows) {
+      // As above: a loaded CI machine may commit nothing inside the 2 s window; what was accepted must commit.
+      expect(r.balance.committedTotal, workload).toBeGreaterThan(0)
+      expect(r.balance.ok, workload).toBe(true)
+      expect(r.replicas.agree, `${workload}: heights ${r.replicas.heights.join(', ')}`).toBe(true)
+    }
+  }, 150_000)
 })
