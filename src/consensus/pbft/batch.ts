@@ -32,6 +32,10 @@ export const defaultSendQueueSize = 1000
  * committed batches run through the executor and become blocks. Every input is an event on one
  * serial loop, so the replica is deterministic given its inputs.
  */
+/** How long a client's transaction may wait for room, and how often room is looked for. */
+const admissionWaitMs = 30_000
+const admissionPollMs = 20
+
 export class PbftBatch implements Consenter {
   readonly core: PbftCore
   private readonly manager: EventManager<BatchEvent>
@@ -139,6 +143,23 @@ export class PbftBatch implements Consenter {
 
   /** Requests this replica knows of that are not executed yet. */
   get outstandingRequests (): number { return this.reqStore.outstanding.size }
+
+  /**
+   * Holds a client's transaction while this replica knows of two batches' worth of unexecuted
+   * requests, as Fabric's blocking event channel holds its clients: taking more only queues up
+   * latency (tens of seconds under overload). Refused after admissionWaitMs without room.
+   */
+  async room (): Promise<void> {
+    const limit = 2 * this.batchSize
+    const timers = this.components.timers
+    const deadline = timers.now() + admissionWaitMs
+    while (this.reqStore.outstanding.size >= limit && !this.stopped) {
+      if (timers.now() >= deadline) {
+        throw new Error(`PBFT request queue full (${this.reqStore.outstanding.size} requests not executed yet; no room within ${admissionWaitMs} ms)`)
+      }
+      await new Promise<void>(resolve => { timers.schedule(admissionPollMs, resolve) })
+    }
+  }
 
   private fatal (err: Error): void {
     log.error(`Replica ${this.id} halting: ${err.message}`)
