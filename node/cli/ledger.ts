@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { replayLegacyChain, type LegacyChainVector } from '../../src/chaincode/replay.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 /** `weft ledger replay FILE`: re-executes a chain recorded from a Fabric 0.6.1 peer and compares every block. */
 export function ledgerCommand (): Command {
@@ -14,7 +15,7 @@ export function ledgerCommand (): Command {
         vector = JSON.parse(await readFile(file, 'utf8')) as LegacyChainVector
         if (!Array.isArray(vector.blocks)) throw new Error('no "blocks" array')
       } catch (err) {
-        console.error(`error: ${file}: ${(err as Error).message}`)
+        console.error(`error: ${file}: ${errorMessage(err)}`)
         process.exitCode = 2
         return
       }

@@ -29,6 +29,7 @@ import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { readNetworkFile, viewChangeSigning } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 const log = createLogger('serve')
 
@@ -71,7 +72,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
   const cleanups: Array<() => Promise<void> | void> = [removePid]
   const cleanup = async (): Promise<void> => {
     for (const c of cleanups.reverse()) {
-      try { await c() } catch (err) { log.error(`shutdown: ${(err as Error).message}`) }
+      try { await c() } catch (err) { log.error(`shutdown: ${errorMessage(err)}`) }
     }
   }
   try {
@@ -164,7 +165,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       // Say DISC_DISCONNECT and end every chat while both transports still carry them: the cleanups
       // close the gRPC server and the libp2p chat protocol before node.stop(), so libp2p peers only
       // saw the stream end, and a chat a peer opened over gRPC held grpc.close() to its 2 s grace.
-      try { await node.peer.stop() } catch (err) { log.error(`shutdown: ${(err as Error).message}`) }
+      try { await node.peer.stop() } catch (err) { log.error(`shutdown: ${errorMessage(err)}`) }
       await cleanup()
     })())
     const stopped = stopRequest.then(() => stop())

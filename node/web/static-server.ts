@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib'
 import { createLogger } from '../../src/util/logger.ts'
 import type { BootstrapInfo } from '../../web/app/bootstrap-info.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 const log = createLogger('web')
 
@@ -146,7 +147,7 @@ export async function startWebServer (opts: WebServerOptions): Promise<WebServer
       return
     }
     serveFile(req, res, urlPath, head).catch(err => {
-      log.error(`GET ${urlPath}: ${(err as Error).message}`)
+      log.error(`GET ${urlPath}: ${errorMessage(err)}`)
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error\n', head)
       else res.destroy()
     })

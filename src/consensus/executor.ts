@@ -4,6 +4,7 @@ import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
 import type { TimerService } from './events/timers.ts'
 import { StateTransferError, type ExecutionConsumer, type Executor, type StateTransfer, type TxExecutor } from './interfaces.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /** PBFT config.yaml executor.queuesize. */
 export const defaultExecutorQueueSize = 30
@@ -213,11 +214,11 @@ export class ConsensusExecutor implements Executor {
         if (this.stopped) return
         const recoverable = err instanceof StateTransferError && err.recoverable
         if (!recoverable || attempt >= this.attempts) {
-          this.log.warn(`state transfer to block ${blockNumber} failed${recoverable ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`)
+          this.log.warn(`state transfer to block ${blockNumber} failed${recoverable ? ` after ${attempt} attempts` : ''}: ${errorMessage(err)}`)
           this.components.consumer.stateUpdated(op.tag, undefined)
           return
         }
-        this.log.info(`state transfer to block ${blockNumber} did not complete, trying again with any peer: ${(err as Error).message}`)
+        this.log.info(`state transfer to block ${blockNumber} did not complete, trying again with any peer: ${errorMessage(err)}`)
         peers = undefined
         await this.sleep(this.retryMs)
       }
@@ -231,7 +232,7 @@ export class ConsensusExecutor implements Executor {
     try {
       this.components.ledger.rollbackTxBatch(batch.id)
     } catch (err) {
-      this.log.error(`rolling back batch ${batch.id} failed: ${(err as Error).message}`)
+      this.log.error(`rolling back batch ${batch.id} failed: ${errorMessage(err)}`)
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Message, PeerID } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('consensus/fan')
 
@@ -92,7 +93,7 @@ export class MessageFan {
         try {
           await this.consumer(item)
         } catch (err) {
-          log.warn(`consensus message from ${item.sender.name} rejected: ${(err as Error).message}`)
+          log.warn(`consensus message from ${item.sender.name} rejected: ${errorMessage(err)}`)
         }
       }
     } finally {

@@ -5,6 +5,7 @@ import { createLogger } from '../util/logger.ts'
 import { withoutCodePackages } from './code-package.ts'
 import { blockEvent, chaincodeEvent, rejectionEvent } from './events.ts'
 import { InterestRegistry, type EventConsumer } from './registry.ts'
+import { errorMessage } from '../util/errors.ts'
 
 export interface EventHubOptions {
   /** peer.validator.events.buffersize: events that may wait for delivery (0 = hand-over only). */
@@ -83,7 +84,7 @@ export class EventHub {
 
   /** Sends and logs a refusal instead of returning it (for producers that cannot wait). */
   publish (ev: Event, what: string): void {
-    this.send(ev).catch(err => this.log.warn(`${what} event not delivered: ${(err as Error).message}`))
+    this.send(ev).catch(err => this.log.warn(`${what} event not delivered: ${errorMessage(err)}`))
   }
 
   /** A transaction that failed to execute (the executor calls this; Fabric's sendTxRejectedEvent). */
@@ -176,7 +177,7 @@ export class EventHub {
         await c.deliver(ev)
         this.stats.delivered++
       } catch (err) {
-        this.log.warn(`could not deliver ${ev.Event.case} event to ${c.name}: ${(err as Error).message}`)
+        this.log.warn(`could not deliver ${ev.Event.case} event to ${c.name}: ${errorMessage(err)}`)
       }
     }))
   }

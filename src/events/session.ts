@@ -2,6 +2,7 @@ import { EventType, type Event, type Interest } from '../protos/events_pb.ts'
 import { createLogger } from '../util/logger.ts'
 import type { EventHub } from './hub.ts'
 import type { EventConsumer } from './registry.ts'
+import { errorMessage } from '../util/errors.ts'
 
 /**
  * One Events.Chat conversation, whatever carries it (gRPC bidi stream on 7053, libp2p
@@ -54,7 +55,7 @@ export async function serveEventStream (hub: EventHub, stream: EventStream): Pro
               hub.register(consumer, i)
               registered.set(interestKey(i), i)
             } catch (err) {
-              log.warn(`${stream.remote}: could not register interest: ${(err as Error).message}`)
+              log.warn(`${stream.remote}: could not register interest: ${errorMessage(err)}`)
             }
           }
           break
@@ -64,7 +65,7 @@ export async function serveEventStream (hub: EventHub, stream: EventStream): Pro
               hub.deregister(consumer, i)
               registered.delete(interestKey(i))
             } catch (err) {
-              log.warn(`${stream.remote}: could not deregister interest: ${(err as Error).message}`)
+              log.warn(`${stream.remote}: could not deregister interest: ${errorMessage(err)}`)
             }
           }
           break
@@ -80,8 +81,8 @@ export async function serveEventStream (hub: EventHub, stream: EventStream): Pro
     log.warn(`${stream.remote}: events stream ended: ${failure.message}`)
   } finally {
     for (const i of registered.values()) {
-      try { hub.deregister(consumer, i) } catch (err) { log.error(`${stream.remote}: could not drop interest: ${(err as Error).message}`) }
+      try { hub.deregister(consumer, i) } catch (err) { log.error(`${stream.remote}: could not drop interest: ${errorMessage(err)}`) }
     }
   }
-  await stream.close(failure).catch(err => log.debug(`${stream.remote}: close: ${(err as Error).message}`))
+  await stream.close(failure).catch(err => log.debug(`${stream.remote}: close: ${errorMessage(err)}`))
 }

@@ -16,6 +16,7 @@ import type { PeerHandler } from './handler.ts'
 import { syncBlockAddedMessage, withoutPayloads } from './messages.ts'
 import type { StateTransfer, SyncResult, TransferStack } from './state-transfer.ts'
 import { randomInt, TimeoutError } from './timers.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
 
@@ -45,7 +46,7 @@ export class ChainFollower {
       const msg = syncBlockAddedMessage(c.block, delta.marshal(), timestampAt(this.stack.clock.now()))
       for (const e of await this.stack.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)) log.warn(e.message)
     } catch (err) {
-      log.error(`Could not announce block ${c.number}: ${(err as Error).message}`)
+      log.error(`Could not announce block ${c.number}: ${errorMessage(err)}`)
     }
   }
 

@@ -4,6 +4,7 @@ import { createLogger } from '../util/logger.ts'
 import type { MessageHandler } from './message-handler.ts'
 import { parsePayload, typeName } from './messages.ts'
 import { verifyMessage } from './security.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
 
@@ -29,7 +30,7 @@ export async function receiveLoop (stream: ChatStream, handler: MessageHandler, 
       if (verify !== undefined) await verify(msg, handler, stream)
       await handler.handleMessage(msg)
     } catch (err) {
-      log.error(`Error handling message: ${(err as Error).message}`)
+      log.error(`Error handling message: ${errorMessage(err)}`)
     }
   }
 }

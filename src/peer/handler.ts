@@ -13,6 +13,7 @@ import { getPeersMessage, parsePayload, peersMessage, syncGetBlocksMessage, sync
 import { SyncRequest } from './sync-request.ts'
 import { sendBlocks, sendStateDeltas, sendStateSnapshot, type SyncSource } from './sync-responder.ts'
 import { every, type Timers } from './timers.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
 
@@ -214,7 +215,7 @@ export class PeerHandler implements MessageHandler {
       // remote's requests (blocks, state, peers): that peer asks for them on the chat it
       // registered, and its state transfer from us would time out otherwise. It is not listed,
       // and nothing is sent on it but answers.
-      log.warn(`Keeping a second chat with ${ep.ID.name} at ${ep.address} (${this.stream.transport}) unregistered: ${(err as Error).message}`)
+      log.warn(`Keeping a second chat with ${ep.ID.name} at ${ep.address} (${this.stream.transport}) unregistered: ${errorMessage(err)}`)
       this.secondary = true
       this.host.secondaryChat?.(this, true)
       return
@@ -222,7 +223,7 @@ export class PeerHandler implements MessageHandler {
     this.registered = true
     await this.host.peerAnnounced(ep.address, this)
     this.stopTicker = every(this.host.timers, this.host.discoveryPeriod, () => {
-      this.sendMessage(getPeersMessage()).catch(err => log.error(`Error sending DISC_GET_PEERS during handler discovery tick: ${(err as Error).message}`))
+      this.sendMessage(getPeersMessage()).catch(err => log.error(`Error sending DISC_GET_PEERS during handler discovery tick: ${errorMessage(err)}`))
     })
   }
 

@@ -126,7 +126,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     const d = this.config.discovery
     let known: string[] = []
     if (d.persist) {
-      try { known = await loadDiscoveryList(this.ledger.cols.persist) } catch (err) { log.error((err as Error).message) }
+      try { known = await loadDiscoveryList(this.ledger.cols.persist) } catch (err) { log.error(errorMessage(err)) }
     } else {
       log.warn('Discovery list will not be persisted to disk')
     }
@@ -232,7 +232,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
       this.dialing.delete(address)
     }
     log.debug(`Established Chat with peer address: ${address}`)
-    this.runChat({ stream, address }, true).catch(err => log.error(`Ending Chat with peer address ${address} due to error: ${(err as Error).message}`))
+    this.runChat({ stream, address }, true).catch(err => log.error(`Ending Chat with peer address ${address} due to error: ${errorMessage(err)}`))
   }
 
   private connectedTo (address: string): boolean {
@@ -394,7 +394,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     try {
       await storeDiscoveryList(this.ledger.cols.persist, this.discovery.persisted())
     } catch (err) {
-      log.error(`Could not store the discovery list: ${(err as Error).message}`)
+      log.error(`Could not store the discovery list: ${errorMessage(err)}`)
     }
   }
 

@@ -7,6 +7,7 @@ import type { Block, SyncBlockRange, SyncStateSnapshotRequest } from '../protos/
 import { createLogger } from '../util/logger.ts'
 import type { PeerHandler } from './handler.ts'
 import { syncBlocksMessage, syncDeltasMessage, syncSnapshotMessage } from './messages.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
 
@@ -44,7 +45,7 @@ export async function sendBlocks (h: PeerHandler, src: SyncSource, range: SyncBl
       }
     }
   } catch (err) {
-    log.error(`Error sending blocks ${range.start}-${range.end} to ${h.name}: ${(err as Error).message}`)
+    log.error(`Error sending blocks ${range.start}-${range.end} to ${h.name}: ${errorMessage(err)}`)
   }
 }
 
@@ -70,7 +71,7 @@ export async function sendStateSnapshot (h: PeerHandler, src: SyncSource, reques
     if (size > 0) await flush()
     await h.sendMessage(syncSnapshotMessage(request, sequence === 0n ? 1n : sequence, blockNumber, new Uint8Array(0)))
   } catch (err) {
-    log.error(`Error sending state snapshot (correlationId ${request.correlationId}) to ${h.name}: ${(err as Error).message}`)
+    log.error(`Error sending state snapshot (correlationId ${request.correlationId}) to ${h.name}: ${errorMessage(err)}`)
   }
 }
 
@@ -87,6 +88,6 @@ export async function sendStateDeltas (h: PeerHandler, src: SyncSource, range: S
       }
     }
   } catch (err) {
-    log.error(`Error sending state deltas ${range.start}-${range.end} to ${h.name}: ${(err as Error).message}`)
+    log.error(`Error sending state deltas ${range.start}-${range.end} to ${h.name}: ${errorMessage(err)}`)
   }
 }

@@ -12,6 +12,7 @@ import type { AbortOptions, ChatDialer, ChatServer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
 import { Libp2pChatStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
+import { errorMessage } from '../util/errors.ts'
 
 export const CHAT_PROTOCOL = '/weft/chat/0.6.1'
 export const PROCESS_TX_PROTOCOL = '/weft/process-tx/0.6.1'
@@ -148,7 +149,7 @@ export class Libp2pChat implements ChatDialer {
       await lp.write(toBinary(ResponseSchema, response), { signal })
       await stream.close({ signal })
     } catch (err) {
-      log.warn(`ProcessTransaction over libp2p failed: ${(err as Error).message}`)
+      log.warn(`ProcessTransaction over libp2p failed: ${errorMessage(err)}`)
       stream.abort(err as Error)
     }
   }

@@ -59,4 +59,17 @@ describe('platform boundaries', () => {
     expect(imports("const x = await import('worker_threads')").some(s => nodeOnly.test(s))).toBe(true)
     expect('window.location'.match(domGlobals)).not.toBeNull()
   })
+
+  it('log lines name a failure with errorMessage, which never prints "undefined"', async () => {
+    const bad: string[] = []
+    for (const dir of ['src', 'node', 'web']) {
+      for (const file of await sources(dir)) {
+        const lines = (await readFile(join(root, file), 'utf8')).split('\n')
+        lines.forEach((l, i) => {
+          if (/\b(log\.(error|warn|info|debug)|console\.(error|warn|log))\(/.test(l) && /\((err|e) as Error\)\.message/.test(l)) bad.push(`${file}:${i + 1}`)
+        })
+      }
+    }
+    expect(bad).toEqual([])
+  })
 })

@@ -366,7 +366,7 @@ async function joinRelay (libp2p: BrowserLibp2p, boot: BootstrapInfo, notices: N
       reached = true
       break
     } catch (err) {
-      console.warn(`cannot reach ${ma}: ${(err as Error).message}`)
+      console.warn(`cannot reach ${ma}: ${errorMessage(err)}`)
     }
   }
   if (!reached) {

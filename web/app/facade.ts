@@ -8,6 +8,7 @@ import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type 
 import type { PeerNode } from '../../src/peer-node.ts'
 import { summarizeBlock, summarizeTx, type BlockSummary, type EventSummary } from './chain.ts'
 import { exampleSource, type ChaincodeSources } from './sources.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 export type WeftEvent =
   | { kind: 'BLOCK', time: number, block: BlockSummary }
@@ -82,7 +83,7 @@ export class PeerFacade {
     // A batch with failed transactions: a waiter still missing soon after is most likely one of them.
     if (b.failed > 0) for (const w of this.waiters.values()) w.suspectAfter ??= Date.now() + 3000
     for (const l of this.blockListeners) {
-      try { l(b) } catch (err) { console.warn(`block listener failed: ${(err as Error).message}`) }
+      try { l(b) } catch (err) { console.warn(`block listener failed: ${errorMessage(err)}`) }
     }
     const time = Date.now()
     this.emit({ kind: 'BLOCK', time, block: b })
@@ -96,7 +97,7 @@ export class PeerFacade {
 
   private emit (e: WeftEvent): void {
     for (const l of this.eventListeners) {
-      try { l(e) } catch (err) { console.warn(`event listener failed: ${(err as Error).message}`) }
+      try { l(e) } catch (err) { console.warn(`event listener failed: ${errorMessage(err)}`) }
     }
   }
 

@@ -5,6 +5,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { get, set } from 'idb-keyval'
+import { errorMessage } from '../../src/util/errors.ts'
 
 export const MAX_SLOTS = 16
 const SESSION_KEY = 'weft-slot'
@@ -67,7 +68,7 @@ export async function loadOrCreateKey (slot: number): Promise<PrivateKey> {
     try {
       return privateKeyFromProtobuf(stored)
     } catch (err) {
-      console.warn(`stored identity ${name} is unreadable (${(err as Error).message}); making a new one`)
+      console.warn(`stored identity ${name} is unreadable (${errorMessage(err)}); making a new one`)
     }
   }
   const key = await generateKeyPair('Ed25519')

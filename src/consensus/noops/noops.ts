@@ -8,6 +8,7 @@ import { createLogger } from '../../util/logger.ts'
 import type { TimerHandle, TimerService } from '../events/timers.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
 import type { NoopsConfig } from './config.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/noops')
 
@@ -84,7 +85,7 @@ export class Noops implements Consenter {
       const payload = toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx] }))
       const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload, timestamp: msg.timestamp })
       this.components.stack.communicator.broadcast(out, PeerEndpoint_Type.VALIDATOR)
-        .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${(err as Error).message}`))
+        .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${errorMessage(err)}`))
       this.enqueue([tx])
       return
     }
@@ -184,7 +185,7 @@ export class Noops implements Consenter {
       const msg = create(MessageSchema, { type: Message_Type.SYNC_BLOCK_ADDED, payload, timestamp: timestampFromMs(this.components.timers.now()) })
       await communicator.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)
     } catch (err) {
-      log.error(`Failed to broadcast block ${n} to non-validators: ${(err as Error).message}`)
+      log.error(`Failed to broadcast block ${n} to non-validators: ${errorMessage(err)}`)
     }
   }
 }

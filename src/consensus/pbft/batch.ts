@@ -16,6 +16,7 @@ import type { PbftComponents } from './plugin.ts'
 import { OwnRequests } from './own-requests.ts'
 import { RequestStore } from './requeststore.ts'
 import { sendViewChange } from './viewchange.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
 
@@ -113,7 +114,7 @@ export class PbftBatch implements Consenter {
     this.retransmitTimer.stop()
     this.core.stopAllTimers()
     this.broadcaster.stop()
-    await this.stack.persist.flush().catch(err => log.error(`Replica ${this.id} stopped with unwritten PBFT state: ${(err as Error).message}`))
+    await this.stack.persist.flush().catch(err => log.error(`Replica ${this.id} stopped with unwritten PBFT state: ${errorMessage(err)}`))
   }
 
   recvMsg (msg: Message, sender: PeerID): void {
@@ -222,7 +223,7 @@ export class PbftBatch implements Consenter {
     try {
       bm = decodeBatchMessage(msg.payload)
     } catch (err) {
-      log.warn(`Replica ${this.id} dropped a message from ${sender.name}: ${(err as Error).message}`)
+      log.warn(`Replica ${this.id} dropped a message from ${sender.name}: ${errorMessage(err)}`)
       return
     }
     if (bm.type === 'request') {
@@ -247,7 +248,7 @@ export class PbftBatch implements Consenter {
       if (senderId >= this.core.N) throw new Error(`${sender.name} is not one of the ${this.core.N} replicas`)
       m = decodePbftMessage(bm.bytes)
     } catch (err) {
-      log.warn(`Replica ${this.id} dropped a PBFT message from ${sender.name}: ${(err as Error).message}`)
+      log.warn(`Replica ${this.id} dropped a PBFT message from ${sender.name}: ${errorMessage(err)}`)
       return
     }
     return { kind: 'message', msg: m, sender: senderId }
@@ -291,7 +292,7 @@ export class PbftBatch implements Consenter {
       try {
         if (await this.stack.ledger.hasTransaction(txid)) done.push(txid)
       } catch (err) {
-        log.warn(`Replica ${this.id} could not look up transaction ${txid}: ${(err as Error).message}`)
+        log.warn(`Replica ${this.id} could not look up transaction ${txid}: ${errorMessage(err)}`)
       }
     }
     this.manager.queue({
@@ -316,7 +317,7 @@ export class PbftBatch implements Consenter {
       try {
         tx = fromBinary(TransactionSchema, req.payload)
       } catch (err) {
-        log.warn(`Replica ${this.id} could not unmarshal a transaction of seqNo ${seqNo}: ${(err as Error).message}`)
+        log.warn(`Replica ${this.id} could not unmarshal a transaction of seqNo ${seqNo}: ${errorMessage(err)}`)
         continue
       }
       this.reqStore.remove(req)
@@ -336,14 +337,14 @@ export class PbftBatch implements Consenter {
     try {
       info = fromBinary(BlockchainInfoSchema, target.id)
     } catch (err) {
-      log.error(`Replica ${this.id} cannot transfer state to checkpoint ${target.seqNo}: its id is not a BlockchainInfo (${(err as Error).message})`)
+      log.error(`Replica ${this.id} cannot transfer state to checkpoint ${target.seqNo}: its id is not a BlockchainInfo (${errorMessage(err)})`)
       this.manager.queue({ kind: 'stateUpdated', target, info: undefined })
       return
     }
     try {
       this.stack.executor.updateState(target, info, target.replicas.map(r => handle(replicaName(r))))
     } catch (err) {
-      log.error(`Replica ${this.id} cannot transfer state to checkpoint ${target.seqNo}: ${(err as Error).message}`)
+      log.error(`Replica ${this.id} cannot transfer state to checkpoint ${target.seqNo}: ${errorMessage(err)}`)
       this.manager.queue({ kind: 'stateUpdated', target, info: undefined })
     }
   }

@@ -2,6 +2,7 @@ import type { Message, PeerID } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { TimerService } from '../events/timers.ts'
 import type { Communicator } from '../interfaces.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
 
@@ -82,7 +83,7 @@ export class Broadcaster {
       lane.ok = true
     } catch (err) {
       // Only the first failure in a row is worth a warning.
-      if (lane.ok) log.warn(`Replica ${this.init.self} could not send to replica ${replica}: ${(err as Error).message}`)
+      if (lane.ok) log.warn(`Replica ${this.init.self} could not send to replica ${replica}: ${errorMessage(err)}`)
       lane.ok = false
     } finally {
       timer?.cancel()

@@ -1,5 +1,6 @@
 import { createLogger } from '../../util/logger.ts'
 import { ConsensusConfigError, lookup, readBool, readDuration, readInt, readString, type ConfigSource, type RawValue } from '../config-source.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
 
@@ -108,7 +109,7 @@ export function loadPbftConfig (source: ConfigSource = {}): PbftConfig {
   let nullRequest = 0
   if (nullRaw !== undefined) {
     // Fabric turns an unparsable null request timeout off rather than refusing to start.
-    try { nullRequest = readDuration(nullRaw) } catch (err) { log.warn(`${(err as Error).message}; null requests disabled`) }
+    try { nullRequest = readDuration(nullRaw) } catch (err) { log.warn(`${errorMessage(err)}; null requests disabled`) }
   }
   return validatePbftConfig({
     mode: 'batch',

@@ -3,6 +3,7 @@ import { PQsetSchema, request_batchSchema } from '../../protos/pbft_pb.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { StatePersistor } from '../interfaces.ts'
 import { batchDigest, type PQ, type RequestBatch } from './messages.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
 
@@ -41,7 +42,7 @@ export class PbftStore {
         const batch = fromBinary(request_batchSchema, raw)
         state.reqBatches.set(batchDigest(batch), batch)
       } catch (err) {
-        log.warn(`could not restore request batch ${key}: ${(err as Error).message}`)
+        log.warn(`could not restore request batch ${key}: ${errorMessage(err)}`)
       }
     }
     for (const [key, id] of await persistor.readStateSet('chkpt.')) {
@@ -97,7 +98,7 @@ async function readPQ (persistor: StatePersistor, key: string): Promise<PQ[]> {
       .filter(p => p.sequenceNumber <= BigInt(Number.MAX_SAFE_INTEGER) && p.view <= BigInt(Number.MAX_SAFE_INTEGER))
       .map(p => ({ seqNo: Number(p.sequenceNumber), digest: p.batchDigest, view: Number(p.view) }))
   } catch (err) {
-    log.error(`could not restore ${key}, local PBFT state is damaged: ${(err as Error).message}`)
+    log.error(`could not restore ${key}, local PBFT state is damaged: ${errorMessage(err)}`)
     return []
   }
 }

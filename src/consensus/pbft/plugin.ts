@@ -6,6 +6,7 @@ import { PbftBatch } from './batch.ts'
 import type { PbftConfig } from './config.ts'
 import { decodeMetadata } from './messages.ts'
 import { PbftStore } from './persist.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
 
@@ -40,7 +41,7 @@ export async function createPbftConsenter (init: PbftInit, components: PbftCompo
     try {
       lastExec = decodeMetadata(metadata)
     } catch (err) {
-      log.warn(`Replica ${id} could not restore lastExec from the newest block's consensus metadata: ${(err as Error).message}`)
+      log.warn(`Replica ${id} could not restore lastExec from the newest block's consensus metadata: ${errorMessage(err)}`)
     }
   }
   const info = await ledger.getBlockchainInfo()
