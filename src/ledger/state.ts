@@ -1,5 +1,4 @@
 import type { Column, WriteBatch } from '../storage/columns.ts'
-import { CommittedCache } from './committed-cache.ts'
 import type { HashableState } from './hashable-state.ts'
 import { encodeUint64 } from './keys.ts'
 import { StateDelta } from './state-delta.ts'
@@ -13,7 +12,6 @@ export class State {
   private txDelta = new StateDelta()
   private currentTx?: string
   private implNeedsUpdate = false
-  private readonly committed = new CommittedCache()
 
   constructor (
     readonly impl: HashableState,
@@ -44,11 +42,7 @@ export class State {
       const u = this.txDelta.get(chaincodeID, key) ?? this.batchDelta.get(chaincodeID, key)
       if (u !== undefined) return u.value
     }
-    return await this.committedValue(chaincodeID, key)
-  }
-
-  private async committedValue (chaincodeID: string, key: string): Promise<Uint8Array | null> {
-    return await this.committed.get(chaincodeID, key, async () => await this.impl.get(chaincodeID, key))
+    return this.impl.get(chaincodeID, key)
   }
 
   async set (chaincodeID: string, key: string, value: Uint8Array): Promise<void> {
@@ -61,7 +55,7 @@ export class State {
 
   private async write (chaincodeID: string, key: string, value: Uint8Array | null): Promise<void> {
     if (this.currentTx === undefined) throw new Error('state can only change inside a transaction (txBegin first)')
-    const previous = this.txDelta.has(chaincodeID, key) ? null : await this.committedValue(chaincodeID, key)
+    const previous = this.txDelta.has(chaincodeID, key) ? null : await this.impl.get(chaincodeID, key)
     this.txDelta.set(chaincodeID, key, value, previous)
   }
 
@@ -111,7 +105,6 @@ export class State {
   get pendingDelta (): StateDelta { return this.batchDelta }
 
   clearInMemoryChanges (persisted: boolean): void {
-    if (persisted) this.committed.persisted(this.batchDelta)
     this.batchDelta = new StateDelta()
     this.txDelta = new StateDelta()
     this.currentTx = undefined

@@ -48,7 +48,10 @@ export class BucketCache {
     return this.buckets.get(bucket) ?? (this.complete ? [] : undefined)
   }
 
-  /** A key's value if its bucket is known: null when the bucket lacks it. */
+  /**
+   * A key's value if its bucket is known: null when the bucket lacks it. A copy: callers (a
+   * chaincode in the peer's thread among them) may change what they are given.
+   */
   lookup (bucket: number, composite: Uint8Array): Uint8Array | null | undefined {
     const nodes = this.known(bucket)
     if (nodes === undefined) return undefined
@@ -57,7 +60,7 @@ export class BucketCache {
     while (lo < hi) {
       const mid = (lo + hi) >> 1
       const c = compareBytes(nodes[mid].composite, composite)
-      if (c === 0) return nodes[mid].value
+      if (c === 0) return nodes[mid].value?.slice() ?? null
       if (c < 0) lo = mid + 1
       else hi = mid
     }

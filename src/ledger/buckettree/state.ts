@@ -76,7 +76,8 @@ export class BucketTreeState implements HashableState {
       const bucket = this.bucketOf(composite)
       let list = leaves.get(bucket)
       if (list === undefined) leaves.set(bucket, list = [])
-      list.push({ composite, value: e.value })
+      // Its own copy: these values stay in the bucket cache, and a view would pin the message it came in.
+      list.push({ composite, value: e.value === null ? null : e.value.slice() })
     }
     for (const list of leaves.values()) list.sort((a, b) => compareBytes(a.composite, b.composite))
     this.work = { leaves, merged: new Map(), levels: this.config.bucketsAt.map(() => new Map()), computed: false }
