@@ -21,6 +21,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { LoadResult } from './tools/loadgen.ts'
+import { fmt, loadgen as runLoadgen, median } from './tools/weft-peer.ts'
 import { WeftProcesses } from '../test/integration/weft-processes.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -58,15 +59,8 @@ interface Run {
 }
 interface Row { workload: string, results: Run[] }
 
-async function loadgen (target: string, clients: number, extra: string[]): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/tools/loadgen.ts', '--target', target, '--chaincode', 'mycc', '--clients', String(clients),
-    '--duration', String(seconds * 1000), '--warmup', short ? '500' : '2000', '--drain', '60000', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`loadgen exited with ${code}: ${out}`)
-  return JSON.parse(out) as LoadResult
-}
+const loadgen = async (target: string, clients: number, extra: string[]): Promise<LoadResult> =>
+  await runLoadgen(target, 'mycc', seconds, short ? 500 : 2000, ['--clients', String(clients), '--drain', '60000', ...extra])
 
 /** The four processes, each with its example02 registered, deployed once through vp0. */
 async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<void> }> {
@@ -153,8 +147,6 @@ async function agreement (procs: WeftProcesses): Promise<Run['replicas']> {
   }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
-const fmt = (x: number): string => Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
 
 const rows: Row[] = []
 const chosen = workloads.filter(w => only === undefined || only.includes(w.name))

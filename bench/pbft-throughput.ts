@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { setLogLevel } from '../src/util/logger.ts'
 import { SimCluster } from '../test/sim/cluster.ts'
+import { fmt, median } from './tools/weft-peer.ts'
 
 setLogLevel('silent')
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -55,8 +56,6 @@ async function once ({ N, batchSize }: Config, tx: number): Promise<Run> {
   }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)] }
-const fmt = (x: number): string => Number.isNaN(x) ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1)
 
 const rows: Row[] = []
 for (const cfg of configs) {
