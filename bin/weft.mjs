@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point of the `weft` command: the CLI compiled to JavaScript (dist/node/cli.mjs), rebuilt
+// Entry point of the `weft` command: the CLI compiled to JavaScript (dist/cli-*/cli.mjs), rebuilt
 // first when any source is newer (bin/build-cli.mjs; about a second).
 import { ensureCliBuilt } from './build-cli.mjs'
 

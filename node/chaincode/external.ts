@@ -7,6 +7,7 @@ import type { ChannelCredentials, ClientDuplexStream } from '@grpc/grpc-js'
 import { asChaincode, type Chaincode } from '../../src/chaincode/shim/chaincode.ts'
 import { startChaincode } from '../../src/chaincode/shim/handler.ts'
 import { ChaincodeSupport, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 import { channelOptions, connect, type ClientTls } from '../grpc/client.ts'
 import { callStream, clientConstructor } from '../grpc/service-definition.ts'
 
@@ -20,7 +21,7 @@ export async function loadChaincodeFile (path: string): Promise<Chaincode> {
     if (/\.[mc]?tsx?$/.test(path)) (await import('tsx/esm/api')).register()
     mod = await import(pathToFileURL(resolve(path)).href)
   } catch (err) {
-    throw new Error(`cannot load chaincode ${path}: ${(err as Error).message}`)
+    throw new Error(`cannot load chaincode ${path}: ${errorMessage(err)}`)
   }
   return asChaincode(mod)
 }
