@@ -7,6 +7,7 @@ import type { ChatServer } from '../../src/transport/chat-server.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { MessageTooLargeError, SendQueueFullError, StreamClosedError } from '../../src/transport/errors.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, decodeMessage, encodeMessage } from '../../src/transport/frame.ts'
+import { ReaderWake } from '../../src/transport/receive-queue.ts'
 
 export interface GrpcChatOptions {
   /** Largest Chat message sent or accepted (bytes). The call's transport limit must not be lower. */
@@ -29,7 +30,7 @@ export class GrpcChatStream implements ChatStream {
   private remoteEnded = false
   private failure?: Error
   private closed = false
-  private reader?: () => void
+  private readonly reader = new ReaderWake()
   private sending: Promise<void> = Promise.resolve()
   private pendingSends = 0
 
@@ -37,20 +38,20 @@ export class GrpcChatStream implements ChatStream {
   constructor (private readonly call: ChatCall, private readonly side: 'server' | 'client', readonly remote: string, opts: GrpcChatOptions = {}) {
     this.maxSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
     this.maxPending = opts.maxPendingSends ?? 256
-    call.on('readable', () => { this.wake() })
-    call.on('end', () => { this.remoteEnded = true; this.wake() })
+    call.on('readable', () => { this.reader.wake() })
+    call.on('end', () => { this.remoteEnded = true; this.reader.wake() })
     call.on('error', (err: Error & { details?: string }) => {
       if (!this.closed) this.failure ??= new StreamClosedError(`Chat call with ${remote} failed: ${err.details ?? err.message}`)
-      this.wake()
+      this.reader.wake()
     })
     // Server side: the client cancelled, its connection dropped, or grpc-js refused a message over the server's limit.
     call.on('cancelled', () => {
       if (!this.closed) this.failure ??= new StreamClosedError(`Chat call from ${remote} was cancelled`)
-      this.wake()
+      this.reader.wake()
     })
     call.on('close', () => {
       if (!this.closed && !this.remoteEnded) this.failure ??= new StreamClosedError(`Chat call with ${remote} closed`)
-      this.wake()
+      this.reader.wake()
     })
   }
 
@@ -83,7 +84,7 @@ export class GrpcChatStream implements ChatStream {
       }
       if (this.failure !== undefined) throw this.failure
       if (this.remoteEnded) return undefined
-      await new Promise<void>(resolve => { this.reader = resolve })
+      await this.reader.wait()
     }
   }
 
@@ -95,7 +96,7 @@ export class GrpcChatStream implements ChatStream {
   async close (err?: Error): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.wake()
+    this.reader.wake()
     if (this.call.destroyed) return
     if (err === undefined) {
       this.call.end()
@@ -109,11 +110,6 @@ export class GrpcChatStream implements ChatStream {
   private checkWritable (): void {
     if (this.closed) throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
     if (this.failure !== undefined || !this.call.writable) throw new StreamClosedError(`chat stream to ${this.remote} was closed by the remote side`)
-  }
-
-  private wake (): void {
-    this.reader?.()
-    this.reader = undefined
   }
 }
 

@@ -2,28 +2,33 @@ import { create, toBinary } from '@bufbuild/protobuf'
 import {
   ChaincodeMessageSchema, ChaincodeSpecSchema, PutStateInfoSchema, RangeQueryStateCloseSchema,
   RangeQueryStateNextSchema, RangeQueryStateResponseSchema, RangeQueryStateSchema,
-  type ChaincodeMessage, type ChaincodeSpec
+  type ChaincodeID, type ChaincodeMessage, type ChaincodeSpec
 } from '../protos/chaincode_pb.ts'
 import { Transaction_Type } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, typeName } from './messages.ts'
 import { RangeCursor } from './range-cursor.ts'
-import type { Handler, TxContext } from './handler.ts'
-import type { Timers } from './runtime.ts'
+import type { TxContext } from './tx-context.ts'
 
-/** What a handler needs from ChaincodeSupport. */
-export interface HandlerHost {
+/** What serving a request needs from ChaincodeSupport. */
+export interface RequestHost {
   readonly ledger: Ledger
-  readonly timers: Timers
-  /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
-  readonly keepalive: number
-  registerHandler (h: Handler): void
-  deregisterHandler (h: Handler): void
   /**
    * Runs another chaincode inside the caller's transaction (same txid, same ledger transaction)
    * and gives back its answer (COMPLETED / ERROR / QUERY_COMPLETED / QUERY_ERROR).
    */
   callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage>
+}
+
+/** What serving a request needs from the handler it came on (a Handler is one). */
+export interface RequestSource {
+  readonly chaincodeID?: ChaincodeID
+  readonly host: RequestHost
+  txContext (txid: string): TxContext | undefined
+  /** A new range iterator id for `txid`. */
+  nextCursorId (txid: string): string
+  /** Whether `txid`'s reads see committed state (a query) rather than its own writes. */
+  readsCommitted (txid: string): boolean
 }
 
 const response = (txid: string, payload?: Uint8Array): ChaincodeMessage => ccMessage(MsgType.RESPONSE, { txid, payload })
@@ -35,7 +40,7 @@ function goBytesLiteral (b: Uint8Array | undefined): string {
 }
 
 /** GET_STATE and the RANGE_QUERY_STATE family: answered with RESPONSE or ERROR, no state change. */
-export async function serveReadRequest (h: Handler, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+export async function serveReadRequest (h: RequestSource, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
   const name = h.chaincodeID!.name
   const committed = h.readsCommitted(msg.txid)
   switch (msg.type) {
@@ -69,7 +74,7 @@ export async function serveReadRequest (h: Handler, msg: ChaincodeMessage): Prom
   }
 }
 
-function requireContext (h: Handler, msg: ChaincodeMessage): TxContext {
+function requireContext (h: RequestSource, msg: ChaincodeMessage): TxContext {
   const ctx = h.txContext(msg.txid)
   if (ctx === undefined) throw new Error(`[${msg.txid}]no transaction or query in progress for ${typeName(msg.type)}`)
   return ctx
@@ -93,7 +98,7 @@ async function pageOf (ctx: TxContext, id: string, cursor: RangeCursor): Promise
 }
 
 /** PUT_STATE, DEL_STATE, INVOKE_CHAINCODE (inside a transaction) and INVOKE_QUERY. */
-export async function serveBusyRequest (h: Handler, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
+export async function serveBusyRequest (h: RequestSource, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
   const name = h.chaincodeID!.name
   const ledger = h.host.ledger
   switch (msg.type) {

@@ -7,20 +7,20 @@ import type { Transaction } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
-import { serveBusyRequest, serveReadRequest, type HandlerHost } from './handler-requests.ts'
-import type { RangeCursor } from './range-cursor.ts'
+import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-requests.ts'
 import type { ChaincodeStream } from './stream.ts'
+import type { Timers } from './runtime.ts'
+import type { TxContext } from './tx-context.ts'
 
 const log = createLogger('chaincode')
 
-/** One transaction or query in flight on a handler (Fabric's transactionContext). */
-export interface TxContext {
-  readonly txid: string
-  readonly tx?: Transaction
-  /** Settles with the chaincode's answer: COMPLETED, ERROR, QUERY_COMPLETED, QUERY_ERROR or READY. */
-  readonly response: Promise<ChaincodeMessage>
-  readonly cursors: Map<string, RangeCursor>
-  notify: (msg: ChaincodeMessage) => void
+/** What a handler needs from ChaincodeSupport. */
+export interface HandlerHost extends RequestHost {
+  readonly timers: Timers
+  /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
+  readonly keepalive: number
+  registerHandler (h: Handler): void
+  deregisterHandler (h: Handler): void
 }
 
 /** Fabric's %s of a ChaincodeID (compact text format), as its errors print it. */

@@ -4,7 +4,7 @@ export { ChaincodeSupport, TimeoutError, type ChaincodeSupportInit, type Launche
 export { executeTransactions, executeTransaction, executeQuery, type ExecutionContext, type ExecutionOutcome, type BatchOutcome } from './executor.ts'
 export { systemTimers, type ChaincodeRuntime, type LaunchedChaincode, type LaunchRequest, type Timers } from './runtime.ts'
 export { unsandboxedInProcessRuntime, registerInProcessChaincode, dataUrlLoader, type ModuleLoader } from './in-process-runtime.ts'
-export { chaincodeStreamPair, Inbox, StreamClosedError, type ChaincodeStream } from './stream.ts'
+export { chaincodeStreamPair, Inbox, type ChaincodeStream } from './stream.ts'
 export { portStream, type PortStream } from './port-stream.ts'
 export { decodeNodePackage, nodeChaincodeName, nodeDeploymentSpec } from './package.ts'
 export { newDeployTransaction, newExecuteTransaction } from './transactions.ts'

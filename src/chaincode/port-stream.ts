@@ -1,6 +1,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf'
 import { ChaincodeMessageSchema, type ChaincodeMessage } from '../protos/chaincode_pb.ts'
-import { defaultQueueLimit, Inbox, StreamClosedError, type ChaincodeStream } from './stream.ts'
+import { StreamClosedError } from '../transport/errors.ts'
+import { defaultQueueLimit, Inbox, type ChaincodeStream } from './stream.ts'
 
 /** One side of a ChaincodeStream carried over a worker channel (postMessage of marshaled ChaincodeMessages). */
 export interface PortStream {
@@ -38,7 +39,7 @@ export function portStream (remote: string, post: (bytes: Uint8Array) => void, l
     stream: {
       remote,
       async send (msg) {
-        if (inbox.closed) throw new StreamClosedError(remote)
+        if (inbox.closed) throw new StreamClosedError(`chaincode stream to ${remote} is closed`)
         post(toBinary(ChaincodeMessageSchema, msg))
       },
       recv: async () => await inbox.next(),

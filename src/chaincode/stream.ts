@@ -1,26 +1,12 @@
 import type { ChaincodeMessage } from '../protos/chaincode_pb.ts'
+import { StreamClosedError } from '../transport/errors.ts'
+import type { MessageStream } from '../util/message-stream.ts'
 
 /**
  * One ChaincodeSupport.Register conversation: the peer's side of a chaincode, or the
  * chaincode's side of the peer, whatever carries it (gRPC stream, worker channel, memory).
  */
-export interface ChaincodeStream {
-  /** Who is on the other side, for logs. */
-  readonly remote: string
-  /** Resolves once the message is handed over; rejects when the stream is closed or its queue is full. */
-  send (msg: ChaincodeMessage): Promise<void>
-  /** The next message; undefined on a clean end of stream; throws when the stream broke. */
-  recv (): Promise<ChaincodeMessage | undefined>
-  /** Ends the conversation; with an error, the other side's recv() throws it. Idempotent. */
-  close (err?: Error): Promise<void>
-}
-
-export class StreamClosedError extends Error {
-  constructor (remote: string, reason?: Error) {
-    super(reason === undefined ? `chaincode stream to ${remote} is closed` : `chaincode stream to ${remote} is closed: ${reason.message}`)
-    this.name = 'StreamClosedError'
-  }
-}
+export type ChaincodeStream = MessageStream<ChaincodeMessage>
 
 /** Default bound of a receive queue: a side that stops reading makes the other's send fail, not grow memory. */
 export const defaultQueueLimit = 10_000
@@ -80,7 +66,7 @@ export function chaincodeStreamPair (names: { peer?: string, chaincode?: string 
   const side = (remote: string, inbox: Inbox<ChaincodeMessage>, outbox: Inbox<ChaincodeMessage>): ChaincodeStream => ({
     remote,
     async send (msg) {
-      if (outbox.closed || inbox.closed) throw new StreamClosedError(remote)
+      if (outbox.closed || inbox.closed) throw new StreamClosedError(`chaincode stream to ${remote} is closed`)
       if (!outbox.push(structuredClone(msg))) throw new Error(`chaincode stream to ${remote}: queue full (${outbox.limit} unread messages)`)
     },
     recv: async () => await inbox.next(),

@@ -6,13 +6,13 @@ import {
 import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
-import { chaincodeIDText, Handler, type TxContext } from './handler.ts'
-import type { HandlerHost } from './handler-requests.ts'
+import { chaincodeIDText, Handler, type HandlerHost } from './handler.ts'
 import { ccMessage, decodePayload, MsgType, payloadText, typeName } from './messages.ts'
 import { nodeChaincodeName } from './package.ts'
 import { systemTimers, type ChaincodeRuntime, type LaunchedChaincode, type Timers } from './runtime.ts'
 import type { ChaincodeStream } from './stream.ts'
 import { newExecuteTransaction } from './transactions.ts'
+import type { TxContext } from './tx-context.ts'
 
 const log = createLogger('chaincode')
 

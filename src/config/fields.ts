@@ -25,10 +25,13 @@ function asText (raw: unknown): string {
   throw new Error(`expected a string, got ${describe(raw)}`)
 }
 
-/** A string; with `choices`, one of them (matched case-insensitively, held lower-case). */
+/**
+ * A string; with `choices`, one of them (matched case-insensitively, held lower-case). `what`
+ * names the setting in the refusal as Fabric does ("Invalid PBFT mode: x").
+ */
 export function str (def: string): Field<string>
-export function str<C extends string> (def: C, choices: readonly C[]): Field<C>
-export function str (def: string, choices?: readonly string[]): Field<string> {
+export function str<C extends string> (def: C, choices: readonly C[], what?: string): Field<C>
+export function str (def: string, choices?: readonly string[], what?: string): Field<string> {
   return {
     kind: 'string',
     default: def,
@@ -36,8 +39,8 @@ export function str (def: string, choices?: readonly string[]): Field<string> {
       const s = asText(raw)
       if (choices === undefined) return s
       const hit = choices.find(c => c === s.toLowerCase())
-      if (hit === undefined) throw new Error(`"${s}" is not one of ${choices.join(', ')}`)
-      return hit
+      if (hit !== undefined) return hit
+      throw new Error(what === undefined ? `"${s}" is not one of ${choices.join(', ')}` : `Invalid ${what}: ${s} (expected one of ${choices.join(', ')})`)
     }
   }
 }
@@ -100,34 +103,46 @@ export function int (def: number, min?: number): Field<number> {
  * Fabric reads the key: noops' block.wait appends "s"; viper's GetDuration (cast) reads
  * nanoseconds; keys read with time.ParseDuration accept only "0".
  */
-export function duration (def: string, bare: 'seconds' | 'nanoseconds' | 'refuse'): Field<number> {
+export function duration (def: string, bare: 'seconds' | 'nanoseconds' | 'refuse', nonNegative = false): Field<number> {
   const fromBare = (n: number): number => {
     if (bare === 'seconds') return n * 1000
     if (bare === 'nanoseconds') return n / 1e6
     if (n === 0) return 0
     throw new Error(`duration ${n} needs a unit (e.g. ${n}s or ${n}ms)`)
   }
+  const read = (raw: unknown): number => {
+    if (typeof raw === 'number') return fromBare(raw)
+    if (typeof raw !== 'string') throw new Error(`expected a duration such as 1s, got ${describe(raw)}`)
+    const s = raw.trim()
+    if (/^[+-]?\d+$/.test(s)) return fromBare(Number(s))
+    return parseGoDuration(s)
+  }
   return {
     kind: 'duration',
     default: parseGoDuration(def),
     coerce (raw) {
-      if (typeof raw === 'number') return fromBare(raw)
-      if (typeof raw !== 'string') throw new Error(`expected a duration such as 1s, got ${describe(raw)}`)
-      const s = raw.trim()
-      if (/^[+-]?\d+$/.test(s)) return fromBare(Number(s))
-      return parseGoDuration(s)
+      const ms = read(raw)
+      if (nonNegative && ms < 0) throw new Error(`must not be negative, got ${describe(raw)}`)
+      return ms
     }
   }
 }
 
-/** A list of strings: a YAML sequence, or text separated by commas and/or whitespace. */
-export function list (def: readonly string[]): Field<string[]> {
+/**
+ * A list of strings: a YAML sequence, or text separated by commas and/or whitespace. With
+ * `choices`, each item must be one of them, exactly.
+ */
+export function list (def: readonly string[]): Field<string[]>
+export function list<C extends string> (def: readonly C[], choices: readonly C[]): Field<C[]>
+export function list (def: readonly string[], choices?: readonly string[]): Field<string[]> {
   return {
     kind: 'list',
     default: [...def],
     coerce (raw) {
-      if (Array.isArray(raw)) return raw.map(asText)
-      return asText(raw).split(/[\s,]+/).filter(s => s !== '')
+      const items = Array.isArray(raw) ? raw.map(asText) : asText(raw).split(/[\s,]+/).filter(s => s !== '')
+      const unknown = choices === undefined ? undefined : items.find(s => !choices.includes(s))
+      if (unknown !== undefined) throw new Error(`"${unknown}" is not one of ${choices!.join(', ')}`)
+      return items
     }
   }
 }

@@ -1,5 +1,8 @@
 import { bool, duration, int, list, map, str, type ConfigOf } from './fields.ts'
 
+/** Weft's PBFT behaviours that `pbft.weft.disable` can switch off (src/consensus/pbft/config.ts says what each does). */
+export const pbftExtensionNames = ['retransmit', 'dropDuplicateRequests', 'viewSync', 'holdFutureViews', 'lateJoin', 'earlyStateTransfer', 'executeOnce'] as const
+
 /**
  * Every key of Fabric 0.6.1's peer/core.yaml with its default, the noops and PBFT plugin
  * configs (consensus/{noops,pbft}/config.yaml, env prefixes CORE_NOOPS_ / CORE_PBFT_, so
@@ -173,12 +176,12 @@ export const coreSchema = {
     block: {
       size: int(500, 1),
       // A unitless number is seconds here, as noops itself reads it.
-      wait: duration('1s', 'seconds')
+      wait: duration('1s', 'seconds', true)
     }
   },
   pbft: {
     general: {
-      mode: str('batch', ['batch']),
+      mode: str('batch', ['batch'], 'PBFT mode'),
       N: int(4, 1),
       f: int(1, 0),
       K: int(10, 1),
@@ -187,18 +190,18 @@ export const coreSchema = {
       byzantine: bool(false),
       viewchangeperiod: int(0, 0),
       timeout: {
-        batch: duration('1s', 'refuse'),
-        request: duration('2s', 'refuse'),
-        viewchange: duration('2s', 'refuse'),
-        resendviewchange: duration('2s', 'refuse'),
-        nullrequest: duration('0s', 'refuse'),
-        broadcast: duration('1s', 'refuse')
+        batch: duration('1s', 'refuse', true),
+        request: duration('2s', 'refuse', true),
+        viewchange: duration('2s', 'refuse', true),
+        resendviewchange: duration('2s', 'refuse', true),
+        nullrequest: duration('0s', 'refuse', true),
+        broadcast: duration('1s', 'refuse', true)
       }
     },
     executor: { queuesize: int(30, 1) },
-    // Weft's own key: PBFT extensions to switch off (names from src/consensus/pbft/config.ts, or
-    // `all`); a network with Fabric replicas needs at least executeOnce off on every Weft replica.
-    weft: { disable: list([]) }
+    // Weft's own key: PBFT extensions to switch off (names above, or `all`); a network with
+    // Fabric replicas needs at least executeOnce off on every Weft replica.
+    weft: { disable: list([], ['all', ...pbftExtensionNames]) }
   },
   web: {
     enabled: bool(true),

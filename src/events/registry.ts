@@ -1,4 +1,4 @@
-import { EventType, type Event, type Interest } from '../protos/events_pb.ts'
+import { EventType, type ChaincodeReg, type Event, type Interest } from '../protos/events_pb.ts'
 import { eventTypeName } from './events.ts'
 
 /** Whoever receives events: a gRPC or libp2p stream, or an in-process listener. */
@@ -7,6 +7,18 @@ export interface EventConsumer {
   readonly name: string
   /** Resolves once the event is handed to the transport (a slow consumer holds up delivery, as in Fabric). */
   deliver (ev: Event): Promise<void>
+}
+
+/** The chaincode id and event name of a CHAINCODE interest, refused as Fabric refuses them (`doing`: "registering" or "de-registering"). */
+function chaincodeInterest (interest: Interest, fail: (why: string) => never, doing: string): ChaincodeReg {
+  const reg = interest.RegInfo.case === 'chaincodeRegInfo' ? interest.RegInfo.value : undefined
+  if (reg === undefined) return fail(`chaincode information not provided for ${doing}`)
+  if (reg.chaincodeID === '') fail(`chaincode ID not provided for ${doing}`)
+  return reg
+}
+
+function unknownType (interest: Interest): Error {
+  return new Error(`event type ${eventTypeName(interest.eventType)} does not exist`)
 }
 
 /**
@@ -21,56 +33,41 @@ export class InterestRegistry {
 
   add (interest: Interest, c: EventConsumer): void {
     const fail = (why: string): never => { throw new Error(`error registering handler for  ${eventTypeName(interest.eventType)}: ${why}`) }
-    switch (interest.eventType) {
-      case EventType.BLOCK:
-      case EventType.REJECTION: {
-        const set = interest.eventType === EventType.BLOCK ? this.block : this.rejection
-        if (set.has(c)) fail('handler exists for event type')
-        set.add(c)
-        return
-      }
-      case EventType.CHAINCODE: {
-        const reg = interest.RegInfo.case === 'chaincodeRegInfo' ? interest.RegInfo.value : undefined
-        if (reg === undefined) fail('chaincode information not provided for registering')
-        if (reg!.chaincodeID === '') fail('chaincode ID not provided for registering')
-        let byName = this.chaincode.get(reg!.chaincodeID)
-        if (byName === undefined) this.chaincode.set(reg!.chaincodeID, byName = new Map())
-        let set = byName.get(reg!.eventName)
-        if (set === undefined) byName.set(reg!.eventName, set = new Set())
-        if (set.has(c)) fail('handler exists for event type')
-        set.add(c)
-        return
-      }
-      default:
-        throw new Error(`event type ${eventTypeName(interest.eventType)} does not exist`)
+    let set = this.plain(interest.eventType)
+    if (set === undefined && interest.eventType === EventType.CHAINCODE) {
+      const reg = chaincodeInterest(interest, fail, 'registering')
+      let byName = this.chaincode.get(reg.chaincodeID)
+      if (byName === undefined) this.chaincode.set(reg.chaincodeID, byName = new Map())
+      set = byName.get(reg.eventName)
+      if (set === undefined) byName.set(reg.eventName, set = new Set())
     }
+    if (set === undefined) throw unknownType(interest)
+    if (set.has(c)) fail('handler exists for event type')
+    set.add(c)
   }
 
   delete (interest: Interest, c: EventConsumer): void {
     const fail = (why: string): never => { throw new Error(`error deregistering handler for ${eventTypeName(interest.eventType)}: ${why}`) }
-    switch (interest.eventType) {
-      case EventType.BLOCK:
-      case EventType.REJECTION: {
-        const set = interest.eventType === EventType.BLOCK ? this.block : this.rejection
-        if (!set.delete(c)) fail('handler does not exist for event type')
-        return
-      }
-      case EventType.CHAINCODE: {
-        const reg = interest.RegInfo.case === 'chaincodeRegInfo' ? interest.RegInfo.value : undefined
-        if (reg === undefined) fail('chaincode information not provided for de-registering')
-        if (reg!.chaincodeID === '') fail('chaincode ID not provided for de-registering')
-        const byName = this.chaincode.get(reg!.chaincodeID)
-        if (byName === undefined) fail('chaincode ID not registered')
-        const set = byName!.get(reg!.eventName)
-        if (set === undefined) fail(`event name ${reg!.eventName} not registered for chaincode ID ${reg!.chaincodeID}`)
-        if (!set!.delete(c)) fail(`handler not registered for event name ${reg!.eventName} for chaincode ID ${reg!.chaincodeID}`)
-        if (set!.size === 0) byName!.delete(reg!.eventName)
-        if (byName!.size === 0) this.chaincode.delete(reg!.chaincodeID)
-        return
-      }
-      default:
-        throw new Error(`event type ${eventTypeName(interest.eventType)} does not exist`)
+    const plain = this.plain(interest.eventType)
+    if (plain !== undefined) {
+      if (!plain.delete(c)) fail('handler does not exist for event type')
+      return
     }
+    if (interest.eventType !== EventType.CHAINCODE) throw unknownType(interest)
+    const reg = chaincodeInterest(interest, fail, 'de-registering')
+    const byName = this.chaincode.get(reg.chaincodeID)
+    if (byName === undefined) return fail('chaincode ID not registered')
+    const set = byName.get(reg.eventName)
+    if (set === undefined) return fail(`event name ${reg.eventName} not registered for chaincode ID ${reg.chaincodeID}`)
+    if (!set.delete(c)) fail(`handler not registered for event name ${reg.eventName} for chaincode ID ${reg.chaincodeID}`)
+    if (set.size === 0) byName.delete(reg.eventName)
+    if (byName.size === 0) this.chaincode.delete(reg.chaincodeID)
+  }
+
+  /** The consumers of BLOCK or REJECTION events (sets without keys); undefined for other types. */
+  private plain (type: EventType): Set<EventConsumer> | undefined {
+    if (type === EventType.BLOCK) return this.block
+    return type === EventType.REJECTION ? this.rejection : undefined
   }
 
   /** The consumers an event goes to. */

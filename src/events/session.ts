@@ -3,21 +3,13 @@ import { createLogger } from '../util/logger.ts'
 import type { EventHub } from './hub.ts'
 import type { EventConsumer } from './registry.ts'
 import { errorMessage } from '../util/errors.ts'
+import type { MessageStream } from '../util/message-stream.ts'
 
 /**
  * One Events.Chat conversation, whatever carries it (gRPC bidi stream on 7053, libp2p
  * `/weft/events/0.6.1`, an in-memory pair in tests). The adapters only implement this.
  */
-export interface EventStream {
-  /** Who is on the other side, for logs. */
-  readonly remote: string
-  /** Resolves once the event is handed to the transport; rejects when the stream is gone. */
-  send (ev: Event): Promise<void>
-  /** The next event from the client; undefined at a clean end; throws on a broken stream or an undecodable frame. */
-  recv (): Promise<Event | undefined>
-  /** Ends the conversation; with an error the client sees it failed (gRPC status, aborted stream). Idempotent. */
-  close (err?: Error): Promise<void>
-}
+export type EventStream = MessageStream<Event>
 
 /** The client sent something other than register/unregister. */
 export class EventProtocolError extends Error {

@@ -121,8 +121,7 @@ export class Ledger {
    * entry per executed transaction (failed ones too) and becomes nonHashData.chaincodeEvents.
    */
   async commitTxBatch (id: unknown, transactions: Transaction[], results: TransactionResult[] | undefined, consensusMetadata?: Uint8Array): Promise<CommittedBlock> {
-    this.checkBatch(id)
-    try {
+    return await this.endBatch(id, async () => {
       const block = newBlock(transactions, consensusMetadata)
       block.stateHash = await this.state.getHash() ?? new Uint8Array(0)
       block.nonHashData = create(NonHashDataSchema, {
@@ -132,18 +131,9 @@ export class Ledger {
       const batch = new WriteBatch()
       const { number, hash } = this.chain.appendToBatch(block, batch)
       await this.state.addChangesForPersistence(number, batch)
-      batch.put(this.cols.persist, stateBlockKey, encodeUint64(number))
-      await this.cols.store.write(batch.ops)
-      this.chain.persisted(number, hash)
-      this.stateBlock = number
-      this.reset(true)
-      const committed = { number, hash, block }
-      for (const l of this.listeners) l(committed)
-      return committed
-    } catch (err) {
-      this.reset(false)
-      throw err
-    }
+      await this.writeBatch(batch, number)
+      return this.appended(number, hash, block)
+    })
   }
 
   rollbackTxBatch (id: unknown): void {
@@ -211,8 +201,7 @@ export class Ledger {
     const batch = new WriteBatch()
     const { hash } = this.chain.putToBatch(block, n, batch)
     await this.cols.store.write(batch.ops)
-    this.chain.persisted(n, hash)
-    for (const l of this.listeners) l({ number: n, hash, block })
+    this.appended(n, hash, block)
   }
 
   /**
@@ -222,8 +211,7 @@ export class Ledger {
    * block n's delta, for a delta that led from block n-1's state (not for a whole snapshot).
    */
   async commitSyncedBlock (id: unknown, n: number, block: Block, recordDelta: boolean): Promise<CommittedBlock> {
-    this.checkBatch(id)
-    try {
+    return await this.endBatch(id, async () => {
       if (!Number.isSafeInteger(n) || n < 0 || n > this.chain.height) throw new RangeError(`cannot store synced block ${n}: the chain has height ${this.chain.height}`)
       if (!(this.state.impl instanceof RawState)) {
         const actual = await this.state.getHash() ?? new Uint8Array(0)
@@ -235,18 +223,9 @@ export class Ledger {
       const { hash } = this.chain.putToBatch(block, n, batch)
       if (recordDelta) await this.state.addChangesForPersistence(n, batch)
       else await this.state.addStateChanges(batch)
-      batch.put(this.cols.persist, stateBlockKey, encodeUint64(n))
-      await this.cols.store.write(batch.ops)
-      this.chain.persisted(n, hash)
-      this.stateBlock = n
-      this.reset(true)
-      const committed = { number: n, hash, block }
-      for (const l of this.listeners) l(committed)
-      return committed
-    } catch (err) {
-      this.reset(false)
-      throw err
-    }
+      await this.writeBatch(batch, n)
+      return this.appended(n, hash, block)
+    })
   }
 
   applyStateDelta (id: unknown, delta: StateDelta): void {
@@ -256,23 +235,43 @@ export class Ledger {
 
   /** Writes the applied delta, which brings the state to that of block `blockNumber`. */
   async commitStateDelta (id: unknown, blockNumber: number): Promise<void> {
-    this.checkBatch(id)
-    try {
+    return await this.endBatch(id, async () => {
       const batch = new WriteBatch()
       await this.state.addStateChanges(batch)
-      batch.put(this.cols.persist, stateBlockKey, encodeUint64(blockNumber))
-      await this.cols.store.write(batch.ops)
-      this.stateBlock = blockNumber
-      this.reset(true)
+      await this.writeBatch(batch, blockNumber)
+    })
+  }
+
+  rollbackStateDelta (id: unknown): void {
+    this.checkBatch(id)
+    this.reset(false)
+  }
+
+  /** Runs the commit of batch `id`; if it fails, the batch's changes are dropped. */
+  private async endBatch<T> (id: unknown, commit: () => Promise<T>): Promise<T> {
+    this.checkBatch(id)
+    try {
+      return await commit()
     } catch (err) {
       this.reset(false)
       throw err
     }
   }
 
-  rollbackStateDelta (id: unknown): void {
-    this.checkBatch(id)
-    this.reset(false)
+  /** Ends the batch in progress by writing `batch`, which brings the stored state to that of block `stateBlock`, in one go. */
+  private async writeBatch (batch: WriteBatch, stateBlock: number): Promise<void> {
+    batch.put(this.cols.persist, stateBlockKey, encodeUint64(stateBlock))
+    await this.cols.store.write(batch.ops)
+    this.stateBlock = stateBlock
+    this.reset(true)
+  }
+
+  /** Block `n` is stored: the chain grows to hold it and listeners hear of it. */
+  private appended (n: number, hash: Uint8Array, block: Block): CommittedBlock {
+    this.chain.persisted(n, hash)
+    const committed = { number: n, hash, block }
+    for (const l of this.listeners) l(committed)
+    return committed
   }
 
   private checkBatch (id: unknown): void {

@@ -1,7 +1,7 @@
 import {
   BlockStateSchema, HelloMessageSchema, Message_Type, PeersMessageSchema, SyncBlockRangeSchema, SyncBlocksSchema,
   SyncStateDeltasRequestSchema, SyncStateDeltasSchema, SyncStateSnapshotRequestSchema, SyncStateSnapshotSchema,
-  type BlockState, type BlockchainInfo, type Message, type PeerEndpoint, type PeersMessage, type SyncBlocks,
+  type BlockState, type BlockchainInfo, type Message, type PeerEndpoint, type PeersMessage, type SyncBlockRange, type SyncBlocks,
   type SyncStateDeltas, type SyncStateSnapshot
 } from '../protos/fabric_pb.ts'
 import type { ChatStream } from '../transport/chat-stream.ts'
@@ -234,15 +234,7 @@ export class PeerHandler implements MessageHandler {
   }
 
   private beforeSyncBlocks (msg: Message): void {
-    const sb = parsePayload(SyncBlocksSchema, msg, 'SyncBlocks in beforeSyncBlocks')
-    const r = sb.range
-    if (r === undefined) throw new Error('SyncBlocks carries no range')
-    if (!this.blocks.matches(r.correlationId)) {
-      log.warn(`Ignoring SyncBlocks message with correlationId = ${r.correlationId}, blocks ${r.start} to ${r.end}, as current correlationId = ${this.blocks.correlationId}`)
-    } else if (!this.blocks.channel.tryPush(sb)) {
-      log.warn(`Did NOT send SyncBlocks message to channel for range: ${r.start} - ${r.end}`)
-      this.blocks.reset()
-    }
+    this.deliverRange(this.blocks, parsePayload(SyncBlocksSchema, msg, 'SyncBlocks in beforeSyncBlocks'), 'SyncBlocks')
   }
 
   private async beforeSyncStateSnapshot (msg: Message): Promise<void> {
@@ -263,14 +255,18 @@ export class PeerHandler implements MessageHandler {
   }
 
   private beforeSyncStateDeltas (msg: Message): void {
-    const sd = parsePayload(SyncStateDeltasSchema, msg, 'SyncStateDeltas in beforeSyncStateDeltas')
-    const r = sd.range
-    if (r === undefined) throw new Error('SyncStateDeltas carries no range')
-    if (!this.deltas.matches(r.correlationId)) {
-      log.warn(`Ignoring SyncStateDeltas message with correlationId = ${r.correlationId}, blocks ${r.start} to ${r.end}, as current correlationId = ${this.deltas.correlationId}`)
-    } else if (!this.deltas.channel.tryPush(sd)) {
-      log.warn(`Did NOT send SyncStateDeltas message to channel for block range ${r.start}-${r.end}, closing channel as the message has been discarded`)
-      this.deltas.reset()
+    this.deliverRange(this.deltas, parsePayload(SyncStateDeltasSchema, msg, 'SyncStateDeltas in beforeSyncStateDeltas'), 'SyncStateDeltas')
+  }
+
+  /** A SyncBlocks or SyncStateDeltas answer goes to its request's channel; one that finds the channel full ends the request. */
+  private deliverRange<T extends { range?: SyncBlockRange }> (request: SyncRequest<T>, answer: T, what: string): void {
+    const r = answer.range
+    if (r === undefined) throw new Error(`${what} carries no range`)
+    if (!request.matches(r.correlationId)) {
+      log.warn(`Ignoring ${what} message with correlationId = ${r.correlationId}, blocks ${r.start} to ${r.end}, as current correlationId = ${request.correlationId}`)
+    } else if (!request.channel.tryPush(answer)) {
+      log.warn(`Did NOT send ${what} message to channel for block range ${r.start}-${r.end}, closing channel as the message has been discarded`)
+      request.reset()
     }
   }
 }

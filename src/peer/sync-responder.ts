@@ -3,9 +3,8 @@
 import { fromUtf8 } from '../crypto/bytes.ts'
 import { splitCompositeKey } from '../ledger/keys.ts'
 import { StateDelta } from '../ledger/state-delta.ts'
-import type { Block, SyncBlockRange, SyncStateSnapshotRequest } from '../protos/fabric_pb.ts'
+import type { Block, Message, SyncBlockRange, SyncStateSnapshotRequest } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
-import type { PeerHandler } from './handler.ts'
 import { syncBlocksMessage, syncDeltasMessage, syncSnapshotMessage } from './messages.ts'
 import { errorMessage } from '../util/errors.ts'
 
@@ -16,6 +15,13 @@ export interface SyncSource {
   getBlockByNumber (n: number): Promise<Block | undefined>
   getStateDelta (n: number): Promise<StateDelta | undefined>
   getStateSnapshot (): Promise<{ blockNumber: number, entries: [Uint8Array, Uint8Array][] }>
+}
+
+/** The remote peer being answered (a PeerHandler is one). */
+export interface SyncRequester {
+  /** For logs. */
+  readonly name: string
+  sendMessage (msg: Message): Promise<void>
 }
 
 /** Snapshot chunks group keys up to about this many bytes (Fabric sends one key per chunk; any grouping decodes the same). */
@@ -32,7 +38,7 @@ function asIndex (n: bigint): number | undefined {
 }
 
 /** One SYNC_BLOCKS per block; at the first block it lacks, says so with an empty SYNC_BLOCKS and stops. */
-export async function sendBlocks (h: PeerHandler, src: SyncSource, range: SyncBlockRange): Promise<void> {
+export async function sendBlocks (h: SyncRequester, src: SyncSource, range: SyncBlockRange): Promise<void> {
   const cid = range.correlationId
   try {
     for (const n of blockNumbers(range.start, range.end)) {
@@ -50,7 +56,7 @@ export async function sendBlocks (h: PeerHandler, src: SyncSource, range: SyncBl
 }
 
 /** The whole committed state in chunks, then an empty chunk that ends it. */
-export async function sendStateSnapshot (h: PeerHandler, src: SyncSource, request: SyncStateSnapshotRequest): Promise<void> {
+export async function sendStateSnapshot (h: SyncRequester, src: SyncSource, request: SyncStateSnapshotRequest): Promise<void> {
   try {
     const snap = await src.getStateSnapshot()
     const blockNumber = BigInt(snap.blockNumber)
@@ -76,7 +82,7 @@ export async function sendStateSnapshot (h: PeerHandler, src: SyncSource, reques
 }
 
 /** One SYNC_STATE_DELTAS per block; a delta no longer in history is answered with no delta, and ends it. */
-export async function sendStateDeltas (h: PeerHandler, src: SyncSource, range: SyncBlockRange): Promise<void> {
+export async function sendStateDeltas (h: SyncRequester, src: SyncSource, range: SyncBlockRange): Promise<void> {
   try {
     for (const n of blockNumbers(range.start, range.end)) {
       const i = asIndex(n)

@@ -4,6 +4,7 @@ import { MessageSchema } from '../protos/fabric_pb.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { FrameDecodeError, SendQueueFullError, StreamClosedError } from './errors.ts'
 import { decodeProto, encodeProtoFrame, FrameDecoder } from './frame.ts'
+import { ReceiveQueue } from './receive-queue.ts'
 
 export interface Libp2pChatStreamOptions {
   maxMessageSize: number
@@ -31,13 +32,11 @@ export class Libp2pFramedStream<D extends DescMessage> {
   readonly remote: string
   readonly transport: string
   private readonly decoder: FrameDecoder
-  private readonly frames: Uint8Array[] = []
+  private readonly frames = new ReceiveQueue<Uint8Array>()
   private queuedBytes = 0
   private paused = false
-  private reader?: () => void
   private remoteEnded = false
   private failure?: Error
-  private closed = false
   private sending: Promise<void> = Promise.resolve()
   private pendingSends = 0
 
@@ -49,16 +48,16 @@ export class Libp2pFramedStream<D extends DescMessage> {
     // Paused data waits in the stream; leave room for a full yamux window beyond one frame.
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, opts.maxMessageSize + 16 * 1024 * 1024)
     stream.addEventListener('message', evt => { this.onData(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()) })
-    stream.addEventListener('remoteCloseWrite', () => { this.remoteEnded = true; this.wake() })
+    stream.addEventListener('remoteCloseWrite', () => { this.remoteEnded = true; this.frames.wake() })
     stream.addEventListener('close', evt => {
-      if (evt.error !== undefined && !this.closed) this.failure ??= evt.error
+      if (evt.error !== undefined && !this.frames.closed) this.failure ??= evt.error
       else this.remoteEnded = true
-      this.wake()
+      this.frames.wake()
     })
   }
 
   async send (msg: MessageShape<D>): Promise<void> {
-    if (this.closed || this.failure !== undefined || this.stream.writeStatus !== 'writable') {
+    if (this.frames.closed || this.failure !== undefined || this.stream.writeStatus !== 'writable') {
       throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
     }
     const frame = encodeProtoFrame(this.schema, msg, this.opts.maxMessageSize, this.remote)
@@ -86,20 +85,17 @@ export class Libp2pFramedStream<D extends DescMessage> {
         return decodeProto(this.schema, frame, this.remote)
       }
       if (this.failure !== undefined) throw this.failure
-      if (this.closed) return undefined
+      if (this.frames.closed) return undefined
       if (this.remoteEnded) {
         if (this.decoder.pendingBytes > 0) throw new FrameDecodeError(`chat stream from ${this.remote} ended inside a frame (${this.decoder.pendingBytes} bytes left)`)
         return undefined
       }
-      await new Promise<void>(resolve => { this.reader = resolve })
+      await this.frames.wait()
     }
   }
 
   async close (err?: Error): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    this.frames.length = 0
-    this.wake()
+    if (!this.frames.close()) return
     this.onClose?.()
     if (err !== undefined) {
       this.stream.abort(err)
@@ -114,7 +110,7 @@ export class Libp2pFramedStream<D extends DescMessage> {
   }
 
   private onData (bytes: Uint8Array): void {
-    if (this.closed || this.failure !== undefined) return
+    if (this.frames.closed || this.failure !== undefined) return
     try {
       for (const f of this.decoder.push(bytes)) {
         this.frames.push(f)
@@ -129,18 +125,13 @@ export class Libp2pFramedStream<D extends DescMessage> {
       this.stream.pause()
       this.paused = true
     }
-    this.wake()
+    this.frames.wake()
   }
 
   private maybeResume (): void {
     if (!this.paused || this.frames.length > this.opts.maxQueuedFrames / 2 || this.queuedBytes > this.opts.maxQueuedBytes / 2) return
     this.paused = false
     if (this.stream.readStatus === 'paused') this.stream.resume()
-  }
-
-  private wake (): void {
-    this.reader?.()
-    this.reader = undefined
   }
 }
 

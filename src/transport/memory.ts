@@ -4,6 +4,7 @@ import type { ChatServer, ChatDialer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { MessageTooLargeError, SendQueueFullError, StreamClosedError } from './errors.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, decodeMessage, encodeMessage } from './frame.ts'
+import { ReceiveQueue } from './receive-queue.ts'
 
 export interface MemoryChatOptions {
   /** Largest message this end sends or accepts (bytes). */
@@ -20,10 +21,8 @@ type Item = { bytes: Uint8Array } | { error: Error }
 class MemoryChatEnd implements ChatStream {
   readonly transport = 'memory'
   other!: MemoryChatEnd
-  private readonly inbox: Item[] = []
-  private reader?: () => void
+  private readonly inbox = new ReceiveQueue<Item>()
   private readonly roomWaiters: Array<() => void> = []
-  private localClosed = false
   private remoteEnd?: { error?: Error }
   private readonly maxSize: number
   private readonly capacity: number
@@ -42,7 +41,7 @@ class MemoryChatEnd implements ChatStream {
 
   async recv (): Promise<Message | undefined> {
     while (true) {
-      if (this.localClosed) return undefined
+      if (this.inbox.closed) return undefined
       const item = this.inbox.shift()
       if (item !== undefined) {
         this.roomWaiters.shift()?.()
@@ -56,48 +55,43 @@ class MemoryChatEnd implements ChatStream {
         if (this.remoteEnd.error !== undefined) throw this.remoteEnd.error
         return undefined
       }
-      await new Promise<void>(resolve => { this.reader = resolve })
+      await this.inbox.wait()
     }
   }
 
   async close (err?: Error): Promise<void> {
-    if (this.localClosed) return
-    this.localClosed = true
-    this.inbox.length = 0
-    this.wake()
+    if (!this.inbox.close()) return
+    this.wakeSenders()
     this.other.remoteClosed(err === undefined ? undefined : new StreamClosedError(`chat stream aborted by ${this.local}: ${err.message}`))
   }
 
   private checkWritable (): void {
-    if (this.localClosed) throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
+    if (this.inbox.closed) throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
     if (this.remoteEnd !== undefined) throw new StreamClosedError(`chat stream closed by ${this.remote}`)
   }
 
   /** Called on the receiving end: waits for room, then queues the frame in order. */
   private async deliver (bytes: Uint8Array): Promise<void> {
-    while (this.inbox.length >= this.capacity && !this.localClosed) {
+    while (this.inbox.length >= this.capacity && !this.inbox.closed) {
       if (this.roomWaiters.length >= this.maxPending) {
         throw new SendQueueFullError(`send queue to ${this.local} full: ${this.maxPending} messages already wait for the reader`)
       }
       await new Promise<void>(resolve => this.roomWaiters.push(resolve))
     }
-    if (this.localClosed) throw new StreamClosedError(`chat stream closed by ${this.local}`)
+    if (this.inbox.closed) throw new StreamClosedError(`chat stream closed by ${this.local}`)
     this.inbox.push(bytes.length > this.maxSize
       ? { error: new MessageTooLargeError(bytes.length, this.maxSize, 'receive', this.remote) }
       : { bytes })
-    this.reader?.()
-    this.reader = undefined
   }
 
   private remoteClosed (error?: Error): void {
     if (this.remoteEnd !== undefined) return
     this.remoteEnd = { error }
-    this.wake()
+    this.inbox.wake()
+    this.wakeSenders()
   }
 
-  private wake (): void {
-    this.reader?.()
-    this.reader = undefined
+  private wakeSenders (): void {
     for (const w of this.roomWaiters.splice(0)) w()
   }
 }

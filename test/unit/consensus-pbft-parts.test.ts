@@ -1,13 +1,11 @@
-// Fabric 0.6.1's tests of PBFT's parts: config (pbft-core_test.go), broadcast (broadcast_test.go),
-// request store (requeststore_test.go); plus the message codec's range checks.
+// Fabric 0.6.1's tests of PBFT's parts: broadcast (broadcast_test.go), request store
+// (requeststore_test.go); plus replica ids and the message codec's range checks. The config's
+// tests are in config-consensus.test.ts.
 import { create } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { utf8 } from '../../src/crypto/bytes.ts'
-import { ConsensusConfigError } from '../../src/consensus/config-source.ts'
 import type { Communicator } from '../../src/consensus/interfaces.ts'
-import { loadNoopsConfig } from '../../src/consensus/noops/config.ts'
 import { Broadcaster } from '../../src/consensus/pbft/broadcast.ts'
-import { allPbftExtensions, defaultPbftConfig, fabricRulesOnly, loadPbftConfig } from '../../src/consensus/pbft/config.ts'
 import { decodePbftMessage, PbftDecodeError } from '../../src/consensus/pbft/messages.ts'
 import { OrderedRequests, RequestStore } from '../../src/consensus/pbft/requeststore.ts'
 import { handle, replicaIdOf } from '../../src/consensus/validators.ts'
@@ -20,87 +18,7 @@ import { reqBatch } from './consensus-pbft-mock.ts'
 
 setLogLevel('silent')
 
-describe('PBFT config (Fabric TestConfigSet and the env override tests)', () => {
-  it('TestConfigSet: every key of config.yaml has Fabric\'s default', () => {
-    expect(loadPbftConfig()).toEqual({
-      mode: 'batch', N: 4, f: 1, K: 10, logMultiplier: 4, batchSize: 500, byzantine: false, viewChangePeriod: 0,
-      timeouts: { batch: 1000, request: 2000, viewChange: 2000, resendViewChange: 2000, nullRequest: 0, broadcast: 1000 },
-      executorQueueSize: 30,
-      extensions: allPbftExtensions
-    })
-  })
-
-  it('TestEnvOverride: CORE_PBFT_GENERAL_MODE is read (and only batch mode exists)', () => {
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_GENERAL_MODE: 'overide_test' } })).toThrow(/Invalid PBFT mode: overide_test/)
-    expect(loadPbftConfig({ env: { CORE_PBFT_GENERAL_MODE: 'BATCH' } }).mode).toBe('batch')
-  })
-
-  it('TestIntEnvOverride', () => {
-    const cases: Array<[string, string, keyof typeof defaultPbftConfig, number]> = [
-      ['CORE_PBFT_GENERAL_N', '8', 'N', 8], ['CORE_PBFT_GENERAL_F', '2', 'f', 2], ['CORE_PBFT_GENERAL_K', '20', 'K', 20],
-      ['CORE_PBFT_GENERAL_LOGMULTIPLIER', '6', 'logMultiplier', 6], ['CORE_PBFT_GENERAL_BATCHSIZE', '200', 'batchSize', 200],
-      ['CORE_PBFT_GENERAL_VIEWCHANGEPERIOD', '5', 'viewChangePeriod', 5], ['CORE_PBFT_EXECUTOR_QUEUESIZE', '50', 'executorQueueSize', 50]
-    ]
-    for (const [env, value, key, expected] of cases) {
-      const extra = env === 'CORE_PBFT_GENERAL_F' ? { CORE_PBFT_GENERAL_N: '7' } : {}
-      expect(loadPbftConfig({ env: { [env]: value, ...extra } })[key]).toBe(expected)
-    }
-  })
-
-  it('Weft key weft.disable switches PBFT extensions off by name, or all of them (Fabric\'s rules only)', () => {
-    expect(loadPbftConfig().extensions).toEqual(allPbftExtensions)
-    expect(loadPbftConfig({ env: { CORE_PBFT_WEFT_DISABLE: 'executeOnce, retransmit' } }).extensions)
-      .toEqual({ ...allPbftExtensions, executeOnce: false, retransmit: false })
-    expect(loadPbftConfig({ values: { weft: { disable: ['all'] } } }).extensions).toEqual(fabricRulesOnly)
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_WEFT_DISABLE: 'viewsync' } })).toThrow(/unknown PBFT extension "viewsync"/)
-  })
-
-  it('TestDurationEnvOverride', () => {
-    const t = loadPbftConfig({
-      env: {
-        CORE_PBFT_GENERAL_TIMEOUT_BATCH: '2s',
-        CORE_PBFT_GENERAL_TIMEOUT_REQUEST: '4s',
-        CORE_PBFT_GENERAL_TIMEOUT_VIEWCHANGE: '5s',
-        CORE_PBFT_GENERAL_TIMEOUT_RESENDVIEWCHANGE: '200ms',
-        CORE_PBFT_GENERAL_TIMEOUT_NULLREQUEST: '1m',
-        CORE_PBFT_GENERAL_TIMEOUT_BROADCAST: '1m'
-      }
-    }).timeouts
-    expect(t).toEqual({ batch: 2000, request: 4000, viewChange: 5000, resendViewChange: 200, nullRequest: 60_000, broadcast: 60_000 })
-  })
-
-  it('TestBoolEnvOverride', () => {
-    for (const [v, expected] of [['false', false], ['0', false], ['true', true], ['1', true]] as const) {
-      expect(loadPbftConfig({ env: { CORE_PBFT_GENERAL_BYZANTINE: v } }).byzantine).toBe(expected)
-    }
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_GENERAL_BYZANTINE: 'yes' } })).toThrow(/CORE_PBFT_GENERAL_BYZANTINE: "yes" is not a boolean/)
-  })
-
-  it('file values sit under the environment; bad values name their key', () => {
-    const values = { general: { N: 7, f: 2, timeout: { request: '3s' } } }
-    expect(loadPbftConfig({ values }).N).toBe(7)
-    expect(loadPbftConfig({ values, env: { CORE_PBFT_GENERAL_N: '10' } }).N).toBe(10)
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_GENERAL_N: 'four' } })).toThrow(/CORE_PBFT_GENERAL_N: "four" is not an integer/)
-    expect(() => loadPbftConfig({ values: { general: { timeout: { request: '500' } } } })).toThrow(/general.timeout.request: "500" is not a duration/)
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_GENERAL_N: '3' } })).toThrow(ConsensusConfigError)
-    expect(() => loadPbftConfig({ env: { CORE_PBFT_GENERAL_LOGMULTIPLIER: '1' } })).toThrow(/logmultiplier must be at least 2/)
-  })
-
-  it('Fabric\'s timeout adjustments: request above batch, null request above request', () => {
-    const t = loadPbftConfig({ env: { CORE_PBFT_GENERAL_TIMEOUT_BATCH: '2s', CORE_PBFT_GENERAL_TIMEOUT_NULLREQUEST: '1s' } }).timeouts
-    expect(t.request).toBe(3000)
-    expect(t.nullRequest).toBe(4500)
-    expect(loadPbftConfig({ env: { CORE_PBFT_GENERAL_TIMEOUT_NULLREQUEST: 'soon' } }).timeouts.nullRequest).toBe(0)
-  })
-
-  it('noops: block.size and block.wait, a bare wait in seconds, and 0 for cut-when-idle', () => {
-    expect(loadNoopsConfig()).toMatchObject({ blockSize: 500, blockWaitMs: 1000 })
-    expect(loadNoopsConfig({ env: { CORE_NOOPS_BLOCK_SIZE: '2', CORE_NOOPS_BLOCK_WAIT: '3' } })).toMatchObject({ blockSize: 2, blockWaitMs: 3000 })
-    expect(loadNoopsConfig({ values: { block: { wait: '250ms' } } }).blockWaitMs).toBe(250)
-    expect(loadNoopsConfig({ env: { CORE_NOOPS_BLOCK_WAIT: '0' } }).blockWaitMs).toBe(0)
-    expect(() => loadNoopsConfig({ env: { CORE_NOOPS_BLOCK_SIZE: '0' } })).toThrow(/CORE_NOOPS_BLOCK_SIZE: block size must be > 0/)
-  })
-
+describe('validators', () => {
   it('replica ids come from vpN names', () => {
     expect(replicaIdOf('vp3')).toBe(3)
     expect(() => replicaIdOf('peer3')).toThrow(/set peer.id to vpN/)

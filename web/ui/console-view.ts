@@ -57,52 +57,46 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   }
   const selected = (): string => ccName.value.trim() || ccSelect.value
 
-  const busy = async (btn: HTMLButtonElement, fn: () => Promise<void>): Promise<void> => {
-    btn.disabled = true
-    try { await fn() } finally { btn.disabled = false }
+  /** On a click of `btn` (disabled meanwhile): `fn` with the running peer; a stopped peer or a failure is shown in `out`. */
+  const onClick = (btn: HTMLButtonElement, out: HTMLElement, fn: (f: PeerFacade) => Promise<void>): void => {
+    btn.addEventListener('click', () => {
+      btn.disabled = true
+      const run = async (): Promise<void> => {
+        const f = facade()
+        if (f === undefined) { show(out, false, 'The peer is not running.'); return }
+        try {
+          await fn(f)
+        } catch (err) {
+          show(out, false, explain(err))
+        }
+      }
+      void run().finally(() => { btn.disabled = false })
+    })
   }
 
   const deployBtn = h('button', { class: 'btn primary' }, 'Deploy')
-  deployBtn.addEventListener('click', () => void busy(deployBtn, async () => {
-    const f = facade()
-    if (f === undefined) { show(deployOut, false, 'The peer is not running.'); return }
+  onClick(deployBtn, deployOut, async f => {
     deployOut.replaceChildren(h('div', { class: 'result' }, 'deploying… (waits for the block)'))
-    try {
-      const args = parseArgs(deployArgs.value)
-      const ex = example.value !== '' ? example.value : undefined
-      const r = await f.deploy(ex !== undefined ? { example: ex, args } : { source: source.value, args })
-      remember(r.name, ex ?? 'pasted')
-      ccSelect.value = r.name
-      ccName.value = ''
-      show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\nin block #${r.block}`)
-    } catch (err) {
-      show(deployOut, false, explain(err))
-    }
-  }))
+    const args = parseArgs(deployArgs.value)
+    const ex = example.value !== '' ? example.value : undefined
+    const r = await f.deploy(ex !== undefined ? { example: ex, args } : { source: source.value, args })
+    remember(r.name, ex ?? 'pasted')
+    ccSelect.value = r.name
+    ccName.value = ''
+    show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\nin block #${r.block}`)
+  })
   const invokeBtn = h('button', { class: 'btn primary' }, 'Invoke')
-  invokeBtn.addEventListener('click', () => void busy(invokeBtn, async () => {
-    const f = facade()
-    if (f === undefined) { show(callOut, false, 'The peer is not running.'); return }
+  onClick(invokeBtn, callOut, async f => {
     callOut.replaceChildren(h('div', { class: 'result' }, 'invoking… (waits for the block)'))
-    try {
-      const r = await f.invoke(selected(), parseArgs(callArgs.value))
-      show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted in block #${r.block}`)
-    } catch (err) {
-      show(callOut, false, explain(err))
-    }
-  }))
+    const r = await f.invoke(selected(), parseArgs(callArgs.value))
+    show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted in block #${r.block}`)
+  })
   const queryBtn = h('button', { class: 'btn' }, 'Query')
-  queryBtn.addEventListener('click', () => void busy(queryBtn, async () => {
-    const f = facade()
-    if (f === undefined) { show(callOut, false, 'The peer is not running.'); return }
-    try {
-      const args = parseArgs(queryArgs.value)
-      const r = await f.query(selected(), args)
-      show(callOut, true, `query ${args.join(' ')}\n→ ${r}`)
-    } catch (err) {
-      show(callOut, false, explain(err))
-    }
-  }))
+  onClick(queryBtn, callOut, async f => {
+    const args = parseArgs(queryArgs.value)
+    const r = await f.query(selected(), args)
+    show(callOut, true, `query ${args.join(' ')}\n→ ${r}`)
+  })
 
   root.append(
     h('div', { class: 'grid2' },

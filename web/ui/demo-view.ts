@@ -14,6 +14,18 @@ const WINDOW_MS = 4000
 const MAX_REQUESTS = 400
 const FLOW_FPS = 20
 
+/** The canvas cleared for a repaint, sized to its CSS box at the screen's pixel density; w and hgt in CSS pixels. */
+function blank (canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D, w: number, hgt: number } | undefined {
+  const ctx = canvas.getContext('2d')
+  if (ctx === null) return undefined
+  const w = canvas.clientWidth
+  const hgt = canvas.clientHeight
+  if (canvas.width !== w * devicePixelRatio) { canvas.width = w * devicePixelRatio; canvas.height = hgt * devicePixelRatio }
+  ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0)
+  ctx.clearRect(0, 0, w, hgt)
+  return { ctx, w, hgt }
+}
+
 export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   const nInput = h('input', { type: 'number', min: 1, max: 16, value: 4, style: 'width:60px' })
   const storage = h('select', {}, h('option', { value: 'memory' }, 'memory'), h('option', { value: 'indexeddb' }, 'IndexedDB'))
@@ -116,13 +128,9 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   paint()
 
   const paintFlow = (): void => {
-    const ctx = flow.getContext('2d')
-    if (ctx === null) return
-    const w = flow.clientWidth
-    const hgt = flow.clientHeight
-    if (flow.width !== w * devicePixelRatio) { flow.width = w * devicePixelRatio; flow.height = hgt * devicePixelRatio }
-    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0)
-    ctx.clearRect(0, 0, w, hgt)
+    const canvas = blank(flow)
+    if (canvas === undefined) return
+    const { ctx, w, hgt } = canvas
     const n = demo.net?.n ?? 0
     if (n === 0) { ctx.fillStyle = '#888'; ctx.fillText('start the demo network to see its messages', 12, 20); return }
     const left = 44
@@ -165,13 +173,9 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   }
 
   const paintChart = frameScheduler(() => {
-    const ctx = chart.getContext('2d')
-    if (ctx === null) return
-    const w = chart.clientWidth
-    const hgt = chart.clientHeight
-    if (chart.width !== w * devicePixelRatio) { chart.width = w * devicePixelRatio; chart.height = hgt * devicePixelRatio }
-    ctx.setTransform(devicePixelRatio, 0, 0, devicePixelRatio, 0, 0)
-    ctx.clearRect(0, 0, w, hgt)
+    const canvas = blank(chart)
+    if (canvas === undefined) return
+    const { ctx, w, hgt } = canvas
     const maxTx = Math.max(100, ...samples.map(s => s.txps))
     const maxLat = Math.max(500, ...samples.map(s => s.p50 ?? 0))
     const bw = (w - 50) / 90

@@ -1,11 +1,8 @@
+import { ConfigError } from '../../config/load.ts'
+import { pbftExtensionNames } from '../../config/schema.ts'
 import { createLogger } from '../../util/logger.ts'
-import { ConsensusConfigError, lookup, readBool, readDuration, readInt, readString, type ConfigSource, type RawValue } from '../config-source.ts'
-import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
-
-/** The environment prefix of consensus/pbft/config.yaml. */
-export const pbftEnvPrefix = 'CORE_PBFT'
 
 /**
  * Weft's PBFT behaviours that Fabric 0.6.1 lacks and that a replica can do without
@@ -23,7 +20,6 @@ export const pbftEnvPrefix = 'CORE_PBFT'
  * - executeOnce: a transaction whose txid is already on the chain is not run again. This one
  *   decides what blocks hold, so it must be the same on every replica of a network.
  */
-export const pbftExtensionNames = ['retransmit', 'dropDuplicateRequests', 'viewSync', 'holdFutureViews', 'lateJoin', 'earlyStateTransfer', 'executeOnce'] as const
 export type PbftExtension = typeof pbftExtensionNames[number]
 export type PbftExtensions = Readonly<Record<PbftExtension, boolean>>
 
@@ -35,16 +31,11 @@ export const fabricRulesOnly: PbftExtensions = Object.freeze({
   retransmit: false, dropDuplicateRequests: false, viewSync: false, holdFutureViews: false, lateJoin: false, earlyStateTransfer: false, executeOnce: false
 })
 
-/** The extensions left on with `names` (extension names, or `all` for Fabric's rules only) switched off. */
-export function extensionsWithout (names: readonly string[]): PbftExtensions {
+/** The extensions left on with `names` (from pbft.weft.disable: extension names, or `all` for Fabric's rules only) switched off. */
+export function extensionsWithout (names: ReadonlyArray<PbftExtension | 'all'>): PbftExtensions {
+  if (names.includes('all')) return fabricRulesOnly
   const out: Record<PbftExtension, boolean> = { ...allPbftExtensions }
-  for (const name of names) {
-    if (name === 'all') return fabricRulesOnly
-    if (!(pbftExtensionNames as readonly string[]).includes(name)) {
-      throw new ConsensusConfigError(`weft.disable: unknown PBFT extension "${name}" (known: all, ${pbftExtensionNames.join(', ')})`)
-    }
-    out[name as PbftExtension] = false
-  }
+  for (const name of names as readonly PbftExtension[]) out[name] = false
   return out
 }
 
@@ -94,60 +85,22 @@ export const defaultPbftConfig: PbftConfig = Object.freeze({
 })
 
 /**
- * Reads the PBFT config: `CORE_PBFT_*` environment variables over `source.values` (a parsed
- * config.yaml) over Fabric's defaults. Throws ConsensusConfigError naming the offending key.
- */
-export function loadPbftConfig (source: ConfigSource = {}): PbftConfig {
-  const get = <T>(key: string, read: (raw: RawValue) => T, fallback: T): T => {
-    const raw = lookup(source, pbftEnvPrefix, key)
-    return raw === undefined ? fallback : read(raw)
-  }
-  const d = defaultPbftConfig
-  const mode = get('general.mode', readString, 'batch').toLowerCase()
-  if (mode !== 'batch') throw new ConsensusConfigError(`Invalid PBFT mode: ${mode} (general.mode must be "batch")`)
-  const nullRaw = lookup(source, pbftEnvPrefix, 'general.timeout.nullrequest')
-  let nullRequest = 0
-  if (nullRaw !== undefined) {
-    // Fabric turns an unparsable null request timeout off rather than refusing to start.
-    try { nullRequest = readDuration(nullRaw) } catch (err) { log.warn(`${errorMessage(err)}; null requests disabled`) }
-  }
-  return validatePbftConfig({
-    mode: 'batch',
-    N: get('general.N', readInt, d.N),
-    f: get('general.f', readInt, d.f),
-    K: get('general.K', readInt, d.K),
-    logMultiplier: get('general.logmultiplier', readInt, d.logMultiplier),
-    batchSize: get('general.batchsize', readInt, d.batchSize),
-    byzantine: get('general.byzantine', readBool, d.byzantine),
-    viewChangePeriod: get('general.viewchangeperiod', readInt, d.viewChangePeriod),
-    timeouts: {
-      batch: get('general.timeout.batch', r => readDuration(r), d.timeouts.batch),
-      request: get('general.timeout.request', r => readDuration(r), d.timeouts.request),
-      viewChange: get('general.timeout.viewchange', r => readDuration(r), d.timeouts.viewChange),
-      resendViewChange: get('general.timeout.resendviewchange', r => readDuration(r), d.timeouts.resendViewChange),
-      nullRequest,
-      broadcast: get('general.timeout.broadcast', r => readDuration(r), d.timeouts.broadcast)
-    },
-    executorQueueSize: get('executor.queuesize', readInt, d.executorQueueSize),
-    extensions: extensionsWithout(get('weft.disable', readNames, []))
-  })
-}
-
-/**
  * Checks a config and applies Fabric's adjustments: the request timeout must exceed the batch
  * timeout and the null request timeout the request timeout, else they are raised to 1.5×.
+ * Throws ConfigError naming the key; loadConfig already refuses a single bad value, so from
+ * config only the N/f rule fails here.
  */
 export function validatePbftConfig (c: PbftConfig): PbftConfig {
-  const fail = (msg: string): never => { throw new ConsensusConfigError(msg) }
-  if (c.f < 0 || c.N < 1) fail(`general.N (${c.N}) must be at least 1 and general.f (${c.f}) at least 0`)
-  if (c.f * 3 + 1 > c.N) fail(`need at least ${c.f * 3 + 1} replicas to tolerate ${c.f} byzantine faults, but only ${c.N} replicas configured (general.N)`)
-  if (c.K < 1) fail(`general.K (checkpoint period) must be at least 1, got ${c.K}`)
-  if (c.logMultiplier < 2) fail(`general.logmultiplier must be at least 2, got ${c.logMultiplier}`)
-  if (c.batchSize < 1) fail(`general.batchsize must be at least 1, got ${c.batchSize}`)
-  if (c.viewChangePeriod < 0) fail(`general.viewchangeperiod must not be negative, got ${c.viewChangePeriod}`)
-  if (c.executorQueueSize < 1) fail(`executor.queuesize must be at least 1, got ${c.executorQueueSize}`)
+  const fail = (msg: string): never => { throw new ConfigError(msg) }
+  if (c.f < 0 || c.N < 1) fail(`pbft.general.N (${c.N}) must be at least 1 and pbft.general.f (${c.f}) at least 0`)
+  if (c.f * 3 + 1 > c.N) fail(`need at least ${c.f * 3 + 1} replicas to tolerate ${c.f} byzantine faults (pbft.general.f), but only ${c.N} replicas configured (pbft.general.N)`)
+  if (c.K < 1) fail(`pbft.general.K (checkpoint period) must be at least 1, got ${c.K}`)
+  if (c.logMultiplier < 2) fail(`pbft.general.logmultiplier must be at least 2, got ${c.logMultiplier}`)
+  if (c.batchSize < 1) fail(`pbft.general.batchsize must be at least 1, got ${c.batchSize}`)
+  if (c.viewChangePeriod < 0) fail(`pbft.general.viewchangeperiod must not be negative, got ${c.viewChangePeriod}`)
+  if (c.executorQueueSize < 1) fail(`pbft.executor.queuesize must be at least 1, got ${c.executorQueueSize}`)
   for (const [k, v] of Object.entries(c.timeouts)) {
-    if (!(v >= 0)) fail(`general.timeout.${k.toLowerCase()} must not be negative, got ${v} ms`)
+    if (!(v >= 0)) fail(`pbft.general.timeout.${k.toLowerCase()} must not be negative, got ${v} ms`)
   }
   const t = { ...c.timeouts }
   if (t.batch >= t.request) {
@@ -159,12 +112,6 @@ export function validatePbftConfig (c: PbftConfig): PbftConfig {
     log.warn(`Configured null request timeout must be greater than request timeout, setting to ${t.nullRequest} ms`)
   }
   return { ...c, timeouts: t }
-}
-
-/** A YAML sequence, or names separated by commas and/or whitespace. */
-function readNames (raw: RawValue): string[] {
-  if (Array.isArray(raw.value)) return raw.value.map(String)
-  return String(raw.value).split(/[\s,]+/).filter(s => s !== '')
 }
 
 /** The log size L. */
