@@ -6,15 +6,15 @@ import {
 } from '../protos/chaincode_pb.ts'
 import { Transaction_Type } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, typeName } from './messages.ts'
 import { RangeCursor } from './range-cursor.ts'
 import type { Handler, TxContext } from './handler.ts'
-import type { Timers } from './runtime.ts'
 
 /** What a handler needs from ChaincodeSupport. */
 export interface HandlerHost {
   readonly ledger: Ledger
-  readonly timers: Timers
+  readonly scheduler: Scheduler
   /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
   readonly keepalive: number
   registerHandler (h: Handler): void
