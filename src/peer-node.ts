@@ -9,7 +9,6 @@ import type { CoreConfig } from './config/schema.ts'
 import { fromUtf8, toHex } from './crypto/bytes.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
-import type { TimerService } from './consensus/events/timers.ts'
 import { StateTransferError, type SecurityUtils } from './consensus/interfaces.ts'
 import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
@@ -19,14 +18,13 @@ import type { PeerApi, SubmitOptions } from './peer-api.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
 import type { MessageSigner } from './peer/security.ts'
-import { systemTimers, type Random, type Timers } from './peer/timers.ts'
 import { ChaincodeDeploymentSpecSchema, ChaincodeSpec_Type, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
 import { Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
 import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
 import type { KVStore } from './storage/kv.ts'
 import type { ChatDialer } from './transport/chat-server.ts'
-import { systemClock, type Clock } from './util/clock.ts'
 import { createLogger } from './util/logger.ts'
+import { systemRandom, systemScheduler, type Random, type Scheduler } from './util/scheduler.ts'
 
 const log = createLogger('peer-node')
 
@@ -49,8 +47,7 @@ export interface PeerNodePlatform {
   signer?: MessageSigner
   /** Signs and checks PBFT's view-change messages (security.enabled); default: unsigned, as Fabric without security. */
   consensusSecurity?: SecurityUtils
-  clock?: Clock
-  timers?: Timers
+  scheduler?: Scheduler
   random?: Random
   /** A new transaction id (Fabric uses a UUID). */
   newTxid?: () => string
@@ -77,22 +74,20 @@ export class PeerNode implements PeerApi {
     readonly peer: Peer,
     readonly engine: ConsensusEngine | undefined,
     private readonly platform: PeerNodePlatform,
-    private readonly clock: Clock,
-    timers: Timers,
+    private readonly scheduler: Scheduler,
     private readonly rejections: Set<(txid: string, error: string) => void>
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
       onRejection: l => { rejections.add(l); return () => rejections.delete(l) },
       blockOf: async txid => (await ledger.chain.txLocation(txid))?.block,
-      timers
+      scheduler
     })
   }
 
   static async create (config: CoreConfig, platform: PeerNodePlatform): Promise<PeerNode> {
-    const clock = platform.clock ?? systemClock
-    const timers = platform.timers ?? systemTimers
-    const random = platform.random ?? Math.random
+    const scheduler = platform.scheduler ?? systemScheduler
+    const random = platform.random ?? systemRandom
     const validator = config.peer.validator.enabled
     const structure = config.ledger.state.dataStructure
     if (structure.name === 'trie') throw new Error('ledger.state.dataStructure.name "trie" is not supported by Weft: use buckettree (Fabric\'s default) or raw')
@@ -101,10 +96,10 @@ export class PeerNode implements PeerApi {
       numBuckets: structure.configs.numBuckets,
       maxGroupingAtEachLevel: structure.configs.maxGroupingAtEachLevel,
       deltaHistorySize: config.ledger.state.deltaHistorySize,
-      clock
+      scheduler
     })
     if (validator) await makeGenesis(ledger)
-    const hub = new EventHub({ bufferSize: config.peer.validator.events.buffersize, timeoutMs: config.peer.validator.events.timeout })
+    const hub = new EventHub({ bufferSize: config.peer.validator.events.buffersize, timeoutMs: config.peer.validator.events.timeout, scheduler })
     hub.attachLedger(ledger)
     const support = new ChaincodeSupport({
       ledger,
@@ -112,7 +107,7 @@ export class PeerNode implements PeerApi {
       runtime: platform.chaincodeRuntime,
       startupTimeout: config.chaincode.startuptimeout,
       keepalive: config.chaincode.keepalive * 1000,
-      timers,
+      scheduler,
       networkId: config.peer.networkId,
       peerId: config.peer.id
     })
@@ -141,7 +136,7 @@ export class PeerNode implements PeerApi {
         touchMaxNodes: d.touchMaxNodes,
         limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimBackoff: Math.min(d.expiry, d.touchPeriod > 0 ? d.touchPeriod : 6000), claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
       }
-    }, { ledger, dialer: platform.dialer, clock, timers, random, signer: platform.signer })
+    }, { ledger, dialer: platform.dialer, scheduler, random, signer: platform.signer })
 
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
@@ -177,7 +172,7 @@ export class PeerNode implements PeerApi {
         },
         query: tx => executeQuery(ctx, tx),
         security: platform.consensusSecurity,
-        timers: timerService(clock, timers),
+        scheduler,
         random,
         onFatal: platform.onFatal
       })
@@ -187,7 +182,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    return new PeerNode(config, ledger, hub, support, peer, engine, platform, clock, timers, rejections)
+    return new PeerNode(config, ledger, hub, support, peer, engine, platform, scheduler, rejections)
   }
 
   async start (): Promise<void> {
@@ -294,28 +289,17 @@ export class PeerNode implements PeerApi {
 
   processTransaction (tx: Transaction): Promise<Response> { return this.peer.processTransaction(tx) }
 
-  private now () { return timestampFromMs(this.clock.now()) }
+  private now () { return timestampFromMs(this.scheduler.now()) }
 
   private newTxid (): string {
     if (this.platform.newTxid !== undefined) return this.platform.newTxid()
     // A version-4 UUID from the injected randomness, so simulations stay reproducible.
-    const random = this.platform.random ?? Math.random
+    const random = this.platform.random ?? systemRandom
     const bytes = Uint8Array.from({ length: 16 }, () => Math.floor(random() * 256))
     bytes[6] = (bytes[6] & 0x0f) | 0x40
     bytes[8] = (bytes[8] & 0x3f) | 0x80
     const h = toHex(bytes)
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-  }
-}
-
-/** The consensus layer's time source over the peer's clock and timers. */
-function timerService (clock: Clock, timers: Timers): TimerService {
-  return {
-    now: () => clock.now(),
-    schedule (delayMs, fn) {
-      const h = timers.setTimeout(fn, Math.max(0, delayMs))
-      return { cancel: () => timers.clearTimeout(h) }
-    }
   }
 }
 

@@ -6,7 +6,7 @@ import { resolveBootstrap } from './app/bootstrap.ts'
 import { claimSlot, loadOrCreateKey } from './app/identity.ts'
 import { installLogSink } from './app/logs.ts'
 import { Notices, isQuotaError, QUOTA_TEXT, persistStorage } from './app/notices.ts'
-import { keepDataChannelOpen, VisibilityTimers } from './app/visibility.ts'
+import { keepDataChannelOpen, VisibilityScheduler } from './app/visibility.ts'
 import { createWeftApi, type AppState, type WeftDemoApi } from './app/weft-api.ts'
 import type { Demo } from './demo/entry.ts'
 import { mountBlocksView } from './ui/blocks-view.ts'
@@ -21,14 +21,14 @@ const params = new URLSearchParams(location.search)
 installLogSink(params.get('log'))
 
 const notices = new Notices()
-const timers = new VisibilityTimers(10)
+const scheduler = new VisibilityScheduler(10)
 let demo: Promise<Demo> | undefined
-const loadDemo = (): Promise<Demo> => (demo ??= import('./demo/entry.ts').then(m => m.createDemo(timers)))
+const loadDemo = (): Promise<Demo> => (demo ??= import('./demo/entry.ts').then(m => m.createDemo(scheduler)))
 
 const state: AppState = {
   slot: -1,
   bootstrap: { source: 'resolving…' },
-  timers,
+  scheduler,
   keepAwake: false,
   notices,
   demo: async (): Promise<WeftDemoApi> => (await loadDemo()).api
@@ -78,7 +78,7 @@ function show (): void {
 addEventListener('hashchange', show)
 show()
 
-timers.onChange(() => repaintHeader())
+scheduler.onChange(() => repaintHeader())
 setInterval(() => { repaintHeader(); repaintPeer() }, 1000)
 
 // ---- the peer
@@ -91,7 +91,7 @@ async function start (): Promise<void> {
   state.slot = slot.index
   const key = await loadOrCreateKey(slot.index)
   persistStorage().then(s => { storage = s; repaintHeader() }).catch(() => {})
-  const peer = await BrowserPeer.start({ key, slot: slot.index, bootstrap: bootstrap.info, timers, notices })
+  const peer = await BrowserPeer.start({ key, slot: slot.index, bootstrap: bootstrap.info, scheduler, notices })
   state.peer = peer
   peer.onHead(() => repaintHeader())
   peer.meter.onChange(() => { repaintHeader(); repaintPeer() })

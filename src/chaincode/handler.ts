@@ -5,18 +5,19 @@ import {
 } from '../protos/chaincode_pb.ts'
 import type { Transaction } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import type { TimerHandle } from '../util/scheduler.ts'
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
 import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-requests.ts'
 import type { ChaincodeStream } from './stream.ts'
-import type { Timers } from './runtime.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 import type { TxContext } from './tx-context.ts'
 
 const log = createLogger('chaincode')
 
 /** What a handler needs from ChaincodeSupport. */
 export interface HandlerHost extends RequestHost {
-  readonly timers: Timers
+  readonly scheduler: Scheduler
   /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
   readonly keepalive: number
   registerHandler (h: Handler): void
@@ -45,7 +46,7 @@ export class Handler {
    * has moved on to the next transaction.
    */
   private readonly inflight = new Map<string, Promise<void>>()
-  private keepaliveTimer?: unknown
+  private keepaliveTimer?: TimerHandle
   private cursorSeq = 0
   private closed = false
 
@@ -82,7 +83,7 @@ export class Handler {
   async close (reason: Error, clean = false): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.keepaliveTimer !== undefined) this.host.timers.clearTimeout(this.keepaliveTimer)
+    this.keepaliveTimer?.cancel()
     this.deregister()
     for (const ctx of [...this.txs.values()]) {
       this.notify(errorMessage(ctx.txid, `chaincode ${this.name} is gone: ${reason.message}`))
@@ -300,12 +301,12 @@ export class Handler {
   /** Fabric sends KEEPALIVE after `chaincode.keepalive` of silence from the chaincode; 0 turns it off. */
   private armKeepalive (): void {
     if (this.host.keepalive <= 0 || this.closed) return
-    if (this.keepaliveTimer !== undefined) this.host.timers.clearTimeout(this.keepaliveTimer)
-    this.keepaliveTimer = this.host.timers.setTimeout(() => {
+    this.keepaliveTimer?.cancel()
+    this.keepaliveTimer = this.host.scheduler.schedule(this.host.keepalive, () => {
       this.keepaliveTimer = undefined
       this.send(ccMessage(MsgType.KEEPALIVE))
       this.armKeepalive()
-    }, this.host.keepalive)
+    })
   }
 }
 

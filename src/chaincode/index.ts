@@ -1,8 +1,8 @@
 // The chaincode layer: ChaincodeSupport and its handler FSM, the executor entry points,
 // runtimes, NODE packages, the legacy-chain replay, and the shim chaincode is written against.
-export { ChaincodeSupport, TimeoutError, type ChaincodeSupportInit, type Launched } from './support.ts'
+export { ChaincodeSupport, type ChaincodeSupportInit, type Launched } from './support.ts'
 export { executeTransactions, executeTransaction, executeQuery, type ExecutionContext, type ExecutionOutcome, type BatchOutcome } from './executor.ts'
-export { systemTimers, type ChaincodeRuntime, type LaunchedChaincode, type LaunchRequest, type Timers } from './runtime.ts'
+export type { ChaincodeRuntime, LaunchedChaincode, LaunchRequest } from './runtime.ts'
 export { unsandboxedInProcessRuntime, registerInProcessChaincode, dataUrlLoader, type ModuleLoader } from './in-process-runtime.ts'
 export { chaincodeStreamPair, Inbox, type ChaincodeStream } from './stream.ts'
 export { portStream, type PortStream } from './port-stream.ts'

@@ -76,7 +76,7 @@ export async function replayLegacyChain (vector: LegacyChainVector, options: Rep
     numBuckets: cfg.numBuckets,
     maxGroupingAtEachLevel: cfg.maxGroupingAtEachLevel,
     deltaHistorySize: cfg.deltaHistorySize,
-    clock: { now: () => now }
+    scheduler: { now: () => now }
   })
   const support = new ChaincodeSupport({ ledger, userRunsChaincode: true })
   const running = []

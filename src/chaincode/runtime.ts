@@ -33,14 +33,3 @@ export interface ChaincodeRuntime {
   /** Kills everything it launched. */
   stop (): Promise<void>
 }
-
-/** Timers, injected so a simulation can drive time. */
-export interface Timers {
-  setTimeout (fn: () => void, ms: number): unknown
-  clearTimeout (handle: unknown): void
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => { clearTimeout(h as ReturnType<typeof setTimeout>) }
-}

@@ -6,10 +6,11 @@ import {
 import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
+import { systemScheduler, TimeoutError, withTimeout, type Scheduler } from '../util/scheduler.ts'
 import { chaincodeIDText, Handler, type HandlerHost } from './handler.ts'
 import { ccMessage, decodePayload, MsgType, payloadText, typeName } from './messages.ts'
 import { nodeChaincodeName } from './package.ts'
-import { systemTimers, type ChaincodeRuntime, type LaunchedChaincode, type Timers } from './runtime.ts'
+import type { ChaincodeRuntime, LaunchedChaincode } from './runtime.ts'
 import type { ChaincodeStream } from './stream.ts'
 import { newExecuteTransaction } from './transactions.ts'
 import type { TxContext } from './tx-context.ts'
@@ -28,7 +29,7 @@ export interface ChaincodeSupportInit {
   startupTimeout?: number
   /** chaincode.keepalive in ms; 0 (the default) sends no KEEPALIVE. */
   keepalive?: number
-  timers?: Timers
+  scheduler?: Scheduler
   /** peer.networkId and peer.id, which Fabric names in launch errors. */
   networkId?: string
   peerId?: string
@@ -40,8 +41,6 @@ interface Entry {
   launched?: LaunchedChaincode
   registeredSignal?: () => void
 }
-
-export class TimeoutError extends Error {}
 
 /** What launch() learned from the transaction: who to run and with which input. */
 export interface Launched { chaincodeID: ChaincodeID, input: ChaincodeInput }
@@ -57,7 +56,7 @@ export class ChaincodeSupport implements HandlerHost {
   readonly executeTimeout: number
   readonly startupTimeout: number
   readonly keepalive: number
-  readonly timers: Timers
+  readonly scheduler: Scheduler
   private readonly runtime?: ChaincodeRuntime
   private readonly running = new Map<string, Entry>()
   private readonly launchLocks = new Map<string, Promise<void>>()
@@ -73,7 +72,7 @@ export class ChaincodeSupport implements HandlerHost {
     this.executeTimeout = init.executeTimeout ?? 30_000
     this.startupTimeout = init.startupTimeout ?? 300_000
     this.keepalive = init.keepalive ?? 0
-    this.timers = init.timers ?? systemTimers
+    this.scheduler = init.scheduler ?? systemScheduler
     this.where = `networkid:${init.networkId ?? 'dev'},peerid:${init.peerId ?? ''}`
   }
 
@@ -216,7 +215,7 @@ export class ChaincodeSupport implements HandlerHost {
       throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
     }
     try {
-      return await this.withTimeout(ctx.response, 'Timeout expired while executing transaction')
+      return await withTimeout(this.scheduler, ctx.response, this.executeTimeout, 'Timeout expired while executing transaction')
     } catch (err) {
       // A sandboxed chaincode that does not answer is killed (and restarted on next use); an
       // external one stuck in a transaction can take no other, so its stream is closed.
@@ -284,7 +283,7 @@ export class ChaincodeSupport implements HandlerHost {
     }
     const ended = this.handleStream(entry.launched.stream).then(() => { throw new Error('the chaincode ended its stream before registering') })
     try {
-      await this.withTimeout(Promise.race([registration, ended]), `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`, this.startupTimeout)
+      await withTimeout(this.scheduler, Promise.race([registration, ended]), this.startupTimeout, `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`)
       log.debug(`chaincode ${name} started by the ${runtime.name} runtime`)
     } catch (err) {
       const reason = err instanceof TimeoutError ? err : new Error(`registration failed for ${name}(${this.where},tx:${txid}): ${(err as Error).message}`)
@@ -307,22 +306,10 @@ export class ChaincodeSupport implements HandlerHost {
       throw new Error(`Error sending INIT: ${(err as Error).message}`)
     }
     try {
-      const msg = await this.withTimeout(ctx.response, 'Timeout expired while executing send init message')
+      const msg = await withTimeout(this.scheduler, ctx.response, this.executeTimeout, 'Timeout expired while executing send init message')
       if (msg.type === MsgType.ERROR) throw new Error(`Error initializing container ${name}: ${payloadText(msg)}`)
     } finally {
       handler.deleteTxContext(tx.txid)
-    }
-  }
-
-  private async withTimeout<T> (p: Promise<T>, message: string, ms = this.executeTimeout): Promise<T> {
-    let handle: unknown
-    const timeout = new Promise<never>((_resolve, reject) => {
-      handle = this.timers.setTimeout(() => { reject(new TimeoutError(message)) }, ms)
-    })
-    try {
-      return await Promise.race([p, timeout])
-    } finally {
-      this.timers.clearTimeout(handle)
     }
   }
 }

@@ -5,7 +5,7 @@ import type { HandlerFactory } from '../peer/message-handler.ts'
 import { chainTransactionMessage } from '../peer/messages.ts'
 import { utf8 } from '../crypto/bytes.ts'
 import { createLogger } from '../util/logger.ts'
-import { realTimers, type Random } from './events/timers.ts'
+import { systemRandom, systemScheduler, type Random } from '../util/scheduler.ts'
 import { defaultConsensusQueueSize, MessageFan } from './fan.ts'
 import { ConsensusHandler } from './handler.ts'
 import { ConsensusHelper, type HelperComponents } from './helper.ts'
@@ -30,10 +30,10 @@ export interface EngineInit {
   stateTransferRetryMs?: number
 }
 
-export interface EngineComponents extends Omit<HelperComponents, 'inquirer' | 'timers'> {
+export interface EngineComponents extends Omit<HelperComponents, 'inquirer' | 'scheduler'> {
   /** The validating network; this peer's name is its replica name. */
   validators: ValidatorSet
-  timers?: HelperComponents['timers']
+  scheduler?: HelperComponents['scheduler']
   random?: Random
   /** Runs a query locally (queries never go through consensus). */
   query?: (tx: Transaction) => Promise<Uint8Array>
@@ -59,20 +59,20 @@ export class ConsensusEngine {
   }
 
   static async create (init: EngineInit, components: EngineComponents): Promise<ConsensusEngine> {
-    const timers = components.timers ?? realTimers
+    const scheduler = components.scheduler ?? systemScheduler
     const self = components.validators.self
     const helper = new ConsensusHelper(
       { executorQueueSize: init.pbft?.executorQueueSize, executeOnce: init.pbft?.extensions.executeOnce, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: self },
-      { ...components, inquirer: components.validators, timers })
+      { ...components, inquirer: components.validators, scheduler })
     let consenter: Consenter
     if (init.plugin.toLowerCase() === 'pbft') {
       log.info('Creating consensus plugin pbft')
       consenter = await createPbftConsenter({ self, config: init.pbft ?? defaultPbftConfig, sendQueueSize: init.bufferSize }, {
-        stack: helper.stack, timers, random: components.random ?? Math.random, onFatal: components.onFatal
+        stack: helper.stack, timers: scheduler, random: components.random ?? systemRandom, onFatal: components.onFatal
       })
     } else {
       log.info('Creating default consensus plugin (noops)')
-      consenter = new Noops(init.noops ?? defaultNoopsConfig, { stack: helper.stack, timers })
+      consenter = new Noops(init.noops ?? defaultNoopsConfig, { stack: helper.stack, scheduler })
     }
     helper.setConsenter(consenter)
     return new ConsensusEngine(helper, consenter, components, init.bufferSize ?? defaultConsensusQueueSize)
@@ -115,8 +115,8 @@ export class ConsensusEngine {
         return failure(`Error:${(err as Error).message}`)
       }
     }
-    const timers = this.components.timers ?? realTimers
-    const msg = chainTransactionMessage(tx, timestampFromMs(timers.now()))
+    const scheduler = this.components.scheduler ?? systemScheduler
+    const msg = chainTransactionMessage(tx, timestampFromMs(scheduler.now()))
     try {
       await this.consenter.room?.()
       this.consenter.recvMsg(msg, this.components.validators.getNetworkHandles().self)

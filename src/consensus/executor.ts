@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf'
 import { TransactionResultSchema, type BlockchainInfo, type PeerID, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
-import type { TimerService } from './events/timers.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 import { StateTransferError, type ExecutionConsumer, type Executor, type StateTransfer, type TxExecutor } from './interfaces.ts'
 import { errorMessage } from '../util/errors.ts'
 
@@ -27,7 +27,7 @@ export interface ExecutorComponents {
   executeTransactions: TxExecutor
   stateTransfer: StateTransfer
   consumer: ExecutionConsumer
-  timers: TimerService
+  scheduler: Scheduler
 }
 
 type Op =
@@ -238,7 +238,7 @@ export class ConsensusExecutor implements Executor {
 
   private async sleep (ms: number): Promise<void> {
     await new Promise<void>(resolve => {
-      const h = this.components.timers.schedule(ms, resolve)
+      const h = this.components.scheduler.schedule(ms, resolve)
       this.abort.signal.addEventListener('abort', () => { h.cancel(); resolve() }, { once: true })
     })
   }

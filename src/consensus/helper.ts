@@ -1,7 +1,7 @@
 import type { BlockchainInfo } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
-import type { TimerService } from './events/timers.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 import { createExecutor, type ConsensusExecutor } from './executor.ts'
 import type { Communicator, ExecutionConsumer, Inquirer, SecurityUtils, Stack, StateTransfer, TxExecutor } from './interfaces.ts'
 import { ledgerStack } from './ledger-stack.ts'
@@ -37,7 +37,7 @@ export interface HelperComponents {
   stateTransfer: StateTransfer
   /** Default: security disabled, as Fabric without security.enabled. */
   security?: SecurityUtils
-  timers: TimerService
+  scheduler: Scheduler
 }
 
 /**
@@ -54,7 +54,7 @@ export class ConsensusHelper implements ExecutionConsumer {
   constructor (init: HelperInit, components: HelperComponents) {
     this.executor = createExecutor(
       { queueSize: init.executorQueueSize, stateTransferAttempts: init.stateTransferAttempts, stateTransferRetryMs: init.stateTransferRetryMs, name: init.name, executeOnce: init.executeOnce },
-      { ledger: components.ledger, executeTransactions: components.executeTransactions, stateTransfer: components.stateTransfer, consumer: this, timers: components.timers })
+      { ledger: components.ledger, executeTransactions: components.executeTransactions, stateTransfer: components.stateTransfer, consumer: this, scheduler: components.scheduler })
     this.stack = {
       communicator: components.communicator,
       inquirer: components.inquirer,

@@ -2,6 +2,7 @@ import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
 import type { Event, Interest } from '../protos/events_pb.ts'
 import type { Block, Transaction } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import { systemScheduler, type Scheduler, type TimerHandle } from '../util/scheduler.ts'
 import { withoutCodePackages } from './code-package.ts'
 import { blockEvent, chaincodeEvent, rejectionEvent } from './events.ts'
 import { InterestRegistry, type EventConsumer } from './registry.ts'
@@ -12,6 +13,8 @@ export interface EventHubOptions {
   bufferSize: number
   /** peer.validator.events.timeout in ms when the buffer is full: < 0 drop, 0 wait for room, > 0 wait that long. */
   timeoutMs: number
+  /** Times the wait for room (default: the host's). */
+  scheduler?: Scheduler
 }
 
 /** The buffer was full and the event was not taken (Fabric's producer.Send error text). */
@@ -25,7 +28,7 @@ export interface BlockSource {
   onBlock (listener: (committed: { number: number, block: Block }) => void): () => void
 }
 
-interface Waiter { ev: Event, resolve: () => void, reject: (e: Error) => void, timer?: ReturnType<typeof setTimeout> }
+interface Waiter { ev: Event, resolve: () => void, reject: (e: Error) => void, timer?: TimerHandle }
 
 /**
  * Fabric's event producer: a bounded buffer of events, one processor delivering them in order
@@ -43,9 +46,11 @@ export class EventHub {
   private readonly log = createLogger('eventhub')
   /** Counters for metrics: events accepted, refused for a full buffer, and consumer deliveries. */
   readonly stats = { accepted: 0, refused: 0, delivered: 0 }
+  private readonly scheduler: Scheduler
 
   constructor (private readonly options: EventHubOptions) {
     if (!Number.isInteger(options.bufferSize) || options.bufferSize < 0) throw new RangeError(`event buffer size must be a non-negative integer, got ${options.bufferSize}`)
+    this.scheduler = options.scheduler ?? systemScheduler
     void this.run()
   }
 
@@ -72,11 +77,11 @@ export class EventHub {
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { ev, resolve, reject }
       if (t > 0) {
-        w.timer = setTimeout(() => {
+        w.timer = this.scheduler.schedule(t, () => {
           this.waiters.splice(this.waiters.indexOf(w), 1)
           this.stats.refused++
           reject(new EventBufferFullError())
-        }, t)
+        })
       }
       this.waiters.push(w)
     })
@@ -134,7 +139,7 @@ export class EventHub {
     if (this.closed) return
     this.closed = true
     for (const w of this.waiters.splice(0)) {
-      if (w.timer !== undefined) clearTimeout(w.timer)
+      w.timer?.cancel()
       w.reject(new Error('event hub is closed'))
     }
     if (this.queue.length > 0) this.log.warn(`event hub closed with ${this.queue.length} undelivered events`)
@@ -156,7 +161,7 @@ export class EventHub {
       // A slot freed (or, with no buffer, the processor itself is free): the oldest waiting sender gets it.
       const w = this.waiters.shift()
       if (w !== undefined) {
-        if (w.timer !== undefined) clearTimeout(w.timer)
+        w.timer?.cancel()
         this.stats.accepted++
         if (ev === undefined) ev = w.ev
         else this.queue.push(w.ev)

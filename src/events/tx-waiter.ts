@@ -1,5 +1,5 @@
-import type { Timers } from '../peer/timers.ts'
 import type { Transaction } from '../protos/fabric_pb.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 
 /** A transaction that will not be in the chain (rejected), or was not seen there in time. */
 export class TransactionFailedError extends Error {
@@ -14,7 +14,7 @@ export interface TxWaiterSources {
   onRejection (listener: (txid: string, error: string) => void): () => void
   /** The block already holding `txid`, if any. */
   blockOf (txid: string): Promise<number | undefined>
-  timers: Timers
+  scheduler: Scheduler
 }
 
 interface Waiter { resolve: (block: number) => void, reject: (err: TransactionFailedError) => void }
@@ -48,15 +48,15 @@ export class TxWaiter {
     return new Promise<number>((resolve, reject) => {
       let set = this.waiters.get(txid)
       if (set === undefined) this.waiters.set(txid, set = new Set())
-      const timer = this.sources.timers.setTimeout(() => {
+      const timer = this.sources.scheduler.schedule(timeoutMs, () => {
         w.reject(new TransactionFailedError(txid, `transaction ${txid} was accepted but is not in the chain after ${timeoutMs} ms`, false))
-      }, timeoutMs)
+      })
       const w: Waiter = {
         resolve: n => { done(); resolve(n) },
         reject: err => { done(); reject(err) }
       }
       const done = (): void => {
-        this.sources.timers.clearTimeout(timer)
+        timer.cancel()
         set.delete(w)
         if (set.size === 0 && this.waiters.get(txid) === set) this.waiters.delete(txid)
       }

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf'
 import { ChaincodeEventSchema } from '../protos/chaincodeevent_pb.ts'
 import { BlockchainInfoSchema, NonHashDataSchema, type Block, type BlockchainInfo, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
 import { openColumns, StorageError, WriteBatch, type Columns, type KVStore } from '../storage/index.ts'
-import { systemClock, type Clock } from '../util/clock.ts'
+import { systemScheduler, type Scheduler } from '../util/scheduler.ts'
 import { toHex, equalBytes } from '../crypto/bytes.ts'
 import { blockHash, newBlock, timestampAt } from './block.ts'
 import { Blockchain } from './blockchain.ts'
@@ -21,7 +21,8 @@ export interface LedgerOptions {
   maxGroupingAtEachLevel?: number
   /** ledger.state.deltaHistorySize: how many blocks' deltas are kept (500). */
   deltaHistorySize?: number
-  clock?: Clock
+  /** Its clock stamps each block's local commit time (the ledger arms no timers). */
+  scheduler?: Pick<Scheduler, 'now'>
 }
 
 export interface CommittedBlock {
@@ -45,7 +46,7 @@ export class Ledger {
     readonly cols: Columns,
     readonly chain: Blockchain,
     readonly state: State,
-    private readonly clock: Clock,
+    private readonly scheduler: Pick<Scheduler, 'now'>,
     private stateBlock: number
   ) {}
 
@@ -60,7 +61,7 @@ export class Ledger {
       })
     const state = new State(impl, cols.stateDelta, options.deltaHistorySize ?? 500)
     const sb = await cols.persist.get(stateBlockKey)
-    const ledger = new Ledger(cols, chain, state, options.clock ?? systemClock, sb === undefined ? chain.height - 1 : Number(decodeUint64(sb)))
+    const ledger = new Ledger(cols, chain, state, options.scheduler ?? systemScheduler, sb === undefined ? chain.height - 1 : Number(decodeUint64(sb)))
     await ledger.checkStateHash()
     return ledger
   }
@@ -125,7 +126,7 @@ export class Ledger {
       const block = newBlock(transactions, consensusMetadata)
       block.stateHash = await this.state.getHash() ?? new Uint8Array(0)
       block.nonHashData = create(NonHashDataSchema, {
-        localLedgerCommitTimestamp: timestampAt(this.clock.now()),
+        localLedgerCommitTimestamp: timestampAt(this.scheduler.now()),
         chaincodeEvents: (results ?? []).map(r => r.chaincodeEvent ?? create(ChaincodeEventSchema))
       })
       const batch = new WriteBatch()

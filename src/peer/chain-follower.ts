@@ -9,20 +9,19 @@ import { blockHash, timestampAt } from '../ledger/block.ts'
 import type { CommittedBlock } from '../ledger/ledger.ts'
 import { StateDelta } from '../ledger/state-delta.ts'
 import { BlockSchema, PeerEndpoint_Type, type Block, type BlockState, type Message } from '../protos/fabric_pb.ts'
-import type { Clock } from '../util/clock.ts'
 import { createLogger } from '../util/logger.ts'
+import { randomInt, TimeoutError, type Scheduler } from '../util/scheduler.ts'
 import { MisbehaviourError } from './errors.ts'
 import type { PeerHandler } from './handler.ts'
 import { syncBlockAddedMessage, withoutPayloads } from './messages.ts'
 import type { StateTransfer, SyncResult, TransferStack } from './state-transfer.ts'
-import { randomInt, TimeoutError } from './timers.ts'
 import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
 
 export interface FollowStack extends TransferStack {
   readonly transfer: StateTransfer
-  readonly clock: Clock
+  readonly scheduler: Scheduler
   readonly blockTimeout: number
   handlers (): ReadonlyMap<string, PeerHandler>
   broadcast (msg: Message, type: PeerEndpoint_Type): Promise<Error[]>
@@ -43,7 +42,7 @@ export class ChainFollower {
       if (![...this.stack.handlers().values()].some(h => h.to()?.type === PeerEndpoint_Type.NON_VALIDATOR)) return
       const delta = await ledger.getStateDelta(c.number)
       if (delta === undefined) return
-      const msg = syncBlockAddedMessage(c.block, delta.marshal(), timestampAt(this.stack.clock.now()))
+      const msg = syncBlockAddedMessage(c.block, delta.marshal(), timestampAt(this.stack.scheduler.now()))
       for (const e of await this.stack.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)) log.warn(e.message)
     } catch (err) {
       log.error(`Could not announce block ${c.number}: ${errorMessage(err)}`)

@@ -1,4 +1,4 @@
-import { TimeoutError, type Timers } from './timers.ts'
+import { TimeoutError, type Scheduler } from '../util/scheduler.ts'
 
 /**
  * A bounded queue between the receive loop (producer) and a sync requester (consumer), as
@@ -11,7 +11,7 @@ export class Channel<T> {
   private producer?: () => void
   private isClosed = false
 
-  constructor (readonly capacity: number, private readonly timers: Timers) {
+  constructor (readonly capacity: number, private readonly scheduler: Scheduler) {
     if (!(capacity > 0)) throw new RangeError(`channel capacity must be positive, got ${capacity}`)
   }
 
@@ -65,8 +65,8 @@ export class Channel<T> {
   /** Resolves true when woken, false on timeout. */
   private wait (timeoutMs: number, register: (wake: () => void) => void, unregister: () => void): Promise<boolean> {
     return new Promise(resolve => {
-      const timer = this.timers.setTimeout(() => { unregister(); resolve(false) }, timeoutMs)
-      register(() => { this.timers.clearTimeout(timer); resolve(true) })
+      const timer = this.scheduler.schedule(timeoutMs, () => { unregister(); resolve(false) })
+      register(() => { timer.cancel(); resolve(true) })
     })
   }
 }

@@ -6,13 +6,13 @@ import {
 } from '../protos/fabric_pb.ts'
 import type { ChatStream } from '../transport/chat-stream.ts'
 import { createLogger } from '../util/logger.ts'
+import { every, type Scheduler } from '../util/scheduler.ts'
 import type { Channel } from './channel.ts'
 import { DuplicateHandlerError } from './errors.ts'
 import type { HandlerFactory, MessageHandler } from './message-handler.ts'
 import { getPeersMessage, parsePayload, peersMessage, syncGetBlocksMessage, syncGetDeltasMessage, syncGetSnapshotMessage, typeName } from './messages.ts'
 import { SyncRequest } from './sync-request.ts'
 import { sendBlocks, sendStateDeltas, sendStateSnapshot, type SyncSource } from './sync-responder.ts'
-import { every, type Timers } from './timers.ts'
 import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
@@ -28,7 +28,7 @@ export interface SyncConfig {
 
 /** What a peer handler needs from its coordinator (Fabric's MessageHandlerCoordinator, the parts it uses). */
 export interface PeerHandlerHost extends SyncSource {
-  readonly timers: Timers
+  readonly scheduler: Scheduler
   readonly syncConfig: SyncConfig
   /** peer.discovery.period (ms). */
   readonly discoveryPeriod: number
@@ -88,9 +88,9 @@ export class PeerHandler implements MessageHandler {
 
   constructor (readonly host: PeerHandlerHost, readonly stream: ChatStream, readonly initiatedStream: boolean) {
     const c = host.syncConfig
-    this.blocks = new SyncRequest(c.blocksChannelSize, host.timers)
-    this.snapshot = new SyncRequest(c.snapshotChannelSize, host.timers)
-    this.deltas = new SyncRequest(c.deltasChannelSize, host.timers)
+    this.blocks = new SyncRequest(c.blocksChannelSize, host.scheduler)
+    this.snapshot = new SyncRequest(c.snapshotChannelSize, host.scheduler)
+    this.deltas = new SyncRequest(c.deltasChannelSize, host.scheduler)
   }
 
   to (): PeerEndpoint | undefined { return this.endpoint }
@@ -222,7 +222,7 @@ export class PeerHandler implements MessageHandler {
     }
     this.registered = true
     await this.host.peerAnnounced(ep.address, this)
-    this.stopTicker = every(this.host.timers, this.host.discoveryPeriod, () => {
+    this.stopTicker = every(this.host.scheduler, this.host.discoveryPeriod, () => {
       this.sendMessage(getPeersMessage()).catch(err => log.error(`Error sending DISC_GET_PEERS during handler discovery tick: ${errorMessage(err)}`))
     })
   }

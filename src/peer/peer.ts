@@ -8,9 +8,9 @@ import {
 } from '../protos/fabric_pb.ts'
 import type { ChatDialer, ChatServer } from '../transport/chat-server.ts'
 import type { ChatStream } from '../transport/chat-stream.ts'
-import { systemClock, type Clock } from '../util/clock.ts'
 import { errorMessage } from '../util/errors.ts'
 import { createLogger } from '../util/logger.ts'
+import { every, sleep, systemRandom, systemScheduler, type Random, type Scheduler } from '../util/scheduler.ts'
 import { ChainFollower } from './chain-follower.ts'
 import { DiscoveryList, loadDiscoveryList, storeDiscoveryList } from './discovery.ts'
 import { DuplicateHandlerError } from './errors.ts'
@@ -21,7 +21,6 @@ import { disconnectMessage, helloMessage, typeName } from './messages.ts'
 import { peerConfig, type PeerConfig, type PeerInit } from './peer-config.ts'
 import { signMessage, type MessageSigner } from './security.ts'
 import { StateTransfer, type SyncResult } from './state-transfer.ts'
-import { every, sleep, systemTimers, type Random, type Timers } from './timers.ts'
 import { failureResponse, sendToRandomPeer } from './transactions.ts'
 
 const log = createLogger('peer')
@@ -36,8 +35,7 @@ export interface Engine {
 export interface PeerComponents {
   ledger: Ledger
   dialer: ChatDialer
-  clock?: Clock
-  timers?: Timers
+  scheduler?: Scheduler
   random?: Random
   /** Builds the handler of each Chat stream; default newPeerHandler (consensus wraps it). */
   handlerFactory?: HandlerFactory<Peer>
@@ -59,8 +57,7 @@ interface Chat {
 export class Peer implements ChatServer, PeerHandlerHost {
   readonly config: PeerConfig
   readonly ledger: Ledger
-  readonly clock: Clock
-  readonly timers: Timers
+  readonly scheduler: Scheduler
   readonly random: Random
   readonly discovery: DiscoveryList
   readonly transfer: StateTransfer
@@ -87,9 +84,8 @@ export class Peer implements ChatServer, PeerHandlerHost {
     if (this.config.securityEnabled && components.signer === undefined) throw new Error('security.enabled needs a signer for this peer\'s messages')
     this.ledger = components.ledger
     this.dialer = components.dialer
-    this.clock = components.clock ?? systemClock
-    this.timers = components.timers ?? systemTimers
-    this.random = components.random ?? Math.random
+    this.scheduler = components.scheduler ?? systemScheduler
+    this.random = components.random ?? systemRandom
     this.signer = components.signer
     this.handlerFactory = components.handlerFactory ?? newPeerHandler
     this.discovery = new DiscoveryList(this.config.discovery.limits)
@@ -97,7 +93,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     this.follower = new ChainFollower({
       ledger: this.ledger,
       random: this.random,
-      clock: this.clock,
+      scheduler: this.scheduler,
       transfer: this.transfer,
       blockTimeout: this.config.stateTransfer.blockTimeout,
       handlers: () => this.handlers,
@@ -132,13 +128,13 @@ export class Peer implements ChatServer, PeerHandlerHost {
     }
     // A stored address this peer cannot dial (malformed, another transport) is dropped.
     const usable = known.filter(a => this.dialer.canDial?.(a) !== false)
-    for (const a of usable) this.discovery.reached(a, this.clock.now())
+    for (const a of usable) this.discovery.reached(a, this.scheduler.now())
     if (usable.length < known.length) {
       log.warn(`Dropped ${known.length - usable.length} undialable address(es) from the stored discovery list`)
       await this.storeDiscovery()
     }
     if (this.config.announceBlocks) this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
-    this.stopTouch = every(this.timers, d.touchPeriod, () => this.touch())
+    this.stopTouch = every(this.scheduler, d.touchPeriod, () => this.touch())
     for (const address of [...d.rootNodes, ...this.discovery.all()]) void this.chatWithPeer(address)
   }
 
@@ -148,7 +144,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     this.stopping = true
     this.stopTouch?.()
     this.stopAnnouncing?.()
-    const bye = disconnectMessage(timestampAt(this.clock.now()))
+    const bye = disconnectMessage(timestampAt(this.scheduler.now()))
     await Promise.allSettled([...this.handlers.values()].map(async h => await h.sendMessage(bye)))
     await Promise.allSettled([...this.chats].map(async c => await c.stream.close()))
     await Promise.allSettled([...this.running])
@@ -186,7 +182,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
     // A remote that never says HELLO would hold its connection (and a place under the caps) forever.
     const ms = this.config.helloTimeout
     const helloDeadline = ms > 0
-      ? this.timers.setTimeout(() => { if (handler.to() === undefined) void stream.close(new Error(`no DISC_HELLO within ${ms} ms`)) }, ms)
+      ? this.scheduler.schedule(ms, () => { if (handler.to() === undefined) void stream.close(new Error(`no DISC_HELLO within ${ms} ms`)) })
       : undefined
     try {
       if (initiatedStream) {
@@ -202,7 +198,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
       log.error(`Chat with ${handler.to()?.ID?.name ?? stream.remote} (${stream.transport}) ended: ${failure.message}`)
       throw failure
     } finally {
-      if (helloDeadline !== undefined) this.timers.clearTimeout(helloDeadline)
+      helloDeadline?.cancel()
       this.chats.delete(chat)
       await handler.stop()
       await stream.close(failure)
@@ -223,7 +219,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
       stream = await this.dialer.dialChat(address)
     } catch (err) {
       log.error(`Error creating connection to peer address ${address}: ${errorMessage(err)}`)
-      if (this.discovery.unreachable(address, this.clock.now())) {
+      if (this.discovery.unreachable(address, this.scheduler.now())) {
         log.warn(`Forgetting peer address ${address}: unreachable for ${this.config.discovery.limits.expiry} ms`)
         void this.storeDiscovery()
       }
@@ -345,7 +341,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   /** HELLO for a chat over `transport`, carrying the address the remote can dial back on it. */
   async newHelloMessage (transport?: string): Promise<Message> {
-    return helloMessage(this.getPeerEndpoint(transport), await this.ledger.getBlockchainInfo(), timestampAt(this.clock.now()))
+    return helloMessage(this.getPeerEndpoint(transport), await this.ledger.getBlockchainInfo(), timestampAt(this.scheduler.now()))
   }
 
   /** The endpoints of every registered peer (not this one). */
@@ -368,7 +364,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
         continue
       }
       // Claimed by another peer: tried, but not kept past its first failed dial.
-      if (this.discovery.claim(ep.address, this.clock.now())) void this.chatWithPeer(ep.address)
+      if (this.discovery.claim(ep.address, this.scheduler.now())) void this.chatWithPeer(ep.address)
     }
   }
 
@@ -378,9 +374,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
     // kept in memory until a dial to it fails.
     const dialled = from !== undefined ? this.dialledAddress(from) : address
     if (dialled !== undefined) {
-      if (this.discovery.reached(dialled, this.clock.now())) await this.storeDiscovery()
+      if (this.discovery.reached(dialled, this.scheduler.now())) await this.storeDiscovery()
     } else if (this.dialer.canDial?.(address) !== false) {
-      this.discovery.claim(address, this.clock.now())
+      this.discovery.claim(address, this.scheduler.now())
     }
   }
 
@@ -429,7 +425,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
         return await this.ledger.stateSnapshot()
       } catch (err) {
         if (attempt >= 100) throw err
-        await sleep(this.timers, 50)
+        await sleep(this.scheduler, 50)
       }
     }
   }

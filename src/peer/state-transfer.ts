@@ -8,11 +8,11 @@ import type { Ledger } from '../ledger/ledger.ts'
 import { StateDelta } from '../ledger/state-delta.ts'
 import type { Block } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import { randomInt, TimeoutError, type Random } from '../util/scheduler.ts'
 import type { Channel } from './channel.ts'
 import { MisbehaviourError } from './errors.ts'
 import type { PeerHandler } from './handler.ts'
 import { replacementDelta, SnapshotAssembler } from './snapshot.ts'
-import { randomInt, TimeoutError, type Random } from './timers.ts'
 
 const log = createLogger('statetransfer')
 

@@ -1,5 +1,5 @@
 import { Channel } from './channel.ts'
-import type { Timers } from './timers.ts'
+import type { Scheduler } from '../util/scheduler.ts'
 
 /**
  * The outstanding request of one kind (blocks, snapshot or deltas) to one peer: answers that
@@ -9,7 +9,7 @@ export class SyncRequest<T> {
   private cid = 0n
   private current: Channel<T>
 
-  constructor (private readonly capacity: number, private readonly timers: Timers) {
+  constructor (private readonly capacity: number, private readonly scheduler: Scheduler) {
     this.current = this.reset()
   }
 
@@ -22,7 +22,7 @@ export class SyncRequest<T> {
   reset (): Channel<T> {
     this.current?.close()
     this.cid++
-    this.current = new Channel<T>(this.capacity, this.timers)
+    this.current = new Channel<T>(this.capacity, this.scheduler)
     return this.current
   }
 

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf'
 import { utf8 } from '../crypto/bytes.ts'
 import { ResponseSchema, Response_StatusCode, type Response, type Transaction } from '../protos/fabric_pb.ts'
 import type { ChatDialer } from '../transport/chat-server.ts'
-import { randomInt, type Random } from './timers.ts'
+import { randomInt, type Random } from '../util/scheduler.ts'
 
 export function failureResponse (text: string): Response {
   return create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(text) })

@@ -6,7 +6,7 @@ import { toHex } from '../../src/crypto/bytes.ts'
 import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { WriteBehindStore } from '../../web/app/write-behind.ts'
-import { seededRandom } from '../integration/peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
 
 async function all (s: KVStore, r: RangeOptions): Promise<string[]> {
   const out: string[] = []

@@ -13,7 +13,8 @@ import { create } from '@bufbuild/protobuf'
 import { BlockchainInfoSchema, PeerEndpointSchema } from '../../src/protos/fabric_pb.ts'
 import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryPeer, newLedger, seededRandom, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
+import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
 
 let logs: ReturnType<typeof captureLogs>
 const peers: Peer[] = []

@@ -17,7 +17,8 @@ import { keySigner } from '../../src/peer/security.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { varint } from '../../src/transport/frame.ts'
 import { CHAT_PROTOCOL, libp2pChat, PROCESS_TX_PROTOCOL, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
-import { captureLogs, commitBlocks, newLedger, seededRandom, testInit, waitFor } from './peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
+import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from './peer-helpers.ts'
 
 interface Running { peer: Peer, node: NodeLibp2p, chat: Libp2pChat, ws: string, tcp: string }
 

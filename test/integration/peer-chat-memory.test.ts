@@ -7,7 +7,8 @@ import { loadDiscoveryList } from '../../src/peer/discovery.ts'
 import { disconnectMessage, getPeersMessage } from '../../src/peer/messages.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, seededRandom, testInit, waitFor } from './peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
+import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []

@@ -1,5 +1,5 @@
-// Shared by the peer tests: ledgers with chains built fast, seeded randomness, peers on a
-// memory network, a log capture and a polling wait.
+// Shared by the peer tests: ledgers with chains built fast, peers on a memory network, a log
+// capture and a polling wait.
 import { create } from '@bufbuild/protobuf'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
@@ -7,15 +7,15 @@ import { TransactionSchema, Transaction_Type } from '../../src/protos/fabric_pb.
 import { memoryStore } from '../../src/storage/index.ts'
 import { createPeer, type Peer, type PeerComponents } from '../../src/peer/peer.ts'
 import type { PeerInit } from '../../src/peer/peer-config.ts'
-import type { Random } from '../../src/peer/timers.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
 import { setLogSink, type LogLevel } from '../../src/util/logger.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
 
 /** Small bucket tree: fast, and every peer of a test uses the same one. */
 export const ledgerOptions = { numBuckets: 1009, maxGroupingAtEachLevel: 10, deltaHistorySize: 500 }
 
 export async function newLedger (opts: { deltaHistorySize?: number } = {}): Promise<Ledger> {
-  const ledger = await Ledger.open(await memoryStore(), { ...ledgerOptions, ...opts, clock: { now: () => 1_700_000_000_000 } })
+  const ledger = await Ledger.open(await memoryStore(), { ...ledgerOptions, ...opts, scheduler: { now: () => 1_700_000_000_000 } })
   await makeGenesis(ledger)
   return ledger
 }
@@ -34,18 +34,6 @@ export async function commitBlocks (ledger: Ledger, count: number, opts: { keys?
     ledger.txFinished(txid, true)
     const tx = create(TransactionSchema, { type: Transaction_Type.CHAINCODE_INVOKE, txid, payload: utf8(`invoke ${n}`) })
     await ledger.commitTxBatch(n, [tx], undefined)
-  }
-}
-
-/** mulberry32: a seeded Random for replayable tests. */
-export function seededRandom (seed: number): Random {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

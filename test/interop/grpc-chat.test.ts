@@ -29,7 +29,8 @@ import type { PeerInit } from '../../src/peer/peer-config.ts'
 import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
-import { captureLogs, commitBlocks, newLedger, seededRandom, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
+import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
 
 interface GrpcPeer { peer: Peer, server: GrpcServer, address: string }
 

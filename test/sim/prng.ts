@@ -1,27 +1,12 @@
-/** A small seeded PRNG (sfc32): the only source of randomness in a simulation. */
+import { seededRandom, type Random } from '../../src/util/scheduler.ts'
+
+/** The only source of randomness in a simulation: src/util/scheduler.ts's seeded sfc32, with helpers for choosing. */
 export class Prng {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
+  /** Uniform in [0, 1). */
+  readonly next: Random
 
   constructor (readonly seed: number) {
-    this.a = 0x9e3779b9
-    this.b = 0x243f6a88
-    this.c = 0xb7e15162
-    this.d = seed >>> 0
-    for (let i = 0; i < 15; i++) this.next()
-  }
-
-  /** Uniform in [0, 1). */
-  next (): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0
-    this.d = (this.d + 1) | 0
-    this.a = this.b ^ (this.b >>> 9)
-    this.b = (this.c + (this.c << 3)) | 0
-    this.c = (this.c << 21) | (this.c >>> 11)
-    this.c = (this.c + t) | 0
-    return (t >>> 0) / 4294967296
+    this.next = seededRandom(seed)
   }
 
   /** Integer in [0, n). */

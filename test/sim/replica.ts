@@ -99,7 +99,7 @@ export class SimReplica {
     if (this.up) throw new Error(`${this.name} is already up`)
     await this.stopping
     this.store ??= await memoryStore(this.name)
-    const ledger = await Ledger.open(this.store, { ...this.ledgerOptions, clock: this.sched })
+    const ledger = await Ledger.open(this.store, { ...this.ledgerOptions, scheduler: this.sched })
     await makeGenesis(ledger)
     this.ledger = ledger
     ledger.onBlock(b => this.hooks.onBlock(this.id, b.number, b.hash, b.block.transactions.map(t => t.txid)))
@@ -114,12 +114,12 @@ export class SimReplica {
       executeTransactions: testExecutor(() => ledger, () => this.gate),
       stateTransfer: this.stateTransfer(ledger),
       security: simSecurity(this.name),
-      timers: this.sched
+      scheduler: this.sched
     })
     const consenter = await createPbftConsenter({ self: this.name, config }, {
       stack: helper.stack,
       timers: this.sched,
-      random: () => this.prng.next(),
+      random: this.prng.next,
       onFatal: err => { this.halted = true; this.hooks.onFatal(this.id, err) }
     })
     helper.setConsenter(consenter)

@@ -1,4 +1,4 @@
-import type { TimerHandle, TimerService } from '../../src/consensus/events/timers.ts'
+import { sleep, systemScheduler, type Scheduler, type TimerHandle } from '../../src/util/scheduler.ts'
 
 interface Entry { at: number, seq: number, fn: () => void, cancelled: boolean }
 
@@ -8,7 +8,7 @@ export type Settle = () => Promise<void>
 export const settleNode: Settle = async () => { await new Promise<void>(resolve => setImmediate(resolve)) }
 
 /** A clock a simulation runs on: virtual (VirtualScheduler) or the real one (RealClock, for in-page demos). */
-export interface SimClock extends TimerService {
+export interface SimClock extends Scheduler {
   readonly steps: number
   sleep (ms: number): Promise<void>
   runFor (ms: number, stop?: () => boolean): Promise<void>
@@ -40,7 +40,7 @@ export class VirtualScheduler implements SimClock {
 
   /** A promise resolved after `ms` of virtual time. */
   sleep (ms: number): Promise<void> {
-    return new Promise(resolve => this.schedule(ms, resolve))
+    return sleep(this, ms)
   }
 
   /** Runs callbacks until `until` (virtual ms since epoch) or until `stop()` says so, checked after each step. */
@@ -59,6 +59,22 @@ export class VirtualScheduler implements SimClock {
   }
 
   async runFor (ms: number, stop?: () => boolean): Promise<void> { await this.runUntil(this.time + ms, stop) }
+
+  /** Fires every timer due within `ms` at once, without letting promises settle in between: for unit tests that step time by hand. */
+  advance (ms: number): void {
+    const until = this.time + ms
+    while (this.heap.length > 0 && this.heap[0].at <= until) {
+      const e = this.pop()
+      if (e.cancelled) continue
+      this.time = Math.max(this.time, e.at)
+      e.fn()
+      this.steps++
+    }
+    this.time = until
+  }
+
+  /** Timers armed and neither fired nor cancelled. */
+  get pending (): number { return this.heap.filter(e => !e.cancelled).length }
 
   private push (e: Entry): void {
     const h = this.heap
@@ -96,20 +112,19 @@ export class VirtualScheduler implements SimClock {
 
 function less (a: Entry, b: Entry): boolean { return a.at < b.at || (a.at === b.at && a.seq < b.seq) }
 
-/** Real time with the same interface: timers are setTimeout, running is waiting (checked every 10 ms). */
+/** Real time with the same interface: the host's scheduler, counting the timers that fire; running is waiting (checked every 10 ms). */
 export class RealClock implements SimClock {
   steps = 0
-  now (): number { return Date.now() }
+  now (): number { return systemScheduler.now() }
 
   schedule (delayMs: number, fn: () => void): TimerHandle {
-    const t = setTimeout(() => { this.steps++; fn() }, Math.max(0, delayMs))
-    return { cancel: () => clearTimeout(t) }
+    return systemScheduler.schedule(delayMs, () => { this.steps++; fn() })
   }
 
-  sleep (ms: number): Promise<void> { return new Promise(resolve => setTimeout(resolve, ms)) }
+  sleep (ms: number): Promise<void> { return sleep(systemScheduler, ms) }
 
   async runFor (ms: number, stop?: () => boolean): Promise<void> {
-    const end = Date.now() + ms
-    while (Date.now() < end && stop?.() !== true) await this.sleep(Math.min(10, end - Date.now()))
+    const end = this.now() + ms
+    while (this.now() < end && stop?.() !== true) await this.sleep(Math.min(10, end - this.now()))
   }
 }

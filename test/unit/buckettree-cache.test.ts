@@ -8,7 +8,7 @@ import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { openColumns, WriteBatch, type KVStore } from '../../src/storage/index.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { LruMap } from '../../src/util/lru.ts'
-import { seededRandom } from '../integration/peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
 
 const tree = { numBuckets: 19, maxGroupingAtEachLevel: 3 }
 

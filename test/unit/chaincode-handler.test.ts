@@ -11,7 +11,8 @@ import {
   ChaincodeIDSchema, ChaincodeInputSchema, PutStateInfoSchema, RangeQueryStateNextSchema, type ChaincodeMessage
 } from '../../src/protos/chaincode_pb.ts'
 import { GoShimEmulator } from '../interop/go-shim.ts'
-import { devDeploy, invoke, manualTimers, newLedger, query, runBatch, stateOf } from './chaincode-helpers.ts'
+import { VirtualScheduler } from '../sim/scheduler.ts'
+import { devDeploy, invoke, newLedger, query, runBatch, stateOf } from './chaincode-helpers.ts'
 
 const supports: ChaincodeSupport[] = []
 afterEach(async () => { for (const s of supports.splice(0)) await s.stopAll() })
@@ -146,16 +147,16 @@ describe('peer handler rules', () => {
   })
 
   it('times out a transaction the chaincode never answers, and hangs up on it', async () => {
-    const timers = manualTimers()
-    const support = await devSupport({ timers, executeTimeout: 5000 })
+    const scheduler = new VirtualScheduler()
+    const support = await devSupport({ scheduler, executeTimeout: 5000 })
     const { cc } = await rawChaincode(support, 'raw')
     await runBatch(support, [devDeploy('raw', [])])
     await next(cc)
     support.ledger.beginTxBatch('b')
     const pending = executeTransaction({ support }, invoke('raw', ['x'], 'T'))
     await next(cc)
-    timers.advance(4999)
-    timers.advance(1)
+    scheduler.advance(4999)
+    scheduler.advance(1)
     expect((await pending).error?.message).toBe('Failed to execute transaction or query(Timeout expired while executing transaction)')
     await expect(cc.recv()).rejects.toThrow(/did not answer TRANSACTION T within 5000 ms/)
     expect(support.registered()).toEqual([])
@@ -163,10 +164,10 @@ describe('peer handler rules', () => {
   })
 
   it('sends KEEPALIVE after chaincode.keepalive of silence and ignores the echo', async () => {
-    const timers = manualTimers()
-    const support = await devSupport({ timers, keepalive: 1000 })
+    const scheduler = new VirtualScheduler()
+    const support = await devSupport({ scheduler, keepalive: 1000 })
     const { cc } = await rawChaincode(support, 'raw')
-    timers.advance(1000)
+    scheduler.advance(1000)
     const ka = await next(cc)
     expect([ka.type, ka.txid, ka.payload.length]).toEqual([MsgType.KEEPALIVE, '', 0])
     await cc.send(ka)

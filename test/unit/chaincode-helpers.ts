@@ -6,7 +6,6 @@ import { ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema, Chaincode
 import { Transaction_Type, type Transaction } from '../../src/protos/fabric_pb.ts'
 import { executeTransactions, type BatchOutcome } from '../../src/chaincode/executor.ts'
 import type { ChaincodeSupport } from '../../src/chaincode/support.ts'
-import type { Timers } from '../../src/chaincode/runtime.ts'
 import { newDeployTransaction, newExecuteTransaction } from '../../src/chaincode/transactions.ts'
 import { utf8, fromUtf8 } from '../../src/crypto/bytes.ts'
 import { Ledger, makeGenesis, type CommittedBlock } from '../../src/ledger/ledger.ts'
@@ -59,22 +58,4 @@ export async function runBatch (support: ChaincodeSupport, txs: Transaction[]): 
 export async function stateOf (ledger: Ledger, cc: string, key: string): Promise<string | undefined> {
   const v = await ledger.getState(cc, key, true)
   return v === null ? undefined : fromUtf8(v)
-}
-
-/** Timers that only move when the test says so. */
-export function manualTimers (): Timers & { advance: (ms: number) => void, pending: () => number } {
-  let now = 0
-  let next = 0
-  const due = new Map<number, { at: number, fn: () => void }>()
-  return {
-    setTimeout: (fn, ms) => { due.set(++next, { at: now + ms, fn }); return next },
-    clearTimeout: (h) => { due.delete(h as number) },
-    pending: () => due.size,
-    advance (ms) {
-      now += ms
-      for (const [h, t] of [...due].sort((a, b) => a[1].at - b[1].at)) {
-        if (t.at <= now && due.delete(h)) t.fn()
-      }
-    }
-  }
 }

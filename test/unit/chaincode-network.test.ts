@@ -6,7 +6,8 @@ import { unsandboxedInProcessRuntime } from '../../src/chaincode/in-process-runt
 import { nodeChaincodeName, nodeDeploymentSpec } from '../../src/chaincode/package.ts'
 import { ChaincodeSupport } from '../../src/chaincode/support.ts'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
-import { deployOf, devDeploy, invoke, manualTimers, newLedger, query, runBatch, stateOf } from './chaincode-helpers.ts'
+import { VirtualScheduler } from '../sim/scheduler.ts'
+import { deployOf, devDeploy, invoke, newLedger, query, runBatch, stateOf } from './chaincode-helpers.ts'
 
 const supports: ChaincodeSupport[] = []
 afterEach(async () => { for (const s of supports.splice(0)) await s.stopAll() })
@@ -64,8 +65,8 @@ describe('NODE packages', () => {
   })
 
   it('kills a chaincode that does not answer in time and starts it again on next use', async () => {
-    const timers = manualTimers()
-    const support = await netSupport({ timers, executeTimeout: 1000 })
+    const scheduler = new VirtualScheduler()
+    const support = await netSupport({ scheduler, executeTimeout: 1000 })
     const source = `
       let calls = 0
       export function init () {}
@@ -78,8 +79,8 @@ describe('NODE packages', () => {
     const name = cds.chaincodeSpec!.chaincodeID!.name
     await runBatch(support, [deployOf(cds), invoke(name, ['put'])])
     const batch = runBatch(support, [invoke(name, ['stall']), invoke(name, ['put'])])
-    while (timers.pending() === 0) await new Promise(resolve => setTimeout(resolve, 1))
-    timers.advance(1000)
+    while (scheduler.pending === 0) await new Promise(resolve => setTimeout(resolve, 1))
+    scheduler.advance(1000)
     const run = await batch
     expect(run.errors[0]?.message).toBe('Failed to execute transaction or query(Timeout expired while executing transaction)')
     // A fresh instance: its counter starts again.

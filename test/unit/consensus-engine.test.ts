@@ -114,7 +114,7 @@ describe('ConsensusHandler', () => {
 
 async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], gate?: () => Promise<void> | undefined): Promise<{ engine: ConsensusEngine, ledger: Ledger, sched: VirtualScheduler, sent: Message[] }> {
   const sched = new VirtualScheduler()
-  const ledger = await Ledger.open(store ?? await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, clock: sched })
+  const ledger = await Ledger.open(store ?? await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, scheduler: sched })
   await makeGenesis(ledger)
   const sent: Message[] = []
   const engine = await ConsensusEngine.create({ plugin: 'noops', noops: { blockSize: 2, blockWaitMs: 1000, queueLimit: 10, admissionWaitMs: 1000 } }, {
@@ -123,7 +123,7 @@ async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], 
     communicator: { broadcast: async m => { sent.push(m) }, unicast: async () => {} },
     executeTransactions: testExecutor(() => ledger, gate),
     stateTransfer: { syncToTarget: async () => {} },
-    timers: sched,
+    scheduler: sched,
     query
   })
   engine.start()
@@ -196,7 +196,7 @@ describe('ConsensusEngine', () => {
       communicator: { broadcast: async () => {}, unicast: async () => {} },
       executeTransactions: testExecutor(() => ledger),
       stateTransfer: { syncToTarget: async () => {} },
-      timers: new VirtualScheduler()
+      scheduler: new VirtualScheduler()
     }
     const coordinator = {}
     const [a, b] = await Promise.all([getEngine(coordinator, { plugin: 'noops' }, components), getEngine(coordinator, { plugin: 'pbft' }, components)])

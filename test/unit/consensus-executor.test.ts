@@ -23,7 +23,7 @@ setLogLevel('silent')
 const tx = (txid: string, payload = `${txid}=1`): Transaction => create(TransactionSchema, { txid, payload: utf8(payload) })
 
 async function openLedger (sched: VirtualScheduler): Promise<Ledger> {
-  const ledger = await Ledger.open(await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, clock: sched })
+  const ledger = await Ledger.open(await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, scheduler: sched })
   await makeGenesis(ledger)
   return ledger
 }
@@ -45,7 +45,7 @@ async function setup (opts: { execute?: TxExecutor, stateTransfer?: StateTransfe
   const ledger = await openLedger(sched)
   const consumer = recorder()
   const ex = new ConsensusExecutor({ queueSize: opts.queueSize, stateTransferRetryMs: 100, stateTransferAttempts: 3 }, {
-    ledger, executeTransactions: opts.execute ?? testExecutor(() => ledger), stateTransfer: opts.stateTransfer ?? { syncToTarget: async () => {} }, consumer, timers: sched
+    ledger, executeTransactions: opts.execute ?? testExecutor(() => ledger), stateTransfer: opts.stateTransfer ?? { syncToTarget: async () => {} }, consumer, scheduler: sched
   })
   ex.start()
   return { sched, ledger, consumer, ex }
@@ -149,9 +149,9 @@ describe('Noops (Fabric consensus/noops)', () => {
       inquirer: { getNetworkHandles: () => ({ self: handle('vp0'), network: [handle('vp0')] }) },
       executeTransactions: testExecutor(() => ledger),
       stateTransfer: { syncToTarget: async () => {} },
-      timers: sched
+      scheduler: sched
     })
-    const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100, admissionWaitMs: 1000 }, { stack: helper.stack, timers: sched })
+    const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100, admissionWaitMs: 1000 }, { stack: helper.stack, scheduler: sched })
     helper.setConsenter(n)
     return { sched, ledger, sent, n }
   }

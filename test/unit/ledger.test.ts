@@ -8,16 +8,16 @@ import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
 import { BlockSchema, TransactionResultSchema } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
-import type { Clock } from '../../src/util/clock.ts'
+import type { Scheduler } from '../../src/util/scheduler.ts'
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/block-hash.json', import.meta.url), 'utf8')) as { cases: { name: string, block_proto_hex: string, hash_hex: string }[] }
 const vector = (name: string) => vectors.cases.find(c => c.name === name)!
 const vectorBlock = (name: string) => fromBinary(BlockSchema, fromHex(vector(name).block_proto_hex))
 
-const fixedClock: Clock = { now: () => 1_700_000_000_000 }
+const fixedClock: Pick<Scheduler, 'now'> = { now: () => 1_700_000_000_000 }
 
 async function freshLedger (options = {}) {
-  return Ledger.open(await memoryStore(), { clock: fixedClock, ...options })
+  return Ledger.open(await memoryStore(), { scheduler: fixedClock, ...options })
 }
 
 async function put (ledger: Ledger, txid: string, writes: Record<string, string | null>, ok = true) {
@@ -196,7 +196,7 @@ describe('ledger', () => {
 
   it('detects a state that does not match its block when reopened', async () => {
     const store = await memoryStore()
-    const ledger = await Ledger.open(store, { clock: fixedClock })
+    const ledger = await Ledger.open(store, { scheduler: fixedClock })
     ledger.beginTxBatch(0)
     await put(ledger, 't', { a: '1' })
     await ledger.commitTxBatch(0, [], undefined)

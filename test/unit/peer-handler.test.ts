@@ -4,9 +4,10 @@ import { MessageSchema, Message_Type, PeerEndpoint_Type, type Message } from '..
 import { newPeerHandler } from '../../src/peer/handler.ts'
 import type { HandlerFactory, MessageHandler } from '../../src/peer/message-handler.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
-import type { Timers } from '../../src/peer/timers.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryPeer, newLedger, seededRandom, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { seededRandom } from '../../src/util/scheduler.ts'
+import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { VirtualScheduler } from '../sim/scheduler.ts'
 
 /** What consensus does (Fabric's ConsensusHandler): CONSENSUS messages to itself, the rest to the peer's FSM. */
 class ConsensusWrapper implements MessageHandler {
@@ -59,37 +60,23 @@ describe('the peer with a consensus handler around its FSM', () => {
 
 describe('discovery ticks on injected timers', () => {
   it('sends DISC_GET_PEERS once per peer.discovery.period after HELLO, and stops with the chat', async () => {
-    let queue: Array<{ at: number, fn: () => void }> = []
-    let now = 0
-    const timers: Timers = {
-      setTimeout: (fn, ms) => { const t = { at: now + ms, fn }; queue.push(t); return t },
-      clearTimeout: t => { queue = queue.filter(q => q !== t) }
-    }
-    const advance = (ms: number): void => {
-      const until = now + ms
-      for (let t = queue.sort((a, b) => a.at - b.at)[0]; t !== undefined && t.at <= until; t = queue.sort((a, b) => a.at - b.at)[0]) {
-        queue = queue.filter(q => q !== t)
-        now = t.at
-        t.fn()
-      }
-      now = until
-    }
+    const scheduler = new VirtualScheduler()
     const net = new MemoryNetwork()
-    const p = createPeer(testInit('vp0', { discovery: { period: 5000, touchPeriod: 0 } }), { ledger: await newLedger(), dialer: net.dialer('vp0'), timers, random: seededRandom(1) })
+    const p = createPeer(testInit('vp0', { discovery: { period: 5000, touchPeriod: 0 } }), { ledger: await newLedger(), dialer: net.dialer('vp0'), scheduler, random: seededRandom(1) })
     const other = createPeer(testInit('vp1'), { ledger: await newLedger(), dialer: net.dialer('vp1') })
     const [mine, theirs] = memoryChatPair('vp1', 'vp0')
     const loop = p.handleChat(theirs, false)
     await mine.send(await other.newHelloMessage())
     expect((await mine.recv())?.type).toBe(Message_Type.DISC_HELLO)
     await waitFor('registered', () => p.peerIDs().length === 1)
-    advance(4999)
-    advance(1)
-    advance(10_000)
+    scheduler.advance(4999)
+    scheduler.advance(1)
+    scheduler.advance(10_000)
     const got: Message_Type[] = []
     for (let i = 0; i < 3; i++) got.push((await mine.recv())!.type)
     expect(got).toEqual([Message_Type.DISC_GET_PEERS, Message_Type.DISC_GET_PEERS, Message_Type.DISC_GET_PEERS])
     await mine.close()
     await loop
-    expect(queue).toEqual([]) // the ticker is gone with the chat
+    expect(scheduler.pending).toBe(0) // the ticker is gone with the chat
   })
 })

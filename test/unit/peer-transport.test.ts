@@ -2,34 +2,13 @@ import { create, toBinary } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { MessageSchema, Message_Type } from '../../src/protos/fabric_pb.ts'
 import { Channel } from '../../src/peer/channel.ts'
-import { every, TimeoutError, type Timers } from '../../src/peer/timers.ts'
 import { MessageTooLargeError, SendQueueFullError, StreamClosedError } from '../../src/transport/errors.ts'
 import { decodeMessage, encodeFrame, FrameDecoder, varint } from '../../src/transport/frame.ts'
 import { memoryChatPair } from '../../src/transport/memory.ts'
+import { every, TimeoutError } from '../../src/util/scheduler.ts'
+import { VirtualScheduler } from '../sim/scheduler.ts'
 
 const msg = (n: number) => create(MessageSchema, { type: Message_Type.DISC_PEERS, payload: new Uint8Array(n).fill(n % 251) })
-
-/** Timers driven by hand, as a simulation would drive them. */
-function manualTimers (): Timers & { advance: (ms: number) => void } {
-  let now = 0
-  let queue: Array<{ at: number, fn: () => void, id: number }> = []
-  let ids = 0
-  return {
-    setTimeout: (fn, ms) => { const id = ++ids; queue.push({ at: now + ms, fn, id }); return id },
-    clearTimeout: id => { queue = queue.filter(t => t.id !== id) },
-    advance (ms) {
-      const until = now + ms
-      while (true) {
-        const due = queue.filter(t => t.at <= until).sort((a, b) => a.at - b.at)[0]
-        if (due === undefined) break
-        queue = queue.filter(t => t !== due)
-        now = due.at
-        due.fn()
-      }
-      now = until
-    }
-  }
-}
 
 describe('length-prefixed frames', () => {
   it('reassembles frames split anywhere and several in one chunk', () => {
@@ -87,8 +66,8 @@ describe('memory chat streams', () => {
 
 describe('channels and timers', () => {
   it('a full channel refuses a non-blocking push; a blocking one waits, then times out', async () => {
-    const timers = manualTimers()
-    const ch = new Channel<number>(2, timers)
+    const scheduler = new VirtualScheduler()
+    const ch = new Channel<number>(2, scheduler)
     expect(ch.tryPush(1)).toBe(true)
     expect(ch.tryPush(2)).toBe(true)
     expect(ch.tryPush(3)).toBe(false)
@@ -96,11 +75,11 @@ describe('channels and timers', () => {
     expect(await ch.next(10)).toBe(1) // makes room: the waiting push goes in
     expect(await late).toBe(true)
     const timedOut = ch.push(4, 100)
-    timers.advance(100)
+    scheduler.advance(100)
     expect(await timedOut).toBe(false)
     expect([await ch.next(10), await ch.next(10)]).toEqual([2, 3])
     const nothing = ch.next(50)
-    timers.advance(50)
+    scheduler.advance(50)
     await expect(nothing).rejects.toThrow(new TimeoutError('nothing received for 50 ms'))
     ch.tryPush(5)
     ch.close()
@@ -110,16 +89,16 @@ describe('channels and timers', () => {
   })
 
   it('every() ticks on the injected timers until stopped; a period of 0 never ticks', () => {
-    const timers = manualTimers()
+    const scheduler = new VirtualScheduler()
     let ticks = 0
-    const stop = every(timers, 1000, () => { ticks++ })
-    timers.advance(3500)
+    const stop = every(scheduler, 1000, () => { ticks++ })
+    scheduler.advance(3500)
     expect(ticks).toBe(3)
     stop()
-    timers.advance(5000)
+    scheduler.advance(5000)
     expect(ticks).toBe(3)
-    every(timers, 0, () => { ticks++ })
-    timers.advance(10_000)
+    every(scheduler, 0, () => { ticks++ })
+    scheduler.advance(10_000)
     expect(ticks).toBe(3)
   })
 })

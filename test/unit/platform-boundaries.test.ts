@@ -26,6 +26,10 @@ function imports (text: string): string[] {
 // Node built-ins and Node-only packages that must never reach the isomorphic core.
 const nodeOnly = /^(node:|fs$|path$|os$|crypto$|child_process$|worker_threads$|net$|http$|https$|stream$|classic-level$|@grpc\/|fastify|ws$|@libp2p\/tcp$)/
 const domGlobals = /\b(window|document|indexedDB|localStorage|sessionStorage|navigator)\s*[.[]/
+// The host's clock, timers and randomness; in src/ only the scheduler module reads them (src/util/scheduler.ts).
+const hostTime = /(?<![\w$])(setTimeout|setInterval|clearTimeout|clearInterval)\b|\b(Date\.now|performance\.now|Math\.random)\b/
+
+const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
 
 describe('platform boundaries', () => {
   it('src/ imports nothing from node: or Node-only packages and touches no DOM globals', async () => {
@@ -33,12 +37,24 @@ describe('platform boundaries', () => {
     for (const file of await sources('src')) {
       const text = await readFile(join(root, file), 'utf8')
       for (const spec of imports(text)) if (nodeOnly.test(spec)) bad.push(`${file}: imports ${spec}`)
-      const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
-      const dom = code.match(domGlobals)
+      const dom = withoutComments(text).match(domGlobals)
       if (dom !== null) bad.push(`${file}: uses ${dom[1]}`)
       for (const spec of imports(text)) {
         if (spec.startsWith('.') && /(^|\/)(node|web)\//.test(relative(root, join(root, file, '..', spec)))) bad.push(`${file}: imports ${spec}`)
       }
+    }
+    expect(bad).toEqual([])
+  })
+
+  it('src/ reads the clock, arms timers and draws random numbers only through src/util/scheduler.ts', async () => {
+    const bad: string[] = []
+    for (const file of await sources('src')) {
+      if (file === join('src', 'util', 'scheduler.ts')) continue
+      const lines = withoutComments(await readFile(join(root, file), 'utf8')).split('\n')
+      lines.forEach((l, i) => {
+        const m = l.match(hostTime)
+        if (m !== null) bad.push(`${file}:${i + 1}: ${m[0]}`)
+      })
     }
     expect(bad).toEqual([])
   })
@@ -58,6 +74,12 @@ describe('platform boundaries', () => {
     expect(imports("import { readFile } from 'node:fs/promises'").some(s => nodeOnly.test(s))).toBe(true)
     expect(imports("const x = await import('worker_threads')").some(s => nodeOnly.test(s))).toBe(true)
     expect('window.location'.match(domGlobals)).not.toBeNull()
+    for (const call of ['setTimeout(fn, 5)', 'globalThis.setInterval(f, 1)', 'const t = Date.now()', 'performance.now()', 'x = Math.random']) {
+      expect(withoutComments(call).match(hostTime)).not.toBeNull()
+    }
+    for (const fine of ['// setTimeout(fn) is not used', '/* Date.now */ scheduler.now()', 'scheduler.schedule(5, fn)', 'const mySetTimeout = 1']) {
+      expect(withoutComments(fine).match(hostTime)).toBeNull()
+    }
   })
 
   it('log lines name a failure with errorMessage, which never prints "undefined"', async () => {

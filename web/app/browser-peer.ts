@@ -24,7 +24,7 @@ import { PeerFacade } from './facade.ts'
 import { ChatMeter, type FsmState } from './meter.ts'
 import { isQuotaError, QUOTA_TEXT, watchStore, type Notices } from './notices.ts'
 import { ChaincodeSources } from './sources.ts'
-import type { VisibilityTimers } from './visibility.ts'
+import type { VisibilityScheduler } from './visibility.ts'
 import { WriteBehindStore } from './write-behind.ts'
 
 export type TransportKind = 'ws' | 'webrtc' | 'relayed' | 'tcp' | 'memory' | 'other'
@@ -75,7 +75,7 @@ export interface BrowserPeerInit {
   key: PrivateKey
   slot: number
   bootstrap?: BootstrapInfo
-  timers: VisibilityTimers
+  scheduler: VisibilityScheduler
   notices: Notices
 }
 
@@ -161,7 +161,7 @@ export class BrowserPeer {
         packageChaincode: sources.packageChaincode,
         validators: role === 'validator' ? boot!.validators : undefined,
         signer: config.security.enabled ? keySigner(init.key) : undefined,
-        timers: init.timers,
+        scheduler: init.scheduler,
         onFatal: err => notices.show('fatal', 'error', `Consensus stopped this peer: ${err.message}. Reload the page to start it again.`)
       })
       // A non-validator has no genesis of its own making; it follows the network's chain from block 1.

@@ -8,9 +8,10 @@
 //    for a faulty primary and start view changes it cannot finish (no view-change storms);
 //  - the tab keeps a WebRTC data channel open (a loopback pair when it has no WebRTC peer),
 //    which keeps Chrome from applying intensive throttling or freezing it.
-import type { Timers } from '../../src/peer/timers.ts'
+import { systemScheduler, type Scheduler, type TimerHandle } from '../../src/util/scheduler.ts'
 
-export class VisibilityTimers implements Timers {
+/** The host's scheduler, with delays stretched by `hiddenScale` while the tab is hidden. */
+export class VisibilityScheduler implements Scheduler {
   private listeners = new Set<(hidden: boolean) => void>()
   hidden: boolean
   hiddenSince?: number
@@ -25,7 +26,7 @@ export class VisibilityTimers implements Timers {
     const hidden = this.doc?.hidden ?? false
     if (hidden === this.hidden) return
     this.hidden = hidden
-    this.hiddenSince = hidden ? Date.now() : undefined
+    this.hiddenSince = hidden ? this.now() : undefined
     for (const l of this.listeners) l(hidden)
   }
 
@@ -36,12 +37,11 @@ export class VisibilityTimers implements Timers {
     return () => this.listeners.delete(l)
   }
 
-  setTimeout (fn: () => void, ms: number): unknown {
-    return globalThis.setTimeout(fn, ms <= 0 ? ms : Math.min(2 ** 31 - 1, ms * this.scale))
-  }
+  now (): number { return systemScheduler.now() }
 
-  clearTimeout (handle: unknown): void {
-    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)
+  /** systemScheduler clamps the stretched delay to what setTimeout can wait. */
+  schedule (delayMs: number, fn: () => void): TimerHandle {
+    return systemScheduler.schedule(delayMs <= 0 ? delayMs : delayMs * this.scale, fn)
   }
 }
 

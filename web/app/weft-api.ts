@@ -5,7 +5,7 @@ import type { BlockSummary } from './chain.ts'
 import type { Committed, DeployRequest, SubmitOptions, WeftEvent } from './facade.ts'
 import type { Notices } from './notices.ts'
 import type { ResolvedBootstrap, BootstrapInfo } from './bootstrap.ts'
-import type { VisibilityTimers } from './visibility.ts'
+import type { VisibilityScheduler } from './visibility.ts'
 import type { BenchResult, DemoStartOptions, DemoStatus } from '../demo/controller.ts'
 
 export interface WeftDemoApi {
@@ -73,7 +73,7 @@ export interface AppState {
   error?: string
   slot: number
   bootstrap: ResolvedBootstrap
-  timers: VisibilityTimers
+  scheduler: VisibilityScheduler
   /** The keep-awake WebRTC data channel is open. */
   keepAwake: boolean
   notices: Notices
@@ -101,7 +101,7 @@ export function createWeftApi (state: AppState, ready: Promise<void>): WeftApi {
     get connections () { return state.peer?.connections() ?? [] },
     get addresses () { return state.peer?.addresses() ?? [] },
     get network () { return { source: state.bootstrap.source, bootstrap: state.bootstrap.info, error: state.bootstrap.error } },
-    get visibility () { return { hidden: state.timers.hidden, timerScale: state.timers.scale, keepAwake: state.keepAwake } },
+    get visibility () { return { hidden: state.scheduler.hidden, timerScale: state.scheduler.scale, keepAwake: state.keepAwake } },
     get notices () { return state.notices.all().map(n => ({ level: n.level, text: n.text })) },
     async flush () { await peer().flushStorage() },
     stats () {

@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config/index.ts'
 import { PbftBatch } from '../../src/consensus/pbft/batch.ts'
 import { replicaIdOf } from '../../src/consensus/validators.ts'
 import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
-import type { Timers } from '../../src/peer/timers.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
+import type { Scheduler } from '../../src/util/scheduler.ts'
 import type { BlockSummary } from '../app/chain.ts'
 import { PeerFacade } from '../app/facade.ts'
 import { ChaincodeSources } from '../app/sources.ts'
@@ -24,7 +24,7 @@ export interface DemoNetworkOptions {
   chaincodeSource: string
   /** Each replica's store (default: memory). Opened once per replica; it survives crashes. */
   openStore?: (name: string) => Promise<KVStore>
-  timers?: Timers
+  scheduler?: Scheduler
   /** PBFT settings (durations in ms). Defaults: Fabric's, with a 200 ms batch timeout. */
   pbft?: { batchSize?: number, batchTimeout?: number, requestTimeout?: number, viewChangeTimeout?: number, K?: number }
   /** Every CONSENSUS message on the wire (after a byzantine sender rewrote it). */
@@ -181,7 +181,7 @@ export class DemoNetwork {
       chaincodeRuntime: unsandboxedInProcessRuntime(),
       packageChaincode: this.sources.packageChaincode,
       validators: this.replicas.map(x => ({ name: x.name, peerId: x.name })),
-      timers: this.options.timers,
+      scheduler: this.options.scheduler,
       onFatal: err => {
         this.notice(`${r.name} stopped: ${err.message}`)
         void this.crash(r.index)

@@ -26,7 +26,7 @@ export function mountHeader (root: HTMLElement, state: AppState, storage: () => 
       kv('state hash', short(head?.stateHash ?? '', 14) || '—', head?.stateHash),
       kv('peers', `${up.length} (${byT('ws')} ws · ${byT('webrtc')} webrtc · ${byT('relayed')} relayed)`),
       kv('storage', st === undefined ? '…' : `${st.persisted ? 'persistent' : 'best-effort'}${st.usage !== undefined ? ` · ${bytes(st.usage)}` : ''}${st.quota !== undefined ? ` of ${bytes(st.quota)}` : ''}`),
-      kv('tab', state.timers.hidden ? `hidden · timers ×${state.timers.scale}` : 'visible')
+      kv('tab', state.scheduler.hidden ? `hidden · timers ×${state.scheduler.scale}` : 'visible')
     )
   }
   const schedule = frameScheduler(paint)

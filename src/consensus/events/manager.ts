@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '../../util/logger.ts'
-import type { TimerHandle, TimerService } from './timers.ts'
+import type { Scheduler, TimerHandle } from '../../util/scheduler.ts'
 
 /**
  * A serial event loop (Fabric's consensus/util/events): a receiver gets one event at a time;
@@ -55,7 +55,7 @@ export class EventManager<E> {
 export class EventTimer<E> {
   private handle?: TimerHandle
 
-  constructor (private readonly timers: TimerService, private readonly manager: EventManager<E>) {}
+  constructor (private readonly scheduler: Scheduler, private readonly manager: EventManager<E>) {}
 
   /** Starts a countdown unless one is already running. */
   softReset (delayMs: number, event: E): void {
@@ -66,7 +66,7 @@ export class EventTimer<E> {
   /** Starts a new countdown, discarding any running one. */
   reset (delayMs: number, event: E): void {
     this.stop()
-    const handle = this.timers.schedule(delayMs, () => {
+    const handle = this.scheduler.schedule(delayMs, () => {
       if (this.handle !== handle) return
       this.handle = undefined
       this.manager.queue(event)

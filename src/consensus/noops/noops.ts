@@ -5,7 +5,7 @@ import {
   type BlockchainInfo, type Message, type PeerID, type Transaction
 } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
-import type { TimerHandle, TimerService } from '../events/timers.ts'
+import type { Scheduler, TimerHandle } from '../../util/scheduler.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
 import type { NoopsConfig } from './config.ts'
 import { errorMessage } from '../../util/errors.ts'
@@ -14,7 +14,7 @@ const log = createLogger('consensus/noops')
 
 export interface NoopsComponents {
   stack: Stack
-  timers: TimerService
+  scheduler: Scheduler
 }
 
 /**
@@ -50,7 +50,7 @@ export class Noops implements Consenter {
     // Admitted clients enqueue in the same microtask run, before any newcomer is heard.
     if (this.waiting.length === 0 && this.queue.length < this.admissionLimit) return
     await new Promise<void>((resolve, reject) => {
-      const timer = this.components.timers.schedule(this.config.admissionWaitMs, () => {
+      const timer = this.components.scheduler.schedule(this.config.admissionWaitMs, () => {
         const at = this.waiting.indexOf(admit)
         if (at >= 0) this.waiting.splice(at, 1)
         reject(new Error(`noops transaction queue full (${this.queue.length} waiting; no room within ${this.config.admissionWaitMs} ms)`))
@@ -119,7 +119,7 @@ export class Noops implements Consenter {
 
   private arm (): void {
     if (this.timer !== undefined) return
-    this.timer = this.components.timers.schedule(this.config.blockWaitMs, () => {
+    this.timer = this.components.scheduler.schedule(this.config.blockWaitMs, () => {
       this.timer = undefined
       this.cut()
     })
@@ -182,7 +182,7 @@ export class Noops implements Consenter {
       for (const tx of block.transactions) tx.payload = new Uint8Array(0)
       const stateDelta = await ledger.getStateDeltaBytes(n) ?? new Uint8Array(0)
       const payload = toBinary(BlockStateSchema, create(BlockStateSchema, { block, stateDelta }))
-      const msg = create(MessageSchema, { type: Message_Type.SYNC_BLOCK_ADDED, payload, timestamp: timestampFromMs(this.components.timers.now()) })
+      const msg = create(MessageSchema, { type: Message_Type.SYNC_BLOCK_ADDED, payload, timestamp: timestampFromMs(this.components.scheduler.now()) })
       await communicator.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)
     } catch (err) {
       log.error(`Failed to broadcast block ${n} to non-validators: ${errorMessage(err)}`)

@@ -1,6 +1,6 @@
 import type { Message, PeerID } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
-import type { TimerService } from '../events/timers.ts'
+import type { Scheduler } from '../../util/scheduler.ts'
 import type { Communicator } from '../interfaces.ts'
 import { errorMessage } from '../../util/errors.ts'
 
@@ -17,7 +17,7 @@ export interface BroadcasterInit {
 
 export interface BroadcasterComponents {
   communicator: Communicator
-  timers: TimerService
+  timers: Scheduler
   handleOf: (replica: number) => PeerID
 }
 

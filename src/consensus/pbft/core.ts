@@ -1,6 +1,6 @@
 import { toBase64 } from '../../crypto/bytes.ts'
 import { createLogger } from '../../util/logger.ts'
-import type { Random } from '../events/timers.ts'
+import type { Random } from '../../util/scheduler.ts'
 import { executionFailed, moveWatermarks, recvCheckpoint, retryStateTransfer, stateUpdated } from './checkpoint.ts'
 import { logSize, type PbftConfig, type PbftExtensions } from './config.ts'
 import type { CoreEvent, CoreTimer, StateTarget } from './events.ts'

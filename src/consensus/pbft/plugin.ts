@@ -1,5 +1,5 @@
 import { createLogger } from '../../util/logger.ts'
-import type { Random, TimerService } from '../events/timers.ts'
+import type { Random, Scheduler } from '../../util/scheduler.ts'
 import type { Stack } from '../interfaces.ts'
 import { replicaIdOf } from '../validators.ts'
 import { PbftBatch } from './batch.ts'
@@ -20,7 +20,7 @@ export interface PbftInit {
 
 export interface PbftComponents {
   stack: Stack
-  timers: TimerService
+  timers: Scheduler
   random: Random
   /** Called when PBFT finds a condition it cannot survive (Fabric panics); the replica has already stopped. */
   onFatal?: (err: Error) => void
