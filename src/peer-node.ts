@@ -170,8 +170,8 @@ export class PeerNode implements PeerApi {
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {
-          async syncToTarget (blockNumber, blockHash, peers) {
-            const r = await peer.syncToTarget(blockNumber, blockHash, peers)
+          async syncToTarget (blockNumber, blockHash, peers, signal) {
+            const r = await peer.syncToTarget(blockNumber, blockHash, peers, signal)
             if (!r.ok) throw new StateTransferError(r.error.message, r.recoverable, { cause: r.error })
           }
         },

@@ -444,9 +444,13 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   // --- state transfer ---
 
-  /** Consensus's state transfer: ledger and state to block `blockNumber` with hash `blockHash`, from `peerIDs` (default all). */
-  syncToTarget (blockNumber: number, blockHash: Uint8Array, peerIDs?: Array<PeerID | string>): Promise<SyncResult> {
-    return this.transfer.syncToTarget(blockNumber, blockHash, peerIDs?.map(p => typeof p === 'string' ? p : p.name))
+  /**
+   * Consensus's state transfer: ledger and state to block `blockNumber` with hash `blockHash`,
+   * from `peerIDs` (default all). Once `signal` aborts, no further request goes out and the
+   * result is a failure that is not worth retrying.
+   */
+  syncToTarget (blockNumber: number, blockHash: Uint8Array, peerIDs?: Array<PeerID | string>, signal?: AbortSignal): Promise<SyncResult> {
+    return this.transfer.syncToTarget(blockNumber, blockHash, peerIDs?.map(p => typeof p === 'string' ? p : p.name), { signal })
   }
 
   /** Catches up with the highest chain head the connected peers have shown; undefined when none is ahead. */
