@@ -1,6 +1,6 @@
 /** Consensus: the Consenter/Stack contracts, the engine and its message fan, the executor, noops and PBFT. */
 export * from './interfaces.ts'
-export { ConsensusEngine, getEngine, type EngineInit, type EngineComponents } from './engine.ts'
+export { ConsensusEngine, type EngineInit, type EngineComponents } from './engine.ts'
 export { ConsensusHandler } from './handler.ts'
 export { MessageFan, ChannelFullError, defaultConsensusQueueSize, type FanChannel } from './fan.ts'
 export { ConsensusHelper, securityDisabled, type HelperInit, type HelperComponents } from './helper.ts'
