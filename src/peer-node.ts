@@ -123,9 +123,6 @@ export class PeerNode implements PeerApi {
       transportAddresses: platform.transportAddresses,
       validator,
       securityEnabled: config.security.enabled,
-      // Noops sends SYNC_BLOCK_ADDED for each block itself (as Fabric's does); the peer announcing too
-      // made non-validators get every block twice, and count it twice towards the head they track.
-      announceBlocks: !(validator && config.peer.validator.consensus.plugin === 'noops'),
       helloTimeout: config.peer.limits.handshakeTimeout,
       sync: {
         blocksChannelSize: config.peer.sync.blocks.channelSize,

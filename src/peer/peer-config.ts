@@ -50,8 +50,6 @@ export interface PeerInit {
    * among connected peers whenever behind. Default: non-validators only (consensus drives validators).
    */
   catchUp?: boolean
-  /** Send SYNC_BLOCK_ADDED to NON_VALIDATOR peers for each block this peer commits. Default true. */
-  announceBlocks?: boolean
   /** A chat whose remote has not said DISC_HELLO this long (ms) is ended (peer.limits.handshakeTimeout; 0 = wait forever). Default 10 s. */
   helloTimeout?: number
 }
@@ -66,7 +64,6 @@ export interface PeerConfig {
   sync: SyncConfig
   stateTransfer: StateTransferConfig
   catchUp: boolean
-  announceBlocks: boolean
   helloTimeout: number
 }
 
@@ -100,7 +97,6 @@ export function peerConfig (init: PeerInit): PeerConfig {
     sync,
     stateTransfer,
     catchUp: init.catchUp ?? !init.validator,
-    announceBlocks: init.announceBlocks ?? true,
     helloTimeout: init.helloTimeout ?? 10_000
   }
 }

@@ -137,7 +137,8 @@ export class Peer implements ChatServer, PeerHandlerHost {
       log.warn(`Dropped ${known.length - usable.length} undialable address(es) from the stored discovery list`)
       await this.storeDiscovery()
     }
-    if (this.config.announceBlocks) this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
+    // The one sender of SYNC_BLOCK_ADDED, whatever made the block (consensus, or a sync).
+    this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
     this.stopTouch = every(this.timers, d.touchPeriod, () => this.touch())
     for (const address of [...d.rootNodes, ...this.discovery.all()]) void this.chatWithPeer(address)
   }
