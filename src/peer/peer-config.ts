@@ -33,11 +33,12 @@ export interface PeerInit {
    */
   address: string
   /**
-   * Where this peer is reached over each transport, when that differs from `address`: a Node
-   * peer bridging a gRPC network and libp2p peers tells gRPC peers its host:port and libp2p
-   * peers its multiaddr, so each side gets an address it can dial.
+   * Where this peer is reached over each transport, by transport name ('grpc', 'libp2p',
+   * 'memory'), when that differs from `address`: a Node peer bridging a gRPC network and libp2p
+   * peers tells gRPC peers its host:port and libp2p peers its multiaddr, so each side gets an
+   * address it can dial.
    */
-  transportAddresses?: { grpc?: string, libp2p?: string }
+  transportAddresses?: Record<string, string>
   /** peer.validator.enabled */
   validator: boolean
   /** security.enabled: every message signed and verified (needs a signer). Off by default, as Fabric. */
@@ -57,7 +58,7 @@ export interface PeerInit {
 export interface PeerConfig {
   id: string
   address: string
-  transportAddresses: { grpc?: string, libp2p?: string }
+  transportAddresses: Record<string, string>
   validator: boolean
   securityEnabled: boolean
   discovery: DiscoveryConfig

@@ -332,10 +332,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   // --- what handlers and consensus ask of the coordinator ---
 
-  /** This peer's endpoint; over a given transport ('grpc…', 'libp2p…'), with the address for it. */
+  /** This peer's endpoint; over a given transport ('grpc', 'libp2p/ws', …), with the address for it. */
   getPeerEndpoint (transport?: string): PeerEndpoint {
-    const t = this.config.transportAddresses
-    const address = (transport?.startsWith('grpc') === true ? t.grpc : transport?.startsWith('libp2p') === true ? t.libp2p : undefined) ?? this.config.address
+    const address = (transport === undefined ? undefined : this.config.transportAddresses[transport.split('/')[0]]) ?? this.config.address
     return create(PeerEndpointSchema, {
       ID: { name: this.config.id },
       address,

@@ -8,9 +8,10 @@
 //    for a faulty primary and start view changes it cannot finish (no view-change storms);
 //  - the tab keeps a WebRTC data channel open (a loopback pair when it has no WebRTC peer),
 //    which keeps Chrome from applying intensive throttling or freezing it.
-import type { Timers } from '../../src/peer/timers.ts'
+import { clampDelay, type Scheduler, type TimerHandle } from '../../src/util/scheduler.ts'
 
-export class VisibilityTimers implements Timers {
+/** The tab's Scheduler: host time, and timers stretched by `hiddenScale` while the tab is hidden. */
+export class VisibilityTimers implements Scheduler {
   private listeners = new Set<(hidden: boolean) => void>()
   hidden: boolean
   hiddenSince?: number
@@ -36,12 +37,11 @@ export class VisibilityTimers implements Timers {
     return () => this.listeners.delete(l)
   }
 
-  setTimeout (fn: () => void, ms: number): unknown {
-    return globalThis.setTimeout(fn, ms <= 0 ? ms : Math.min(2 ** 31 - 1, ms * this.scale))
-  }
+  now (): number { return Date.now() }
 
-  clearTimeout (handle: unknown): void {
-    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)
+  schedule (delayMs: number, fn: () => void): TimerHandle {
+    const t = globalThis.setTimeout(fn, clampDelay(delayMs * this.scale))
+    return { cancel: () => { globalThis.clearTimeout(t) } }
   }
 }
 

@@ -1,6 +1,6 @@
 // The demo network as the page drives it (UI buttons and window.weft.demo alike): start/stop,
 // faults, load, and what the pictures need (recent message flow, per-replica counters, a log).
-import type { Timers } from '../../src/peer/timers.ts'
+import type { Scheduler } from '../../src/util/scheduler.ts'
 import { exampleSource } from '../app/sources.ts'
 import { destroyIndexedDB, openIndexedDB } from '../storage.ts'
 import { FLOW_KINDS, type FlowEvent, type FlowKind } from './flow.ts'
@@ -49,7 +49,7 @@ export class DemoController {
   private readonly listeners = new Set<() => void>()
   private readonly sampleListeners = new Set<(s: LoadSample) => void>()
 
-  constructor (private readonly timers?: Timers) {}
+  constructor (private readonly scheduler?: Scheduler) {}
 
   onChange (l: () => void): () => void {
     this.listeners.add(l)
@@ -94,7 +94,7 @@ export class DemoController {
         n,
         chaincodeSource: await exampleSource('map'),
         openStore: this.storage === 'indexeddb' ? openIndexedDB : undefined,
-        timers: this.timers,
+        scheduler: this.scheduler,
         pbft: opts.pbft,
         onFlow: e => { this.recordFlow(e) },
         onNotice: text => { this.note(text) }

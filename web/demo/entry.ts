@@ -1,13 +1,13 @@
 // The lazily loaded part of the page: the demo network, its controller and its view.
-import type { Timers } from '../../src/peer/timers.ts'
+import type { Scheduler } from '../../src/util/scheduler.ts'
 import type { WeftDemoApi } from '../app/weft-api.ts'
 import { mountDemoView } from '../ui/demo-view.ts'
 import { DemoController } from './controller.ts'
 
 export interface Demo { controller: DemoController, api: WeftDemoApi, mount (root: HTMLElement): void }
 
-export function createDemo (timers?: Timers): Demo {
-  const c = new DemoController(timers)
+export function createDemo (scheduler?: Scheduler): Demo {
+  const c = new DemoController(scheduler)
   let mounted = false
   return {
     controller: c,
