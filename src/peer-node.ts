@@ -109,7 +109,7 @@ export class PeerNode implements PeerApi {
   private readonly stopCounting: () => void
 
   private constructor (
-    /** The config in force: the one given, with the root nodes and PBFT network the validator list implies. */
+    /** The config in force: the one given, with the PBFT network (N, f) a validator list implies. */
     readonly config: CoreConfig,
     private readonly platform: PeerPlatform,
     private readonly log: Logger,
