@@ -1,17 +1,14 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { BlockSource, EventHub } from '../src/events/hub.ts'
-import type { PeerApi } from '../src/peer-api.ts'
+import type { PeerMetrics } from '../src/peer-node.ts'
 import { createLogger } from '../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from './host-port.ts'
 
 export interface MetricsOptions {
   /** peer.profile.listenAddress (loopback by default in Weft). */
   address: string
-  peer: Pick<PeerApi, 'getBlockchainInfo' | 'getPeers'>
-  /** Counts committed blocks and transactions from here on. */
-  ledger: BlockSource
-  hub?: EventHub
+  /** The peer's figures (PeerNode.metrics). */
+  peer: { metrics (): PeerMetrics }
 }
 
 export interface MetricsServer {
@@ -29,27 +26,20 @@ const log = createLogger('metrics')
  * and the process's resident memory and V8 heap.
  */
 export async function startMetrics (options: MetricsOptions): Promise<MetricsServer> {
-  let blocks = 0
-  let txs = 0
-  const unsubscribe = options.ledger.onBlock(({ block }) => { blocks++; txs += block.transactions.length })
-
   const render = async (): Promise<string> => {
-    const { height } = await options.peer.getBlockchainInfo()
-    const peers = (await options.peer.getPeers()).peers.length
+    const m = options.peer.metrics()
     const lines: string[] = []
     const metric = (name: string, type: 'gauge' | 'counter', help: string, value: number | bigint): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`)
     }
-    metric('weft_ledger_height', 'gauge', 'Blocks in the local chain, genesis included.', height)
-    metric('weft_committed_blocks_total', 'counter', 'Blocks written since the peer started.', blocks)
-    metric('weft_committed_transactions_total', 'counter', 'Transactions in blocks written since the peer started.', txs)
-    metric('weft_peers', 'gauge', 'Peers this peer is connected to.', peers)
-    if (options.hub !== undefined) {
-      metric('weft_event_clients', 'gauge', 'Event hub consumers with at least one interest.', options.hub.consumerCount)
-      metric('weft_events_accepted_total', 'counter', 'Events taken into the event buffer.', options.hub.stats.accepted)
-      metric('weft_events_refused_total', 'counter', 'Events not taken because the event buffer was full.', options.hub.stats.refused)
-      metric('weft_event_deliveries_total', 'counter', 'Events handed to consumers (one per consumer).', options.hub.stats.delivered)
-    }
+    metric('weft_ledger_height', 'gauge', 'Blocks in the local chain, genesis included.', m.height)
+    metric('weft_committed_blocks_total', 'counter', 'Blocks written since the peer started.', m.blocksCommitted)
+    metric('weft_committed_transactions_total', 'counter', 'Transactions in blocks written since the peer started.', m.transactionsCommitted)
+    metric('weft_peers', 'gauge', 'Peers this peer is connected to.', m.peers)
+    metric('weft_event_clients', 'gauge', 'Event hub consumers with at least one interest.', m.eventClients)
+    metric('weft_events_accepted_total', 'counter', 'Events taken into the event buffer.', m.eventsAccepted)
+    metric('weft_events_refused_total', 'counter', 'Events not taken because the event buffer was full.', m.eventsRefused)
+    metric('weft_event_deliveries_total', 'counter', 'Events handed to consumers (one per consumer).', m.eventDeliveries)
     // The process's memory, under the names Prometheus' Node client (prom-client) gives them.
     const mem = process.memoryUsage()
     metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss)
@@ -85,7 +75,6 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
     url,
     render,
     close: async () => {
-      unsubscribe()
       await new Promise<void>(resolve => { server.close(() => { resolve() }); server.closeAllConnections() })
     }
   }

@@ -2,93 +2,143 @@ import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { executeQuery, executeTransactions } from './chaincode/executor.ts'
 import { nodeDeploymentSpec } from './chaincode/package.ts'
-import type { ChaincodeRuntime } from './chaincode/runtime.ts'
+import type { ChaincodeStream } from './chaincode/stream.ts'
 import { ChaincodeSupport } from './chaincode/support.ts'
 import { newDeployTransaction, newExecuteTransaction } from './chaincode/transactions.ts'
+import { withOverrides } from './config/overrides.ts'
 import type { CoreConfig } from './config/schema.ts'
 import { fromUtf8, toHex } from './crypto/bytes.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
-import { StateTransferError, type SecurityUtils } from './consensus/interfaces.ts'
+import { StateTransferError } from './consensus/interfaces.ts'
+import { PbftBatch } from './consensus/pbft/batch.ts'
 import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
+import { serveEventStream, type EventStream } from './events/session.ts'
 import { TxWaiter } from './events/tx-waiter.ts'
-import { Ledger, makeGenesis } from './ledger/ledger.ts'
+import { Ledger, makeGenesis, type CommittedBlock } from './ledger/ledger.ts'
 import type { PeerApi, SubmitOptions } from './peer-api.ts'
+import type { PeerPlatform } from './peer-platform.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
-import type { MessageSigner } from './peer/security.ts'
 import { ChaincodeDeploymentSpecSchema, ChaincodeSpec_Type, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
-import { Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
+import type { Event, Interest } from './protos/events_pb.ts'
+import { PeerEndpoint_Type, Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
 import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
-import type { KVStore } from './storage/kv.ts'
-import type { ChatDialer } from './transport/chat-server.ts'
-import { createLogger } from './util/logger.ts'
-import { systemRandom, systemScheduler, type Random, type Scheduler } from './util/scheduler.ts'
+import { transportDialer, transportFor } from './transport/peer-transport.ts'
+import { errorMessage } from './util/errors.ts'
+import { createLogger, type Logger } from './util/logger.ts'
+import type { Scheduler } from './util/scheduler.ts'
 
-const log = createLogger('peer-node')
+/** Height, head and state of the local chain. */
+export interface ChainHead {
+  /** Blocks in the chain, genesis included (0 before a non-validator has synced anything). */
+  height: number
+  /** Hash of the newest block (empty at height 0). */
+  currentBlockHash: Uint8Array
+  /** The block the world state belongs to (-1 for none). */
+  stateBlock: number
+  /** The world state's hash (empty for an empty state). */
+  stateHash: Uint8Array
+}
 
-/** What a platform edge (node/, web/, a test) plugs into a peer. */
-export interface PeerNodePlatform {
-  /** The opened store (LevelDB, IndexedDB, memory); the node closes it when it stops. */
-  store: KVStore
-  /** Reaches other peers by their address (libp2p multiaddr, gRPC host:port, memory name). */
-  dialer: ChatDialer
-  /** This peer's PeerEndpoint.address as others reach it. */
+/** One peer this peer chats with (its registered chat). */
+export interface PeerConnection {
+  /** Its peer.id, from its HELLO. */
+  name: string
+  /** Its PeerEndpoint.address as it gave it. */
   address: string
-  /** Per-transport addresses when they differ (a bridge: host:port for gRPC peers, multiaddr for libp2p ones). */
-  transportAddresses?: { grpc?: string, libp2p?: string }
-  /** Where deployed (network-mode) chaincode runs: worker_threads, Web Worker, in-process. */
-  chaincodeRuntime?: ChaincodeRuntime
-  /** The code package of a NODE chaincode spec (its chaincodeID.path names the code). */
-  packageChaincode?: (spec: ChaincodeSpec) => Promise<Uint8Array>
-  /** The validating network (names vpN and libp2p peer ids); default: any peer may validate (noops). */
-  validators?: ValidatorEntry[]
-  signer?: MessageSigner
-  /** Signs and checks PBFT's view-change messages (security.enabled); default: unsigned, as Fabric without security. */
-  consensusSecurity?: SecurityUtils
-  scheduler?: Scheduler
-  random?: Random
-  /** A new transaction id (Fabric uses a UUID). */
-  newTxid?: () => string
-  /** Consensus met a condition it cannot survive: the platform should stop the peer. */
-  onFatal?: (err: Error) => void
+  type: PeerEndpoint_Type
+  /** What carries the chat: 'grpc', 'libp2p/ws', 'libp2p/webrtc', 'memory', … */
+  transport: string
+  /** The other side as the transport knows it (libp2p peer id, host:port, memory name). */
+  remote: string
+  /** This peer opened the chat. */
+  initiated: boolean
+  /** SYNC_BLOCK_ADDED messages it sent on this chat. */
+  blocksAnnounced: number
+}
+
+/** What a validator's consensus is doing. */
+export interface ConsensusStatus {
+  plugin: 'noops' | 'pbft'
+  /** Validators in the network (PBFT's N; noops: those listed, else those seen). */
+  N: number
+  /** Faulty validators tolerated (PBFT's f; 0 for noops). */
+  f: number
+  /** Validators this peer has a chat with, itself included. */
+  liveValidators: string[]
+  /** PBFT: the current view, its primary (replica number) and whether it is active (no view change going on). */
+  view?: number
+  primary?: number
+  activeView?: boolean
+  /** PBFT: the last sequence number executed, and the low watermark (last stable checkpoint). */
+  lastExecuted?: number
+  lowWatermark?: number
+}
+
+/** Figures for the metrics endpoint. Counters start when the node is created. */
+export interface PeerMetrics {
+  height: number
+  blocksCommitted: number
+  transactionsCommitted: number
+  /** Peers with a registered chat. */
+  peers: number
+  /** Event hub consumers with at least one interest, and what the hub took, refused and delivered. */
+  eventClients: number
+  eventsAccepted: number
+  eventsRefused: number
+  eventDeliveries: number
 }
 
 /**
- * One Fabric peer, whatever runs it (Fabric's serve() minus the servers): ledger, event hub,
- * chaincode support, the peer coordinator and, on a validator, the consensus engine. It is the
- * PeerApi the REST, gRPC and in-page surfaces call.
+ * One Fabric peer, whatever runs it, and the only place one is put together (Fabric's serve()
+ * minus the servers): ledger, event hub, chaincode support, the peer coordinator on the
+ * platform's transports and, on a validator, the consensus engine. It owns the policies every
+ * platform shares (genesis, validator set, start and stop order, block announcements) and is
+ * the PeerApi the REST, gRPC and in-page surfaces call; edges use only its named methods.
  */
 export class PeerNode implements PeerApi {
   private state = ServerStatus_StatusCode.UNDEFINED
+  private starting?: Promise<void>
   private stopping?: Promise<void>
-  private readonly stopListeners = new Set<() => void>()
+  private readonly stopListeners = new Set<(reason?: Error) => void>()
   private readonly waiter: TxWaiter
+  private readonly counts = { blocks: 0, transactions: 0 }
+  private readonly stopCounting: () => void
 
   private constructor (
+    /** The config in force: the one given, with the PBFT network (N, f) a validator list implies. */
     readonly config: CoreConfig,
-    readonly ledger: Ledger,
-    readonly hub: EventHub,
-    readonly support: ChaincodeSupport,
-    readonly peer: Peer,
-    readonly engine: ConsensusEngine | undefined,
-    private readonly platform: PeerNodePlatform,
-    private readonly scheduler: Scheduler,
+    private readonly platform: PeerPlatform,
+    private readonly log: Logger,
+    private readonly ledger: Ledger,
+    private readonly hub: EventHub,
+    private readonly support: ChaincodeSupport,
+    private readonly peer: Peer,
+    private readonly validators: ValidatorSet | undefined,
+    private readonly engine: ConsensusEngine | undefined,
     private readonly rejections: Set<(txid: string, error: string) => void>
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
       onRejection: l => { rejections.add(l); return () => rejections.delete(l) },
       blockOf: async txid => (await ledger.chain.txLocation(txid))?.block,
-      scheduler
+      scheduler: platform.scheduler
+    })
+    this.stopCounting = ledger.onBlock(({ block }) => {
+      this.counts.blocks++
+      this.counts.transactions += block.transactions.length
     })
   }
 
-  static async create (config: CoreConfig, platform: PeerNodePlatform): Promise<PeerNode> {
-    const scheduler = platform.scheduler ?? systemScheduler
-    const random = platform.random ?? systemRandom
+  static async create (given: CoreConfig, platform: PeerPlatform): Promise<PeerNode> {
+    const log = platform.logger ?? createLogger('peer-node')
+    const { scheduler, random, transports } = platform
+    const listed = platform.identity?.validators
+    const config = pbftNetwork(given, listed, log)
     const validator = config.peer.validator.enabled
+    if (transports.length === 0) throw new Error('a peer needs at least one transport')
     const structure = config.ledger.state.dataStructure
     if (structure.name === 'trie') throw new Error('ledger.state.dataStructure.name "trie" is not supported by Weft: use buckettree (Fabric\'s default) or raw')
     const ledger = await Ledger.open(platform.store, {
@@ -98,6 +148,7 @@ export class PeerNode implements PeerApi {
       deltaHistorySize: config.ledger.state.deltaHistorySize,
       scheduler
     })
+    // Fabric's rule: a validator starts the chain; a non-validator follows the network's, block 0 included, by sync.
     if (validator) await makeGenesis(ledger)
     const hub = new EventHub({ bufferSize: config.peer.validator.events.buffersize, timeoutMs: config.peer.validator.events.timeout, scheduler })
     hub.attachLedger(ledger)
@@ -112,15 +163,19 @@ export class PeerNode implements PeerApi {
       peerId: config.peer.id
     })
     const d = config.peer.discovery
+    // The other validators of the network, where listed with an address, are dialled as root nodes are.
+    const rootNodes = [
+      ...d.rootnode.split(',').map(s => s.trim()).filter(s => s !== ''),
+      ...(listed ?? []).filter(v => v.name !== config.peer.id && v.address !== undefined).map(v => v.address!)
+    ]
+    // Known by the address of the transport its network uses (a gRPC network names host:port root nodes).
+    const known = (rootNodes.length > 0 ? transportFor(transports, rootNodes[0]) : undefined) ?? transports[0]
     const peer = createPeer({
       id: config.peer.id,
-      address: platform.address,
-      transportAddresses: platform.transportAddresses,
+      address: known.address,
+      transportAddresses: Object.fromEntries(transports.map(t => [t.name, t.address])),
       validator,
       securityEnabled: config.security.enabled,
-      // Noops sends SYNC_BLOCK_ADDED for each block itself (as Fabric's does); the peer announcing too
-      // made non-validators get every block twice, and count it twice towards the head they track.
-      announceBlocks: !(validator && config.peer.validator.consensus.plugin === 'noops'),
       helloTimeout: config.peer.limits.handshakeTimeout,
       sync: {
         blocksChannelSize: config.peer.sync.blocks.channelSize,
@@ -129,15 +184,17 @@ export class PeerNode implements PeerApi {
         snapshotWriteTimeout: config.peer.sync.state.snapshot.writeTimeout
       },
       discovery: {
-        rootNodes: d.rootnode.split(',').map(s => s.trim()).filter(s => s !== ''),
+        rootNodes,
         period: d.period,
         persist: d.persist,
         touchPeriod: d.touchPeriod,
         touchMaxNodes: d.touchMaxNodes,
         limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimBackoff: Math.min(d.expiry, d.touchPeriod > 0 ? d.touchPeriod : 6000), claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
       }
-    }, { ledger, dialer: platform.dialer, scheduler, random, signer: platform.signer })
+    }, { ledger, dialer: transportDialer(transports), scheduler, random, signer: platform.identity?.signer })
 
+    let node: PeerNode | undefined
+    let validators: ValidatorSet | undefined
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
     if (validator) {
@@ -148,11 +205,11 @@ export class PeerNode implements PeerApi {
           for (const l of rejections) l(tx.txid, error)
         }
       }
-      // Without a network file, PBFT's validators are Fabric's: vp0 … vp(N-1), known by the names their HELLOs give.
-      const listed = platform.validators ?? (config.peer.validator.consensus.plugin === 'pbft'
+      // Without a list, PBFT's validators are Fabric's: vp0 … vp(N-1), known by the names their HELLOs give.
+      const members = listed ?? (config.peer.validator.consensus.plugin === 'pbft'
         ? Array.from({ length: config.pbft.general.N }, (_, i) => ({ name: replicaName(i) }))
         : undefined)
-      const validators = new ValidatorSet(config.peer.id, listed ?? [{ name: config.peer.id }], listed === undefined)
+      validators = new ValidatorSet(config.peer.id, members ?? [{ name: config.peer.id }], members === undefined)
       engine = await ConsensusEngine.create(consensusInit(config), {
         ledger,
         validators,
@@ -165,16 +222,17 @@ export class PeerNode implements PeerApi {
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {
-          async syncToTarget (blockNumber, blockHash, peers) {
-            const r = await peer.syncToTarget(blockNumber, blockHash, peers)
+          async syncToTarget (blockNumber, blockHash, peers, signal) {
+            const r = await peer.syncToTarget(blockNumber, blockHash, peers, signal)
             if (!r.ok) throw new StateTransferError(r.error.message, r.recoverable, { cause: r.error })
           }
         },
         query: tx => executeQuery(ctx, tx),
-        security: platform.consensusSecurity,
+        security: platform.identity?.consensusSecurity,
         scheduler,
         random,
-        onFatal: platform.onFatal
+        // Fabric panics; this peer stops, and its edge hears why.
+        onFatal: err => { void node?.fail(err) }
       })
       const e = engine
       peer.useEngine({
@@ -182,40 +240,65 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    return new PeerNode(config, ledger, hub, support, peer, engine, platform, scheduler, rejections)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections)
+    return node
   }
 
-  async start (): Promise<void> {
-    this.engine?.start()
-    await this.peer.start()
-    this.state = ServerStatus_StatusCode.STARTED
-    const info = await this.ledger.getBlockchainInfo()
-    log.info(`Started peer ${this.config.peer.id} (${this.config.peer.validator.enabled ? `validator, ${this.config.peer.validator.consensus.plugin}` : 'non-validator'}) at ${this.platform.address}, height ${info.height}`)
+  /** Consensus first (it must take what the first chats bring), then the transports, then the peer dials out. */
+  start (): Promise<void> {
+    this.starting ??= (async () => {
+      this.engine?.start()
+      for (const t of this.platform.transports) await t.start(this.peer)
+      await this.peer.start()
+      this.state = ServerStatus_StatusCode.STARTED
+      const { address } = this.peer.getPeerEndpoint()
+      this.log.info(`Started peer ${this.config.peer.id} (${this.config.peer.validator.enabled ? `validator, ${this.config.peer.validator.consensus.plugin}` : 'non-validator'}) at ${address}, height ${this.ledger.height}`)
+    })()
+    return this.starting
   }
 
-  /** Stops in the order that never tears a block: no new chats, consensus (finishing its batch), chaincode, events, ledger. */
+  /**
+   * Stops in the order that never tears a block and leaves no chat open: DISC_DISCONNECT to
+   * every peer and every chat ended while the transports still carry them, then the transports,
+   * consensus (finishing its batch), chaincode, events and the ledger.
+   */
   stop (): Promise<void> {
+    return this.halt()
+  }
+
+  private async fail (err: Error): Promise<void> {
+    this.log.error(`consensus failed: ${err.message}; stopping`)
+    await this.halt(err)
+  }
+
+  private halt (reason?: Error): Promise<void> {
     this.stopping ??= (async () => {
       this.state = ServerStatus_StatusCode.STOPPED
       this.waiter.close()
-      await this.peer.stop()
-      await this.engine?.stop()
-      await this.support.stopAll()
-      this.hub.close()
-      await this.ledger.close()
-      for (const l of this.stopListeners) l()
-      log.info(`Stopped peer ${this.config.peer.id}`)
+      const steps: Array<[string, () => Promise<void> | void]> = [
+        ['chats', () => this.peer.stop()],
+        ...[...this.platform.transports].reverse().map((t): [string, () => Promise<void>] => [`${t.name} transport`, () => t.stop()]),
+        ['consensus', () => this.engine?.stop()],
+        ['chaincode', () => this.support.stopAll()],
+        ['events', () => this.hub.close()],
+        ['ledger', () => { this.stopCounting(); return this.ledger.close() }]
+      ]
+      for (const [what, step] of steps) {
+        try { await step() } catch (err) { this.log.error(`stopping the ${what}: ${errorMessage(err)}`) }
+      }
+      for (const l of this.stopListeners) l(reason)
+      this.log.info(`Stopped peer ${this.config.peer.id}`)
     })()
     return this.stopping
   }
 
-  /** Called once the node has stopped (Admin.StopServer, a fatal consensus error, or stop()). */
-  onStop (listener: () => void): () => void {
+  /** Called once the node has stopped (Admin.StopServer, stop(), or with the reason: a fatal consensus error). */
+  onStop (listener: (reason?: Error) => void): () => void {
     this.stopListeners.add(listener)
     return () => this.stopListeners.delete(listener)
   }
 
-  // --- PeerApi: reads ---
+  // --- the chain ---
 
   getBlockchainInfo () { return this.ledger.getBlockchainInfo() }
 
@@ -225,13 +308,95 @@ export class PeerNode implements PeerApi {
 
   getTransactionByID (txid: string) { return this.ledger.getTransactionByID(txid) }
 
+  /** Blocks in the local chain. */
+  get height (): number { return this.ledger.height }
+
+  async head (): Promise<ChainHead> {
+    const info = await this.ledger.getBlockchainInfo()
+    return {
+      height: this.ledger.height,
+      currentBlockHash: info.currentBlockHash,
+      stateBlock: this.ledger.stateBlockNumber,
+      stateHash: (await this.ledger.getTempStateHash()) ?? new Uint8Array(0)
+    }
+  }
+
+  /** Every block written (committed here, or received by sync); returns the unsubscribe function. */
+  onBlock (listener: (b: CommittedBlock) => void): () => void { return this.ledger.onBlock(listener) }
+
+  // --- peers ---
+
   async getPeers () { return this.peer.getPeers() }
 
   async getPeerEndpoint (): Promise<PeerEndpoint> { return this.peer.getPeerEndpoint() }
 
+  connections (): PeerConnection[] {
+    return this.peer.peerIDs().flatMap(id => {
+      const h = this.peer.handlerFor(id)
+      const ep = h?.to()
+      if (h === undefined || ep === undefined) return []
+      return [{ name: id, address: ep.address, type: ep.type, transport: h.stream.transport, remote: h.stream.remote, initiated: h.initiatedStream, blocksAnnounced: h.announced }]
+    })
+  }
+
+  /** Dials `address` and chats there, unless already connected or dialling it. */
+  connect (address: string): Promise<void> { return this.peer.chatWithPeer(address) }
+
   status (): ServerStatus_StatusCode { return this.state }
 
-  // --- PeerApi: Devops ---
+  // --- consensus ---
+
+  /** Undefined on a non-validator. */
+  consensusStatus (): ConsensusStatus | undefined {
+    if (this.engine === undefined || this.validators === undefined) return undefined
+    const set = this.validators
+    const live = [set.self, ...this.connections().filter(c => c.type === PeerEndpoint_Type.VALIDATOR && set.has(c.name)).map(c => c.name)]
+    const consenter = this.engine.consenter
+    if (!(consenter instanceof PbftBatch)) {
+      return { plugin: 'noops', N: set.open ? live.length : set.validators.length, f: 0, liveValidators: live }
+    }
+    const core = consenter.core
+    return {
+      plugin: 'pbft',
+      N: core.N,
+      f: core.f,
+      liveValidators: live,
+      view: core.view,
+      primary: core.primary(core.view),
+      activeView: core.activeView,
+      lastExecuted: core.lastExec,
+      lowWatermark: core.h
+    }
+  }
+
+  // --- what the edges' servers hand the node ---
+
+  /** One Events.Chat conversation (gRPC Events service, /weft/events over libp2p) until it ends. */
+  serveEvents (stream: EventStream): Promise<void> { return serveEventStream(this.hub, stream) }
+
+  /** An in-process event consumer with the same filters as a remote one; returns the function that removes it. */
+  subscribeEvents (interests: Interest[], listener: (ev: Event) => void | Promise<void>, name?: string): () => void {
+    return this.hub.subscribe(interests, listener, name)
+  }
+
+  /** A chaincode's ChaincodeSupport.Register stream (dev mode: chaincodes the user starts). */
+  serveChaincode (stream: ChaincodeStream): Promise<void> { return this.support.handleStream(stream) }
+
+  metrics (): PeerMetrics {
+    const { stats } = this.hub
+    return {
+      height: this.ledger.height,
+      blocksCommitted: this.counts.blocks,
+      transactionsCommitted: this.counts.transactions,
+      peers: this.peer.peerIDs().length,
+      eventClients: this.hub.consumerCount,
+      eventsAccepted: stats.accepted,
+      eventsRefused: stats.refused,
+      eventDeliveries: stats.delivered
+    }
+  }
+
+  // --- Devops ---
 
   /** Devops.Build: in dev mode the spec as given; a NODE spec outside dev mode gets its package and derived name. */
   async build (spec: ChaincodeSpec): Promise<ChaincodeDeploymentSpec> {
@@ -243,8 +408,7 @@ export class PeerNode implements PeerApi {
     }
     if (this.platform.packageChaincode === undefined) throw new Error('this peer cannot package chaincode from a path')
     const codePackage = await this.platform.packageChaincode(spec)
-    const cds = nodeDeploymentSpec(codePackage, spec.ctorMsg?.args ?? [])
-    return cds
+    return nodeDeploymentSpec(codePackage, spec.ctorMsg?.args ?? [])
   }
 
   async deploy (spec: ChaincodeSpec, opts: SubmitOptions = {}): Promise<ChaincodeDeploymentSpec> {
@@ -289,13 +453,11 @@ export class PeerNode implements PeerApi {
 
   processTransaction (tx: Transaction): Promise<Response> { return this.peer.processTransaction(tx) }
 
-  private now () { return timestampFromMs(this.scheduler.now()) }
+  private now () { return timestampFromMs(this.platform.scheduler.now()) }
 
+  /** A version-4 UUID (Fabric's txid) from the platform's randomness, so simulations stay reproducible. */
   private newTxid (): string {
-    if (this.platform.newTxid !== undefined) return this.platform.newTxid()
-    // A version-4 UUID from the injected randomness, so simulations stay reproducible.
-    const random = this.platform.random ?? systemRandom
-    const bytes = Uint8Array.from({ length: 16 }, () => Math.floor(random() * 256))
+    const bytes = Uint8Array.from({ length: 16 }, () => Math.floor(this.platform.random() * 256))
     bytes[6] = (bytes[6] & 0x0f) | 0x40
     bytes[8] = (bytes[8] & 0x3f) | 0x80
     const h = toHex(bytes)
@@ -303,6 +465,14 @@ export class PeerNode implements PeerApi {
   }
 }
 
-export function createPeerNode (config: CoreConfig, platform: PeerNodePlatform): Promise<PeerNode> {
-  return PeerNode.create(config, platform)
+/**
+ * A listed PBFT network fixes N; f stays as configured when the config was written for that N,
+ * else it is the most N replicas tolerate. Every platform gets N and f here, once.
+ */
+function pbftNetwork (config: CoreConfig, listed: ValidatorEntry[] | undefined, log: Logger): CoreConfig {
+  const { N } = config.pbft.general
+  if (listed === undefined || config.peer.validator.consensus.plugin !== 'pbft' || listed.length === N) return config
+  const f = Math.floor((listed.length - 1) / 3)
+  log.info(`PBFT network of ${listed.length} listed validators (general.N was ${N}): N = ${listed.length}, f = ${f}`)
+  return withOverrides(config, { pbft: { general: { N: listed.length, f } } })
 }

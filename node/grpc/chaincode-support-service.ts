@@ -1,6 +1,6 @@
 import type { Server, ServerDuplexStream } from '@grpc/grpc-js'
 import { ChaincodeSupport as ChaincodeSupportService, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
-import type { ChaincodeSupport } from '../../src/chaincode/support.ts'
+import type { ChaincodeStream } from '../../src/chaincode/stream.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { addService, callStream } from './service-definition.ts'
 
@@ -8,13 +8,14 @@ const log = createLogger('chaincode')
 
 /**
  * Serves protos.ChaincodeSupport/Register on a grpc-js server: each call is one chaincode
- * (a dev-mode chaincode started by the user, or Fabric's Go shim) talking to `support`.
+ * (a dev-mode chaincode started by the user, or Fabric's Go shim) that `register` serves until
+ * it ends (PeerNode.serveChaincode, ChaincodeSupport.handleStream).
  */
-export function addChaincodeSupportService (server: Server, support: ChaincodeSupport): void {
+export function addChaincodeSupportService (server: Server, register: (stream: ChaincodeStream) => Promise<void>): void {
   addService(server, ChaincodeSupportService, {
     register: (call: ServerDuplexStream<ChaincodeMessage, ChaincodeMessage>) => {
       const stream = callStream<ChaincodeMessage, ChaincodeMessage>(call, 'server', call.getPeer())
-      support.handleStream(stream).catch((err: Error) => { log.error(`Register stream from ${stream.remote} failed: ${err.message}`) })
+      register(stream).catch((err: Error) => { log.error(`Register stream from ${stream.remote} failed: ${err.message}`) })
     }
   })
 }

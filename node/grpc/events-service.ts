@@ -1,6 +1,5 @@
 import type { Server, ServerDuplexStream } from '@grpc/grpc-js'
-import type { EventHub } from '../../src/events/hub.ts'
-import { serveEventStream } from '../../src/events/session.ts'
+import type { EventStream } from '../../src/events/session.ts'
 import { Events, type Event } from '../../src/protos/events_pb.ts'
 import { addService, callStream } from './service-definition.ts'
 
@@ -8,12 +7,13 @@ import { addService, callStream } from './service-definition.ts'
  * protos.Events/Chat (the event hub on peer.validator.events.address): each call is one
  * consumer; register/unregister are acknowledged by echo, matching events stream back.
  * A malformed frame ends the call with INVALID_ARGUMENT; an event of the client's own
- * (block, rejection, ...) with UNKNOWN, as Fabric's handler error does.
+ * (block, rejection, ...) with UNKNOWN, as Fabric's handler error does. `serveEvents` runs one
+ * conversation (PeerNode.serveEvents).
  */
-export function addEventsService (server: Server, hub: EventHub): void {
+export function addEventsService (server: Server, serveEvents: (stream: EventStream) => Promise<void>): void {
   addService(server, Events, {
     chat: (call: ServerDuplexStream<Event, Event>) => {
-      void serveEventStream(hub, callStream<Event, Event>(call, 'server', call.getPeer()))
+      void serveEvents(callStream<Event, Event>(call, 'server', call.getPeer()))
     }
   })
 }

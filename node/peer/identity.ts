@@ -2,6 +2,10 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import type { PrivateKey } from '@libp2p/interface'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { ValidatorEntry } from '../../src/consensus/validators.ts'
+import type { PeerIdentity } from '../../src/peer-platform.ts'
+import { keySigner } from '../../src/peer/security.ts'
+import { viewChangeSigning } from './network-file.ts'
 
 /** The peer's libp2p identity (Ed25519), kept in the data directory so the peer id survives restarts. */
 export async function loadOrCreateIdentity (file: string): Promise<PrivateKey> {
@@ -14,4 +18,13 @@ export async function loadOrCreateIdentity (file: string): Promise<PrivateKey> {
   await mkdir(dirname(file), { recursive: true })
   await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
+}
+
+/** What the peer proves itself with: with security on, `key` signs its messages and, against the network file, its view changes. */
+export function nodeIdentity (key: PrivateKey, network: ValidatorEntry[] | undefined, securityEnabled: boolean): PeerIdentity {
+  return {
+    signer: securityEnabled ? keySigner(key) : undefined,
+    consensusSecurity: securityEnabled && network !== undefined ? viewChangeSigning(key, network) : undefined,
+    validators: network
+  }
 }

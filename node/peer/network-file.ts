@@ -6,17 +6,12 @@ import type { SecurityUtils } from '../../src/consensus/interfaces.ts'
 import { ed25519Security } from '../../src/consensus/signing.ts'
 import type { ValidatorEntry } from '../../src/consensus/validators.ts'
 
-/** One validator of the network file: its Fabric name, its libp2p peer id, where to reach it. */
-export interface NetworkValidator extends ValidatorEntry {
-  address?: string
-}
-
 /**
  * Reads peer.validator.network: the validating network as a YAML (or JSON) file
  * `validators: [{ name: vp0, peerId: 12D3…, address: /ip4/…/ws/p2p/12D3… }, …]`.
  * PBFT numbers replicas by the names; CONSENSUS messages are accepted only from the listed peer ids.
  */
-export async function readNetworkFile (file: string): Promise<NetworkValidator[]> {
+export async function readNetworkFile (file: string): Promise<ValidatorEntry[]> {
   let doc: unknown
   try {
     doc = parse(await readFile(file, 'utf8'))
@@ -36,7 +31,7 @@ export async function readNetworkFile (file: string): Promise<NetworkValidator[]
 }
 
 /** View-change signatures with this peer's key, checked against the keys the listed peer ids carry. */
-export function viewChangeSigning (key: PrivateKey, network: NetworkValidator[]): SecurityUtils {
+export function viewChangeSigning (key: PrivateKey, network: ValidatorEntry[]): SecurityUtils {
   if (key.type !== 'Ed25519') throw new Error(`security.enabled with PBFT needs an Ed25519 peer key, not ${key.type}`)
   const keys = new Map<string, Uint8Array>()
   for (const v of network) {

@@ -1,35 +1,33 @@
 import { join, resolve } from 'node:path'
 import type { CoreConfig } from '../../src/config/schema.ts'
-import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
-import { keySigner } from '../../src/peer/security.ts'
-import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { PeerNode } from '../../src/peer-node.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
+import { libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { serveLibp2pEvents } from '../../src/transport/libp2p-events.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 import { createLogger } from '../../src/util/logger.ts'
+import { systemRandom, systemScheduler } from '../../src/util/scheduler.ts'
 import { chaincodeRoots, packageChaincode } from '../chaincode/package.ts'
 import { workerRuntime } from '../chaincode/worker-runtime.ts'
 import { addAdminService } from '../grpc/admin-service.ts'
 import { addChaincodeSupportService } from '../grpc/chaincode-support-service.ts'
+import { clientTlsFromConfig } from '../grpc/client.ts'
 import { addDevopsService } from '../grpc/devops-service.ts'
 import { addEventsService } from '../grpc/events-service.ts'
+import { GrpcTransport } from '../grpc/grpc-transport.ts'
 import { addOpenchainService } from '../grpc/openchain-service.ts'
 import { addPeerService } from '../grpc/peer-service.ts'
 import { startGrpcServer, type GrpcServer } from '../grpc/server.ts'
-import { grpcChatHandler } from '../grpc/chat-stream.ts'
-import { GrpcChatDialer } from '../grpc/chat-dialer.ts'
-import { clientTlsFromConfig } from '../grpc/client.ts'
-import { peerDialer } from '../peer-dialer.ts'
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { parseListenAddress } from '../host-port.ts'
-import { limitsFromConfig } from '../net/connection-guard.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../libp2p/create-node.ts'
 import { startMetrics } from '../metrics.ts'
+import { limitsFromConfig } from '../net/connection-guard.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
-import { loadOrCreateIdentity } from './identity.ts'
-import { readNetworkFile, viewChangeSigning } from './network-file.ts'
+import { loadOrCreateIdentity, nodeIdentity } from './identity.ts'
+import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
-import { errorMessage } from '../../src/util/errors.ts'
 
 const log = createLogger('serve')
 
@@ -62,9 +60,9 @@ export function wsMultiaddr (address: string, key: string): string {
 }
 
 /**
- * Fabric's serve(), in its order: config is already loaded; data directory and pid file,
- * database, identity, libp2p, the peer (ledger, genesis, chaincode support, engine or plain
- * handler), then the gRPC services, the event hub server, REST and metrics.
+ * Fabric's serve() on Node: config is already loaded; data directory and pid file, LevelDB,
+ * identity, libp2p, the peer on its gRPC and libp2p transports (PeerNode assembles it), then
+ * the gRPC services, the event hub server, REST, metrics and the web app around it.
  */
 export async function serve (config: CoreConfig): Promise<RunningPeer> {
   const dataDir = resolve(config.peer.fileSystemPath)
@@ -83,53 +81,37 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const limits = limitsFromConfig(config)
     const libp2p = await createNodeLibp2p({ privateKey: key, listen: [wsMultiaddr(config.peer.libp2p.address, 'peer.libp2p.address'), ...config.peer.libp2p.listen], limits })
     cleanups.push(() => libp2p.stop())
-    const chat: Libp2pChat = libp2pChat({ chatWithDiscoveredPeers: true })({ node: libp2p })
     const multiaddrs = libp2p.getMultiaddrs().map(m => m.toString())
-    // Peers of a gRPC network (a host:port rootnode) know each other by peer.address; libp2p peers by multiaddr.
-    const grpcNetwork = /^[^/][^,]*:\d+$/.test(config.peer.discovery.rootnode.split(',')[0]?.trim() ?? '')
-    const libp2pAddress = multiaddrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? multiaddrs[0]
-    const address = grpcNetwork ? config.peer.address : libp2pAddress
-
+    const grpcTransport = new GrpcTransport(config.peer.address, { tls: clientTlsFromConfig(config), maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE })
     const network = config.peer.validator.network === '' ? undefined : await readNetworkFile(config.peer.validator.network)
-    // The other validators of the network file are dialled at start, as root nodes are.
-    const others = (network ?? []).filter(v => v.name !== config.peer.id && v.address !== undefined).map(v => v.address!)
-    if (others.length > 0) {
-      const rootnode = [config.peer.discovery.rootnode, ...others].filter(a => a !== '').join(',')
-      config = { ...config, peer: { ...config.peer, discovery: { ...config.peer.discovery, rootnode } } }
-    }
 
-    let stopRequested!: () => void
-    const stopRequest = new Promise<void>(resolve => { stopRequested = resolve })
-    const node = await createPeerNode(config, {
+    const node = await PeerNode.create(config, {
       store,
-      // host:port addresses (Fabric peers, gRPC rootnodes) go over gRPC Chat, multiaddrs over libp2p.
-      dialer: peerDialer({ grpc: new GrpcChatDialer({ tls: clientTlsFromConfig(config), maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }), libp2p: chat }),
-      address,
-      transportAddresses: { grpc: config.peer.address, libp2p: libp2pAddress },
+      transports: [libp2pChat({ chatWithDiscoveredPeers: true })({ node: libp2p }), grpcTransport],
+      scheduler: systemScheduler,
+      random: systemRandom,
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? '', { roots: chaincodeRoots(config.chaincode.node.roots) }),
-      signer: config.security.enabled ? keySigner(key) : undefined,
-      validators: network?.map(({ name, peerId }) => ({ name, peerId })),
-      consensusSecurity: config.security.enabled && network !== undefined ? viewChangeSigning(key, network) : undefined,
-      onFatal: err => { log.error(`consensus failed: ${err.message}; stopping`); stopRequested() }
+      identity: nodeIdentity(key, network, config.security.enabled)
     })
+    config = node.config
+    let stopRequested!: () => void
+    const stopRequest = new Promise<void>(resolve => { stopRequested = resolve })
     node.onStop(() => stopRequested())
     cleanups.push(() => node.stop())
-    await chat.start(node.peer)
-    cleanups.push(() => chat.stop())
-    cleanups.push(await serveLibp2pEvents(libp2p, node.hub))
+    cleanups.push(await serveLibp2pEvents(libp2p, stream => node.serveEvents(stream)))
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
     const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined
     const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, limits }, server => {
-      addPeerService(server, node, grpcChatHandler(node.peer, { maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE }))
+      addPeerService(server, node, grpcTransport.chatHandler)
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
       addOpenchainService(server, node)
-      if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, node.support)
+      if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, stream => node.serveChaincode(stream))
     })
     cleanups.push(() => grpc.close())
-    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls, limits }, server => addEventsService(server, node.hub))
+    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls, limits }, server => addEventsService(server, stream => node.serveEvents(stream)))
     cleanups.push(() => events.close())
 
     let restUrl: string | undefined
@@ -140,7 +122,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     }
     let metricsUrl: string | undefined
     if (config.peer.profile.enabled) {
-      const metrics = await startMetrics({ address: config.peer.profile.listenAddress, peer: node, ledger: node.ledger, hub: node.hub })
+      const metrics = await startMetrics({ address: config.peer.profile.listenAddress, peer: node })
       cleanups.push(() => metrics.close())
       metricsUrl = metrics.url
     }
@@ -156,18 +138,13 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     }
 
     await node.start()
+    const { address } = await node.getPeerEndpoint()
     log.info(`Starting peer with ID=${config.peer.id}, network ID=${config.peer.networkId}, address=${address}, rootnodes=${config.peer.discovery.rootnode}, validator=${config.peer.validator.enabled}`)
     log.info(`gRPC on ${grpc.address}, events on ${events.address}${restUrl !== undefined ? `, REST on ${restUrl}` : ''}${webUrl !== undefined ? `, web app on ${webUrl}` : ''}, libp2p on ${multiaddrs.join(' ')}`)
 
     let stopping: Promise<void> | undefined
-    const stop = (): Promise<void> => (stopping ??= (async () => {
-      stopRequested()
-      // Say DISC_DISCONNECT and end every chat while both transports still carry them: the cleanups
-      // close the gRPC server and the libp2p chat protocol before node.stop(), so libp2p peers only
-      // saw the stream end, and a chat a peer opened over gRPC held grpc.close() to its 2 s grace.
-      try { await node.peer.stop() } catch (err) { log.error(`shutdown: ${errorMessage(err)}`) }
-      await cleanup()
-    })())
+    // The node first: it says DISC_DISCONNECT and ends every chat while the gRPC server and libp2p still carry them.
+    const stop = (): Promise<void> => (stopping ??= node.stop().then(cleanup))
     const stopped = stopRequest.then(() => stop())
     return { node, libp2p, multiaddrs, grpc, events, restUrl, metricsUrl, webUrl, webReady, bootstrap, stop, stopped }
   } catch (err) {

@@ -112,8 +112,13 @@ export function loadConfig (options: LoadConfigOptions = {}): CoreConfig {
     config.peer.validator.enabled = true
     config.chaincode.mode = 'dev'
   }
+  checkConfig(config)
+  return config
+}
+
+/** Rules across keys, checked once every source is applied. */
+export function checkConfig (config: CoreConfig): void {
   if (config.security.privacy && !config.security.enabled) {
     throw new ConfigError('Privacy cannot be enabled as requested because security is disabled')
   }
-  return config
 }

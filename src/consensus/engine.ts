@@ -129,19 +129,3 @@ export class ConsensusEngine {
   /** Whether the ledger is believed current. */
   get stateValid (): boolean { return this.helper.valid }
 }
-
-const engines = new WeakMap<object, Promise<ConsensusEngine>>()
-
-/**
- * Fabric's GetEngine: one engine per peer (keyed by its coordinator object), created and started
- * on first use; later calls return the same engine whatever they pass.
- */
-export function getEngine (coordinator: object, init: EngineInit, components: EngineComponents): Promise<ConsensusEngine> {
-  let engine = engines.get(coordinator)
-  if (engine === undefined) {
-    engine = ConsensusEngine.create(init, components).then(e => { e.start(); return e })
-    engines.set(coordinator, engine)
-    engine.catch(() => engines.delete(coordinator))
-  }
-  return engine
-}

@@ -98,8 +98,6 @@ export interface LedgerStack {
   getCurrentStateHash (): Promise<Uint8Array | undefined>
   /** Whether a committed block holds a transaction with this id. */
   hasTransaction (txid: string): Promise<boolean>
-  /** The marshaled state delta of block `n`, for SYNC_BLOCK_ADDED. */
-  getStateDeltaBytes (n: number): Promise<Uint8Array | undefined>
 }
 
 /** Consensus state that must survive a crash, kept under `consensus.` in the persist column. */

@@ -2,10 +2,11 @@ import { create } from '@bufbuild/protobuf'
 import { PeerIDSchema, type PeerID } from '../protos/fabric_pb.ts'
 import type { Inquirer } from './interfaces.ts'
 
-/** One validator of the network file: its Fabric name (`vpN`) and its libp2p peer id. */
+/** One validator of the network file: its Fabric name (`vpN`), its libp2p peer id, where to reach it. */
 export interface ValidatorEntry {
   name: string
   peerId?: string
+  address?: string
 }
 
 /**

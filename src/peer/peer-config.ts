@@ -33,11 +33,12 @@ export interface PeerInit {
    */
   address: string
   /**
-   * Where this peer is reached over each transport, when that differs from `address`: a Node
-   * peer bridging a gRPC network and libp2p peers tells gRPC peers its host:port and libp2p
-   * peers its multiaddr, so each side gets an address it can dial.
+   * Where this peer is reached over each transport, by transport name ('grpc', 'libp2p',
+   * 'memory'), when that differs from `address`: a Node peer bridging a gRPC network and libp2p
+   * peers tells gRPC peers its host:port and libp2p peers its multiaddr, so each side gets an
+   * address it can dial.
    */
-  transportAddresses?: { grpc?: string, libp2p?: string }
+  transportAddresses?: Record<string, string>
   /** peer.validator.enabled */
   validator: boolean
   /** security.enabled: every message signed and verified (needs a signer). Off by default, as Fabric. */
@@ -50,8 +51,6 @@ export interface PeerInit {
    * among connected peers whenever behind. Default: non-validators only (consensus drives validators).
    */
   catchUp?: boolean
-  /** Send SYNC_BLOCK_ADDED to NON_VALIDATOR peers for each block this peer commits. Default true. */
-  announceBlocks?: boolean
   /** A chat whose remote has not said DISC_HELLO this long (ms) is ended (peer.limits.handshakeTimeout; 0 = wait forever). Default 10 s. */
   helloTimeout?: number
 }
@@ -59,14 +58,13 @@ export interface PeerInit {
 export interface PeerConfig {
   id: string
   address: string
-  transportAddresses: { grpc?: string, libp2p?: string }
+  transportAddresses: Record<string, string>
   validator: boolean
   securityEnabled: boolean
   discovery: DiscoveryConfig
   sync: SyncConfig
   stateTransfer: StateTransferConfig
   catchUp: boolean
-  announceBlocks: boolean
   helloTimeout: number
 }
 
@@ -100,7 +98,6 @@ export function peerConfig (init: PeerInit): PeerConfig {
     sync,
     stateTransfer,
     catchUp: init.catchUp ?? !init.validator,
-    announceBlocks: init.announceBlocks ?? true,
     helloTimeout: init.helloTimeout ?? 10_000
   }
 }

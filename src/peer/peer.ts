@@ -133,7 +133,8 @@ export class Peer implements ChatServer, PeerHandlerHost {
       log.warn(`Dropped ${known.length - usable.length} undialable address(es) from the stored discovery list`)
       await this.storeDiscovery()
     }
-    if (this.config.announceBlocks) this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
+    // The one sender of SYNC_BLOCK_ADDED, whatever made the block (consensus, or a sync).
+    this.stopAnnouncing = this.ledger.onBlock(c => { void this.follower.announce(c) })
     this.stopTouch = every(this.scheduler, d.touchPeriod, () => this.touch())
     for (const address of [...d.rootNodes, ...this.discovery.all()]) void this.chatWithPeer(address)
   }
@@ -327,10 +328,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   // --- what handlers and consensus ask of the coordinator ---
 
-  /** This peer's endpoint; over a given transport ('grpc…', 'libp2p…'), with the address for it. */
+  /** This peer's endpoint; over a given transport ('grpc', 'libp2p/ws', …), with the address for it. */
   getPeerEndpoint (transport?: string): PeerEndpoint {
-    const t = this.config.transportAddresses
-    const address = (transport?.startsWith('grpc') === true ? t.grpc : transport?.startsWith('libp2p') === true ? t.libp2p : undefined) ?? this.config.address
+    const address = (transport === undefined ? undefined : this.config.transportAddresses[transport.split('/')[0]]) ?? this.config.address
     return create(PeerEndpointSchema, {
       ID: { name: this.config.id },
       address,
@@ -440,9 +440,13 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   // --- state transfer ---
 
-  /** Consensus's state transfer: ledger and state to block `blockNumber` with hash `blockHash`, from `peerIDs` (default all). */
-  syncToTarget (blockNumber: number, blockHash: Uint8Array, peerIDs?: Array<PeerID | string>): Promise<SyncResult> {
-    return this.transfer.syncToTarget(blockNumber, blockHash, peerIDs?.map(p => typeof p === 'string' ? p : p.name))
+  /**
+   * Consensus's state transfer: ledger and state to block `blockNumber` with hash `blockHash`,
+   * from `peerIDs` (default all). Once `signal` aborts, no further request goes out and the
+   * result is a failure that is not worth retrying.
+   */
+  syncToTarget (blockNumber: number, blockHash: Uint8Array, peerIDs?: Array<PeerID | string>, signal?: AbortSignal): Promise<SyncResult> {
+    return this.transfer.syncToTarget(blockNumber, blockHash, peerIDs?.map(p => typeof p === 'string' ? p : p.name), { signal })
   }
 
   /** Catches up with the highest chain head the connected peers have shown; undefined when none is ahead. */

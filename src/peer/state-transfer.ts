@@ -57,6 +57,8 @@ export interface SyncOptions {
    * said; consensus, whose target is certified, leaves it off (as Fabric: such a snapshot fails).
    */
   acceptNewerSnapshot?: boolean
+  /** Once it aborts no further request goes out, and the transfer fails without trying other peers. */
+  signal?: AbortSignal
 }
 
 /** The peer no longer keeps a delta we need: a snapshot is needed. */
@@ -79,6 +81,7 @@ export class StateTransfer {
   private queue: Promise<unknown> = Promise.resolve()
   private excluded = new Set<string>()
   private acceptNewerSnapshot = false
+  private signal?: AbortSignal
 
   constructor (private readonly stack: TransferStack, private readonly config: StateTransferConfig) {}
 
@@ -98,15 +101,20 @@ export class StateTransfer {
       log.info(`Syncing to target ${toHex(blockHash).slice(0, 16)}… for block number ${blockNumber}`)
       this.excluded = new Set()
       this.acceptNewerSnapshot = options.acceptNewerSnapshot === true
+      this.signal = options.signal
       try {
+        this.signal?.throwIfAborted()
         await this.transfer(blockNumber, blockHash, this.order(peerIDs ?? this.stack.peerIDs()))
         const reached = this.stack.ledger.stateBlockNumber
         log.info(`State transfer reached block ${reached}`)
         return { ok: true, blockNumber: reached }
       } catch (err) {
-        const error = err as Error
-        log.warn(`State transfer to block ${blockNumber} failed: ${error.message}`)
-        return { ok: false, error, recoverable: !(err instanceof FatalTransferError) }
+        const aborted = this.signal?.aborted === true
+        const error = aborted ? abortReason(this.signal!) : err as Error
+        log.warn(`State transfer to block ${blockNumber} ${aborted ? 'was aborted' : 'failed'}: ${error.message}`)
+        return { ok: false, error, recoverable: !aborted && !(err instanceof FatalTransferError) }
+      } finally {
+        this.signal = undefined
       }
     })
   }
@@ -155,7 +163,7 @@ export class StateTransfer {
           const low = Math.max(s + 1, cursor - this.config.blocksPerRequest + 1)
           const ch = await h.requestBlocks(BigInt(cursor), BigInt(low))
           while (cursor >= low) {
-            const sb = await next(ch, this.config.blockTimeout, `blocks ${cursor}-${low} from ${id}`)
+            const sb = await next(ch, this.config.blockTimeout, `blocks ${cursor}-${low} from ${id}`, this.signal)
             const r = sb.range!
             if (r.start < r.end) throw new MisbehaviourError(`${id} sent blocks in increasing order (${r.start}-${r.end}) when asked for them backwards`)
             if (sb.blocks.length === 0) throw new Error(`${id} does not have block ${cursor}`)
@@ -196,7 +204,7 @@ export class StateTransfer {
         const end = Math.min(to, k + this.config.deltasPerRequest - 1)
         const ch = await h.requestStateDeltas(BigInt(k), BigInt(end))
         while (k <= end) {
-          const m = await next(ch, this.config.deltaTimeout, `state deltas ${k}-${end} from ${id}`)
+          const m = await next(ch, this.config.deltaTimeout, `state deltas ${k}-${end} from ${id}`, this.signal)
           const r = m.range!
           if (r.start !== BigInt(k) || r.end < r.start || r.end > BigInt(to)) {
             throw new MisbehaviourError(`${id} sent a state delta either in the wrong order (backwards) or not next in sequence: start=${r.start}, end=${r.end}, wanted ${k}`)
@@ -224,7 +232,7 @@ export class StateTransfer {
     await this.tryOverPeers(peers, 'a state snapshot', async (h, id) => {
       const ch = await h.requestStateSnapshot()
       const snapshot = new SnapshotAssembler(id)
-      while (!snapshot.done) snapshot.add(await next(ch, this.config.snapshotTimeout, `the state snapshot from ${id}`))
+      while (!snapshot.done) snapshot.add(await next(ch, this.config.snapshotTimeout, `the state snapshot from ${id}`, this.signal))
       const b = snapshot.blockNumber
       if (b > target) {
         if (!this.acceptNewerSnapshot) throw new Error(`the snapshot from ${id} is of block ${b}, beyond the target ${target}`)
@@ -281,7 +289,7 @@ export class StateTransfer {
 
   private async fetchOne (h: PeerHandler, id: string, n: number): Promise<Block> {
     const ch = await h.requestBlocks(BigInt(n), BigInt(n))
-    const sb = await next(ch, this.config.blockTimeout, `block ${n} from ${id}`)
+    const sb = await next(ch, this.config.blockTimeout, `block ${n} from ${id}`, this.signal)
     const block = sb.blocks[0]
     if (block === undefined) throw new Error(`${id} does not have block ${n}`)
     return block
@@ -296,11 +304,13 @@ export class StateTransfer {
       const chats = this.stack.chatsWith?.(id) ?? (registered === undefined ? [] : [registered])
       for (const h of chats) {
         try {
+          this.signal?.throwIfAborted()
           await fn(h, id)
           log.debug(`State transfer: got ${what} from ${id}${h === registered ? '' : ' (over its second chat)'}`)
           return
         } catch (err) {
           const e = err as Error
+          if (this.signal?.aborted === true) throw e
           log.warn(`tryOverPeers: loop error from ${id}${h === registered ? '' : ' (second chat)'} : ${e.message}`)
           if (e instanceof FatalTransferError) throw e
           errors.push(e)
@@ -327,14 +337,29 @@ export class StateTransfer {
   }
 }
 
-async function next<T> (ch: Channel<T>, timeoutMs: number, what: string): Promise<T> {
+async function next<T> (ch: Channel<T>, timeoutMs: number, what: string, signal?: AbortSignal): Promise<T> {
   let v: T | undefined
   try {
-    v = await ch.next(timeoutMs)
+    v = await untilAborted(ch.next(timeoutMs), signal)
   } catch (err) {
     if (err instanceof TimeoutError) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`)
     throw err
   }
   if (v === undefined) throw new Error(`the answer stream for ${what} closed before it was complete`)
   return v
+}
+
+/** Settles as `p` does, or rejects as soon as `signal` aborts (the answer still coming is dropped). */
+function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => { reject(abortReason(signal)) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    p.then(v => { signal.removeEventListener('abort', onAbort); resolve(v) }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e) })
+  })
+}
+
+function abortReason (signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(`state transfer aborted: ${String(signal.reason)}`)
 }

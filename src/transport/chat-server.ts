@@ -15,6 +15,12 @@ export interface ChatServer {
   processTransaction (tx: Transaction): Promise<Response>
 }
 
+/** The peer as a transport serves it: it may also chat with peers the transport found on its own (libp2p identify). */
+export interface TransportServer extends ChatServer {
+  /** Dials `address` and chats there, unless already connected or dialling it. */
+  chatWithPeer? (address: string): Promise<void>
+}
+
 /**
  * How the peer reaches other peers by their PeerEndpoint.address: a libp2p multiaddr
  * (`/ip4/…/ws/p2p/<id>`), a gRPC host:port, or a memory-network name.

@@ -8,10 +8,11 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { utf8 } from '../crypto/bytes.ts'
 import { ResponseSchema, Response_StatusCode, TransactionSchema, type Response, type Transaction } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
-import type { AbortOptions, ChatDialer, ChatServer } from './chat-server.ts'
+import type { AbortOptions, TransportServer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
 import { Libp2pChatStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
+import type { PeerTransport } from './peer-transport.ts'
 import { errorMessage } from '../util/errors.ts'
 
 export const CHAT_PROTOCOL = '/weft/chat/0.6.1'
@@ -30,27 +31,25 @@ export interface Libp2pChatInit {
   processTxTimeout?: number
   /** Open a Chat with every peer this node dials for other reasons (bootstrap, discovery) once identify shows it speaks Chat. */
   chatWithDiscoveredPeers?: boolean
+  /** This peer's address for libp2p peers (a relay's circuit address, say); default: its first routable multiaddr, else /p2p/<id>. */
+  address?: string
 }
 
 export interface Libp2pChatComponents {
   node: Libp2p
 }
 
-/** The peer the transport serves; chatWithPeer lets libp2p's own discovery feed Chat. */
-export interface Libp2pChatServer extends ChatServer {
-  chatWithPeer? (address: string): Promise<void>
-}
-
 /** A Chat needs one stream per peer pair; a second may exist briefly when both sides dial at once. */
 const CHAT_STREAM_LIMITS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
 const PROCESS_TX_STREAM_LIMITS = { maxInboundStreams: 32, maxOutboundStreams: 32 }
 
-export class Libp2pChat implements ChatDialer {
+export class Libp2pChat implements PeerTransport {
+  readonly name = 'libp2p'
   private readonly node: Libp2p
   private readonly streamOpts: Libp2pChatStreamOptions
   private readonly processTxTimeout: number
   private readonly open = new Set<ChatStream>()
-  private server?: Libp2pChatServer
+  private server?: TransportServer
   private onIdentify?: (evt: CustomEvent<{ peerId: PeerId, protocols: string[], connection: Connection }>) => void
 
   constructor (private readonly init: Libp2pChatInit, components: Libp2pChatComponents) {
@@ -65,8 +64,14 @@ export class Libp2pChat implements ChatDialer {
     this.processTxTimeout = init.processTxTimeout ?? 30_000
   }
 
-  /** Registers both protocols; incoming work goes to `server`. */
-  async start (server: Libp2pChatServer): Promise<void> {
+  get address (): string {
+    if (this.init.address !== undefined) return this.init.address
+    const addrs = this.node.getMultiaddrs().map(m => m.toString())
+    return addrs.find(m => !m.includes('/ip4/0.0.0.0/')) ?? addrs[0] ?? `/p2p/${this.node.peerId.toString()}`
+  }
+
+  /** Registers both protocols; incoming work goes to `server`. chatWithPeer (libp2p's own discovery feeds Chat) is used with chatWithDiscoveredPeers. */
+  async start (server: TransportServer): Promise<void> {
     this.server = server
     await this.node.handle(CHAT_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { runOnLimitedConnection: true, ...CHAT_STREAM_LIMITS })
     await this.node.handle(PROCESS_TX_PROTOCOL, async (stream) => { await this.serveTransaction(stream) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
@@ -82,6 +87,7 @@ export class Libp2pChat implements ChatDialer {
   }
 
   async stop (): Promise<void> {
+    this.server = undefined
     if (this.onIdentify !== undefined) this.node.removeEventListener('peer:identify', this.onIdentify)
     await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_PROTOCOL])
     await Promise.allSettled([...this.open].map(async s => await s.close()))
@@ -95,6 +101,7 @@ export class Libp2pChat implements ChatDialer {
   }
 
   canDial (address: string): boolean {
+    if (!address.startsWith('/')) return false
     try {
       parseAddress(address)
       return true
@@ -142,7 +149,8 @@ export class Libp2pChat implements ChatDialer {
       const bytes = await lp.read({ signal })
       let response: Response
       try {
-        response = await this.server!.processTransaction(fromBinary(TransactionSchema, bytes.subarray()))
+        if (this.server === undefined) throw new Error('this peer has stopped')
+        response = await this.server.processTransaction(fromBinary(TransactionSchema, bytes.subarray()))
       } catch (err) {
         response = create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(`cannot process the transaction (${bytes.byteLength} bytes): ${(err as Error).message}`) })
       }

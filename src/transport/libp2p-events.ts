@@ -1,6 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
-import { serveEventStream, type EventStream } from '../events/session.ts'
-import type { EventHub } from '../events/hub.ts'
+import type { EventStream } from '../events/session.ts'
 import { EventSchema } from '../protos/events_pb.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
 import { parseAddress } from './libp2p-chat.ts'
@@ -17,11 +16,12 @@ const streamOptions: Libp2pChatStreamOptions = {
 
 /**
  * The event hub on libp2p: each `/weft/events/0.6.1` stream is one Events.Chat conversation
- * (length-prefixed protos.Event frames, Fabric's register/ack rules), relayed connections included.
+ * (length-prefixed protos.Event frames, Fabric's register/ack rules), relayed connections
+ * included, that `serveEvents` runs (PeerNode.serveEvents).
  */
-export async function serveLibp2pEvents (node: Libp2p, hub: EventHub): Promise<() => Promise<void>> {
+export async function serveLibp2pEvents (node: Libp2p, serveEvents: (stream: EventStream) => Promise<void>): Promise<() => Promise<void>> {
   await node.handle(EVENTS_PROTOCOL, (stream, connection) => {
-    void serveEventStream(hub, new Libp2pFramedStream(EventSchema, stream, connection, streamOptions))
+    void serveEvents(new Libp2pFramedStream(EventSchema, stream, connection, streamOptions))
   }, { runOnLimitedConnection: true, maxInboundStreams: 16 })
   return () => node.unhandle(EVENTS_PROTOCOL)
 }

@@ -1,10 +1,11 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf'
 import { ResponseSchema, TransactionSchema, type Message, type Response, type Transaction } from '../protos/fabric_pb.ts'
-import type { ChatServer, ChatDialer } from './chat-server.ts'
+import type { ChatServer, ChatDialer, TransportServer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { MessageTooLargeError, SendQueueFullError, StreamClosedError } from './errors.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, decodeMessage, encodeMessage } from './frame.ts'
 import { ReceiveQueue } from './receive-queue.ts'
+import type { PeerTransport } from './peer-transport.ts'
 
 export interface MemoryChatOptions {
   /** Largest message this end sends or accepts (bytes). */
@@ -105,6 +106,11 @@ export function memoryChatPair (a: string, b: string, optsA: MemoryChatOptions =
   return [endA, endB]
 }
 
+/** A memory-network name: no '/' (multiaddr) or ':' (host:port), which belong to other transports. */
+export function isMemoryName (address: string): boolean {
+  return address !== '' && !/[/:]/.test(address)
+}
+
 /** Peers in one process reaching each other by name: a ChatDialer with no sockets. */
 export class MemoryNetwork {
   private readonly servers = new Map<string, ChatServer>()
@@ -114,6 +120,35 @@ export class MemoryNetwork {
     if (this.servers.has(address)) throw new Error(`memory address ${address} is already in use`)
     this.servers.set(address, server)
     return () => { if (this.servers.get(address) === server) this.servers.delete(address) }
+  }
+
+  /** The peer called `name` on this network: reached at its name once started. */
+  transport (name: string, options: MemoryChatOptions = {}): PeerTransport {
+    const dialer = this.dialer(name, options)
+    const accepted = new Set<ChatStream>()
+    const listen = (server: ChatServer): () => void => this.listen(name, server)
+    let unlisten: (() => void) | undefined
+    return {
+      name: 'memory',
+      address: name,
+      canDial: isMemoryName,
+      dialChat: async (address, opts) => await dialer.dialChat(address, opts),
+      processTransaction: async (address, tx, opts) => await dialer.processTransaction(address, tx, opts),
+      async start (server: TransportServer) {
+        unlisten = listen({
+          handleChat: async (stream, initiated) => {
+            accepted.add(stream)
+            try { await server.handleChat(stream, initiated) } finally { accepted.delete(stream) }
+          },
+          processTransaction: async tx => await server.processTransaction(tx)
+        })
+      },
+      async stop () {
+        unlisten?.()
+        unlisten = undefined
+        await Promise.allSettled([...accepted].map(async s => await s.close()))
+      }
+    }
   }
 
   /** A dialer for the peer called `local`; `options` apply to both ends of the streams it opens. */

@@ -30,6 +30,10 @@ describe('web app: the in-tab demo network', () => {
     await web?.close()
   })
 
+  it('leaves the tab\'s own peer, offline, a non-validator without a genesis block of its own making', async () => {
+    expect(await page.evaluate(() => ({ role: window.weft.role, height: window.weft.height, head: window.weft.currentBlockHash }))).toEqual({ role: 'non-validator', height: 0, head: '' })
+  })
+
   it('survives a crashed primary: view change, all 100 committed, and the primary catches up when it returns', async () => {
     await page.evaluate(async () => { await (await window.weft.demo()).start({ n: 4 }) })
     const st0 = await page.evaluate(async () => (await window.weft.demo()).status())

@@ -3,7 +3,7 @@
 // and an undialable address (927.0.0.1) is dropped, in memory and across restarts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { GrpcChatDialer } from '../../node/grpc/chat-dialer.ts'
-import { peerDialer } from '../../node/peer-dialer.ts'
+import { GrpcTransport } from '../../node/grpc/grpc-transport.ts'
 import { timestampAt } from '../../src/ledger/block.ts'
 import { DiscoveryList, loadDiscoveryList, storeDiscoveryList } from '../../src/peer/discovery.ts'
 import { helloMessage, peersMessage } from '../../src/peer/messages.ts'
@@ -14,6 +14,7 @@ import { BlockchainInfoSchema, PeerEndpointSchema } from '../../src/protos/fabri
 import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
+import { transportDialer } from '../../src/transport/peer-transport.ts'
 import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
 
 let logs: ReturnType<typeof captureLogs>
@@ -116,7 +117,7 @@ describe('a peer under a poisoning remote', () => {
   it('drops undialable stored addresses at start', async () => {
     const ledger = await newLedger()
     await storeDiscoveryList(ledger.cols.persist, ['127.0.0.1:7051', '927.0.0.1:47099', 'not an address', '/ip4/127.0.0.1/tcp/1/ws'])
-    const dialer = peerDialer({ grpc: new GrpcChatDialer({}) })
+    const dialer = transportDialer([new GrpcTransport('127.0.0.1:7999')])
     const p = createPeer(testInit('vp0', { address: '127.0.0.1:7999', discovery: { persist: true } }), { ledger, dialer, random: seededRandom(1) })
     peers.push(p)
     await p.start()

@@ -54,7 +54,7 @@ async function healthy (): Promise<void> {
 
 beforeAll(async () => {
   setLogLevel('silent')
-  running = await inProcessPeer({ CORE_PEER_ID: 'vp0', CORE_NOOPS_BLOCK_WAIT: '50ms' })
+  running = await inProcessPeer({ peer: { id: 'vp0' }, noops: { block: { wait: 50 } } })
   peer = running.peer
   const r = await rest('POST', '/chaincode', JSON.stringify({ jsonrpc: '2.0', method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, id: 1, wait: '30s' }))
   name = JSON.parse(r.text).result.message

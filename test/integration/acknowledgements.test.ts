@@ -25,7 +25,7 @@ const committed = async (txid: string): Promise<boolean> => (await fetch(`${peer
 beforeAll(async () => {
   setLogLevel('warn')
   // A slow block cut, so "accepted" and "committed" are far apart.
-  running = await inProcessPeer({ CORE_NOOPS_BLOCK_WAIT: '700ms' })
+  running = await inProcessPeer({ noops: { block: { wait: 700 } } })
   peer = running.peer
   const deployed = await rpc({ method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, wait: true })
   name = deployed.result!.message

@@ -18,13 +18,14 @@ import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import { fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { blockHash } from '../../src/ledger/block.ts'
-import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { PeerNode, type PeerConnection } from '../../src/peer-node.ts'
 import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type, type ChaincodeInvocationSpec } from '../../src/protos/chaincode_pb.ts'
 import { PeerEndpoint_Type, Response_StatusCode, Transaction_Type } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/index.ts'
-import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import { Libp2pChat, libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
+import { systemRandom, systemScheduler } from '../../src/util/scheduler.ts'
 import { captureLogs, waitFor } from './peer-helpers.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -65,17 +66,20 @@ async function tabPeer (id: string, rootnode: string): Promise<TabPeer> {
   const libp2p = await createNodeLibp2p({ listen: [] })
   const chat = libp2pChat()({ node: libp2p })
   const dialed: string[] = []
-  const dialer: ChatDialer = {
+  const transport: PeerTransport = {
+    name: chat.name,
+    address: chat.address,
+    canDial: address => chat.canDial(address),
     dialChat: async (address, options) => { dialed.push(address); return await chat.dialChat(address, options) },
     processTransaction: async (address, tx, options) => await chat.processTransaction(address, tx, options),
-    canDial: address => chat.canDial(address)
+    start: server => chat.start(server),
+    stop: () => chat.stop()
   }
-  const node = await createPeerNode(loadConfig({
+  const node = await PeerNode.create(loadConfig({
     env: { CORE_PEER_ID: id, CORE_PEER_VALIDATOR_ENABLED: 'false', CORE_PEER_DISCOVERY_ROOTNODE: rootnode, CORE_PEER_DISCOVERY_PERIOD: discoveryPeriod }
-  }), { store: await memoryStore(), dialer, address: `/p2p/${libp2p.peerId.toString()}` })
-  await chat.start(node.peer)
+  }), { store: await memoryStore(), transports: [transport], scheduler: systemScheduler, random: systemRandom })
   await node.start()
-  cleanups.push(async () => { await node.stop(); await chat.stop(); await libp2p.stop() })
+  cleanups.push(async () => { await node.stop(); await libp2p.stop() })
   return { node, libp2p, dialed }
 }
 
@@ -94,15 +98,19 @@ function invocation (name: string, args: string[]): ChaincodeInvocationSpec {
 async function chainOf (node: PeerNode): Promise<{ blocks: string[], stateHashes: string[], state: string }> {
   const blocks: string[] = []
   const stateHashes: string[] = []
-  for (let n = 0; n < node.ledger.height; n++) {
-    const b = (await node.ledger.getBlockByNumber(n))!
+  for (let n = 0n; n < BigInt(node.height); n++) {
+    const b = (await node.getBlockByNumber(n))!
     blocks.push(toHex(blockHash(b)))
     stateHashes.push(toHex(b.stateHash))
   }
-  return { blocks, stateHashes, state: toHex((await node.ledger.getTempStateHash()) ?? new Uint8Array(0)) }
+  return { blocks, stateHashes, state: toHex((await node.head()).stateHash) }
 }
 
-const heights = (...nodes: PeerNode[]): number[] => nodes.map(n => n.ledger.stateBlockNumber)
+const heights = async (...nodes: PeerNode[]): Promise<number[]> => await Promise.all(nodes.map(async n => (await n.head()).stateBlock))
+const same = async (h: number, ...nodes: PeerNode[]): Promise<boolean> => (await heights(...nodes)).every(x => x === h)
+/** `node`'s chat with the peer called `name`. */
+const chat = (node: PeerNode, name: string): PeerConnection | undefined => node.connections().find(c => c.name === name)
+const names = (node: PeerNode): string[] => node.connections().map(c => c.name).sort()
 
 let A: RunningPeer
 let B: RunningPeer
@@ -134,43 +142,40 @@ afterAll(async () => {
 describe('the Node peer as a bridge between a gRPC network and libp2p peers', () => {
   it('chats with A over gRPC and with C over libp2p at once; blocks and transactions cross it both ways', async () => {
     onTestFailed(() => { for (const l of logs.lines) if (l.level !== 'debug') console.error(`${l.level} [${l.name}] ${l.msg}`) })
-    const a = A.node.peer
-    const b = B.node.peer
-    const c = C.node.peer
+    const [a, b, c] = [A.node, B.node, C.node]
 
     // HELLO: B–A over gRPC (B dialled A's host:port), C–B over libp2p WebSockets (C dialled B's multiaddr).
-    await waitFor('A and B say HELLO', () => a.peerIDs().includes('nvp0') && b.peerIDs().includes('vp0'))
-    await waitFor('B and C say HELLO', () => b.peerIDs().includes('nvp1') && c.peerIDs().includes('nvp0'))
-    expect(b.getRemoteLedger('vp0').stream.transport).toBe('grpc')
-    expect(b.getRemoteLedger('vp0').initiatedStream).toBe(true)
-    expect(a.getRemoteLedger('nvp0').stream.transport).toBe('grpc')
-    expect(b.getRemoteLedger('nvp1').stream.transport).toBe('libp2p/ws')
-    expect(c.getRemoteLedger('nvp0').stream.transport).toBe('libp2p/ws')
-    expect(c.getRemoteLedger('nvp0').stream.remote).toBe(B.libp2p.peerId.toString())
-    expect(b.getPeers().peers.map(p => p.ID?.name).sort()).toEqual(['nvp1', 'vp0'])
+    await waitFor('A and B say HELLO', () => chat(a, 'nvp0') !== undefined && chat(b, 'vp0') !== undefined)
+    await waitFor('B and C say HELLO', () => chat(b, 'nvp1') !== undefined && chat(c, 'nvp0') !== undefined)
+    expect(chat(b, 'vp0')).toMatchObject({ transport: 'grpc', initiated: true })
+    expect(chat(a, 'nvp0')?.transport).toBe('grpc')
+    expect(chat(b, 'nvp1')?.transport).toBe('libp2p/ws')
+    expect(chat(c, 'nvp0')).toMatchObject({ transport: 'libp2p/ws', remote: B.libp2p.peerId.toString() })
+    expect(names(b)).toEqual(['nvp1', 'vp0'])
     // Each side hears the address it can dial back on its own transport: host:port over gRPC, a multiaddr over libp2p.
-    expect(b.getRemoteLedger('vp0').to()).toMatchObject({ address: aAddress, type: PeerEndpoint_Type.VALIDATOR })
-    expect(a.getRemoteLedger('nvp0').to()).toMatchObject({ address: B.node.config.peer.address, type: PeerEndpoint_Type.NON_VALIDATOR })
-    expect(c.getRemoteLedger('nvp0').to()).toMatchObject({ address: bMultiaddr, type: PeerEndpoint_Type.NON_VALIDATOR })
-    expect(c.discovery.all()).toEqual([bMultiaddr])
+    expect(chat(b, 'vp0')).toMatchObject({ address: aAddress, type: PeerEndpoint_Type.VALIDATOR })
+    expect(chat(a, 'nvp0')).toMatchObject({ address: B.node.config.peer.address, type: PeerEndpoint_Type.NON_VALIDATOR })
+    expect(chat(c, 'nvp0')).toMatchObject({ address: bMultiaddr, type: PeerEndpoint_Type.NON_VALIDATOR })
 
-    // The genesis block reaches B (from A) and C (from B).
-    await waitFor('B and C have the genesis block', () => heights(B.node, C.node).every(h => h === 0))
+    // The genesis block reaches B (from A) and C (from B): non-validators make none of their own.
+    await waitFor('B and C have the genesis block', () => same(0, B.node, C.node))
+    expect(toHex((await C.node.getBlockByNumber(0n))!.previousBlockHash)).toBe('')
+    expect(toHex(blockHash((await C.node.getBlockByNumber(0n))!))).toBe(toHex(blockHash((await A.node.getBlockByNumber(0n))!)))
 
     // Deploy and invoke example02 at A through REST: each block reaches B, then C, one SYNC_BLOCK_ADDED per hop.
     const added: string[] = []
-    B.node.ledger.onBlock(blk => added.push(`B${blk.number}`))
-    C.node.ledger.onBlock(blk => added.push(`C${blk.number}`))
-    const heardAtB = b.getRemoteLedger('vp0').announced
-    const heardAtC = c.getRemoteLedger('nvp0').announced
+    B.node.onBlock(blk => added.push(`B${blk.number}`))
+    C.node.onBlock(blk => added.push(`C${blk.number}`))
+    const heardAtB = chat(b, 'vp0')!.blocksAnnounced
+    const heardAtC = chat(c, 'nvp0')!.blocksAnnounced
     const name = await rpc(A.restUrl!, 'deploy', { type: 2, chaincodeID: { path: example02 }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } })
     expect(name).toMatch(/^[0-9a-f]{128}$/)
-    await waitFor('the deploy at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 1), 15_000)
+    await waitFor('the deploy at A, B and C', () => same(1, A.node, B.node, C.node), 15_000)
     const txid = await rpc(A.restUrl!, 'invoke', { type: 2, chaincodeID: { name }, ctorMsg: { args: ['invoke', 'a', 'b', '10'] } })
-    await waitFor('the invoke at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 2))
+    await waitFor('the invoke at A, B and C', () => same(2, A.node, B.node, C.node))
     expect(added).toEqual(['B1', 'C1', 'B2', 'C2'])
-    expect(b.getRemoteLedger('vp0').announced - heardAtB).toBe(2) // from A, over gRPC
-    expect(c.getRemoteLedger('nvp0').announced - heardAtC).toBe(2) // from B, over libp2p
+    expect(chat(b, 'vp0')!.blocksAnnounced - heardAtB).toBe(2) // from A, over gRPC
+    expect(chat(c, 'nvp0')!.blocksAnnounced - heardAtC).toBe(2) // from B, over libp2p
     expect((await C.node.getTransactionByID(txid))?.txid).toBe(txid)
     const atA = await chainOf(A.node)
     expect(atA.blocks).toHaveLength(3)
@@ -184,11 +189,11 @@ describe('the Node peer as a bridge between a gRPC network and libp2p peers', ()
     const overLibp2p = vi.spyOn(Libp2pChat.prototype, 'processTransaction')
     const overGrpc = vi.spyOn(GrpcChatDialer.prototype, 'processTransaction')
     const tx = newExecuteTransaction(invocation(name, ['invoke', 'b', 'a', '5']), 'tx-from-the-tab', Transaction_Type.CHAINCODE_INVOKE, timestampFromMs(Date.now()))
-    const res = await c.executeTransaction(tx)
+    const res = await c.processTransaction(tx)
     expect([res.status, fromUtf8(res.msg)]).toEqual([Response_StatusCode.SUCCESS, 'tx-from-the-tab'])
     expect(overLibp2p.mock.calls.map(call => call[0])).toEqual([bMultiaddr])
     expect(overGrpc.mock.calls.map(call => call[0])).toEqual([aAddress])
-    await waitFor('the tab\'s invoke at A, B and C', () => heights(A.node, B.node, C.node).every(h => h === 3))
+    await waitFor('the tab\'s invoke at A, B and C', () => same(3, A.node, B.node, C.node))
     expect(added.slice(4)).toEqual(['B3', 'C3'])
     for (const p of [A.node, B.node, C.node]) expect((await p.getTransactionByID('tx-from-the-tab'))?.txid).toBe('tx-from-the-tab')
     const after = await chainOf(A.node)
@@ -209,13 +214,13 @@ describe('the Node peer as a bridge between a gRPC network and libp2p peers', ()
     await waitFor('C hears of A', () => logs.find(new RegExp(`^Not dialling discovered peer vp0 at ${aAddress}: no transport for that address$`)) !== undefined)
     expect(C.dialed).toEqual([bMultiaddr])
     expect(logs.lines.filter(l => l.level === 'error' && !/^Error creating connection to peer address \/p2p\//.test(l.msg)).map(l => l.msg)).toEqual([])
-    expect(b.peerIDs().sort()).toEqual(['nvp1', 'vp0'])
+    expect(names(b)).toEqual(['nvp1', 'vp0'])
 
     // B stops: it says DISC_DISCONNECT to A (gRPC) and to C (libp2p) before its servers go, and promptly.
     const t0 = Date.now()
     await B.stop()
     expect(Date.now() - t0).toBeLessThan(1500)
-    await waitFor('A and C let B go', () => !a.peerIDs().includes('nvp0') && !c.peerIDs().includes('nvp0'))
+    await waitFor('A and C let B go', () => chat(a, 'nvp0') === undefined && chat(c, 'nvp0') === undefined)
     expect(logs.lines.filter(l => l.msg === 'nvp0 said DISC_DISCONNECT; ending the chat')).toHaveLength(2)
   }, 30_000)
 })

@@ -5,6 +5,7 @@ import { EventHub } from '../../src/events/hub.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { EventSchema, EventType, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
+import { serveEventStream } from '../../src/events/session.ts'
 import { dialLibp2pEvents, serveLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../../node/libp2p/create-node.ts'
 
@@ -23,7 +24,7 @@ describe('event hub over libp2p (/weft/events/0.6.1)', () => {
     await makeGenesis(ledger)
     const hub = new EventHub({ bufferSize: 100, timeoutMs: 10 })
     hub.attachLedger(ledger)
-    await serveLibp2pEvents(server, hub)
+    await serveLibp2pEvents(server, stream => serveEventStream(hub, stream))
 
     const stream = await dialLibp2pEvents(client, server.getMultiaddrs()[0].toString())
     const reg = register(EventType.BLOCK, EventType.REJECTION)

@@ -1,15 +1,19 @@
-// Shared by the peer tests: ledgers with chains built fast, peers on a memory network, a log
-// capture and a polling wait.
+// Shared by the peer tests: ledgers with chains built fast, seeded randomness, peers and whole
+// PeerNodes on a memory network, a log capture and a polling wait.
 import { create } from '@bufbuild/protobuf'
+import { unsandboxedInProcessRuntime } from '../../src/chaincode/in-process-runtime.ts'
+import { loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
+import { PeerNode } from '../../src/peer-node.ts'
+import type { PeerPlatform } from '../../src/peer-platform.ts'
 import { TransactionSchema, Transaction_Type } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/index.ts'
 import { createPeer, type Peer, type PeerComponents } from '../../src/peer/peer.ts'
 import type { PeerInit } from '../../src/peer/peer-config.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
 import { setLogSink, type LogLevel } from '../../src/util/logger.ts'
-import { seededRandom } from '../../src/util/scheduler.ts'
+import { seededRandom, systemScheduler } from '../../src/util/scheduler.ts'
 
 /** Small bucket tree: fast, and every peer of a test uses the same one. */
 export const ledgerOptions = { numBuckets: 1009, maxGroupingAtEachLevel: 10, deltaHistorySize: 500 }
@@ -74,4 +78,25 @@ export async function memoryPeer (net: MemoryNetwork, id: string, over: Partial<
   net.listen(id, peer)
   await peer.start()
   return peer
+}
+
+/**
+ * A PeerNode reached at `id` on `net`, on test settings (small bucket tree, nothing persisted,
+ * no touch service, chaincode in-process) under `overrides`; created, not started.
+ */
+export async function memoryNode (net: MemoryNetwork, id: string, overrides: ConfigOverrides = {}, platform: Partial<PeerPlatform> = {}): Promise<PeerNode> {
+  const quiet = withOverrides(loadConfig(), {
+    peer: { id, networkId: 'test', discovery: { persist: false, touchPeriod: 0 } },
+    ledger: { state: { dataStructure: { configs: { numBuckets: ledgerOptions.numBuckets, maxGroupingAtEachLevel: ledgerOptions.maxGroupingAtEachLevel } } } },
+    rest: { enabled: false },
+    web: { enabled: false }
+  })
+  return await PeerNode.create(withOverrides(quiet, overrides), {
+    store: await memoryStore(),
+    transports: [net.transport(id)],
+    scheduler: systemScheduler,
+    random: seededRandom(7),
+    chaincodeRuntime: unsandboxedInProcessRuntime(),
+    ...platform
+  })
 }

@@ -235,6 +235,54 @@ describe('state transfer over the memory transport', () => {
     expect(r?.ok === false && r.error.message).toMatch(/could not fetch blocks 30 down to 1 from any peer: timed out waiting for blocks 30-21 from vp0 \(100 ms\)/)
   })
 
+  it('stops at once when its signal aborts: no further request, a failure not worth retrying, the next transfer not held up', async () => {
+    const net = new MemoryNetwork()
+    const chain = await chainOf(30)
+    // vp0 hears nothing of the requests for blocks (counted here), so a transfer from it waits its block timeout.
+    let asked = 0
+    const deaf = createPeer(testInit('vp0'), { ledger: chain, dialer: net.dialer('vp0') })
+    const unhearing = (s: ChatStream): ChatStream => ({
+      remote: s.remote,
+      transport: s.transport,
+      send: async m => await s.send(m),
+      recv: async () => {
+        for (;;) {
+          const m = await s.recv()
+          if (m?.type !== Message_Type.SYNC_GET_BLOCKS) return m
+          asked++
+        }
+      },
+      close: async e => await s.close(e)
+    })
+    net.listen('vp0', { handleChat: async (s, initiated) => await deaf.handleChat(unhearing(s), initiated), processTransaction: async tx => await deaf.processTransaction(tx) })
+    peers.push(deaf)
+    await deaf.start()
+    peers.push(await memoryPeer(net, 'vp1', {}, { ledger: await chainOf(30) }))
+    const fresh = await memoryPeer(net, 'vp2', { stateTransfer: { blockTimeout: 60_000 } })
+    peers.push(fresh)
+    await fresh.chatWithPeer('vp0')
+    await fresh.chatWithPeer('vp1')
+    await waitFor('connected', () => fresh.peerIDs().length === 2)
+    const target = (await chain.getBlockchainInfo()).currentBlockHash
+
+    const ctl = new AbortController()
+    const sync = fresh.syncToTarget(30, target, ['vp0'], ctl.signal)
+    await waitFor('the first request', () => asked === 1)
+    const t0 = Date.now()
+    ctl.abort(new Error('executor stopped'))
+    const r = await sync
+    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(r.ok === false && [r.error.message, r.recoverable]).toEqual(['executor stopped', false])
+    expect(fresh.ledger.height).toBe(1)
+    // Already aborted: nothing is asked at all.
+    const late = await fresh.syncToTarget(30, target, ['vp0'], AbortSignal.abort(new Error('too late')))
+    expect(late.ok === false && late.error.message).toBe('too late')
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(asked).toBe(1)
+    const next = await fresh.syncToTarget(30, target, ['vp1'])
+    expect(next).toEqual({ ok: true, blockNumber: 30 })
+  })
+
   it('asks over a second chat with the peer when the registered one does not answer (a Fabric peer answers only on the chat it registered)', async () => {
     const net = new MemoryNetwork()
     const source = await chainOf(20)

@@ -25,7 +25,7 @@ let support: ChaincodeSupport
 beforeAll(async () => {
   support = new ChaincodeSupport({ ledger: await newLedger(), userRunsChaincode: true })
   server = new Server()
-  addChaincodeSupportService(server, support)
+  addChaincodeSupportService(server, stream => support.handleStream(stream))
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
   })
@@ -107,7 +107,7 @@ describe('dev mode: Fabric\'s Go shim against the Weft peer over gRPC', () => {
     // A peer of its own: this test stops it.
     const support = new ChaincodeSupport({ ledger: await newLedger(), userRunsChaincode: true })
     const server = new Server()
-    addChaincodeSupportService(server, support)
+    addChaincodeSupportService(server, stream => support.handleStream(stream))
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => { if (err !== null) reject(err); else resolve(p) })
     })

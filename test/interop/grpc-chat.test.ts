@@ -14,9 +14,9 @@ import { rawClient } from './raw-client.ts'
 import { GrpcChatDialer } from '../../node/grpc/chat-dialer.ts'
 import { grpcChatHandler, type GrpcChatOptions } from '../../node/grpc/chat-stream.ts'
 import { addPeerService } from '../../node/grpc/peer-service.ts'
+import { GrpcTransport } from '../../node/grpc/grpc-transport.ts'
 import { startGrpcServer, type GrpcServer } from '../../node/grpc/server.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../../node/libp2p/create-node.ts'
-import { addressKind, peerDialer } from '../../node/peer-dialer.ts'
 import { fromHex, fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import type { Ledger } from '../../src/ledger/ledger.ts'
 import {
@@ -30,6 +30,7 @@ import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
+import { transportDialer, transportFor } from '../../src/transport/peer-transport.ts'
 import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
 
 interface GrpcPeer { peer: Peer, server: GrpcServer, address: string }
@@ -280,10 +281,17 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
 })
 
 describe('one dialer for both transports', () => {
-  it('tells host:port from multiaddrs and refuses anything else', () => {
-    expect(['127.0.0.1:7051', 'vp0.example.com:7051', '[::1]:7051', ':7051'].map(addressKind)).toEqual(['grpc', 'grpc', 'grpc', 'grpc'])
-    expect(['/ip4/127.0.0.1/tcp/7055/ws', '/dns4/example.com/tcp/443/wss', '/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'].map(addressKind)).toEqual(['libp2p', 'libp2p', 'libp2p'])
-    expect(() => addressKind('vp0')).toThrow('cannot dial "vp0": it is neither host:port (gRPC) nor a multiaddr (libp2p)')
+  it('sends host:port to gRPC and multiaddrs to libp2p, and has no transport for anything else', async () => {
+    const node = await createNodeLibp2p({ listen: [] })
+    cleanup.push(async () => { await node.stop() })
+    const transports = [new GrpcTransport('127.0.0.1:7051'), libp2pChat()({ node })]
+    const via = (a: string): string | undefined => transportFor(transports, a)?.name
+    expect(['127.0.0.1:7051', 'vp0.example.com:7051', '[::1]:7051'].map(via)).toEqual(['grpc', 'grpc', 'grpc'])
+    expect(['/ip4/127.0.0.1/tcp/7055/ws', '/dns4/example.com/tcp/443/wss', '/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'].map(via)).toEqual(['libp2p', 'libp2p', 'libp2p'])
+    expect(['vp0', 'host:0', ''].map(via)).toEqual([undefined, undefined, undefined])
+    const dialer = transportDialer(transports)
+    expect(dialer.canDial!('vp0')).toBe(false)
+    await expect(dialer.dialChat('vp0')).rejects.toThrow('cannot dial vp0: no transport of this peer (grpc, libp2p) reaches that address')
   })
 
   it('chats with a gRPC peer by host:port and a libp2p peer by multiaddr', async () => {
@@ -300,7 +308,7 @@ describe('one dialer for both transports', () => {
     const mNode = await createNodeLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     const mChat = libp2pChat()({ node: mNode })
     cleanup.push(async () => { await mChat.stop(); await mNode.stop() })
-    const m = await grpcPeer('vp0', {}, { dialer: peerDialer({ grpc: new GrpcChatDialer(), libp2p: mChat }) })
+    const m = await grpcPeer('vp0', {}, { dialer: transportDialer([new GrpcTransport('127.0.0.1:1'), mChat]) })
     await mChat.start(m.peer)
 
     await m.peer.chatWithPeer(g.address)
@@ -308,7 +316,7 @@ describe('one dialer for both transports', () => {
     await waitFor('both', () => m.peer.peerIDs().sort().join() === 'vp1,vp2')
     expect(m.peer.getRemoteLedger('vp1').stream.transport).toBe('grpc')
     expect(m.peer.getRemoteLedger('vp2').stream.transport).toBe('libp2p/tcp')
-    const gOnly = peerDialer({ grpc: new GrpcChatDialer() })
-    await expect(gOnly.dialChat(lAddress)).rejects.toThrow(`cannot dial ${lAddress}: this peer has no libp2p transport`)
+    const gOnly = transportDialer([new GrpcTransport('127.0.0.1:1')])
+    await expect(gOnly.dialChat(lAddress)).rejects.toThrow(`cannot dial ${lAddress}: no transport of this peer (grpc) reaches that address`)
   })
 })

@@ -22,6 +22,7 @@ import { Admin, ServerStatus_StatusCode, type ServerStatus } from '../../src/pro
 import { addAdminService } from '../../node/grpc/admin-service.ts'
 import { addDevopsService } from '../../node/grpc/devops-service.ts'
 import { addEventsService } from '../../node/grpc/events-service.ts'
+import { serveEventStream } from '../../src/events/session.ts'
 import { addOpenchainService } from '../../node/grpc/openchain-service.ts'
 import { addPeerService } from '../../node/grpc/peer-service.ts'
 import { startGrpcServer, type GrpcServer } from '../../node/grpc/server.ts'
@@ -41,7 +42,7 @@ beforeAll(async () => {
     addDevopsService(server, peer, { securityEnabled: false })
     addOpenchainService(server, peer)
   })
-  events = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.validator.events.address' }, server => { addEventsService(server, peer.hub) })
+  events = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.validator.events.address' }, server => { addEventsService(server, stream => serveEventStream(peer.hub, stream)) })
 })
 afterAll(async () => {
   for (const c of clients) c.close()

@@ -11,6 +11,7 @@ import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { EventHub } from '../../src/events/hub.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
+import type { PeerMetrics } from '../../src/peer-node.ts'
 import {
   ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema,
   type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec
@@ -27,6 +28,8 @@ export interface FakePeer extends PeerApi {
   readonly hub: EventHub
   /** Commits everything submitted so far as one block (an empty batch commits nothing). */
   flush (): Promise<void>
+  /** As PeerNode's, for the metrics endpoint; one peer (vp1) is connected. */
+  metrics (): PeerMetrics
   readonly stopped: boolean
   close (): Promise<void>
 }
@@ -46,6 +49,8 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
   hub.attachLedger(ledger)
   await makeGenesis(ledger)
   const deployed = new Set<string>()
+  const committed = { blocks: 0, transactions: 0 }
+  ledger.onBlock(({ block }) => { committed.blocks++; committed.transactions += block.transactions.length })
   let pending: Transaction[] = []
   let stopped = false
 
@@ -140,6 +145,16 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
     ledger,
     hub,
     flush,
+    metrics: () => ({
+      height: ledger.height,
+      blocksCommitted: committed.blocks,
+      transactionsCommitted: committed.transactions,
+      peers: 1,
+      eventClients: hub.consumerCount,
+      eventsAccepted: hub.stats.accepted,
+      eventsRefused: hub.stats.refused,
+      eventDeliveries: hub.stats.delivered
+    }),
     get stopped () { return stopped },
     async getBlockchainInfo () { return ledger.getBlockchainInfo() },
     async getBlockByNumber (n) { return n > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : ledger.getBlockByNumber(Number(n)) },

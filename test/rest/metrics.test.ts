@@ -14,7 +14,7 @@ beforeAll(async () => {
   peer = await fakePeer()
   const config = loadConfig({ env: { CORE_PEER_PROFILE_ENABLED: 'true' } })
   expect(config.peer.profile.listenAddress.startsWith('127.0.0.1:')).toBe(true)
-  metrics = await startMetrics({ address: '127.0.0.1:0', peer, ledger: peer.ledger, hub: peer.hub })
+  metrics = await startMetrics({ address: '127.0.0.1:0', peer })
 })
 afterAll(async () => {
   await metrics.close()

@@ -1,9 +1,9 @@
-// The engine around the plugins: message fan, ConsensusHandler, processTransaction, getEngine,
+// The engine around the plugins: message fan, ConsensusHandler, processTransaction,
 // event loop and timers, consensus persistence.
 import { create, toBinary } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
-import { ConsensusEngine, getEngine, type EngineComponents } from '../../src/consensus/engine.ts'
+import { ConsensusEngine, type EngineComponents } from '../../src/consensus/engine.ts'
 import { EventManager, EventTimer } from '../../src/consensus/events/manager.ts'
 import { ChannelFullError, MessageFan } from '../../src/consensus/fan.ts'
 import { ConsensusHandler } from '../../src/consensus/handler.ts'
@@ -186,23 +186,6 @@ describe('ConsensusEngine', () => {
     expect(ledger.height).toBe(1)
     open()
     await engine.stop()
-  })
-
-  it('getEngine: one engine per peer', async () => {
-    const ledger = await Ledger.open(await memoryStore())
-    const components: EngineComponents = {
-      ledger,
-      validators: new ValidatorSet('vp0', [{ name: 'vp0' }]),
-      communicator: { broadcast: async () => {}, unicast: async () => {} },
-      executeTransactions: testExecutor(() => ledger),
-      stateTransfer: { syncToTarget: async () => {} },
-      scheduler: new VirtualScheduler()
-    }
-    const coordinator = {}
-    const [a, b] = await Promise.all([getEngine(coordinator, { plugin: 'noops' }, components), getEngine(coordinator, { plugin: 'pbft' }, components)])
-    expect(a).toBe(b)
-    expect(await getEngine({}, { plugin: 'noops' }, components)).not.toBe(a)
-    await a.stop()
   })
 })
 

@@ -192,15 +192,13 @@ describe('Noops (Fabric consensus/noops)', () => {
     expect(await txids(ledger, 1)).toEqual(['a', 'b', 'c'])
   })
 
-  it('sends each new block to non-validators as SYNC_BLOCK_ADDED, payloads cleared, with its state delta', async () => {
-    const { sched, sent, n } = await noops(1, 1000)
-    n.recvMsg(consensusTx(tx('a')), handle('vp1'))
+  it('leaves block announcements to the peer: it sends only the CONSENSUS broadcast of a client transaction', async () => {
+    const { sched, sent, n, ledger } = await noops(1, 1000)
+    n.recvMsg(chainTx(tx('a')), handle('vp0'))
+    n.recvMsg(consensusTx(tx('b')), handle('vp1'))
     await sched.runFor(1)
-    const added = sent.find(s => s.msg.type === Message_Type.SYNC_BLOCK_ADDED)!
-    expect(added.type).toBe(PeerEndpoint_Type.NON_VALIDATOR)
-    const state = fromBinary(BlockStateSchema, added.msg.payload)
-    expect(state.block?.transactions.map(t => [t.txid, t.payload.length])).toEqual([['a', 0]])
-    expect(StateDelta.unmarshal(state.stateDelta).entries().map(e => [e.key, fromUtf8(e.value!)])).toEqual([['a', '1']])
+    expect(ledger.height).toBe(3)
+    expect(sent.map(s => [Message_Type[s.msg.type], PeerEndpoint_Type[s.type]])).toEqual([['CONSENSUS', 'VALIDATOR']])
   })
 
   it('refuses malformed messages and a full queue with clear errors', async () => {

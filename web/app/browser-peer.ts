@@ -4,18 +4,18 @@
 import { create } from '@bufbuild/protobuf'
 import type { Connection, PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { loadConfig } from '../../src/config/index.ts'
+import { loadConfig, withOverrides, type CoreConfig } from '../../src/config/index.ts'
 import { toHex } from '../../src/crypto/bytes.ts'
-import { makeGenesis } from '../../src/ledger/ledger.ts'
 import { errorMessage } from '../../src/util/errors.ts'
 import type { EventStream } from '../../src/events/session.ts'
-import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { PeerNode } from '../../src/peer-node.ts'
 import { EventSchema, EventType, InterestSchema } from '../../src/protos/events_pb.ts'
 import { keySigner } from '../../src/peer/security.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
-import type { ChatDialer } from '../../src/transport/chat-server.ts'
-import { CHAT_PROTOCOL, libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { CHAT_PROTOCOL, libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { dialLibp2pEvents } from '../../src/transport/libp2p-events.ts'
+import type { PeerTransport } from '../../src/transport/peer-transport.ts'
+import { systemRandom } from '../../src/util/scheduler.ts'
 import { webWorkerRuntime } from '../chaincode/worker-runtime.ts'
 import { createBrowserLibp2p, type BrowserLibp2p } from '../libp2p/create-node.ts'
 import { openIndexedDB } from '../storage.ts'
@@ -91,7 +91,6 @@ export class BrowserPeer {
     readonly role: 'validator' | 'non-validator',
     readonly dbName: string,
     readonly libp2p: BrowserLibp2p,
-    readonly chat: Libp2pChat,
     readonly node: PeerNode,
     readonly facade: PeerFacade,
     readonly meter: ChatMeter,
@@ -110,31 +109,24 @@ export class BrowserPeer {
       const role = listed !== undefined ? 'validator' : 'non-validator'
       const name = listed?.name ?? `web-${peerId.slice(-10)}`
       const ledger = boot?.ledger
-      const env: Record<string, string> = {
-        CORE_PEER_ID: name,
-        CORE_PEER_NETWORKID: boot?.networkId ?? 'offline',
-        CORE_PEER_VALIDATOR_ENABLED: String(role === 'validator'),
-        CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: boot?.consensus === 'pbft' ? 'pbft' : 'noops',
-        CORE_PEER_DISCOVERY_ROOTNODE: boot === undefined ? '' : preferredMultiaddrs(boot)[0] ?? '',
-        // Browser tabs come and go: look for peers (other tabs) more often than Fabric's 5 s.
-        CORE_PEER_DISCOVERY_PERIOD: '2s',
-        // A tab usually starts far behind: ask for 100 blocks / deltas per sync request, not Fabric's 10 / 20.
-        CORE_PEER_SYNC_BLOCKS_CHANNELSIZE: '100',
-        CORE_PEER_SYNC_STATE_DELTAS_CHANNELSIZE: '100',
-        CORE_SECURITY_ENABLED: String(boot?.securityEnabled === true),
-        CORE_REST_ENABLED: 'false',
-        CORE_WEB_ENABLED: 'false'
-      }
-      if (ledger !== undefined) {
-        env.CORE_LEDGER_STATE_DATASTRUCTURE_NAME = ledger.stateStructure
-        env.CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_NUMBUCKETS = String(ledger.numBuckets)
-        env.CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_MAXGROUPINGATEACHLEVEL = String(ledger.maxGroupingAtEachLevel)
-      }
-      if (boot?.validators !== undefined && boot.consensus === 'pbft') {
-        env.CORE_PBFT_GENERAL_N = String(boot.validators.length)
-        env.CORE_PBFT_GENERAL_F = String(Math.floor((boot.validators.length - 1) / 3))
-      }
-      const config = loadConfig({ env })
+      const config = withOverrides(loadConfig(), {
+        peer: {
+          id: name,
+          networkId: boot?.networkId ?? 'offline',
+          validator: { enabled: role === 'validator', consensus: { plugin: boot?.consensus === 'pbft' ? 'pbft' : 'noops' } },
+          discovery: {
+            rootnode: boot === undefined ? '' : preferredMultiaddrs(boot)[0] ?? '',
+            // Browser tabs come and go: look for peers (other tabs) more often than Fabric's 5 s.
+            period: 2000
+          },
+          // A tab usually starts far behind: ask for 100 blocks / deltas per sync request, not Fabric's 10 / 20.
+          sync: { blocks: { channelSize: 100 }, state: { deltas: { channelSize: 100 } } }
+        },
+        ledger: ledger === undefined ? undefined : { state: { dataStructure: { name: ledger.stateStructure as CoreConfig['ledger']['state']['dataStructure']['name'], configs: { numBuckets: ledger.numBuckets, maxGroupingAtEachLevel: ledger.maxGroupingAtEachLevel } } } },
+        security: { enabled: boot?.securityEnabled === true },
+        rest: { enabled: false },
+        web: { enabled: false }
+      })
       // One chain per network and bootstrap peer, per browser peer slot.
       const dbName = boot === undefined ? `weft-offline-${init.slot}` : `weft-${boot.networkId}-${boot.peerId.slice(-8)}-${init.slot}`
       const storageError = (err: Error, quota: boolean): void => {
@@ -150,30 +142,27 @@ export class BrowserPeer {
         addEventListener('pagehide', flush)
         document.addEventListener('visibilitychange', () => { if (document.hidden) flush() })
       }
-      const chat = libp2pChat()({ node: libp2p })
       const meter = new ChatMeter()
       const sources = new ChaincodeSources()
-      const node = await createPeerNode(config, {
+      const node = await PeerNode.create(config, {
         store,
-        dialer: meter.dialer(tieBreak(chat, peerId, meter)),
-        address,
+        transports: [meter.transport(tieBreak(libp2pChat({ address })({ node: libp2p }), peerId, meter))],
+        scheduler: init.scheduler,
+        random: systemRandom,
         chaincodeRuntime: webWorkerRuntime(),
         packageChaincode: sources.packageChaincode,
-        validators: role === 'validator' ? boot!.validators : undefined,
-        signer: config.security.enabled ? keySigner(init.key) : undefined,
-        scheduler: init.scheduler,
-        onFatal: err => notices.show('fatal', 'error', `Consensus stopped this peer: ${err.message}. Reload the page to start it again.`)
+        identity: { signer: config.security.enabled ? keySigner(init.key) : undefined, validators: boot?.validators }
       })
-      // A non-validator has no genesis of its own making; it follows the network's chain from block 1.
-      if (role === 'non-validator') await makeGenesis(node.ledger)
+      node.onStop(reason => {
+        if (reason !== undefined) notices.show('fatal', 'error', `Consensus stopped this peer: ${reason.message}. Reload the page to start it again.`)
+      })
       const facade = new PeerFacade(node, sources)
-      const peer = new BrowserPeer(peerId, name, role, dbName, libp2p, chat, node, facade, meter, sources, store, init)
-      await chat.start(meter.server(node.peer))
+      const peer = new BrowserPeer(peerId, name, role, dbName, libp2p, node, facade, meter, sources, store, init)
       await node.start()
-      // Leaving: say DISC_DISCONNECT (best effort), so peers forget this tab's address instead of redialling it.
-      addEventListener('pagehide', (e: PageTransitionEvent) => { if (!e.persisted) void node.peer.stop() })
+      // Leaving: stop, which says DISC_DISCONNECT first (best effort), so peers forget this tab's address instead of redialling it.
+      addEventListener('pagehide', (e: PageTransitionEvent) => { if (!e.persisted) void node.stop() })
       await peer.refreshHead()
-      node.ledger.onBlock(() => { void peer.refreshHead() })
+      node.onBlock(() => { void peer.refreshHead() })
       if (boot !== undefined) peer.watchBootstrap(boot)
       // REJECTION events come from the peer that executed the transaction: follow the Node peer's.
       if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '')
@@ -205,13 +194,8 @@ export class BrowserPeer {
   }
 
   private async readHead (): Promise<void> {
-    const ledger = this.node.ledger
-    const info = await ledger.getBlockchainInfo()
-    this.head = {
-      height: ledger.height,
-      currentBlockHash: toHex(info.currentBlockHash),
-      stateHash: toHex((await ledger.getTempStateHash()) ?? new Uint8Array(0))
-    }
+    const head = await this.node.head()
+    this.head = { height: head.height, currentBlockHash: toHex(head.currentBlockHash), stateHash: toHex(head.stateHash) }
     for (const l of this.headListeners) l(this.head)
   }
 
@@ -236,7 +220,7 @@ export class BrowserPeer {
       if (Date.now() >= nextTry) {
         nextTry = Date.now() + wait
         wait = Math.min(wait * 2, 60_000)
-        void this.node.peer.chatWithPeer(address)
+        void this.node.connect(address)
       }
       if (Date.now() - this.started < 8000) return
       this.init.notices.show('unreachable', 'error', `Peer unreachable: no Chat with ${peerLabel(boot)} at ${address || '?'}. Is it running? The tab keeps retrying.`)
@@ -325,7 +309,6 @@ export class BrowserPeer {
     clearInterval(this.monitor)
     this.facade.close()
     await this.node.stop()
-    await this.chat.stop()
     await this.libp2p.stop()
   }
 }
@@ -335,8 +318,13 @@ export class BrowserPeer {
  * same moment; two WebRTC negotiations through the relay then trip over each other. The tab with
  * the larger peer id lets the other dial first, and dials only if no chat came meanwhile.
  */
-function tieBreak (inner: ChatDialer, self: string, meter: ChatMeter, waitMs = 4000): ChatDialer {
+function tieBreak (inner: PeerTransport, self: string, meter: ChatMeter, waitMs = 4000): PeerTransport {
   return {
+    name: inner.name,
+    get address () { return inner.address },
+    canDial: address => inner.canDial(address),
+    start: server => inner.start(server),
+    stop: () => inner.stop(),
     dialChat: async (address, options) => {
       const remote = /\/p2p-circuit\/webrtc\/p2p\/([^/]+)$/.exec(address)?.[1]
       if (remote !== undefined && self > remote) {

@@ -47,9 +47,9 @@ export class PeerFacade {
   private readonly unsubscribe: Array<() => void> = []
 
   constructor (readonly node: PeerNode, readonly sources: ChaincodeSources) {
-    this.unsubscribe.push(node.ledger.onBlock(({ number, block, hash }) => { this.handleBlock(summarizeBlock(number, block, hash)) }))
+    this.unsubscribe.push(node.onBlock(({ number, block, hash }) => { this.handleBlock(summarizeBlock(number, block, hash)) }))
     // REJECTION comes from the peer that executed the transaction: this one when it validates.
-    this.unsubscribe.push(node.hub.subscribe([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { this.rejection(ev) }, 'page'))
+    this.unsubscribe.push(node.subscribeEvents([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { this.rejection(ev) }, 'page'))
   }
 
   /** A REJECTION event, from this peer's hub or from the validator that executed the transaction. */
@@ -152,7 +152,7 @@ export class PeerFacade {
       }, 250)
       this.waiters.set(txid, w)
       // It may have been committed before we started listening.
-      this.node.ledger.getTransactionByID(txid).then(async tx => {
+      this.node.getTransactionByID(txid).then(async tx => {
         if (tx === undefined || !this.waiters.has(txid)) return
         const n = await this.blockOf(txid)
         if (n !== undefined) w.resolve(n)
@@ -164,9 +164,9 @@ export class PeerFacade {
 
   /** The block holding a committed transaction, searched from the head down (recent first). */
   private async blockOf (txid: string): Promise<number | undefined> {
-    const ledger = this.node.ledger
-    for (let n = ledger.height - 1; n >= 0 && n >= ledger.height - 1000; n--) {
-      const b = await ledger.getBlockByNumber(n)
+    const height = this.node.height
+    for (let n = height - 1; n >= 0 && n >= height - 1000; n--) {
+      const b = await this.node.getBlockByNumber(BigInt(n))
       if (b?.transactions.some(t => t.txid === txid) === true) return n
     }
     return undefined
@@ -175,9 +175,8 @@ export class PeerFacade {
   /** The newest `count` blocks, newest first. */
   async latestBlocks (count: number): Promise<BlockSummary[]> {
     const out: BlockSummary[] = []
-    const ledger = this.node.ledger
-    for (let n = ledger.height - 1; n >= 0 && out.length < count; n--) {
-      const b = await ledger.getBlockByNumber(n)
+    for (let n = this.node.height - 1; n >= 0 && out.length < count; n--) {
+      const b = await this.node.getBlockByNumber(BigInt(n))
       if (b !== undefined) out.push(summarizeBlock(n, b))
     }
     return out

@@ -4,9 +4,8 @@
 // demo network tap CONSENSUS traffic.
 import { fromBinary } from '@bufbuild/protobuf'
 import { HelloMessageSchema, Message_Type, PeerEndpoint_Type, type Message } from '../../src/protos/fabric_pb.ts'
-import type { AbortOptions, ChatDialer, ChatServer } from '../../src/transport/chat-server.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
-import type { Libp2pChatServer } from '../../src/transport/libp2p-chat.ts'
+import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 
 export type FsmState = 'created' | 'established' | 'closed'
 
@@ -120,20 +119,20 @@ export class ChatMeter {
     this.changed()
   }
 
-  /** The dialer, with every stream it opens metered. */
-  dialer<D extends ChatDialer> (inner: D): ChatDialer {
+  /** The transport, with every stream it opens or accepts metered. */
+  transport (inner: PeerTransport): PeerTransport {
     return {
-      dialChat: async (address: string, options?: AbortOptions) => this.wrap(await inner.dialChat(address, options), 'outbound'),
-      processTransaction: (address, tx, options) => inner.processTransaction(address, tx, options)
-    }
-  }
-
-  /** The server a transport hands incoming chats to, with each of them metered. */
-  server (inner: ChatServer & { chatWithPeer?: (address: string) => Promise<void> }): Libp2pChatServer {
-    return {
-      handleChat: (stream, initiated) => inner.handleChat(this.wrap(stream, 'inbound'), initiated),
-      processTransaction: tx => inner.processTransaction(tx),
-      chatWithPeer: inner.chatWithPeer === undefined ? undefined : address => inner.chatWithPeer!(address)
+      name: inner.name,
+      get address () { return inner.address },
+      canDial: address => inner.canDial(address),
+      dialChat: async (address, options) => this.wrap(await inner.dialChat(address, options), 'outbound'),
+      processTransaction: (address, tx, options) => inner.processTransaction(address, tx, options),
+      start: server => inner.start({
+        handleChat: (stream, initiated) => server.handleChat(this.wrap(stream, 'inbound'), initiated),
+        processTransaction: tx => server.processTransaction(tx),
+        chatWithPeer: server.chatWithPeer === undefined ? undefined : address => server.chatWithPeer!(address)
+      }),
+      stop: () => inner.stop()
     }
   }
 }

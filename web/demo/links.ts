@@ -7,7 +7,8 @@ import { ResponseSchema, TransactionSchema, type Message, type Response, type Tr
 import type { ChatDialer, ChatServer } from '../../src/transport/chat-server.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { StreamClosedError } from '../../src/transport/errors.ts'
-import { memoryChatPair } from '../../src/transport/memory.ts'
+import { isMemoryName, memoryChatPair } from '../../src/transport/memory.ts'
+import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 
 /** Sees each message leaving `from` for `to`; returns the message to send (possibly changed), or null to drop it. */
 export type SendHook = (from: string, to: string, msg: Message) => Message | null
@@ -20,7 +21,22 @@ export class DemoLinks {
   readonly isolated = new Set<string>()
   onSend?: SendHook
 
-  listen (name: string, server: ChatServer): () => void {
+  /** Replica `name`'s transport: reachable at its name while started. */
+  transport (name: string): PeerTransport {
+    const dialer = this.dialer(name)
+    let unlisten: (() => void) | undefined
+    return {
+      name: 'memory',
+      address: name,
+      canDial: isMemoryName,
+      dialChat: (address, options) => dialer.dialChat(address, options),
+      processTransaction: (address, tx, options) => dialer.processTransaction(address, tx, options),
+      start: async server => { unlisten = this.listen(name, server) },
+      stop: async () => { unlisten?.(); unlisten = undefined }
+    }
+  }
+
+  private listen (name: string, server: ChatServer): () => void {
     if (this.servers.has(name)) throw new Error(`${name} is already on the demo network`)
     this.servers.set(name, server)
     return () => { if (this.servers.get(name) === server) this.servers.delete(name) }
@@ -34,7 +50,7 @@ export class DemoLinks {
     return server
   }
 
-  dialer (local: string): ChatDialer {
+  private dialer (local: string): ChatDialer {
     return {
       dialChat: async (address) => {
         const server = this.reachable(local, address)

@@ -4,13 +4,12 @@
 // store outlives the crash), partition one, or make one byzantine (it forges digests).
 // Platform-free on purpose (no DOM): a Node test can run it as it is.
 import { unsandboxedInProcessRuntime } from '../../src/chaincode/in-process-runtime.ts'
-import { loadConfig } from '../../src/config/index.ts'
-import { PbftBatch } from '../../src/consensus/pbft/batch.ts'
+import { loadConfig, withOverrides, type CoreConfig } from '../../src/config/index.ts'
 import { replicaIdOf } from '../../src/consensus/validators.ts'
-import { createPeerNode, type PeerNode } from '../../src/peer-node.ts'
+import { PeerNode } from '../../src/peer-node.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
-import type { Scheduler } from '../../src/util/scheduler.ts'
+import { systemRandom, systemScheduler, type Scheduler } from '../../src/util/scheduler.ts'
 import type { BlockSummary } from '../app/chain.ts'
 import { PeerFacade } from '../app/facade.ts'
 import { ChaincodeSources } from '../app/sources.ts'
@@ -24,6 +23,7 @@ export interface DemoNetworkOptions {
   chaincodeSource: string
   /** Each replica's store (default: memory). Opened once per replica; it survives crashes. */
   openStore?: (name: string) => Promise<KVStore>
+  /** The replicas' time (the tab's, stretched while hidden); default the host's. */
   scheduler?: Scheduler
   /** PBFT settings (durations in ms). Defaults: Fabric's, with a 200 ms batch timeout. */
   pbft?: { batchSize?: number, batchTimeout?: number, requestTimeout?: number, viewChangeTimeout?: number, K?: number }
@@ -56,7 +56,6 @@ export class DemoReplica {
   byzantine = false
   /** The height when it went down (shown while it is down). */
   lastHeight = 0
-  private unlisten?: () => void
 
   /** What the replica's ledger opens: the raw store, except that close() leaves it open for a restart. */
   readonly store: KVStore
@@ -67,24 +66,16 @@ export class DemoReplica {
 
   get up (): boolean { return this.node !== undefined }
 
-  get pbft (): PbftBatch | undefined {
-    const c = this.node?.engine?.consenter
-    return c instanceof PbftBatch ? c : undefined
-  }
-
-  attach (node: PeerNode, facade: PeerFacade, unlisten: () => void): void {
+  attach (node: PeerNode, facade: PeerFacade): void {
     this.node = node
     this.facade = facade
-    this.unlisten = unlisten
   }
 
   async detach (): Promise<void> {
-    const { node, facade, unlisten } = this
-    this.lastHeight = node?.ledger.height ?? this.lastHeight
+    const { node, facade } = this
+    this.lastHeight = node?.height ?? this.lastHeight
     this.node = undefined
     this.facade = undefined
-    this.unlisten = undefined
-    unlisten?.()
     facade?.close()
     await node?.stop()
   }
@@ -127,7 +118,7 @@ export class DemoNetwork {
       for (const r of net.replicas) await r.node!.start()
       const { name } = await net.replicas[0].facade!.deploy({ source: options.chaincodeSource, args: ['init'] }, { timeoutMs: 60_000 })
       net.chaincode = name
-      await net.waitUntil(() => net.replicas.every(r => r.facade !== undefined && r.node!.ledger.height >= 2), 30_000, 'every replica to commit the deploy')
+      await net.waitUntil(() => net.replicas.every(r => r.facade !== undefined && r.node!.height >= 2), 30_000, 'every replica to commit the deploy')
       return net
     } catch (err) {
       await net.stop()
@@ -146,51 +137,51 @@ export class DemoNetwork {
   }
 
   /** At the first start each replica dials those before it (no two dial each other at once); after a restart, all. */
-  private config (r: DemoReplica, restart: boolean): ReturnType<typeof loadConfig> {
+  private config (r: DemoReplica, restart: boolean): CoreConfig {
     const p = this.options.pbft ?? {}
-    const env: Record<string, string> = {
-      CORE_PEER_ID: r.name,
-      CORE_PEER_NETWORKID: 'weft-demo',
-      CORE_PEER_VALIDATOR_ENABLED: 'true',
-      CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: 'pbft',
-      CORE_PEER_DISCOVERY_ROOTNODE: this.replicas.filter(x => x !== r && (restart || x.index < r.index)).map(x => x.name).join(','),
-      CORE_PEER_DISCOVERY_PERSIST: 'false',
-      CORE_PEER_DISCOVERY_TOUCHPERIOD: '1s',
-      CORE_PBFT_GENERAL_N: String(this.n),
-      CORE_PBFT_GENERAL_F: String(Math.floor((this.n - 1) / 3)),
-      CORE_PBFT_GENERAL_K: String(p.K ?? 10),
-      CORE_PBFT_GENERAL_BATCHSIZE: String(p.batchSize ?? 500),
-      CORE_PBFT_GENERAL_TIMEOUT_BATCH: `${p.batchTimeout ?? 200}ms`,
-      CORE_PBFT_GENERAL_TIMEOUT_REQUEST: `${p.requestTimeout ?? 2000}ms`,
-      CORE_PBFT_GENERAL_TIMEOUT_VIEWCHANGE: `${p.viewChangeTimeout ?? 2000}ms`,
-      CORE_PBFT_GENERAL_TIMEOUT_RESENDVIEWCHANGE: `${p.viewChangeTimeout ?? 2000}ms`,
+    return withOverrides(loadConfig(), {
+      peer: {
+        id: r.name,
+        networkId: 'weft-demo',
+        validator: { enabled: true, consensus: { plugin: 'pbft' } },
+        discovery: {
+          rootnode: this.replicas.filter(x => x !== r && (restart || x.index < r.index)).map(x => x.name).join(','),
+          persist: false,
+          touchPeriod: 1000
+        }
+      },
+      pbft: {
+        general: {
+          K: p.K ?? 10,
+          batchsize: p.batchSize ?? 500,
+          timeout: { batch: p.batchTimeout ?? 200, request: p.requestTimeout ?? 2000, viewchange: p.viewChangeTimeout ?? 2000, resendviewchange: p.viewChangeTimeout ?? 2000 }
+        }
+      },
       // Fabric's code defaults (core.yaml's 1000003 / 5 make every block hash twice as many tree nodes).
-      CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_NUMBUCKETS: '10009',
-      CORE_LEDGER_STATE_DATASTRUCTURE_CONFIGS_MAXGROUPINGATEACHLEVEL: '10',
-      CORE_REST_ENABLED: 'false',
-      CORE_WEB_ENABLED: 'false'
-    }
-    return loadConfig({ env })
+      ledger: { state: { dataStructure: { configs: { numBuckets: 10009, maxGroupingAtEachLevel: 10 } } } },
+      rest: { enabled: false },
+      web: { enabled: false }
+    })
   }
 
   private async create (r: DemoReplica, restart = false): Promise<void> {
-    const node = await createPeerNode(this.config(r, restart), {
+    const node = await PeerNode.create(this.config(r, restart), {
       store: r.store,
-      dialer: this.links.dialer(r.name),
-      address: r.name,
+      transports: [this.links.transport(r.name)],
+      scheduler: this.options.scheduler ?? systemScheduler,
+      random: systemRandom,
       chaincodeRuntime: unsandboxedInProcessRuntime(),
       packageChaincode: this.sources.packageChaincode,
-      validators: this.replicas.map(x => ({ name: x.name, peerId: x.name })),
-      scheduler: this.options.scheduler,
-      onFatal: err => {
-        this.notice(`${r.name} stopped: ${err.message}`)
-        void this.crash(r.index)
-      }
+      identity: { validators: this.replicas.map(x => ({ name: x.name, peerId: x.name })) }
+    })
+    node.onStop(reason => {
+      if (reason === undefined) return
+      this.notice(`${r.name} stopped: ${reason.message}`)
+      void this.crash(r.index)
     })
     const facade = new PeerFacade(node, this.sources)
     facade.onBlock(b => { for (const l of this.blockListeners) l(r.index, b) })
-    const unlisten = this.links.listen(r.name, node.peer)
-    r.attach(node, facade, unlisten)
+    r.attach(node, facade)
   }
 
   private onSend (from: string, to: string, msg: Parameters<NonNullable<DemoLinks['onSend']>>[2]): ReturnType<NonNullable<DemoLinks['onSend']>> {
@@ -245,7 +236,7 @@ export class DemoNetwork {
     if (r.up || this.stopped) return
     await this.create(r, true)
     await r.node!.start()
-    this.notice(`${r.name} restarted at height ${r.node!.ledger.height}`)
+    this.notice(`${r.name} restarted at height ${r.node!.height}`)
   }
 
   isolate (i: number): void {
@@ -268,7 +259,7 @@ export class DemoNetwork {
 
   /** The view most live honest replicas are in, and its primary. */
   currentView (): { view: number, primary: number } {
-    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.pbft?.core.view ?? 0)
+    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.node?.consensusStatus()?.view ?? 0)
     const count = new Map<number, number>()
     for (const v of views) count.set(v, (count.get(v) ?? 0) + 1)
     let view = 0
@@ -279,20 +270,20 @@ export class DemoNetwork {
 
   status (): ReplicaStatus[] {
     return this.replicas.map(r => {
-      const core = r.pbft?.core
+      const c = r.node?.consensusStatus()
       return {
         name: r.name,
         index: r.index,
         up: r.up,
         partitioned: this.links.isolated.has(r.name),
         byzantine: r.byzantine,
-        height: r.node?.ledger.height ?? r.lastHeight,
-        view: core?.view,
-        activeView: core?.activeView,
-        lastExec: core?.lastExec,
-        h: core?.h,
-        primary: core !== undefined && core.view % this.n === r.index,
-        peers: r.node?.peer.peerIDs().length ?? 0
+        height: r.node?.height ?? r.lastHeight,
+        view: c?.view,
+        activeView: c?.activeView,
+        lastExec: c?.lastExecuted,
+        h: c?.lowWatermark,
+        primary: c?.primary === r.index,
+        peers: r.node?.connections().length ?? 0
       }
     })
   }
@@ -317,7 +308,7 @@ export class DemoNetwork {
   async committedEverywhere (txids: string[], among?: number[]): Promise<boolean> {
     const rs = this.replicas.filter(r => r.up && !r.byzantine && (among === undefined || among.includes(r.index)))
     for (const r of rs) {
-      for (const id of txids) if (await r.node!.ledger.getTransactionByID(id) === undefined) return false
+      for (const id of txids) if (await r.node!.getTransactionByID(id) === undefined) return false
     }
     return rs.length > 0
   }

@@ -1,8 +1,6 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
-import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import {
-  BlockStateSchema, MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema,
-  type BlockchainInfo, type Message, type PeerID, type Transaction
+  MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema, type Message, type PeerID, type Transaction
 } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { Scheduler, TimerHandle } from '../../util/scheduler.ts'
@@ -21,7 +19,8 @@ export interface NoopsComponents {
  * Fabric's noops: no ordering at all. A transaction from a client is broadcast to every other
  * validator as a CONSENSUS TransactionBlock and queued here; each validator cuts its own blocks
  * from its queue when it holds `block.size` transactions or `block.wait` after the first arrived
- * (`block.wait` 0: as soon as the queue goes idle). Blocks go to non-validators as SYNC_BLOCK_ADDED.
+ * (`block.wait` 0: as soon as the queue goes idle). Fabric's noops also sends each block to the
+ * non-validators (SYNC_BLOCK_ADDED); in Weft the peer does that for every block, whatever the plugin.
  */
 export class Noops implements Consenter {
   private queue: Transaction[] = []
@@ -160,9 +159,8 @@ export class Noops implements Consenter {
     }
   }
 
-  committed (_tag: unknown, info: BlockchainInfo): void {
+  committed (): void {
     this.next()
-    void this.notifyBlockAdded(Number(info.height) - 1)
   }
 
   rolledBack (): void {}
@@ -171,21 +169,5 @@ export class Noops implements Consenter {
   executionFailed (tag: unknown, err: Error): void {
     log.error(`batch ${String(tag)} of ${this.inFlight?.size ?? 0} transactions was not committed: ${err.message}`)
     this.next()
-  }
-
-  /** Sends the new block, payloads cleared, with its state delta to the non-validating peers. */
-  private async notifyBlockAdded (n: number): Promise<void> {
-    const { ledger, communicator } = this.components.stack
-    try {
-      const block = await ledger.getBlock(n)
-      if (block === undefined) throw new Error(`block ${n} is missing`)
-      for (const tx of block.transactions) tx.payload = new Uint8Array(0)
-      const stateDelta = await ledger.getStateDeltaBytes(n) ?? new Uint8Array(0)
-      const payload = toBinary(BlockStateSchema, create(BlockStateSchema, { block, stateDelta }))
-      const msg = create(MessageSchema, { type: Message_Type.SYNC_BLOCK_ADDED, payload, timestamp: timestampFromMs(this.components.scheduler.now()) })
-      await communicator.broadcast(msg, PeerEndpoint_Type.NON_VALIDATOR)
-    } catch (err) {
-      log.error(`Failed to broadcast block ${n} to non-validators: ${errorMessage(err)}`)
-    }
   }
 }
