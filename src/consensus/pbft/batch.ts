@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { BlockchainInfoSchema, MessageSchema, Message_Type, TransactionSchema, type BlockchainInfo, type Message, type PeerID, type Transaction } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
+import type { Random, Scheduler } from '../../util/scheduler.ts'
 import { EventManager, EventTimer } from '../events/manager.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
 import { handle, replicaIdOf, replicaName } from '../validators.ts'
@@ -12,7 +13,6 @@ import { Deduplicator } from './deduplicator.ts'
 import type { BatchEvent, CoreEvent, StateTarget } from './events.ts'
 import { decodeBatchMessage, decodePbftMessage, encodeMetadata, encodePbftEnvelope, encodePbftMessage, encodeRequestMessage, newRequestBatch, type PbftMessage, type Request, type RequestBatch } from './messages.ts'
 import { PbftStore, type PersistedPbftState } from './persist.ts'
-import type { PbftComponents } from './plugin.ts'
 import { OwnRequests } from './own-requests.ts'
 import { RequestStore } from './requeststore.ts'
 import { sendViewChange } from './viewchange.ts'
@@ -27,16 +27,24 @@ const log = createLogger('consensus/pbft')
  */
 export const defaultSendQueueSize = 1000
 
+/** How long a client's transaction may wait for room, and how often room is looked for. */
+const admissionWaitMs = 30_000
+const admissionPollMs = 20
+
+export interface PbftComponents {
+  stack: Stack
+  timers: Scheduler
+  random: Random
+  /** Called when PBFT finds a condition it cannot survive (Fabric panics); the replica has already stopped. */
+  onFatal?: (err: Error) => void
+}
+
 /**
  * The batching PBFT consenter. Transactions become requests, broadcast to every replica; the
  * primary cuts batches (batchsize, or the batch timeout) and orders them with the PBFT core;
  * committed batches run through the executor and become blocks. Every input is an event on one
  * serial loop, so the replica is deterministic given its inputs.
  */
-/** How long a client's transaction may wait for room, and how often room is looked for. */
-const admissionWaitMs = 30_000
-const admissionPollMs = 20
-
 export class PbftBatch implements Consenter {
   readonly core: PbftCore
   private readonly manager: EventManager<BatchEvent>
