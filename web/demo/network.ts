@@ -268,7 +268,7 @@ export class DemoNetwork {
 
   /** The view most live honest replicas are in, and its primary. */
   currentView (): { view: number, primary: number } {
-    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.pbft?.core.view ?? 0)
+    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.pbft?.status().view ?? 0)
     const count = new Map<number, number>()
     for (const v of views) count.set(v, (count.get(v) ?? 0) + 1)
     let view = 0
@@ -279,7 +279,7 @@ export class DemoNetwork {
 
   status (): ReplicaStatus[] {
     return this.replicas.map(r => {
-      const core = r.pbft?.core
+      const core = r.pbft?.status()
       return {
         name: r.name,
         index: r.index,

@@ -26,6 +26,9 @@ export type CoreEvent =
   | { kind: 'viewChanged' }
   | { kind: 'work', fn: () => void }
 
+/** A message of the ordering protocol, which view sync holds until its view is entered. */
+export type ViewMessage = Extract<CoreEvent, { kind: 'prePrepare' | 'prepare' | 'commit' }>
+
 /** Events only the batch layer handles (Fabric's obcBatch events). */
 export type BatchEvent =
   | CoreEvent
