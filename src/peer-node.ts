@@ -355,17 +355,18 @@ export class PeerNode implements PeerApi {
     if (!(consenter instanceof PbftBatch)) {
       return { plugin: 'noops', N: set.open ? live.length : set.validators.length, f: 0, liveValidators: live }
     }
-    const core = consenter.core
+    const pbft = consenter.status()
+    const { N, f } = this.config.pbft.general
     return {
       plugin: 'pbft',
-      N: core.N,
-      f: core.f,
+      N,
+      f,
       liveValidators: live,
-      view: core.view,
-      primary: core.primary(core.view),
-      activeView: core.activeView,
-      lastExecuted: core.lastExec,
-      lowWatermark: core.h
+      view: pbft.view,
+      primary: pbft.primary,
+      activeView: pbft.activeView,
+      lastExecuted: pbft.lastExec,
+      lowWatermark: pbft.h
     }
   }
 

@@ -28,7 +28,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     await c.replicas[1].restart()
     txs.push(c.submit(0), c.submit(0))
     await converge(c, txs)
-    for (const r of c.replicas) expect(r.core.view).toBe(0)
+    for (const r of c.replicas) expect(r.status().view).toBe(0)
   })
 
   it('TestReplicaCrash2: with one replica silent and commits withheld, a view change completes the request and more follow', async () => {
@@ -42,7 +42,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     const txs = [c.submit(0)]
     await c.run(5000)
     stop()
-    const primary = c.replicas[0].core.primary(c.replicas[0].core.view)
+    const primary = c.replicas[0].status().primary
     txs.push(c.submit(primary), c.submit(primary), c.submit(primary))
     await converge(c, txs)
   })
@@ -59,7 +59,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     txs.push(c.submit(0))
     await converge(c, txs)
     for (const r of [0, 1, 3]) {
-      expect(c.replicas[r].core.view).toBeGreaterThanOrEqual(1)
+      expect(c.replicas[r].status().view).toBeGreaterThanOrEqual(1)
       expect(c.txids[r].size).toBe(9)
     }
     expect(c.txids[2].size).toBe(8)
@@ -72,7 +72,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     await c.run(200)
     for (const r of [0, 1, 2]) {
       await c.replicas[r].restart()
-      expect(c.replicas[r].core.h).toBe(8)
+      expect(c.replicas[r].status().h).toBe(8)
     }
   })
 
@@ -82,17 +82,17 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     await c.replicas[0].crash()
     txs.push(c.submit(1))
     await converge(c, txs)
-    expect(c.replicas[1].core.view).toBe(1)
+    expect(c.replicas[1].status().view).toBe(1)
     await c.replicas[0].boot()
     txs.push(c.submit(2))
     await converge(c, txs, 60_000, [1, 2, 3])
     // Its first message from view 0 brings it the new-view of view 1 from the others.
-    expect(await c.runUntil(() => c.replicas[0].core.view === 1 && c.replicas[0].core.activeView, 5000)).toBe(true)
+    expect(await c.runUntil(() => c.replicas[0].status().view === 1 && c.replicas[0].status().activeView, 5000)).toBe(true)
     // Without vp0 taking part again, two replicas could not commit anything.
     await c.replicas[3].crash()
     txs.push(c.submit(2), c.submit(0), c.submit(1))
     await converge(c, txs)
-    expect(c.replicas[0].core.view).toBe(1)
+    expect(c.replicas[0].status().view).toBe(1)
   })
 
   it('TestNetworkNullRequests: an idle primary keeps the network alive with null requests', async () => {
@@ -102,8 +102,8 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     await converge(c, txs)
     for (const r of c.replicas) {
       expect(c.heights[r.id]).toBe(2)
-      expect(r.core.lastExec).toBeGreaterThan(1)
-      expect(r.core.view).toBe(0)
+      expect(r.status().lastExec).toBeGreaterThan(1)
+      expect(r.status().view).toBe(0)
     }
   })
 
@@ -116,8 +116,8 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     await converge(c, txs)
     for (const r of c.replicas) {
       expect(c.heights[r.id]).toBe(2)
-      expect(r.core.lastExec).toBeGreaterThan(1)
-      expect(r.core.view).toBe(1)
+      expect(r.status().lastExec).toBeGreaterThan(1)
+      expect(r.status().view).toBe(1)
     }
   })
 
@@ -125,7 +125,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     const c = await start({ config: { ...small, viewChangePeriod: 1, timeouts: fast } })
     const txs = await oneByOne(c, 1, 5)
     await converge(c, txs)
-    for (const r of c.replicas) expect(r.core.view).toBe(2)
+    for (const r of c.replicas) expect(r.status().view).toBe(2)
   })
 
   it('TestNetworkPeriodicViewChangeMissing: a primary that will not rotate is rotated by the others', async () => {
@@ -135,7 +135,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     const txs = await oneByOne(c, 1, 2)
     await c.run(3000)
     await converge(c, txs)
-    for (const r of c.replicas) expect(r.core.view).toBe(1)
+    for (const r of c.replicas) expect(r.status().view).toBe(1)
   })
 
   it('TestOutstandingReqsIngestion: a request given to one backup becomes outstanding everywhere', async () => {
@@ -168,7 +168,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     txs.push(c.submit(2))
     await converge(c, txs)
     for (const r of c.replicas) {
-      expect(r.core.view).toBeGreaterThanOrEqual(1)
+      expect(r.status().view).toBeGreaterThanOrEqual(1)
       expect([...(await txCounts(c, r.id)).values()].every(n => n === 1)).toBe(true)
     }
   })
@@ -179,7 +179,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     c.net.filters.push(silent(0))
     const tx = c.submit(1)
     await converge(c, [tx])
-    for (const r of c.correct()) expect(r.core.view).toBe(1)
+    for (const r of c.correct()) expect(r.status().view).toBe(1)
   })
 
   it('TestClearBatchStoreOnViewChange: requests in the old primary\'s unsent batch are ordered once by the new one', async () => {
@@ -190,7 +190,7 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     c.replicas[3].consenter!.requestViewChange()
     await converge(c, txs)
     for (const r of c.replicas) {
-      expect(r.core.view).toBe(1)
+      expect(r.status().view).toBe(1)
       expect([...(await txCounts(c, r.id)).values()]).toEqual([1, 1])
     }
   })

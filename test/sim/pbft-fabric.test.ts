@@ -2,7 +2,7 @@
 // as simulations: real ledgers, the real executor and PBFT, a seeded network. Each test is named
 // after the Fabric test it reproduces; a failure prints the seed and the replicas' state.
 import { afterEach, describe, expect, it } from 'vitest'
-import { batchDigest, decodeMetadata } from '../../src/consensus/pbft/messages.ts'
+import { batchDigest, decodeMetadata, type NewView } from '../../src/consensus/pbft/messages.ts'
 import { consensusMessage, equivocatingPrimary, forgedBatch, pbftOf, silent } from './faults.ts'
 import { converge, dropTo, isRequest, oneByOne, removable, start, stopCurrent } from './helpers.ts'
 
@@ -36,8 +36,8 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     const txs = await oneByOne(c, 1, 2)
     await c.run(100) // the checkpoint messages still in flight
     for (const r of c.replicas) {
-      expect([...r.core.chkpts.keys()]).toEqual([2])
-      expect(r.core.h).toBe(2)
+      expect(r.status().checkpoints).toEqual([2])
+      expect(r.status().h).toBe(2)
     }
     let release!: () => void
     const gate = new Promise<void>(resolve => { release = resolve })
@@ -53,7 +53,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     expect(prePrepared).toEqual([3, 4])
     release()
     await converge(c, txs)
-    for (const r of c.replicas) expect(r.core.lastExec).toBe(7)
+    for (const r of c.replicas) expect(r.status().lastExec).toBe(7)
   })
 
   it('TestLostPrePrepare: a replica that missed the pre-prepare does not execute, then catches up at the next checkpoint', async () => {
@@ -75,7 +75,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     c.net.filters.push(equivocatingPrimary(0))
     const tx = c.submit(1)
     await converge(c, [tx])
-    for (const r of c.correct()) expect(r.core.view).toBeGreaterThanOrEqual(1)
+    for (const r of c.correct()) expect(r.status().view).toBeGreaterThanOrEqual(1)
   })
 
   it('TestInconsistentDataViewChange: two backups prepared a forged batch; the new view keeps it and the real request follows', async () => {
@@ -94,14 +94,22 @@ describe('PBFT simulations of Fabric\'s tests', () => {
   it('TestViewChange: f+1 view-changes pull the rest along; the new view starts at checkpoint 2 and keeps seqNo 3', async () => {
     const c = await start({ config: { ...small, batchSize: 1 } })
     await oneByOne(c, 0, 3)
+    const newViews: NewView[] = []
+    c.net.filters.push((src, _dst, msg) => {
+      const m = pbftOf(msg)
+      if (src === 1 && m?.type === 'newView') newViews.push(m.msg)
+      return [msg]
+    })
     c.replicas[2].consenter!.requestViewChange()
     c.replicas[3].consenter!.requestViewChange()
     await c.run(5000)
     for (const r of c.replicas) {
-      expect(r.core.view).toBe(1)
-      expect(r.core.activeView).toBe(true)
+      expect(r.status().view).toBe(1)
+      expect(r.status().activeView).toBe(true)
     }
-    const nv = c.replicas[1].core.newViewStore.get(1)!
+    // Its broadcast, and the copies view sync relays.
+    const nv = newViews[0]
+    expect(nv.view).toBe(1)
     expect(nv.xset.get(3)).not.toBe('')
     expect(nv.xset.has(3)).toBe(true)
     expect([nv.xset.get(4) ?? '', nv.xset.get(5) ?? '']).toEqual(['', ''])
@@ -117,7 +125,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     await c.run(3000)
     txs.push(c.submit(1))
     await converge(c, txs)
-    for (const r of c.replicas) expect(r.core.view).toBeGreaterThanOrEqual(1)
+    for (const r of c.replicas) expect(r.status().view).toBeGreaterThanOrEqual(1)
   })
 
   it('TestNewViewTimeout: when the next primary stays silent the view change times out to the one after', async () => {
@@ -128,7 +136,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     c.net.filters.push((_src, dst, msg) => dst === 0 && isRequest(msg) ? [] : [msg])
     const tx = c.submit(3)
     await converge(c, [tx])
-    for (const r of c.correct()) expect(r.core.view).toBe(2)
+    for (const r of c.correct()) expect(r.status().view).toBe(2)
   })
 
   it('TestViewChangeUpdateSeqNo: after a view change the new primary continues right after the last sequence number', async () => {
@@ -140,7 +148,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     txs.push(c.submit(1))
     await converge(c, txs)
     for (const r of c.replicas) {
-      expect(r.core.view).toBe(1)
+      expect(r.status().view).toBe(1)
       expect(decodeMetadata((await r.ledger!.getBlockByNumber(4))!.consensusMetadata)).toBe(4)
     }
   })
@@ -154,7 +162,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     for (let i = 0; i < 3; i++) txs.push(c.submit(0))
     await converge(c, txs)
     expect(c.replicas[3].transferred).toBeGreaterThanOrEqual(8)
-    expect(c.replicas[3].core.h).toBe(c.replicas[0].core.h)
+    expect(c.replicas[3].status().h).toBe(c.replicas[0].status().h)
   })
 
   it('TestClassicStateTransfer: a replica left behind after one request catches up and all stay in view 0', async () => {
@@ -164,7 +172,7 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     stop()
     for (let n = 2; n <= 9; n++) txs.push(c.submit(1))
     await converge(c, txs)
-    for (const r of c.replicas) expect([r.core.view, r.core.activeView]).toEqual([0, true])
+    for (const r of c.replicas) expect([r.status().view, r.status().activeView]).toEqual([0, true])
   })
 
   it('TestClassicBackToBackStateTransfer: a replica transferring state while the network moves on transfers again', async () => {
@@ -174,6 +182,6 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     stop()
     for (let n = 2; n <= 21; n++) txs.push(c.submit(1))
     await converge(c, txs)
-    for (const r of c.replicas) expect([r.core.view, r.core.activeView]).toEqual([0, true])
+    for (const r of c.replicas) expect([r.status().view, r.status().activeView]).toEqual([0, true])
   })
 })

@@ -10,6 +10,7 @@ import { StateTransferError, type SecurityUtils, type StateTransfer, type TxExec
 import type { PbftBatch } from '../../src/consensus/pbft/batch.ts'
 import { createPbftConsenter } from '../../src/consensus/pbft/plugin.ts'
 import type { PbftConfig } from '../../src/consensus/pbft/config.ts'
+import type { PbftStatus } from '../../src/consensus/pbft/state.ts'
 import { replicaIdOf, ValidatorSet } from '../../src/consensus/validators.ts'
 import type { SimNetwork } from './network.ts'
 import type { Prng } from './prng.ts'
@@ -151,7 +152,7 @@ export class SimReplica {
     await this.boot()
   }
 
-  get core (): PbftBatch['core'] { return this.consenter!.core }
+  status (): PbftStatus { return this.consenter!.status() }
 
   /** Brings `ledger` to block `target`: verified blocks and deltas from the first peer that has them. */
   private stateTransfer (ledger: Ledger): StateTransfer {

@@ -191,7 +191,7 @@ export async function runScenario (seed: number, opts: ScenarioOptions = {}): Pr
     requests: submitted.length,
     lostInCrash,
     unchecked,
-    maxView: Math.max(...cluster.live().map(r => r.core.view)),
+    maxView: Math.max(...cluster.live().map(r => r.status().view)),
     describe: (fabric.size > 0 ? `Fabric rules only: ${[...fabric].map(r => `vp${r}`).join(', ')}\n` : '') + cluster.describe()
   }
   await cluster.stop()

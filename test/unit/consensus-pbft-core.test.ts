@@ -2,13 +2,9 @@
 // cases are simulations in test/sim/pbft-fabric.test.ts). Named after the Fabric tests.
 import { describe, expect, it } from 'vitest'
 import { toBase64, utf8 } from '../../src/crypto/bytes.ts'
-import { moveWatermarks, updateHighStateTarget } from '../../src/consensus/pbft/checkpoint.ts'
-import { certKey } from '../../src/consensus/pbft/core.ts'
-import { execDoneSync } from '../../src/consensus/pbft/ordering.ts'
-import { batchDigest, decodePbftMessage, encodePbftMessage, PbftDecodeError, type ViewChange } from '../../src/consensus/pbft/messages.ts'
+import { batchDigest, decodePbftMessage, encodePbftMessage, PbftDecodeError, type NewView, type ViewChange } from '../../src/consensus/pbft/messages.ts'
 import { assignSequenceNumbers, selectInitialCheckpoint } from '../../src/consensus/pbft/newview.ts'
 import { PbftStore } from '../../src/consensus/pbft/persist.ts'
-import { processNewView } from '../../src/consensus/pbft/viewchange.ts'
 import { create, toBinary } from '@bufbuild/protobuf'
 import { messageSchema } from '../../src/protos/pbft_pb.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
@@ -22,18 +18,21 @@ const vc = (replicaId: number, h: number, cset: Array<[number, string]>, extra: 
 
 /** A certificate with a null pre-prepare, three prepares and three commits in view 0 (Fabric's fixtures). */
 function committedNull (m: MockCore, n: number): void {
-  const cert = m.core.getCert(0, n)
-  cert.prePrepare = { view: 0, seqNo: n, digest: '', replicaId: 0 }
-  cert.prepares = [1, 2, 3].map(r => ({ view: 0, seqNo: n, digest: '', replicaId: r }))
-  cert.commits = [0, 1, 2].map(r => ({ view: 0, seqNo: n, digest: '', replicaId: r }))
+  m.state.recordPrePrepare({ view: 0, seqNo: n, digest: '', replicaId: 0 })
+  for (const r of [1, 2, 3]) m.state.recordPrepare({ view: 0, seqNo: n, digest: '', replicaId: r })
+  for (const r of [0, 1, 2]) m.state.recordCommit({ view: 0, seqNo: n, digest: '', replicaId: r })
 }
+
+/** The new-view of view 1 (from its primary, replica 1) arrives; returns what it leads to at once. */
+const newView1 = (m: MockCore, vset: ViewChange[], xset: NewView['xset']) =>
+  m.core.processEvent({ kind: 'newView', msg: { view: 1, vset, xset, replicaId: 1 } })
 
 describe('PBFT core (Fabric pbft-core_test.go)', () => {
   it('TestMaliciousPrePrepare: a pre-prepare whose batch does not hash to its digest is ignored', () => {
     const m = mockCore(1)
     m.send({ kind: 'prePrepare', msg: { view: 0, seqNo: 1, digest: batchDigest(reqBatch(1, 1)), batch: reqBatch(1, 2), replicaId: 0 } })
     expect(m.broadcasts).toEqual([])
-    expect(m.core.certStore.get(certKey(0, 1))?.prePrepare).toBeUndefined()
+    expect(m.state.certAt(0, 1)?.prePrepare).toBeUndefined()
     // The honest version is taken and prepared.
     m.send({ kind: 'prePrepare', msg: { view: 0, seqNo: 1, digest: batchDigest(reqBatch(1, 2)), batch: reqBatch(1, 2), replicaId: 0 } })
     expect(m.broadcasts.map(b => b.type)).toEqual(['prepare'])
@@ -52,41 +51,43 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
     expect(() => decodePbftMessage(toBinary(messageSchema, create(messageSchema)))).toThrow(PbftDecodeError)
     m.send({ kind: 'message', msg: decodePbftMessage(encodePbftMessage({ type: 'prePrepare', msg: { view: 0, seqNo: 0, digest: '', replicaId: 3 } })), sender: 3 })
     expect(m.broadcasts).toEqual([])
-    expect(m.core.certStore.size).toBe(0)
+    expect(m.state.certStore.size).toBe(0)
   })
 
   it('TestSendQueueThrottling: the primary stops pre-preparing past h + L/2', () => {
     const m = mockCore(0, { config: { K: 2, logMultiplier: 2 } })
     for (let j = 0; j < 4; j++) m.send({ kind: 'requestBatch', batch: reqBatch(j) })
     expect(m.broadcasts.filter(b => b.type === 'prePrepare')).toHaveLength(2)
-    expect(m.core.outstandingReqBatches.size).toBe(4)
+    expect(m.state.outstandingReqBatches.size).toBe(4)
   })
 
   it('TestWitnessCheckpointOutOfBounds: tracking checkpoints above the window survives a watermark move', () => {
     const m = mockCore(1, { config: { K: 2, logMultiplier: 2 } })
     m.send({ kind: 'checkpoint', msg: { seqNo: 6, replicaId: 0, id: '' } })
-    moveWatermarks(m.core, 6)
+    m.state.moveWatermarks(6)
     m.send({ kind: 'checkpoint', msg: { seqNo: 10, replicaId: 3, id: '' } })
-    expect(m.core.skipInProgress).toBe(false)
+    expect(m.state.skipInProgress).toBe(false)
   })
 
   it('TestWitnessFallBehindMissingPrePrepare: a commit with no pre-prepare is garbage collected cleanly', () => {
     const m = mockCore(1, { config: { K: 2, logMultiplier: 2 } })
     m.send({ kind: 'commit', msg: { view: 0, seqNo: 2, digest: '', replicaId: 0 } })
-    expect(m.core.certStore.size).toBe(1)
-    moveWatermarks(m.core, 6)
-    expect(m.core.certStore.size).toBe(0)
+    expect(m.state.certStore.size).toBe(1)
+    m.state.moveWatermarks(6)
+    expect(m.state.certStore.size).toBe(0)
   })
 
   it('TestViewChangeWatermarksMovement: a new view based on checkpoint 10 moves h to 10 without state transfer', () => {
     const m = mockCore(0)
-    m.core.activeView = false
-    m.core.view = 1
-    m.core.lastExec = 10
+    for (let n = 1; n <= 10; n++) {
+      m.state.startExecution(n)
+      m.state.markExecuted()
+    }
+    m.state.startViewChange(1)
+    expect(m.state.h).toBe(0)
     const vset = [0, 1, 2].map(r => vc(r, 5, [[10, 'ten']]))
-    m.core.newViewStore.set(1, { view: 1, vset, xset: new Map([[11, '']]), replicaId: 1 })
-    expect(processNewView(m.core)).toEqual({ kind: 'viewChanged' })
-    expect(m.core.h).toBe(10)
+    expect(newView1(m, vset, new Map([[11, '']]))).toEqual({ kind: 'viewChanged' })
+    expect(m.state.h).toBe(10)
     expect(m.skips).toEqual([])
   })
 
@@ -98,58 +99,46 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
   })
 
   it('TestViewWithOldSeqNos: assignments at or below h leave no certificates behind', () => {
-    const m = mockCore(3)
-    m.core.activeView = false
-    m.core.view = 1
+    const m = mockCore(3, { lastExec: 10 })
+    m.state.startViewChange(1)
+    expect(m.state.h).toBe(10)
     const pq = [{ seqNo: 9, digest: 'nine', view: 0 }, { seqNo: 2, digest: 'two', view: 0 }]
     const vset = [0, 1, 2].map(r => vc(r, 0, [[0, toBase64(utf8('Zero'))]], { pset: pq, qset: pq }))
     const xset = assignSequenceNumbers(vset, 0, { f: 1, quorum: 3, L: 40 })!
     expect([...xset]).toEqual([[1, ''], [2, 'two'], [3, ''], [4, ''], [5, ''], [6, ''], [7, ''], [8, ''], [9, 'nine']])
-    m.core.lastExec = 10
-    moveWatermarks(m.core, 10)
-    m.core.newViewStore.set(1, { view: 1, vset, xset, replicaId: 1 })
-    expect(processNewView(m.core)).toEqual({ kind: 'viewChanged' })
-    for (const cert of m.core.certStore.values()) expect(cert.seqNo).toBeGreaterThan(m.core.h)
+    expect(newView1(m, vset, xset)).toEqual({ kind: 'viewChanged' })
+    for (const cert of m.state.certStore.values()) expect(cert.seqNo).toBeGreaterThan(m.state.h)
   })
 
   it('TestViewChangeCannotExecuteToCheckpoint: missing commit certificates below the new checkpoint mean state transfer', () => {
-    const m = mockCore(3)
-    m.core.activeView = false
-    m.core.view = 1
-    m.core.currentExec = 6
+    const m = mockCore(3, { lastExec: 9 })
+    m.state.startViewChange(1)
+    m.state.startExecution(6)
     for (let n = 0; n < 10; n++) committedNull(m, n)
-    m.core.lastExec = 9
     const vset = [0, 1, 2].map(r => vc(r, 10, [[10, toBase64(utf8('Ten'))]]))
-    m.core.newViewStore.set(1, { view: 1, vset, xset: new Map([[11, '']]), replicaId: 1 })
-    expect(processNewView(m.core)).toEqual({ kind: 'viewChanged' })
-    expect(m.core.skipInProgress).toBe(true)
+    expect(newView1(m, vset, new Map([[11, '']]))).toEqual({ kind: 'viewChanged' })
+    expect(m.state.skipInProgress).toBe(true)
   })
 
   it('TestViewChangeCanExecuteToCheckpoint: with every commit certificate it executes up to the checkpoint, then enters the view', () => {
-    const m = mockCore(3)
-    m.core.activeView = false
-    m.core.view = 1
-    m.core.lastExec = 5
-    m.core.currentExec = 6
+    const m = mockCore(3, { lastExec: 5 })
+    m.state.startViewChange(1)
+    m.state.startExecution(6)
     for (let n = 7; n <= 10; n++) committedNull(m, n)
     const vset = [0, 1, 2].map(r => vc(r, 10, [[10, toBase64(utf8('Ten'))]]))
-    m.core.newViewStore.set(1, { view: 1, vset, xset: new Map([[11, '']]), replicaId: 1 })
-    expect(processNewView(m.core)).toBeUndefined()
+    expect(newView1(m, vset, new Map([[11, '']]))).toBeUndefined()
     m.send({ kind: 'execDone' })
-    expect(m.core.activeView).toBe(true)
-    expect(m.core.lastExec).toBe(10)
+    expect(m.state.activeView).toBe(true)
+    expect(m.state.lastExec).toBe(10)
     expect(m.skips).toEqual([])
   })
 
   it('TestViewChangeDuringExecution: state transfer for the new view waits for the running execution', () => {
-    const m = mockCore(3)
-    m.core.activeView = false
-    m.core.view = 1
-    m.core.lastExec = 1
-    m.core.currentExec = 2
+    const m = mockCore(3, { lastExec: 1 })
+    m.state.startViewChange(1)
+    m.state.startExecution(2)
     const vset = [0, 1, 2].map(r => vc(r, 90, [[100, toBase64(utf8('onehundred'))]]))
-    m.core.newViewStore.set(1, { view: 1, vset, xset: new Map([[101, '']]), replicaId: 1 })
-    expect(processNewView(m.core)).toEqual({ kind: 'viewChanged' })
+    expect(newView1(m, vset, new Map([[101, '']]))).toEqual({ kind: 'viewChanged' })
     expect(m.skips).toEqual([])
     m.send({ kind: 'execDone' })
     expect(m.skips.map(t => t.seqNo)).toEqual([100])
@@ -161,32 +150,38 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
     expect(m.broadcasts).toEqual([])
     m.send({ kind: 'stateUpdated', target: { seqNo: 10, id: utf8('My ID'), replicas: [] }, info: {} as never })
     expect(m.broadcasts).toEqual([{ type: 'checkpoint', msg: { seqNo: 10, replicaId: 3, id: toBase64(utf8('My ID')) } }])
-    expect(m.core.lastExec).toBe(10)
+    expect(m.state.lastExec).toBe(10)
   })
 
   it('TestStateTransferredToOldPoint: a transfer that fell short retries towards the highest target', () => {
     const m = mockCore(3)
-    moveWatermarks(m.core, 90)
-    updateHighStateTarget(m.core, { seqNo: 100, id: utf8('onehundred'), replicas: [] })
+    m.state.moveWatermarks(90)
+    m.state.updateHighStateTarget({ seqNo: 100, id: utf8('onehundred'), replicas: [] })
     m.send({ kind: 'stateUpdated', target: { seqNo: 10, id: new Uint8Array(0), replicas: [] }, info: undefined })
     expect(m.skips.map(t => t.seqNo)).toEqual([100])
   })
 
   it('TestStateNetworkMovesOnDuringSlowStateTransfer: a replica in state transfer keeps its watermarks with the network', () => {
     const m = mockCore(3)
-    m.core.skipInProgress = true
+    m.state.markOutOfDate()
     for (let r = 0; r < 3; r++) m.send({ kind: 'checkpoint', msg: { seqNo: 20, replicaId: r, id: toBase64(utf8('twenty')) } })
-    expect(m.core.h).toBe(20)
+    expect(m.state.h).toBe(20)
     expect(m.skips.map(t => t.seqNo)).toEqual([20])
   })
 
   it('TestCheckpointDiffersFromWeakCert: a weak certificate against our own checkpoint is fatal', () => {
-    const m = mockCore(3)
-    m.core.chkpts.set(10, 'WRONG')
-    m.send({ kind: 'checkpoint', msg: { seqNo: 10, replicaId: 3, id: 'WRONG' } })
+    const m = mockCore(3, { stack: { getState: () => utf8('WRONG') } })
+    // Replica 3 orders and executes null requests 1..10 with the others, then checkpoints 10.
+    for (let n = 1; n <= 10; n++) {
+      const slot = { view: 0, seqNo: n, digest: '' }
+      m.send({ kind: 'prePrepare', msg: { ...slot, replicaId: 0 } })
+      for (const r of [1, 2]) m.send({ kind: 'prepare', msg: { ...slot, replicaId: r } })
+      for (const r of [0, 1]) m.send({ kind: 'commit', msg: { ...slot, replicaId: r } })
+    }
+    expect(m.state.chkpts.get(10)).toBe(toBase64(utf8('WRONG')))
     for (let r = 0; r < 2; r++) m.send({ kind: 'checkpoint', msg: { seqNo: 10, replicaId: r, id: 'CORRECT' } })
     expect(m.fatals.map(e => e.message)).toEqual([expect.stringContaining('different from weak checkpoint certificate')])
-    expect(m.core.highStateTarget).toBeUndefined()
+    expect(m.state.highStateTarget).toBeUndefined()
   })
 
   it('TestNoCheckpointQuorum: more than f+1 different checkpoint values is fatal', () => {
@@ -199,7 +194,7 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
     const m = mockCore(3)
     for (let i = 0; i < 5; i++) m.send({ kind: 'checkpoint', msg: { seqNo: 10, replicaId: 0, id: String(i) } })
     expect(m.fatals).toEqual([])
-    expect(m.core.checkpointStore.size).toBe(1)
+    expect(m.state.checkpointStore.size).toBe(1)
   })
 
   it('a batch at two sequence numbers stays pre-prepared at the higher one when the watermark passes the lower (view-change safety)', () => {
@@ -210,11 +205,11 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
       m.send({ kind: 'prePrepare', msg: { view: 0, seqNo: n, digest: d, batch, replicaId: 0 } })
       m.send({ kind: 'prepare', msg: { view: 0, seqNo: n, digest: d, replicaId: 2 } })
     }
-    moveWatermarks(m.core, 4)
-    expect(m.core.prePrepared(d, 0, 6)).toBe(true)
-    expect(m.core.prepared(d, 0, 6)).toBe(true)
-    moveWatermarks(m.core, 6)
-    expect(m.core.reqBatchStore.has(d)).toBe(false)
+    m.state.moveWatermarks(4)
+    expect(m.state.prePrepared(d, 0, 6)).toBe(true)
+    expect(m.state.prepared(d, 0, 6)).toBe(true)
+    m.state.moveWatermarks(6)
+    expect(m.state.reqBatchStore.has(d)).toBe(false)
   })
 
   it('TestReplicaPersistQSet: a restarted replica still knows what it pre-prepared', async () => {
@@ -224,8 +219,8 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
     m.send({ kind: 'prePrepare', msg: { view: 0, seqNo: 1, digest: batchDigest(batch), batch, replicaId: 0 } })
     const persisted = await PbftStore.load(persistor)
     const restarted = mockCore(1, { persistor, persisted })
-    expect(restarted.core.prePrepared(batchDigest(batch), 0, 1)).toBe(true)
-    expect(restarted.core.prePrepared(batchDigest(batch), 1, 1)).toBe(false)
+    expect(restarted.state.prePrepared(batchDigest(batch), 0, 1)).toBe(true)
+    expect(restarted.state.prePrepared(batchDigest(batch), 1, 1)).toBe(false)
   })
 
   it('TestReplicaPersistDelete: a deleted request batch leaves nothing persisted', () => {
@@ -242,14 +237,14 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
     const store = new PbftStore(persistor)
     store.storeCheckpoint(8, utf8('eight'))
     const m = mockCore(0, { persistor, persisted: await PbftStore.load(persistor), lastExec: 9, config: { K: 2, logMultiplier: 2 } })
-    expect(m.core.h).toBe(8)
-    expect(m.core.chkpts.get(8)).toBe(toBase64(utf8('eight')))
+    expect(m.state.h).toBe(8)
+    expect(m.state.chkpts.get(8)).toBe(toBase64(utf8('eight')))
   })
 
   it('TestNilCurrentExec: an execution finishing that was never started flags the replica out of date', () => {
     const m = mockCore(1)
-    expect(() => execDoneSync(m.core)).not.toThrow()
-    expect(m.core.skipInProgress).toBe(true)
+    expect(() => m.send({ kind: 'execDone' })).not.toThrow()
+    expect(m.state.skipInProgress).toBe(true)
   })
 
   it('TestRequestTimerDuringViewChange: new requests do not restart the timer of a view change in progress', () => {
@@ -258,7 +253,7 @@ describe('PBFT core (Fabric pbft-core_test.go)', () => {
       config: { K: 2, logMultiplier: 2 },
       createTimer: () => ({ softReset: () => resets.push('soft'), reset: () => resets.push('hard'), stop () {} })
     })
-    m.core.activeView = false
+    m.state.startViewChange(1)
     m.send({ kind: 'requestBatch', batch: reqBatch(1, 1) })
     expect(resets).toEqual([])
     expect(m.broadcasts).toEqual([])

@@ -4,10 +4,12 @@ import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import type { StatePersistor } from '../../src/consensus/interfaces.ts'
 import { defaultPbftConfig, validatePbftConfig, type PbftConfig } from '../../src/consensus/pbft/config.ts'
-import { PbftCore, type InnerStack } from '../../src/consensus/pbft/core.ts'
+import { PbftCore } from '../../src/consensus/pbft/core.ts'
+import type { InnerStack } from '../../src/consensus/pbft/inner-stack.ts'
 import type { CoreEvent, CoreTimer, StateTarget } from '../../src/consensus/pbft/events.ts'
 import { newRequestBatch, type PbftMessage, type RequestBatch } from '../../src/consensus/pbft/messages.ts'
 import { emptyPersistedState, PbftStore, type PersistedPbftState } from '../../src/consensus/pbft/persist.ts'
+import type { ReplicaState } from '../../src/consensus/pbft/state.ts'
 import { TransactionSchema } from '../../src/protos/fabric_pb.ts'
 import { requestSchema } from '../../src/protos/pbft_pb.ts'
 
@@ -31,6 +33,7 @@ export function reqBatch (tag: number, replica = 0): RequestBatch {
 
 export interface MockCore {
   core: PbftCore
+  state: ReplicaState
   broadcasts: PbftMessage[]
   unicasts: Array<{ msg: PbftMessage, to: number }>
   executions: Array<{ seqNo: number, batch: RequestBatch }>
@@ -52,7 +55,7 @@ export function mockCore (id: number, opts: {
   lastExec?: number
   createTimer?: () => CoreTimer
 } = {}): MockCore {
-  const m: Omit<MockCore, 'core' | 'send'> = { broadcasts: [], unicasts: [], executions: [], skips: [], posted: [], fatals: [], persistor: opts.persistor ?? mapPersistor() }
+  const m: Omit<MockCore, 'core' | 'state' | 'send'> = { broadcasts: [], unicasts: [], executions: [], skips: [], posted: [], fatals: [], persistor: opts.persistor ?? mapPersistor() }
   const consumer: InnerStack = {
     broadcast: msg => m.broadcasts.push(msg),
     unicast: (msg, to) => m.unicasts.push({ msg, to }),
@@ -78,5 +81,5 @@ export function mockCore (id: number, opts: {
     let next: CoreEvent | undefined = e
     while (next !== undefined) next = core.processEvent(next)
   }
-  return { ...m, core, send }
+  return { ...m, core, state: core.state, send }
 }

@@ -1,21 +1,20 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { BlockchainInfoSchema, MessageSchema, Message_Type, TransactionSchema, type BlockchainInfo, type Message, type PeerID, type Transaction } from '../../protos/fabric_pb.ts'
 import { createLogger } from '../../util/logger.ts'
+import type { Random, Scheduler } from '../../util/scheduler.ts'
 import { EventManager, EventTimer } from '../events/manager.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
 import { handle, replicaIdOf, replicaName } from '../validators.ts'
 import { Broadcaster } from './broadcast.ts'
-import { stateTransfer } from './checkpoint.ts'
 import type { PbftConfig } from './config.ts'
 import { PbftCore } from './core.ts'
 import { Deduplicator } from './deduplicator.ts'
 import type { BatchEvent, CoreEvent, StateTarget } from './events.ts'
 import { decodeBatchMessage, decodePbftMessage, encodeMetadata, encodePbftEnvelope, encodePbftMessage, encodeRequestMessage, newRequestBatch, type PbftMessage, type Request, type RequestBatch } from './messages.ts'
 import { PbftStore, type PersistedPbftState } from './persist.ts'
-import type { PbftComponents } from './plugin.ts'
 import { OwnRequests } from './own-requests.ts'
 import { RequestStore } from './requeststore.ts'
-import { sendViewChange } from './viewchange.ts'
+import type { PbftStatus } from './state.ts'
 import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
@@ -27,18 +26,26 @@ const log = createLogger('consensus/pbft')
  */
 export const defaultSendQueueSize = 1000
 
+/** How long a client's transaction may wait for room, and how often room is looked for. */
+const admissionWaitMs = 30_000
+const admissionPollMs = 20
+
+export interface PbftComponents {
+  stack: Stack
+  timers: Scheduler
+  random: Random
+  /** Called when PBFT finds a condition it cannot survive (Fabric panics); the replica has already stopped. */
+  onFatal?: (err: Error) => void
+}
+
 /**
  * The batching PBFT consenter. Transactions become requests, broadcast to every replica; the
  * primary cuts batches (batchsize, or the batch timeout) and orders them with the PBFT core;
  * committed batches run through the executor and become blocks. Every input is an event on one
  * serial loop, so the replica is deterministic given its inputs.
  */
-/** How long a client's transaction may wait for room, and how often room is looked for. */
-const admissionWaitMs = 30_000
-const admissionPollMs = 20
-
 export class PbftBatch implements Consenter {
-  readonly core: PbftCore
+  private readonly core: PbftCore
   private readonly manager: EventManager<BatchEvent>
   private readonly broadcaster: Broadcaster
   private readonly batchTimer: EventTimer<BatchEvent>
@@ -90,7 +97,7 @@ export class PbftBatch implements Consenter {
       id,
       track: this.ext.retransmit,
       now: () => timers.now(),
-      timeoutMs: this.core.requestTimeout,
+      timeoutMs: this.core.state.requestTimeout,
       send: req => {
         this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
         this.reqStore.storeOutstanding(req)
@@ -103,8 +110,8 @@ export class PbftBatch implements Consenter {
 
   /** Starts by state transferring to its own state, which confirms the ledger and takes a checkpoint. */
   start (): void {
-    const target: StateTarget = { seqNo: this.core.lastExec, id: toBinary(BlockchainInfoSchema, this.lastInfo), replicas: [] }
-    this.manager.queue({ kind: 'work', fn: () => stateTransfer(this.core, target) })
+    const target: StateTarget = { seqNo: this.core.state.lastExec, id: toBinary(BlockchainInfoSchema, this.lastInfo), replicas: [] }
+    this.manager.queue({ kind: 'work', fn: () => this.core.stateTransfer(target) })
   }
 
   async stop (): Promise<void> {
@@ -112,7 +119,7 @@ export class PbftBatch implements Consenter {
     this.manager.stop()
     this.batchTimer.stop()
     this.retransmitTimer.stop()
-    this.core.stopAllTimers()
+    this.core.state.timers.stopAll()
     this.broadcaster.stop()
     await this.stack.persist.flush().catch(err => log.error(`Replica ${this.id} stopped with unwritten PBFT state: ${errorMessage(err)}`))
   }
@@ -136,7 +143,7 @@ export class PbftBatch implements Consenter {
     this.manager.queue({
       kind: 'work',
       fn: () => {
-        const next = sendViewChange(this.core)
+        const next = this.core.sendViewChange()
         if (next !== undefined) this.manager.inject(next)
       }
     })
@@ -144,6 +151,9 @@ export class PbftBatch implements Consenter {
 
   /** Requests this replica knows of that are not executed yet. */
   get outstandingRequests (): number { return this.reqStore.outstanding.size }
+
+  /** Where the replica stands: view, primary, sequence numbers, watermark (a copy). */
+  status (): PbftStatus { return this.core.state.status() }
 
   /**
    * Holds a client's transaction while this replica knows of two batches' worth of unexecuted
@@ -189,7 +199,7 @@ export class PbftBatch implements Consenter {
       case 'execDone': return this.core.processEvent(e) ?? this.resubmitOutstandingReqs()
       case 'batchTimer':
         log.info(`Replica ${this.id} batch timer expired`)
-        if (this.core.activeView && this.batchStore.length > 0) return this.sendBatch()
+        if (this.core.state.activeView && this.batchStore.length > 0) return this.sendBatch()
         return
       case 'commit': {
         const next = this.core.processEvent(e)
@@ -245,7 +255,7 @@ export class PbftBatch implements Consenter {
     let m: PbftMessage
     try {
       senderId = replicaIdOf(sender.name)
-      if (senderId >= this.core.N) throw new Error(`${sender.name} is not one of the ${this.core.N} replicas`)
+      if (senderId >= this.core.state.N) throw new Error(`${sender.name} is not one of the ${this.core.state.N} replicas`)
       m = decodePbftMessage(bm.bytes)
     } catch (err) {
       log.warn(`Replica ${this.id} dropped a PBFT message from ${sender.name}: ${errorMessage(err)}`)
@@ -255,7 +265,8 @@ export class PbftBatch implements Consenter {
   }
 
   private isActivePrimary (): boolean {
-    return this.core.primary(this.core.view) === this.id && this.core.activeView
+    const s = this.core.state
+    return s.primary(s.view) === this.id && s.activeView
   }
 
   private submitToLeader (req: Request): BatchEvent | undefined {
@@ -356,7 +367,7 @@ export class PbftBatch implements Consenter {
   /** The primary feeds outstanding requests into batches, unless an execution is under way. */
   private resubmitOutstandingReqs (): BatchEvent | undefined {
     this.startTimerIfOutstandingRequests()
-    if (!this.isActivePrimary() || this.core.currentExec !== undefined) return
+    if (!this.isActivePrimary() || this.core.state.currentExec !== undefined) return
     const needed = Math.max(1, this.batchSize - this.batchStore.length)
     while (this.reqStore.hasNonPending()) {
       for (const req of this.reqStore.nextNonPending(needed)) {
@@ -367,16 +378,16 @@ export class PbftBatch implements Consenter {
   }
 
   private viewChanged (): BatchEvent | undefined {
-    const c = this.core
+    const c = this.core.state
     this.batchStore = []
     // The core cannot see into batches: a request may be ordered again in another batch, so forget them.
-    c.outstandingReqBatches.clear()
+    c.clearOutstandingReqBatches()
     this.batchTimer.stop()
     // A new primary that is still catching up cannot know what is already done.
     if (c.skipInProgress) this.reqStore.outstanding.clear()
     this.reqStore.pending.clear()
     for (let n = Math.max(c.h, c.lastExec) + 1; n <= c.h + c.L; n++) {
-      const pp = c.certStore.get(`${c.view}:${n}`)?.prePrepare
+      const pp = c.certAt(c.view, n)?.prePrepare
       if (pp === undefined || pp.digest === '') continue
       if (pp.batch === undefined) {
         log.warn(`Replica ${this.id} found a non-null pre-prepare with no request batch for seqNo ${n}, ignoring`)
@@ -388,11 +399,11 @@ export class PbftBatch implements Consenter {
   }
 
   private startTimerIfOutstandingRequests (): void {
-    const c = this.core
+    const c = this.core.state
     // Execution, state transfer and view changes take their own time.
     if (c.skipInProgress || c.currentExec !== undefined || !c.activeView) return
     if (!this.reqStore.hasNonPending()) return
-    c.softStartTimer(c.requestTimeout, 'batch outstanding requests')
+    c.timers.softStartTimer(c.requestTimeout, 'batch outstanding requests')
   }
 }
 

@@ -1,5 +1,5 @@
 import type { BlockchainInfo, Message, PeerID } from '../../protos/fabric_pb.ts'
-import type { Checkpoint, Commit, FetchRequestBatch, NewView, PbftMessage, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
+import type { NewView, PbftMessage } from './messages.ts'
 
 /** A checkpoint to bring the ledger to: sequence number, checkpoint id (marshaled BlockchainInfo), who attested it. */
 export interface StateTarget {
@@ -8,19 +8,14 @@ export interface StateTarget {
   replicas: number[]
 }
 
+/** A decoded message as an event: its type becomes the kind (`{ kind: 'prepare', msg: Prepare }`). */
+type AsEvent<M> = M extends { type: infer K } ? { kind: K } & Omit<M, 'type'> : never
+
 /** Events of the PBFT core (Fabric's pbft-core event types plus the decoded messages). */
 export type CoreEvent =
+  | AsEvent<PbftMessage>
   | { kind: 'message', msg: PbftMessage, sender: number }
-  | { kind: 'requestBatch', batch: RequestBatch }
-  | { kind: 'prePrepare', msg: PrePrepare }
-  | { kind: 'prepare', msg: Prepare }
-  | { kind: 'commit', msg: Commit }
-  | { kind: 'checkpoint', msg: Checkpoint }
-  | { kind: 'viewChange', msg: ViewChange }
-  | { kind: 'newView', msg: NewView }
   | { kind: 'newViewRelay', msg: NewView, sender: number }
-  | { kind: 'fetchRequestBatch', msg: FetchRequestBatch }
-  | { kind: 'returnRequestBatch', batch: RequestBatch }
   | { kind: 'viewChangeTimer' }
   | { kind: 'viewChangeResendTimer' }
   | { kind: 'nullRequestTimer' }
@@ -30,6 +25,9 @@ export type CoreEvent =
   | { kind: 'viewChangeQuorum' }
   | { kind: 'viewChanged' }
   | { kind: 'work', fn: () => void }
+
+/** A message of the ordering protocol, which view sync holds until its view is entered. */
+export type ViewMessage = Extract<CoreEvent, { kind: 'prePrepare' | 'prepare' | 'commit' }>
 
 /** Events only the batch layer handles (Fabric's obcBatch events). */
 export type BatchEvent =

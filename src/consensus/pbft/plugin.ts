@@ -1,8 +1,6 @@
 import { createLogger } from '../../util/logger.ts'
-import type { Random, Scheduler } from '../../util/scheduler.ts'
-import type { Stack } from '../interfaces.ts'
 import { replicaIdOf } from '../validators.ts'
-import { PbftBatch } from './batch.ts'
+import { PbftBatch, type PbftComponents } from './batch.ts'
 import type { PbftConfig } from './config.ts'
 import { decodeMetadata } from './messages.ts'
 import { PbftStore } from './persist.ts'
@@ -16,14 +14,6 @@ export interface PbftInit {
   config: PbftConfig
   /** Messages that may wait per replica to be sent (default: peer.validator.consensus.buffersize's default, 1000). */
   sendQueueSize?: number
-}
-
-export interface PbftComponents {
-  stack: Stack
-  timers: Scheduler
-  random: Random
-  /** Called when PBFT finds a condition it cannot survive (Fabric panics); the replica has already stopped. */
-  onFatal?: (err: Error) => void
 }
 
 /**

@@ -1,11 +1,22 @@
-import { qKey, type PbftCore } from './core.ts'
-import type { PQ } from './messages.ts'
+import type { PQ, PrePrepare } from './messages.ts'
 
 /**
  * The P set (requests prepared here, newest view per sequence number) and Q set (requests
  * pre-prepared here, newest view per sequence number and digest) of Castro–Liskov's view change.
  */
-export function calcPSet (c: PbftCore): Map<number, PQ> {
+
+export const qKey = (n: number, d: string): string => `${n}:${d}`
+
+/** What the sets are computed from: the sets so far, the certificates and the predicates over them. */
+export interface PQSource {
+  readonly pset: ReadonlyMap<number, PQ>
+  readonly qset: ReadonlyMap<string, PQ>
+  readonly certStore: ReadonlyMap<string, { readonly view: number, readonly seqNo: number, readonly digest: string, readonly prePrepare?: PrePrepare }>
+  prepared (digest: string, v: number, n: number): boolean
+  prePrepared (digest: string, v: number, n: number): boolean
+}
+
+export function calcPSet (c: PQSource): Map<number, PQ> {
   const pset = new Map(c.pset)
   for (const cert of c.certStore.values()) {
     if (cert.prePrepare === undefined || !c.prepared(cert.digest, cert.view, cert.seqNo)) continue
@@ -16,7 +27,7 @@ export function calcPSet (c: PbftCore): Map<number, PQ> {
   return pset
 }
 
-export function calcQSet (c: PbftCore): Map<string, PQ> {
+export function calcQSet (c: PQSource): Map<string, PQ> {
   const qset = new Map(c.qset)
   for (const cert of c.certStore.values()) {
     if (cert.prePrepare === undefined || !c.prePrepared(cert.digest, cert.view, cert.seqNo)) continue
@@ -27,7 +38,3 @@ export function calcQSet (c: PbftCore): Map<string, PQ> {
   }
   return qset
 }
-
-/** What a restarted replica needs to keep its word in the next view change. */
-export function persistPSet (c: PbftCore): void { c.store.storePSet(() => calcPSet(c).values()) }
-export function persistQSet (c: PbftCore): void { c.store.storeQSet(() => calcQSet(c).values()) }

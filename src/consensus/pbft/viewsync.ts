@@ -1,10 +1,10 @@
 import { toBase64 } from '../../crypto/bytes.ts'
 import { computeCryptoHash } from '../../crypto/hash.ts'
-import type { PbftCore } from './core.ts'
-import type { CoreEvent } from './events.ts'
+import type { CoreEvent, ViewMessage } from './events.ts'
+import type { InnerStack } from './inner-stack.ts'
 import { encodePbftMessage, type Commit, type NewView, type PrePrepare, type Prepare } from './messages.ts'
-import { calcPSet, calcQSet } from './pqsets.ts'
-import { processNewView, validNewView } from './viewchange.ts'
+import type { ReplicaState } from './state.ts'
+import type { Steps } from './steps.ts'
 
 /**
  * Weft: bringing a replica that missed a view change into the current view. In Fabric a replica
@@ -13,75 +13,59 @@ import { processNewView, validNewView } from './viewchange.ts'
  * an older view sends it the new-view message it accepted; the lagging replica adopts a new view
  * once f+1 replicas relayed the very same message, so at least one correct replica accepted it.
  */
+export class ViewSync {
+  constructor (
+    private readonly s: ReplicaState,
+    private readonly stack: Pick<InnerStack, 'unicast'>,
+    private readonly steps: Pick<Steps, 'post' | 'validNewView' | 'processNewView'>
+  ) {}
 
-/** Sends our new-view to a replica that is still in an older view (once per view for ordinary messages). */
-export function relayNewView (c: PbftCore, to: number, always: boolean): void {
-  if (!c.ext.viewSync || !c.activeView || to === c.id) return
-  const nv = c.newViewStore.get(c.view)
-  if (nv === undefined) return
-  const key = `${to}:${c.view}`
-  if (!always && c.relayedTo.has(key)) return
-  c.relayedTo.add(key)
-  c.debug(`relaying new-view ${c.view} to replica ${to}, which is still in an older view`)
-  c.consumer.unicast({ type: 'newView', msg: nv }, to)
-}
+  /** Sends our new-view to a replica that is still in an older view (once per view for ordinary messages). */
+  relayNewView (to: number, always: boolean): void {
+    const s = this.s
+    if (!s.ext.viewSync || !s.activeView || to === s.id) return
+    const nv = s.newViewStore.get(s.view)
+    if (nv === undefined) return
+    if (!s.recordRelay(to) && !always) return
+    s.log.debug(`relaying new-view ${s.view} to replica ${to}, which is still in an older view`)
+    this.stack.unicast({ type: 'newView', msg: nv }, to)
+  }
 
-export function recvNewViewRelay (c: PbftCore, nv: NewView, sender: number): CoreEvent | undefined {
-  if (nv.view < c.view || (nv.view === c.view && c.activeView)) return
-  if (!validNewView(c, nv)) return
-  const key = `${nv.view}:${toBase64(computeCryptoHash(encodePbftMessage({ type: 'newView', msg: nv })))}`
-  // One relay per sender, the latest: a replica cannot vote twice.
-  c.nvRelays.set(sender, key)
-  let votes = 0
-  for (const k of c.nvRelays.values()) if (k === key) votes++
-  if (votes < c.f + 1) return
-  c.info(`adopting new-view ${nv.view} relayed by ${votes} replicas (was in view ${c.view}${c.activeView ? '' : ', changing'})`)
-  c.nvRelays.clear()
-  if (nv.view > c.view) moveToView(c, nv.view)
-  c.newViewStore.set(nv.view, nv)
-  c.lateJoin = true
-  return processNewView(c)
-}
-
-/** Leaves the current view for `view` without a view-change message of our own (the new view exists). */
-function moveToView (c: PbftCore, view: number): void {
-  c.stopTimer()
-  c.vcResendTimer.stop()
-  c.newViewStore.delete(c.view)
-  c.view = view
-  c.activeView = false
-  c.pset = calcPSet(c)
-  c.qset = calcQSet(c)
-  for (const [key, cert] of c.certStore) if (cert.view < view) c.certStore.delete(key)
-  for (const [key, vc] of c.viewChangeStore) if (vc.view < view) c.viewChangeStore.delete(key)
-}
-
-type ViewMessage = Extract<CoreEvent, { kind: 'prePrepare' | 'prepare' | 'commit' }>
-
-/**
- * Weft: a pre-prepare, prepare or commit for a view we are about to enter (its new-view has not
- * reached us, or overtook it on the way) is kept instead of dropped, and replayed once we are in
- * that view. At most 3·L per sender, so a replica sending junk for future views cannot grow it.
- */
-export function holdForView (c: PbftCore, msg: PrePrepare | Prepare | Commit, kind: ViewMessage['kind']): boolean {
-  if (!c.ext.holdFutureViews || msg.view < c.view || (msg.view === c.view && c.activeView)) return false
-  let held = c.heldForView.get(msg.replicaId)
-  if (held === undefined) c.heldForView.set(msg.replicaId, held = [])
-  if (held.length >= 3 * c.L) held.shift()
-  held.push({ kind, msg } as ViewMessage)
-  c.debug(`holding ${kind} for view=${msg.view}/seqNo=${msg.seqNo} from replica ${msg.replicaId} until we are in that view`)
-  return true
-}
-
-/** Replays what was held for the view just entered; drops what belongs to earlier views. */
-export function releaseHeld (c: PbftCore): void {
-  for (const [replica, held] of c.heldForView) {
-    const keep: ViewMessage[] = []
-    for (const e of held) {
-      if (e.msg.view === c.view) c.post(e)
-      else if (e.msg.view > c.view) keep.push(e)
+  recvNewViewRelay (nv: NewView, sender: number): CoreEvent | undefined {
+    const s = this.s
+    if (nv.view < s.view || (nv.view === s.view && s.activeView)) return
+    if (!this.steps.validNewView(nv)) return
+    const key = `${nv.view}:${toBase64(computeCryptoHash(encodePbftMessage({ type: 'newView', msg: nv })))}`
+    const votes = s.recordNewViewRelay(sender, key)
+    if (votes < s.f + 1) return
+    s.log.info(`adopting new-view ${nv.view} relayed by ${votes} replicas (was in view ${s.view}${s.activeView ? '' : ', changing'})`)
+    s.clearNewViewRelays()
+    if (nv.view > s.view) {
+      // The new view exists: we leave ours without a view-change message of our own.
+      s.timers.stopTimer()
+      s.timers.stopViewChangeResendTimer()
+      s.startViewChange(nv.view)
     }
-    if (keep.length > 0) c.heldForView.set(replica, keep)
-    else c.heldForView.delete(replica)
+    s.storeNewView(nv)
+    s.joinedLate()
+    return this.steps.processNewView()
+  }
+
+  /**
+   * Weft: a pre-prepare, prepare or commit for a view we are about to enter (its new-view has not
+   * reached us, or overtook it on the way) is kept instead of dropped, and replayed once we are in
+   * that view.
+   */
+  holdForView (msg: PrePrepare | Prepare | Commit, kind: ViewMessage['kind']): boolean {
+    const s = this.s
+    if (!s.ext.holdFutureViews || msg.view < s.view || (msg.view === s.view && s.activeView)) return false
+    s.holdForView({ kind, msg } as ViewMessage)
+    s.log.debug(`holding ${kind} for view=${msg.view}/seqNo=${msg.seqNo} from replica ${msg.replicaId} until we are in that view`)
+    return true
+  }
+
+  /** Replays what was held for the view just entered. */
+  releaseHeld (): void {
+    for (const e of this.s.takeHeldForView()) this.steps.post(e)
   }
 }

@@ -42,12 +42,12 @@ exposeTestApi('pbft-tab', {
     await phase([0, 1, 2, 3], 20)
     await c.replicas[0].crash()
     await phase([1, 2, 3], 20, [1, 2, 3])
-    const viewsWhileDown = c.replicas.slice(1).map(r => r.core.view)
+    const viewsWhileDown = c.replicas.slice(1).map(r => r.status().view)
     await c.replicas[0].boot()
     await phase([1, 2, 3], 10, [1, 2, 3])
     // Traffic until the restarted replica has caught up to the others' state (at a checkpoint).
     for (let i = 0; i < 20 && !c.converged([]); i++) await phase([1, 2, 3], 1, [1, 2, 3])
-    const caughtUp = { view: c.replicas[0].core.view, height: c.heights[0], hashes: [...(await c.stateHashes()).values()] }
+    const caughtUp = { view: c.replicas[0].status().view, height: c.heights[0], hashes: [...(await c.stateHashes()).values()] }
     // The restarted replica is a full member again: with another one down it is needed for every quorum.
     await c.replicas[3].crash()
     await phase([0, 1, 2], 10)
