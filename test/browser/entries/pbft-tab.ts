@@ -31,7 +31,7 @@ exposeTestApi('pbft-tab', {
     const c = await new SimCluster({
       seed: 42,
       clock: new RealClock(),
-      config: { K: 2, logMultiplier: 4, batchSize: 5, timeouts: { batch: 50, request: 600, viewChange: 600, resendViewChange: 600 } }
+      config: { K: 2, logMultiplier: 4, batchSize: 5, timeouts: { batch: 50, request: 1500, viewChange: 1500, resendViewChange: 1500 } }
     }).start()
     const phase = async (to: number[], n: number, among?: number[]): Promise<string[]> => {
       const txs = Array.from({ length: n }, (_, i) => c.submit(to[i % to.length]))
