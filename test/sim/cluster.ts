@@ -92,9 +92,9 @@ export class SimCluster {
     else if (known !== hex) this.violations.push(`height ${n}: vp${r} wrote ${hex.slice(0, 16)}, another correct replica ${known.slice(0, 16)}`)
   }
 
-  /** Every replica that is up chats with every other it can reach. */
+  /** Every replica that runs chats with every other it can reach. */
   connected (): boolean {
-    const up = this.replicas.filter(r => r.up)
+    const up = this.replicas.filter(r => r.up && !r.halted)
     return up.every(r => {
       const chats = new Set(r.node!.connections().map(c => c.name))
       return up.every(o => o === r || !this.net.connected(r.id, o.id) || chats.has(o.name))
