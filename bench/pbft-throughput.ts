@@ -1,6 +1,6 @@
 // Committed transactions per second of N PBFT replicas in one process, for N = 4, 7, 10, 16
-// (f = floor((N-1)/3)): real ledgers (bucket tree with core.yaml's 1000003 buckets), the real
-// helper, executor and PBFT consenter (test/sim/cluster.ts), a simulated network with 1 ms links.
+// (f = floor((N-1)/3)): whole peers (test/sim/cluster.ts: PeerNode, ledgers with core.yaml's
+// 1000003-bucket tree, PBFT, an in-process chaincode), a simulated network with 1 ms links.
 // Time is virtual, so the wall clock measures the CPU cost of consensus + execution of all N
 // replicas together on one core: tx/s falls about as 1/N by construction; N × tx/s (the work each
 // replica did per second) is what shows whether consensus itself degrades as N grows.
@@ -40,6 +40,7 @@ async function once ({ N, batchSize }: Config, tx: number): Promise<Run> {
     const txids: string[] = []
     const t0 = performance.now()
     const v0 = c.sched.now()
+    const h0 = c.heights[0]
     // Clients hand transactions to the replicas in turn, 100 per virtual millisecond.
     for (let i = 0; i < tx; i += 100) {
       for (let j = i; j < Math.min(tx, i + 100); j++) txids.push(c.submit(j % N))
@@ -50,7 +51,7 @@ async function once ({ N, batchSize }: Config, tx: number): Promise<Run> {
     // Committed: the submitted txids found on replica 0's chain, each once.
     const committed = txids.filter(id => c.txids[0].has(id)).length
     const agree = ok && c.live().every(r => c.heights[r.id] === c.heights[0] && c.heads[r.id] === c.heads[0])
-    return { tps: committed / wallS, wallS, virtualS: (c.sched.now() - v0) / 1000, committed, blocks: c.heights[0] - 1, transferred: c.replicas.reduce((s, r) => s + r.transferred, 0), agree, safety: await c.checkSafety() }
+    return { tps: committed / wallS, wallS, virtualS: (c.sched.now() - v0) / 1000, committed, blocks: c.heights[0] - h0, transferred: c.replicas.reduce((s, r) => s + r.transferred, 0), agree, safety: await c.checkSafety() }
   } finally {
     await c.stop()
   }

@@ -1,9 +1,8 @@
-import { create, toBinary } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { equalBytes, toHex, utf8 } from '../../src/crypto/bytes.ts'
+import { equalBytes, toHex } from '../../src/crypto/bytes.ts'
 import { defaultPbftConfig, validatePbftConfig, type PbftConfig } from '../../src/consensus/pbft/config.ts'
-import { handle } from '../../src/consensus/validators.ts'
-import { MessageSchema, Message_Type, TransactionSchema, Transaction_Type } from '../../src/protos/fabric_pb.ts'
+import type { Response } from '../../src/protos/fabric_pb.ts'
+import { kvChaincodeName, kvDeploy, kvInvoke } from './kv-chaincode.ts'
 import { SimNetwork, type LinkConfig } from './network.ts'
 import { Prng } from './prng.ts'
 import { SimReplica } from './replica.ts'
@@ -22,8 +21,8 @@ export interface ClusterOptions {
 }
 
 /**
- * N simulated replicas on one virtual clock and one seeded network. Safety is checked on every
- * block any correct replica writes: one hash per height across the cluster.
+ * N simulated validators (whole peers) on one clock and one seeded network. Safety is checked on
+ * every block any correct replica writes: one hash per height across the cluster.
  */
 export class SimCluster {
   readonly sched: SimClock
@@ -63,15 +62,20 @@ export class SimCluster {
       const prng = this.prng.fork()
       this.replicas.push(new SimReplica(i, this.config, this.sched, this.net, prng, {
         onBlock: (r, n, hash, ids) => this.recordBlock(r, n, hash, ids),
-        onFatal: (r, err) => { if (!this.byzantine.has(r)) this.fatals.push(`vp${r}: ${err.message}`) },
-        peerLedger: r => this.replicas[r].up ? this.replicas[r].ledger : undefined
+        onFatal: (r, err) => { if (!this.byzantine.has(r)) this.fatals.push(`vp${r}: ${err.message}`) }
       }))
     }
   }
 
+  /** Boots every replica, waits until each chats with all the others, and deploys the chaincode (block 1). */
   async start (): Promise<this> {
     for (const r of this.replicas) await r.boot()
-    await this.sched.runFor(1)
+    await this.reconnect()
+    const deploy = this.replicas[0].processTransaction(kvDeploy(timestampFromMs(this.sched.now())))
+    if (!await this.runUntil(() => this.converged([kvChaincodeName]), 60_000)) {
+      throw new Error(`seed ${this.opts.seed}: the chaincode deploy did not commit\n${this.describe()}`)
+    }
+    await deploy
     return this
   }
 
@@ -88,24 +92,36 @@ export class SimCluster {
     else if (known !== hex) this.violations.push(`height ${n}: vp${r} wrote ${hex.slice(0, 16)}, another correct replica ${known.slice(0, 16)}`)
   }
 
+  /** Every replica that runs chats with every other it can reach. */
+  connected (): boolean {
+    const up = this.replicas.filter(r => r.up && !r.halted)
+    return up.every(r => {
+      const chats = new Set(r.node!.connections().map(c => c.name))
+      return up.every(o => o === r || !this.net.connected(r.id, o.id) || chats.has(o.name))
+    })
+  }
+
+  /** Runs until connected(), as after a start or a restart. */
+  async reconnect (): Promise<void> {
+    if (!await this.runUntil(() => this.connected(), 10_000)) throw new Error(`seed ${this.opts.seed}: the replicas did not connect\n${this.describe()}`)
+  }
+
   correct (): SimReplica[] { return this.replicas.filter(r => !this.byzantine.has(r.id)) }
   live (): SimReplica[] { return this.correct().filter(r => r.up && !r.halted) }
 
-  /** A client transaction `key=value` handed to replica `to` as CHAIN_TRANSACTION; returns its txid. */
+  /** A client's invoke `key=value` handed to replica `to`; returns its txid. */
   submit (to: number, key?: string, value?: string): string {
+    const { txid, response } = this.client(to, key, value)
+    response.catch(() => {})
+    return txid
+  }
+
+  /** Like submit, with the peer's answer: SUCCESS once consensus took the transaction, FAILURE when it refused it. */
+  client (to: number, key?: string, value?: string): { txid: string, response: Promise<Response> } {
     const n = ++this.txCount
     const txid = `tx${n}`
-    const tx = create(TransactionSchema, {
-      type: Transaction_Type.CHAINCODE_INVOKE,
-      txid,
-      payload: utf8(`${key ?? `k${n % 7}`}=${value ?? `v${n}`}`),
-      timestamp: timestampFromMs(this.sched.now())
-    })
-    const r = this.replicas[to]
-    if (!r.up) throw new Error(`vp${to} is down`)
-    const msg = create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, tx) })
-    r.consenter!.recvMsg(msg, handle(r.name))
-    return txid
+    const tx = kvInvoke(txid, `${key ?? `k${n % 7}`}=${value ?? `v${n}`}`, timestampFromMs(this.sched.now()))
+    return { txid, response: this.replicas[to].processTransaction(tx) }
   }
 
   run (ms: number, stop?: () => boolean): Promise<void> { return this.sched.runFor(ms, stop) }
@@ -124,7 +140,7 @@ export class SimCluster {
     const head = this.heads[live[0].id]
     for (const r of live) {
       if (this.heights[r.id] !== h || this.heads[r.id] !== head) return false
-      if (r.ledger?.stateBlockNumber !== h - 1) return false
+      if (r.stateBlock !== h - 1) return false
     }
     // The txid scan only when the chains moved (this runs after every simulation step).
     const key = `${head}|${live.map(r => r.id).join(',')}|${txids.length}`
@@ -140,10 +156,9 @@ export class SimCluster {
   async checkSafety (): Promise<string[]> {
     const problems = [...this.violations, ...this.fatals.map(f => `fatal: ${f}`)]
     for (const r of this.live()) {
-      const ledger = r.ledger!
-      const head = await ledger.getBlockByNumber(ledger.stateBlockNumber)
-      const state = await ledger.getTempStateHash() ?? new Uint8Array(0)
-      if (head === undefined || !equalBytes(head.stateHash, state)) problems.push(`vp${r.id}: state hash differs from block ${ledger.stateBlockNumber}'s`)
+      const { stateBlock, stateHash } = await r.node!.head()
+      const block = await r.block(stateBlock)
+      if (block === undefined || !equalBytes(block.stateHash, stateHash)) problems.push(`vp${r.id}: state hash differs from block ${stateBlock}'s`)
     }
     return problems
   }
@@ -151,7 +166,7 @@ export class SimCluster {
   /** State hash of each live correct replica (hex). */
   async stateHashes (): Promise<Map<number, string>> {
     const out = new Map<number, string>()
-    for (const r of this.live()) out.set(r.id, toHex(await r.ledger!.getTempStateHash() ?? new Uint8Array(0)))
+    for (const r of this.live()) out.set(r.id, toHex((await r.node!.head()).stateHash))
     return out
   }
 

@@ -1,11 +1,11 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { utf8 } from '../../src/crypto/bytes.ts'
-import { MessageSchema, Message_Type, TransactionSchema, Transaction_Type, type Message } from '../../src/protos/fabric_pb.ts'
+import { MessageSchema, Message_Type, TransactionSchema, type Message } from '../../src/protos/fabric_pb.ts'
 import { requestSchema } from '../../src/protos/pbft_pb.ts'
 import {
   batchDigest, decodeBatchMessage, decodePbftMessage, encodePbftEnvelope, encodePbftMessage, newRequestBatch, type PbftMessage
 } from '../../src/consensus/pbft/messages.ts'
+import { kvInvoke } from './kv-chaincode.ts'
 import type { Filter } from './network.ts'
 import type { Prng } from './prng.ts'
 
@@ -35,9 +35,9 @@ export function rewrite (from: number, fn: (dst: number, m: PbftMessage) => Pbft
   }
 }
 
-/** A batch no client sent: one request whose payload is unique to `label`. */
+/** A batch no client sent: one invoke of the chaincode whose payload is unique to `label`. */
 export function forgedBatch (label: string, replicaId: number) {
-  const tx = create(TransactionSchema, { type: Transaction_Type.CHAINCODE_INVOKE, txid: `forged-${label}`, payload: utf8(`forged=${label}`), timestamp: timestampFromMs(0) })
+  const tx = kvInvoke(`forged-${label}`, `forged=${label}`, timestampFromMs(0))
   return newRequestBatch([create(requestSchema, { payload: toBinary(TransactionSchema, tx), replicaId: BigInt(replicaId), timestamp: timestampFromMs(0) })])
 }
 
@@ -99,7 +99,7 @@ export function replayer (byz: number, prng: Prng, p = 0.5): Filter {
   }
 }
 
-/** A replica that says nothing at all. */
+/** A replica that says nothing in consensus (its peer still answers state transfer). */
 export function silent (byz: number): Filter {
   return (src, _dst, msg) => src === byz ? [] : [msg]
 }

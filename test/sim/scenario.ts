@@ -27,6 +27,8 @@ export interface ScenarioReport {
   /** Requests a Fabric-rules replica took during a fault, left out of the liveness check (their one broadcast may be lost). */
   unchecked: number
   maxView: number
+  /** Each replica's head block hash (hex) at the end. */
+  heads: string[]
   describe: string
 }
 
@@ -78,13 +80,18 @@ export async function runScenario (seed: number, opts: ScenarioOptions = {}): Pr
   if (fabric.size > 0) {
     for (const r of cluster.replicas) r.configPatch = { extensions: fabric.has(r.id) ? fabricRulesOnly : weftAmongFabric }
   }
-  const t0 = sched.now()
-  const at = (ms: number, fn: () => void | Promise<void>): void => { sched.schedule(t0 + ms - sched.now(), () => { void fn() }) }
 
-  // --- the fault ---
+  // --- the fault, from the moment the chaincode is deployed ---
   const faultStart = prng.range(200, 3000)
   const faultEnd = faultStart + prng.range(1000, 6000)
   const victim = fault === 'crash-primary' ? 0 : prng.range(1, N - 1)
+  if (fault === 'fabric-byzantine-flag') {
+    cluster.byzantine.add(victim)
+    cluster.replicas[victim].configPatch = { ...cluster.replicas[victim].configPatch, byzantine: true }
+  }
+  await cluster.start()
+  const t0 = sched.now()
+  const at = (ms: number, fn: () => void | Promise<void>): void => { sched.schedule(t0 + ms - sched.now(), () => { void fn() }) }
   switch (fault) {
     case 'crash-backup':
     case 'crash-primary':
@@ -124,11 +131,9 @@ export async function runScenario (seed: number, opts: ScenarioOptions = {}): Pr
     case 'replay': cluster.byzantine.add(victim); net.filters.push(replayer(victim, prng.fork())); break
     case 'fuzz': cluster.byzantine.add(victim); net.filters.push(fuzzer(victim, prng.fork())); break
     case 'silent': cluster.byzantine.add(victim); net.filters.push(silent(victim)); break
-    case 'fabric-byzantine-flag': cluster.byzantine.add(victim); cluster.replicas[victim].configPatch = { ...cluster.replicas[victim].configPatch, byzantine: true }; break
+    case 'fabric-byzantine-flag': break // configured before the boot
     case 'none': break
   }
-
-  await cluster.start()
 
   // --- client requests, to correct replicas that are up at the time ---
   const submitted: string[] = []
@@ -192,6 +197,7 @@ export async function runScenario (seed: number, opts: ScenarioOptions = {}): Pr
     lostInCrash,
     unchecked,
     maxView: Math.max(...cluster.live().map(r => r.status().view)),
+    heads: [...cluster.heads],
     describe: (fabric.size > 0 ? `Fabric rules only: ${[...fabric].map(r => `vp${r}`).join(', ')}\n` : '') + cluster.describe()
   }
   await cluster.stop()

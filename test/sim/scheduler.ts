@@ -10,7 +10,6 @@ export const settleNode: Settle = async () => { await new Promise<void>(resolve 
 /** A clock a simulation runs on: virtual (VirtualScheduler) or the real one (RealClock, for in-page demos). */
 export interface SimClock extends Scheduler {
   readonly steps: number
-  sleep (ms: number): Promise<void>
   runFor (ms: number, stop?: () => boolean): Promise<void>
 }
 
@@ -36,11 +35,6 @@ export class VirtualScheduler implements SimClock {
     const entry: Entry = { at: this.time + Math.max(0, Math.round(delayMs)), seq: this.seq++, fn, cancelled: false }
     this.push(entry)
     return { cancel: () => { entry.cancelled = true } }
-  }
-
-  /** A promise resolved after `ms` of virtual time. */
-  sleep (ms: number): Promise<void> {
-    return sleep(this, ms)
   }
 
   /** Runs callbacks until `until` (virtual ms since epoch) or until `stop()` says so, checked after each step. */
@@ -121,10 +115,8 @@ export class RealClock implements SimClock {
     return systemScheduler.schedule(delayMs, () => { this.steps++; fn() })
   }
 
-  sleep (ms: number): Promise<void> { return sleep(systemScheduler, ms) }
-
   async runFor (ms: number, stop?: () => boolean): Promise<void> {
     const end = this.now() + ms
-    while (this.now() < end && stop?.() !== true) await this.sleep(Math.min(10, end - this.now()))
+    while (this.now() < end && stop?.() !== true) await sleep(systemScheduler, Math.min(10, end - this.now()))
   }
 }

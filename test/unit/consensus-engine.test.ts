@@ -15,7 +15,7 @@ import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, T
 import { memoryStore, type KVStore } from '../../src/storage/index.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
-import { testExecutor } from '../sim/replica.ts'
+import { testExecutor } from './kv-executor.ts'
 import { VirtualScheduler } from '../sim/scheduler.ts'
 
 setLogLevel('silent')

@@ -15,7 +15,7 @@ import {
 } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/index.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
-import { testExecutor } from '../sim/replica.ts'
+import { testExecutor } from './kv-executor.ts'
 import { VirtualScheduler } from '../sim/scheduler.ts'
 
 setLogLevel('silent')

@@ -1,6 +1,6 @@
-// Runs in the tab: four PBFT replicas (real ledgers on memory-level, the real executor and
-// consensus engine from src/) on an in-page network, first on virtual time with injected faults,
-// then in real time with the primary killed and restarted.
+// Runs in the tab: four PBFT replicas (whole peers from src/ on memory-level stores, with the
+// simulation's chaincode) on an in-page network, first on virtual time with injected faults, then
+// in real time with the primary killed and restarted.
 import { setLogLevel } from '../../../src/util/logger.ts'
 import { SimCluster } from '../../sim/cluster.ts'
 import { runScenario, type FaultKind } from '../../sim/scenario.ts'
@@ -31,7 +31,7 @@ exposeTestApi('pbft-tab', {
     const c = await new SimCluster({
       seed: 42,
       clock: new RealClock(),
-      config: { K: 2, logMultiplier: 4, batchSize: 5, timeouts: { batch: 50, request: 600, viewChange: 600, resendViewChange: 600 } }
+      config: { K: 2, logMultiplier: 4, batchSize: 5, timeouts: { batch: 50, request: 1500, viewChange: 1500, resendViewChange: 1500 } }
     }).start()
     const phase = async (to: number[], n: number, among?: number[]): Promise<string[]> => {
       const txs = Array.from({ length: n }, (_, i) => c.submit(to[i % to.length]))
@@ -44,6 +44,7 @@ exposeTestApi('pbft-tab', {
     await phase([1, 2, 3], 20, [1, 2, 3])
     const viewsWhileDown = c.replicas.slice(1).map(r => r.status().view)
     await c.replicas[0].boot()
+    await c.reconnect()
     await phase([1, 2, 3], 10, [1, 2, 3])
     // Traffic until the restarted replica has caught up to the others' state (at a checkpoint).
     for (let i = 0; i < 20 && !c.converged([]); i++) await phase([1, 2, 3], 1, [1, 2, 3])
