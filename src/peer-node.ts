@@ -11,7 +11,7 @@ import { fromUtf8, toHex } from './crypto/bytes.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
 import { StateTransferError } from './consensus/interfaces.ts'
-import { PbftBatch } from './consensus/pbft/batch.ts'
+import { PbftBatch, type PbftBatchStatus } from './consensus/pbft/batch.ts'
 import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
 import { serveEventStream, type EventStream } from './events/session.ts'
@@ -68,13 +68,8 @@ export interface ConsensusStatus {
   f: number
   /** Validators this peer has a chat with, itself included. */
   liveValidators: string[]
-  /** PBFT: the current view, its primary (replica number) and whether it is active (no view change going on). */
-  view?: number
-  primary?: number
-  activeView?: boolean
-  /** PBFT: the last sequence number executed, and the low watermark (last stable checkpoint). */
-  lastExecuted?: number
-  lowWatermark?: number
+  /** PBFT: view, primary, sequence numbers, watermark, checkpoints and request queue of this replica. */
+  pbft?: PbftBatchStatus
 }
 
 /** Figures for the metrics endpoint. Counters start when the node is created. */
@@ -355,19 +350,19 @@ export class PeerNode implements PeerApi {
     if (!(consenter instanceof PbftBatch)) {
       return { plugin: 'noops', N: set.open ? live.length : set.validators.length, f: 0, liveValidators: live }
     }
-    const pbft = consenter.status()
     const { N, f } = this.config.pbft.general
-    return {
-      plugin: 'pbft',
-      N,
-      f,
-      liveValidators: live,
-      view: pbft.view,
-      primary: pbft.primary,
-      activeView: pbft.activeView,
-      lastExecuted: pbft.lastExec,
-      lowWatermark: pbft.h
-    }
+    return { plugin: 'pbft', N, f, liveValidators: live, pbft: consenter.status() }
+  }
+
+  /**
+   * Asks PBFT for the next view, as a replica does when its request timer says the primary has
+   * failed. False on a peer that runs no PBFT.
+   */
+  requestViewChange (): boolean {
+    const consenter = this.engine?.consenter
+    if (!(consenter instanceof PbftBatch)) return false
+    consenter.requestViewChange()
+    return true
   }
 
   // --- what the edges' servers hand the node ---

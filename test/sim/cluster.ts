@@ -178,7 +178,7 @@ export class SimCluster {
     return this.replicas.map(r => {
       const c = r.up ? r.status() : undefined
       return `vp${r.id}${this.byzantine.has(r.id) ? '(byz)' : ''}: ${r.up ? 'up' : 'down'} height=${this.heights[r.id]}` +
-        (c === undefined ? '' : ` view=${c.view}${c.activeView ? '' : '(changing)'} h=${c.h} lastExec=${c.lastExec} skip=${c.skipInProgress} outstanding=${r.consenter!.outstandingRequests}`)
+        (c === undefined ? '' : ` view=${c.view}${c.activeView ? '' : '(changing)'} h=${c.h} lastExec=${c.lastExec} skip=${c.skipInProgress} outstanding=${c.outstandingRequests}`)
     }).join('\n')
   }
 }

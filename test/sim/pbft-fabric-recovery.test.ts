@@ -145,20 +145,20 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     c.net.filters.push((_src, _dst, msg) => isRequest(msg) ? [msg] : [])
     c.submit(1)
     await c.run(100)
-    for (const r of c.replicas) expect(r.consenter!.outstandingRequests).toBe(1)
+    for (const r of c.replicas) expect(r.status().outstandingRequests).toBe(1)
   })
 
   it('TestClearOutstandingReqsOnStateRecovery: state transfer clears the requests it may have made moot', async () => {
     const c = await start({ config: { ...small, timeouts: { request: 600_000 } } })
     const stop = removable(c, (_src, dst, msg) => dst === 3 && !isRequest(msg) ? [] : [msg])
     const txs = await oneByOne(c, 1, 3, [], [0, 1, 2])
-    expect(c.replicas[3].consenter!.outstandingRequests).toBe(3)
+    expect(c.replicas[3].status().outstandingRequests).toBe(3)
     stop()
     // Up to the next checkpoint, where a replica that missed some of them transfers state.
     txs.push(c.submit(1), c.submit(1), c.submit(1))
     await converge(c, txs)
     expect(c.replicas[3].transferred).toBeGreaterThan(0)
-    expect(c.replicas[3].consenter!.outstandingRequests).toBe(0)
+    expect(c.replicas[3].status().outstandingRequests).toBe(0)
   })
 
   it('TestOutstandingReqsResubmission: requests the primary never saw are proposed by the next one, each exactly once', async () => {
@@ -188,8 +188,8 @@ describe('PBFT simulations of Fabric\'s tests: recovery and the batch layer', ()
     const c = await start({ config: { batchSize: 10, timeouts: { batch: 5000, request: 8000 } } })
     const txs = [c.submit(0), c.submit(0)]
     await c.run(100)
-    c.replicas[2].consenter!.requestViewChange()
-    c.replicas[3].consenter!.requestViewChange()
+    c.replicas[2].requestViewChange()
+    c.replicas[3].requestViewChange()
     await converge(c, txs)
     for (const r of c.replicas) {
       expect(r.status().view).toBe(1)

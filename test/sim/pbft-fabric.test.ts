@@ -104,8 +104,8 @@ describe('PBFT simulations of Fabric\'s tests', () => {
       if (src === 1 && m?.type === 'newView') newViews.push(m.msg)
       return [msg]
     })
-    c.replicas[2].consenter!.requestViewChange()
-    c.replicas[3].consenter!.requestViewChange()
+    c.replicas[2].requestViewChange()
+    c.replicas[3].requestViewChange()
     await c.run(5000)
     for (const r of c.replicas) {
       expect(r.status().view).toBe(1)
@@ -124,8 +124,8 @@ describe('PBFT simulations of Fabric\'s tests', () => {
     const stop = removable(c, dropTo(3))
     const txs = await oneByOne(c, 0, 2, [], [0, 1, 2])
     stop()
-    c.replicas[1].consenter!.requestViewChange()
-    c.replicas[2].consenter!.requestViewChange()
+    c.replicas[1].requestViewChange()
+    c.replicas[2].requestViewChange()
     await c.run(3000)
     txs.push(c.submit(1))
     await converge(c, txs)
@@ -146,8 +146,8 @@ describe('PBFT simulations of Fabric\'s tests', () => {
   it('TestViewChangeUpdateSeqNo: after a view change the new primary continues right after the last sequence number', async () => {
     const c = await start({ config: { batchSize: 1, timeouts: { request: 400, viewChange: 400, batch: 100 } } })
     const txs = await oneByOne(c, 0, 2)
-    c.replicas[0].consenter!.requestViewChange()
-    c.replicas[1].consenter!.requestViewChange()
+    c.replicas[0].requestViewChange()
+    c.replicas[1].requestViewChange()
     await c.run(3000)
     txs.push(c.submit(1))
     await converge(c, txs)

@@ -1,10 +1,8 @@
 import { equalBytes, utf8 } from '../../src/crypto/bytes.ts'
 import { computeCryptoHash } from '../../src/crypto/hash.ts'
-import type { ConsensusEngine } from '../../src/consensus/engine.ts'
 import type { SecurityUtils } from '../../src/consensus/interfaces.ts'
-import type { PbftBatch } from '../../src/consensus/pbft/batch.ts'
+import type { PbftBatchStatus } from '../../src/consensus/pbft/batch.ts'
 import { validatePbftConfig, type PbftConfig } from '../../src/consensus/pbft/config.ts'
-import type { PbftStatus } from '../../src/consensus/pbft/state.ts'
 import { replicaName } from '../../src/consensus/validators.ts'
 import { blockHash } from '../../src/ledger/block.ts'
 import { PeerNode } from '../../src/peer-node.ts'
@@ -71,16 +69,11 @@ export class SimReplica {
     this.name = replicaName(id)
   }
 
-  /**
-   * PBFT itself, for what Fabric's PBFT tests inspect and nudge. PeerNode keeps its engine to
-   * itself; until it offers what these tests need, the simulation reaches in.
-   */
-  get consenter (): PbftBatch | undefined {
-    const engine = (this.node as unknown as { engine?: ConsensusEngine } | undefined)?.engine
-    return engine?.consenter as PbftBatch | undefined
-  }
+  /** PBFT's view, sequence numbers, watermark, checkpoints and request queue at this replica. */
+  status (): PbftBatchStatus { return this.node!.consensusStatus()!.pbft! }
 
-  status (): PbftStatus { return this.consenter!.status() }
+  /** Asks PBFT for the next view, as Fabric's PBFT tests nudge a replica. */
+  requestViewChange (): void { this.node!.requestViewChange() }
 
   block (n: number): Promise<Block | undefined> { return this.node!.getBlockByNumber(BigInt(n)) }
 

@@ -259,7 +259,7 @@ export class DemoNetwork {
 
   /** The view most live honest replicas are in, and its primary. */
   currentView (): { view: number, primary: number } {
-    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.node?.consensusStatus()?.view ?? 0)
+    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.node?.consensusStatus()?.pbft?.view ?? 0)
     const count = new Map<number, number>()
     for (const v of views) count.set(v, (count.get(v) ?? 0) + 1)
     let view = 0
@@ -270,7 +270,7 @@ export class DemoNetwork {
 
   status (): ReplicaStatus[] {
     return this.replicas.map(r => {
-      const c = r.node?.consensusStatus()
+      const c = r.node?.consensusStatus()?.pbft
       return {
         name: r.name,
         index: r.index,
@@ -280,8 +280,8 @@ export class DemoNetwork {
         height: r.node?.height ?? r.lastHeight,
         view: c?.view,
         activeView: c?.activeView,
-        lastExec: c?.lastExecuted,
-        h: c?.lowWatermark,
+        lastExec: c?.lastExec,
+        h: c?.h,
         primary: c?.primary === r.index,
         peers: r.node?.connections().length ?? 0
       }

@@ -44,6 +44,13 @@ export interface PbftComponents {
  * committed batches run through the executor and become blocks. Every input is an event on one
  * serial loop, so the replica is deterministic given its inputs.
  */
+export interface PbftBatchStatus extends PbftStatus {
+  /** Requests received and not yet executed (the queue depth). */
+  outstandingRequests: number
+  /** Requests still marked as in a batch though no longer outstanding (0 unless something is wrong). */
+  stalePendingRequests: number
+}
+
 export class PbftBatch implements Consenter {
   private readonly core: PbftCore
   private readonly manager: EventManager<BatchEvent>
@@ -150,10 +157,10 @@ export class PbftBatch implements Consenter {
   }
 
   /** Requests this replica knows of that are not executed yet. */
-  get outstandingRequests (): number { return this.reqStore.outstanding.size }
-
-  /** Where the replica stands: view, primary, sequence numbers, watermark (a copy). */
-  status (): PbftStatus { return this.core.state.status() }
+  /** Where the replica stands: view, primary, sequence numbers, watermark, its request queue (a copy). */
+  status (): PbftBatchStatus {
+    return { ...this.core.state.status(), outstandingRequests: this.reqStore.outstanding.size, stalePendingRequests: this.reqStore.stalePending() }
+  }
 
   /**
    * Holds a client's transaction while this replica knows of two batches' worth of unexecuted

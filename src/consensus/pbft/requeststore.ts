@@ -41,6 +41,13 @@ export class RequestStore {
     return { outstanding: this.outstanding.remove(req, key), pending: this.pending.remove(req, key) }
   }
 
+  /** Pending requests that are no longer outstanding: none, unless a batch was forgotten half-way. */
+  stalePending (): number {
+    let n = 0
+    for (const [key] of this.pending.entries()) if (!this.outstanding.has(key)) n++
+    return n
+  }
+
   hasNonPending (): boolean {
     // More outstanding than pending settles it; otherwise pending may hold requests that are no
     // longer outstanding (a view change re-marks a batch being executed), so look.
