@@ -178,6 +178,13 @@ export class PeerNode implements PeerApi {
         snapshotChannelSize: config.peer.sync.state.snapshot.channelSize,
         snapshotWriteTimeout: config.peer.sync.state.snapshot.writeTimeout
       },
+      // statetransfer.blocksperrequest sizes Fabric's verification chunks; Weft asks for blocks as the sync channel holds them.
+      stateTransfer: {
+        maxDeltas: config.statetransfer.maxdeltas,
+        blockTimeout: config.statetransfer.timeout.singleblock,
+        deltaTimeout: config.statetransfer.timeout.singlestatedelta,
+        snapshotTimeout: config.statetransfer.timeout.fullstate
+      },
       discovery: {
         rootNodes,
         period: d.period,
