@@ -16,7 +16,8 @@ import { EmptySchema } from '@bufbuild/protobuf/wkt'
 import { create } from '@bufbuild/protobuf'
 import { fakePeer, type FakePeer } from '../rest/fake-peer.ts'
 import { http } from '../rest/http.ts'
-import { captureLogs } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const config = loadConfig({
   env: {
@@ -131,9 +132,7 @@ describe('libp2p', () => {
       expect(server.getConnections()).toHaveLength(2)
       expect(logs.lines.some(l => l.msg.startsWith('libp2p: refusing connections from 127.0.0.1') && l.msg.includes('peer.limits.connectionsPerAddress'))).toBe(true)
       // Nothing flows on them: both are closed after idleTimeout, and the third client gets in.
-      const t0 = Date.now()
-      while (server.getConnections().length > 0 && Date.now() - t0 < 5000) await new Promise(resolve => setTimeout(resolve, 50))
-      expect(server.getConnections()).toHaveLength(0)
+      await waitFor('the idle connections to close', () => server.getConnections().length === 0, { timeoutMs: 5000, everyMs: 50 })
       await clients[2].dial(target)
       // A TCP client that never starts noise is dropped at handshakeTimeout.
       const port = Number(target.toString().split('/tcp/')[1].split('/')[0])

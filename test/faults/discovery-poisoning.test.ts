@@ -15,7 +15,9 @@ import type { ChatDialer } from '../../src/transport/chat-server.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
 import { transportDialer } from '../../src/transport/peer-transport.ts'
-import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { memoryPeer, newLedger, testInit } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 const peers: Peer[] = []

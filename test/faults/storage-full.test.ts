@@ -15,7 +15,7 @@ import { StorageError, type KVStore } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
 import { systemRandom, systemScheduler } from '../../src/util/scheduler.ts'
-import { captureLogs } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
 
 const source = `
 export function init (stub, fn, args) { return stub.putState('n', '0') }

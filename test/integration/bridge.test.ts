@@ -26,7 +26,8 @@ import { Libp2pChat, libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { systemRandom, systemScheduler } from '../../src/util/scheduler.ts'
-import { captureLogs, waitFor } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const example02 = join(root, 'examples/chaincode/example02.ts')

@@ -18,7 +18,9 @@ import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { varint } from '../../src/transport/frame.ts'
 import { CHAT_PROTOCOL, libp2pChat, PROCESS_TX_PROTOCOL, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
-import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { commitBlocks, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 interface Running { peer: Peer, node: NodeLibp2p, chat: Libp2pChat, ws: string, tcp: string }
 

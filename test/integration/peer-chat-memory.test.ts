@@ -8,7 +8,9 @@ import { disconnectMessage, getPeersMessage } from '../../src/peer/messages.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []

@@ -13,7 +13,9 @@ import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type, type ChaincodeSpec }
 import { BlockchainInfoSchema, BlockSchema, BlockStateSchema, Message_Type, PeerEndpointSchema, PeerEndpoint_Type, type Block, type Message } from '../../src/protos/fabric_pb.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryNode, waitFor } from './peer-helpers.ts'
+import { memoryNode } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** Counts invocations: `invoke` adds one to n and writes k<n>. */
 const source = `

@@ -7,7 +7,9 @@ import { getPeersMessage, helloMessage } from '../../src/peer/messages.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import { keySigner, signMessage, verifyMessage } from '../../src/peer/security.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []

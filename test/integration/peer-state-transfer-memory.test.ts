@@ -7,7 +7,9 @@ import { Message_Type, SyncBlocksSchema, SyncStateDeltasSchema, SyncStateSnapsho
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []

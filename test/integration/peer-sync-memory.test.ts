@@ -12,7 +12,9 @@ import {
 import type { Peer } from '../../src/peer/peer.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []

@@ -31,7 +31,9 @@ import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
 import { transportDialer, transportFor } from '../../src/transport/peer-transport.ts'
-import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { commitBlocks, newLedger, testInit } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 interface GrpcPeer { peer: Peer, server: GrpcServer, address: string }
 
