@@ -77,6 +77,7 @@ describe('disk full', () => {
 
     store.full = true
     await expect(peer.invoke(invocation(name), { waitMs: 2000 })).rejects.toThrow(/not in the chain after 2000 ms|ENOSPC/)
+    // The operator's error log is where the cause shows: the client only hears its transaction is not in a block.
     expect(logs.lines.some(l => l.level === 'error' && /ENOSPC: no space left on device/.test(l.msg))).toBe(true)
     const during = await peer.getBlockchainInfo()
     expect(during.height).toBe(before.height)
