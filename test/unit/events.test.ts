@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fromHex, toHex, utf8 } from '../../src/crypto/bytes.ts'
-import {
-  blockEvent, chaincodeEvent, EventBufferFullError, EventHub, rejectionEvent, serveEventStream, withoutCodePackages,
-  type EventStream
-} from '../../src/events/index.ts'
+import { withoutCodePackages } from '../../src/events/code-package.ts'
+import { blockEvent, chaincodeEvent, rejectionEvent } from '../../src/events/events.ts'
+import { EventBufferFullError, EventHub } from '../../src/events/hub.ts'
+import { serveEventStream, type EventStream } from '../../src/events/session.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { ChaincodeDeploymentSpecSchema } from '../../src/protos/chaincode_pb.ts'
 import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
