@@ -15,6 +15,7 @@ import { Ledger } from '../../src/ledger/ledger.ts'
 import { ChaincodeInvocationSpecSchema } from '../../src/protos/chaincode_pb.ts'
 import { Transaction_Type } from '../../src/protos/fabric_pb.ts'
 import { waitFor } from '../helpers/wait.ts'
+import type { Exit } from '../helpers/processes.ts'
 import { WeftProcesses } from '../helpers/weft-processes.ts'
 import { rng } from './fuzz-kit.ts'
 
@@ -68,7 +69,7 @@ describe(`kill -9 under load (${KILLS} times), then SIGTERM`, () => {
           if (c % 4 === 0 && res?.result !== undefined) { durable.add(res.result.message); acked++ }
         }
       })
-      let exit
+      let exit: Exit | undefined
       try {
         // Killed at a random moment once the round has had a commit acknowledged, mid-load.
         await waitFor('a commit acknowledged in this round', () => acked > 0, 30_000)

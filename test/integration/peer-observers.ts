@@ -10,8 +10,6 @@ import type { ChatStream } from '../../src/transport/chat-stream.ts'
 
 export interface Handled {
   type: Message_Type
-  /** The remote as the transport names it. */
-  from: string
   /** Why the handler refused the message (Fabric's FSM error), if it did. */
   error?: Error
 }
@@ -23,7 +21,7 @@ export function watchedHandlers (inner: HandlerFactory<Peer> = newPeerHandler): 
     const h = inner(peer, stream, initiated)
     return {
       handleMessage: async msg => {
-        const note: Handled = { type: msg.type, from: stream.remote }
+        const note: Handled = { type: msg.type }
         handled.push(note)
         try {
           await h.handleMessage(msg)
