@@ -79,6 +79,8 @@ describe.each(['grpc', 'libp2p', 'network-file'] as const)('PBFT the Fabric way 
 
     const deployed = await w.rpc(1, 'deploy', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '1000', 'b', '0'] } })
     expect(deployed.result?.message).toBe('mycc')
+    // Committed everywhere before the invokes: one sent to another replica could be ordered first and fail.
+    for (const i of [0, 1, 2, 3]) await w.waitFor(`the deploy at vp${i}`, async () => await balance(i) === '1000')
     for (let k = 0; k < 4; k++) await invoke(1 + (k % 3))
     const first = await agreed([0, 1, 2, 3], 1, 2)
     expect(first.a).toBeLessThan(1000)
