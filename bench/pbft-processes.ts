@@ -87,6 +87,7 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     await Promise.all(Array.from({ length: N }, async (_, i) => {
       const cc = Proc.weft(['chaincode', 'run', '-p', 'examples/chaincode/example02.ts', '-n', 'mycc'], { label: `vp${i}'s chaincode`, env: { CORE_PEER_ADDRESS: procs.grpc(i) } })
       chaincodes.push(cc)
+      void cc.exited.then(exit => { if (exit.code !== null && exit.code !== 0) console.error(`vp${i}'s chaincode exited with ${exit.code}:\n${cc.stderr}`) })
       await cc.waitForOutput(`mycc to register at vp${i}`, /registered at/, { timeoutMs: 30_000 })
     }))
     // Every replica connected to every other before the deploy goes through consensus.

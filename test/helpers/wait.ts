@@ -29,6 +29,14 @@ export async function waitFor<T> (what: string, probe: () => T | Promise<T>, opt
     if (Date.now() >= deadline) break
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
-  const seen = last instanceof Error ? `error ${last.message}` : String(last)
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${seen})${context === undefined ? '' : `\n${context()}`}`)
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${shown(last)})${context === undefined ? '' : `\n${context()}`}`)
+}
+
+function shown (value: unknown): string {
+  if (value instanceof Error) return `error ${value.message}`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
 }
