@@ -29,6 +29,8 @@ const config = loadConfig({
 })
 const limits = limitsFromConfig(config)
 const ATTACKER = '127.0.0.2'
+/** Another attacker: its sockets do not wait for the server to release the first one's. */
+const DRIPPER = '127.0.0.3'
 
 let peer: FakePeer
 let rest: RestServer
@@ -96,7 +98,7 @@ describe.each([['REST', () => rest.port], ['gRPC', () => grpc.port]])('%s', (nam
   it('closes a client that drips its handshake a byte at a time', async () => {
     const drip = name === 'REST' ? 'GET /chain HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(200) : 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
     let timer: NodeJS.Timeout | undefined
-    const h = await hold(port(), ATTACKER, s => {
+    const h = await hold(port(), DRIPPER, s => {
       let i = 0
       timer = setInterval(() => { if (!s.destroyed && i < drip.length) s.write(drip[i++]) }, 100)
     })
