@@ -15,14 +15,14 @@
 //   WEFT_BENCH_LOGS=DIR             the peers' logs (CORE_LOGGING_PEER, default warning) written to DIR/vpN.log at the end
 //                                   (default bench-results/pbft-processes-logs)
 //   WEFT_BENCH_PROFILE=DIR          vpWEFT_BENCH_PROFILE_PEER (0) runs with --cpu-prof, profile written to DIR at the end
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { LoadResult } from './tools/loadgen.ts'
 import { fmt, loadgen as runLoadgen, median } from './tools/weft-peer.ts'
-import { WeftProcesses } from '../test/integration/weft-processes.ts'
+import { Proc } from '../test/helpers/processes.ts'
+import { WeftProcesses } from '../test/helpers/weft-processes.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
@@ -71,13 +71,13 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     CORE_PEER_DISCOVERY_ROOTNODE: i === 0 ? '' : w.grpc(0)
   }))
   const nodeArgs = (i: number): string[] => profileDir !== undefined && i === profilePeer ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
-  const chaincodes: ChildProcess[] = []
+  const chaincodes: Proc[] = []
   const stop = async (): Promise<void> => {
-    for (const cc of chaincodes) cc.kill()
+    await Promise.all(chaincodes.map(async cc => await cc.stop()))
     // The profiled replica ends on SIGTERM, so that Node writes its profile.
     if (profileDir !== undefined) await procs.kill(profilePeer, 'SIGTERM')
     await mkdir(logDir, { recursive: true })
-    for (let i = 0; i < N; i++) await writeFile(`${logDir}/vp${i}.log`, procs.logs[i])
+    for (let i = 0; i < N; i++) await writeFile(`${logDir}/vp${i}.log`, procs.output(i))
     await procs.stop()
   }
   try {
@@ -85,23 +85,20 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
     await Promise.all([1, 2, 3].map(async i => { await procs.start(i, ['--peer-chaincodedev'], nodeArgs(i)) }))
     // Each peer's chaincode in a process of its own, as a user starts a chaincode in dev mode.
     await Promise.all(Array.from({ length: N }, async (_, i) => {
-      const cc = spawn(process.execPath, ['bin/weft.mjs', 'chaincode', 'run', '-p', 'examples/chaincode/example02.ts', '-n', 'mycc'],
-        { cwd: root, env: { ...process.env, CORE_PEER_ADDRESS: procs.grpc(i) }, stdio: ['ignore', 'pipe', 'inherit'] })
+      const cc = Proc.weft(['chaincode', 'run', '-p', 'examples/chaincode/example02.ts', '-n', 'mycc'], { label: `vp${i}'s chaincode`, env: { CORE_PEER_ADDRESS: procs.grpc(i) } })
       chaincodes.push(cc)
-      let out = ''
-      cc.stdout.on('data', (d: Buffer) => { out += d.toString() })
-      cc.once('exit', code => { if (code !== null && code !== 0) console.error(`vp${i}'s chaincode exited with ${code}`) })
-      await procs.until(`mycc to register at vp${i}`, async () => out.includes('registered at') ? true : undefined, 30_000)
+      void cc.exited.then(exit => { if (exit.code !== null && exit.code !== 0) console.error(`vp${i}'s chaincode exited with ${exit.code}:\n${cc.stderr}`) })
+      await cc.waitForOutput(`mycc to register at vp${i}`, /registered at/, { timeoutMs: 30_000 })
     }))
     // Every replica connected to every other before the deploy goes through consensus.
     const listed = async (i: number): Promise<number> => ((await (await fetch(`${procs.rest(i)}/network/peers`)).json()) as { peers: unknown[] }).peers.length
-    for (let i = 0; i < N; i++) await procs.until(`vp${i} to list every peer`, async () => await listed(i) === N ? true : undefined, 30_000)
+    for (let i = 0; i < N; i++) await procs.waitFor(`vp${i} to list every peer`, async () => await listed(i) === N, 30_000)
     const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }
     const deployed = await procs.rpc(0, 'deploy', init)
     if (deployed.result?.message !== 'mycc') throw new Error(`deploy at vp0: ${JSON.stringify(deployed)}`)
     for (let i = 0; i < N; i++) {
-      await procs.until(`the deploy to commit at vp${i}`, async () =>
-        (await procs.rpc(i, 'query', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['query', 'a'] } })).result?.message === '100000000' ? true : undefined, 60_000)
+      await procs.waitFor(`the deploy to commit at vp${i}`, async () =>
+        (await procs.rpc(i, 'query', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['query', 'a'] } })).result?.message === '100000000', 60_000)
     }
     return { procs, stop }
   } catch (err) {
@@ -112,7 +109,7 @@ async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<v
 
 /** The balance of a at vp0, once it answers queries again (it refuses them while it catches up by state transfer). */
 async function balanceOfA (procs: WeftProcesses): Promise<number> {
-  return await procs.until('vp0 to answer a query of a', async () => {
+  return await procs.waitFor('vp0 to answer a query of a', async () => {
     const r = await procs.rpc(0, 'query', { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['query', 'a'] } })
     return r.result === undefined ? undefined : Number(r.result.message)
   }, 60_000)

@@ -27,7 +27,7 @@ import { Ledger, makeGenesis } from '../src/ledger/ledger.ts'
 import { ChaincodeInvocationSpecSchema } from '../src/protos/chaincode_pb.ts'
 import { Transaction_Type, type Transaction } from '../src/protos/fabric_pb.ts'
 import { openLevelDB } from '../node/storage.ts'
-import { WeftProcesses, type ChainInfo } from '../test/integration/weft-processes.ts'
+import { WeftProcesses, type ChainInfo } from '../test/helpers/weft-processes.ts'
 import { fmt, median } from './tools/weft-peer.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -110,15 +110,11 @@ try {
       const spawned = performance.now()
       await procs.start(1, [], cpuProf === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`])
       const started = performance.now()
-      // Polled every 20 ms (procs.until's 200 ms would blur a sync of a few seconds).
-      let synced: ChainInfo | undefined
-      const deadline = Date.now() + 600_000
-      while (synced === undefined) {
-        if (Date.now() > deadline || !procs.alive(1)) throw new Error(`vp1 did not sync ${blocks} blocks over ${transport}\n${procs.logs[1].slice(-3000)}`)
-        const c = await procs.chain(1).catch(() => undefined)
-        if (c !== undefined && c.height >= blocks) synced = c
-        else await new Promise(resolve => setTimeout(resolve, 20))
-      }
+      // Polled every 20 ms (procs.waitFor's default 200 ms would blur a sync of a few seconds).
+      const synced = await procs.waitFor(`vp1 to sync ${blocks} blocks over ${transport}`, async () => {
+        const c = await procs.chain(1)
+        return c.height >= blocks && c
+      }, { timeoutMs: 600_000, everyMs: 20 })
       const ms = performance.now() - started
       // SIGTERM, so that a --cpu-prof profile is written.
       await procs.kill(1, cpuProf === undefined ? 'SIGKILL' : 'SIGTERM')

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { PeerMetrics } from '../src/peer-node.ts'
+import type { ConsensusStatus, PeerMetrics } from '../src/peer-node.ts'
 import { createLogger } from '../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from './host-port.ts'
 
 export interface MetricsOptions {
   /** peer.profile.listenAddress (loopback by default in Weft). */
   address: string
-  /** The peer's figures (PeerNode.metrics). */
-  peer: { metrics (): PeerMetrics }
+  /** The peer's figures (PeerNode.metrics) and, on a validator, what its consensus does. */
+  peer: { metrics (): PeerMetrics, consensusStatus? (): ConsensusStatus | undefined }
 }
 
 export interface MetricsServer {
@@ -23,7 +23,7 @@ const log = createLogger('metrics')
 /**
  * The `peer.profile.enabled` endpoint: Prometheus text format at /metrics with the chain
  * height, blocks and transactions committed since start, connected peers and event clients,
- * and the process's resident memory and V8 heap.
+ * a PBFT replica's view, and the process's resident memory and V8 heap.
  */
 export async function startMetrics (options: MetricsOptions): Promise<MetricsServer> {
   const render = async (): Promise<string> => {
@@ -40,6 +40,8 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
     metric('weft_events_accepted_total', 'counter', 'Events taken into the event buffer.', m.eventsAccepted)
     metric('weft_events_refused_total', 'counter', 'Events not taken because the event buffer was full.', m.eventsRefused)
     metric('weft_event_deliveries_total', 'counter', 'Events handed to consumers (one per consumer).', m.eventDeliveries)
+    const view = options.peer.consensusStatus?.()?.pbft?.view
+    if (view !== undefined) metric('weft_pbft_view', 'gauge', 'The PBFT view this replica is in (its primary is replica view mod N).', view)
     // The process's memory, under the names Prometheus' Node client (prom-client) gives them.
     const mem = process.memoryUsage()
     metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', mem.rss)

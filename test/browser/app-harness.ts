@@ -13,6 +13,7 @@ import { openLevelDB } from '../../node/storage.ts'
 import { ensureWebBuild } from '../../node/web/build.ts'
 import type { WeftApi } from '../../web/app/weft-api.ts'
 import { commitBlocks } from '../integration/peer-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 declare global {
   interface Window { weft: WeftApi }
@@ -89,26 +90,7 @@ export async function openApp (page: Page, url: string): Promise<void> {
 
 /** Polls `fn` in the page (called with `arg`) until it returns a truthy value. */
 export async function waitInPage<T, A = undefined> (page: Page, what: string, fn: (arg: A) => T | Promise<T>, timeoutMs = 30_000, arg?: A): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      last = await page.evaluate(fn as (arg: unknown) => T | Promise<T>, arg)
-      if (last !== undefined && last !== null && last !== false) return last as T
-    } catch (err) {
-      last = err
-    }
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${page.url()} (last: ${String(last instanceof Error ? last.message : JSON.stringify(last))})`)
-}
-
-export async function waitUntil (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  return await waitFor(`${what} in ${page.url()}`, async () => await page.evaluate(fn as (arg: unknown) => T | Promise<T>, arg), { timeoutMs, everyMs: 100 })
 }
 
 /** Shows one view of the app (#peer, #blocks, #chaincode, #events, #demo). */

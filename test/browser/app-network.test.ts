@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { toHex } from '../../src/crypto/bytes.ts'
 import type { BootstrapInfo } from '../../node/web/static-server.ts'
-import { openApp, showView, startTestPeer, waitInPage, waitUntil, type TestPeer } from './app-harness.ts'
+import { openApp, showView, startTestPeer, waitInPage, type TestPeer } from './app-harness.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { screenshot, startBrowser, type WeftBrowser } from './harness.ts'
 
 const PRELOAD = 200
@@ -105,7 +106,7 @@ describe('web app: two tabs and a Node peer', () => {
     const inB = await b.evaluate(async id => (await window.weft.blocks(5)).some(bl => bl.txs.some(t => t.txid === id)), tx.txid)
     expect(inB).toBe(true)
     const head = await nodeHead()
-    await waitUntil('same head everywhere', async () => (await tabHead(a)).height === head.height && (await tabHead(b)).height === head.height)
+    await waitFor('same head everywhere', async () => (await tabHead(a)).height === head.height && (await tabHead(b)).height === head.height, { timeoutMs: 30_000, everyMs: 100 })
     expect(await tabHead(a)).toEqual(head)
     expect(await tabHead(b)).toEqual(head)
     expect(await b.evaluate(name => window.weft.query(name, ['query', 'b']), deployed.name)).toBe('210')
@@ -150,7 +151,7 @@ describe('web app: two tabs and a Node peer', () => {
     const deployed = (await b.evaluate(async () => (await window.weft.blocks(10)).flatMap(bl => bl.txs).find(t => t.type === 'deploy')!.chaincode))
     await b.evaluate(name => window.weft.invoke(name, ['invoke', 'b', 'a', '1']), deployed)
     const head = await nodeHead()
-    await waitUntil('tab A follows', async () => (await tabHead(a)).height === head.height)
+    await waitFor('tab A follows', async () => (await tabHead(a)).height === head.height, { timeoutMs: 30_000, everyMs: 100 })
     expect(await tabHead(a)).toEqual(head)
     const received = await a.evaluate(() => window.weft.stats().received)
     console.log(`after reload tab A received ${JSON.stringify(received)}`)

@@ -8,7 +8,8 @@ import type { Ledger } from '../../src/ledger/ledger.ts'
 import { PeerEndpoint_Type } from '../../src/protos/fabric_pb.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
-import { commitBlocks, ledgerOptions, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { commitBlocks, ledgerOptions, newLedger, testInit } from '../integration/peer-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { callInPage, openEntry, reloadPage, screenshot, serveEntry, startBrowser, type ServedEntry, type WeftBrowser } from './harness.ts'
 
 interface TabStatus { height: number, stateBlock: number, head: string, stateHash: string, peers: Array<{ id: string, type: number, transport: string }> }

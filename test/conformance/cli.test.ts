@@ -1,25 +1,17 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { equalBytes } from '../../src/crypto/bytes.ts'
+import { finish, Proc, root } from '../helpers/processes.ts'
 
-const run = promisify(execFile)
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const vectors = fileURLToPath(new URL('../vectors', import.meta.url))
 
-async function weft (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(root, 'bin/weft.mjs'), ...args], { cwd: root })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
+async function weft (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const { code, stdout, stderr } = await finish(Proc.weft(args))
+  return { code, stdout, stderr }
 }
 
 describe('weft conformance', () => {

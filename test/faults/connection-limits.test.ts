@@ -16,7 +16,8 @@ import { EmptySchema } from '@bufbuild/protobuf/wkt'
 import { create } from '@bufbuild/protobuf'
 import { fakePeer, type FakePeer } from '../rest/fake-peer.ts'
 import { http } from '../rest/http.ts'
-import { captureLogs } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const config = loadConfig({
   env: {
@@ -28,6 +29,8 @@ const config = loadConfig({
 })
 const limits = limitsFromConfig(config)
 const ATTACKER = '127.0.0.2'
+/** Another attacker: its sockets do not wait for the server to release the first one's. */
+const DRIPPER = '127.0.0.3'
 
 let peer: FakePeer
 let rest: RestServer
@@ -95,7 +98,7 @@ describe.each([['REST', () => rest.port], ['gRPC', () => grpc.port]])('%s', (nam
   it('closes a client that drips its handshake a byte at a time', async () => {
     const drip = name === 'REST' ? 'GET /chain HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'a'.repeat(200) : 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
     let timer: NodeJS.Timeout | undefined
-    const h = await hold(port(), ATTACKER, s => {
+    const h = await hold(port(), DRIPPER, s => {
       let i = 0
       timer = setInterval(() => { if (!s.destroyed && i < drip.length) s.write(drip[i++]) }, 100)
     })
@@ -131,9 +134,7 @@ describe('libp2p', () => {
       expect(server.getConnections()).toHaveLength(2)
       expect(logs.lines.some(l => l.msg.startsWith('libp2p: refusing connections from 127.0.0.1') && l.msg.includes('peer.limits.connectionsPerAddress'))).toBe(true)
       // Nothing flows on them: both are closed after idleTimeout, and the third client gets in.
-      const t0 = Date.now()
-      while (server.getConnections().length > 0 && Date.now() - t0 < 5000) await new Promise(resolve => setTimeout(resolve, 50))
-      expect(server.getConnections()).toHaveLength(0)
+      await waitFor('the idle connections to close', () => server.getConnections().length === 0, { timeoutMs: 5000, everyMs: 50 })
       await clients[2].dial(target)
       // A TCP client that never starts noise is dropped at handshakeTimeout.
       const port = Number(target.toString().split('/tcp/')[1].split('/')[0])

@@ -7,6 +7,7 @@ import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { ChannelFullError, MessageFan } from '../../src/consensus/fan.ts'
 import { handle } from '../../src/consensus/validators.ts'
 import { MessageSchema, Message_Type } from '../../src/protos/fabric_pb.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const msg = (payload: string) => create(MessageSchema, { type: Message_Type.CONSENSUS, payload: utf8(payload) })
 
@@ -36,7 +37,7 @@ describe('a flooding peer', () => {
       await new Promise(resolve => setTimeout(resolve, 1))
     }
     await flood
-    while (flooder.length + honest.length > 0) await new Promise(resolve => setTimeout(resolve, 5))
+    await waitFor('both channels to drain', () => flooder.length + honest.length === 0, 30_000)
     expect(refused).toBeGreaterThan(10_000)
     const honestAt = order.flatMap((e, i) => e.startsWith('vp2:') ? [i] : [])
     expect(honestAt).toHaveLength(50)

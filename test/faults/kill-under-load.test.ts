@@ -4,11 +4,7 @@
 // the last block's, every committed invoke moved exactly one unit (a + b conserved, b = the count),
 // and every invoke acknowledged with "wait" is in the chain. The last round stops with SIGTERM in
 // the middle of the load instead: the process exits 0 and the same holds.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { fromBinary } from '@bufbuild/protobuf'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
@@ -18,56 +14,18 @@ import { fromUtf8, toHex } from '../../src/crypto/bytes.ts'
 import { Ledger } from '../../src/ledger/ledger.ts'
 import { ChaincodeInvocationSpecSchema } from '../../src/protos/chaincode_pb.ts'
 import { Transaction_Type } from '../../src/protos/fabric_pb.ts'
-import { freePorts } from '../free-ports.ts'
+import { waitFor } from '../helpers/wait.ts'
+import type { Exit } from '../helpers/processes.ts'
+import { WeftProcesses } from '../helpers/weft-processes.ts'
 import { rng } from './fuzz-kit.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const KILLS = Number(process.env.WEFT_FAULTS_KILLS ?? 20)
 const TOTAL = 1_000_000
-let dir = ''
-let child: ChildProcess | undefined
-afterAll(async () => {
-  if (child?.exitCode === null) child.kill('SIGKILL')
-  if (dir !== '') await rm(dir, { recursive: true, force: true })
-})
-
-async function start (ports: number[]): Promise<{ url: string, exited: Promise<{ code: number | null, signal: string | null }> }> {
-  const p = spawn(process.execPath, [join(root, 'bin/weft.mjs'), 'node', 'start'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      CORE_PEER_ID: 'vp0',
-      CORE_PEER_FILESYSTEMPATH: dir,
-      CORE_PEER_ADDRESS: `127.0.0.1:${ports[0]}`,
-      CORE_REST_ADDRESS: `127.0.0.1:${ports[1]}`,
-      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${ports[2]}`,
-      CORE_PEER_LIBP2P_ADDRESS: `127.0.0.1:${ports[3]}`,
-      CORE_WEB_ENABLED: 'false',
-      CORE_NOOPS_BLOCK_SIZE: '50',
-      CORE_NOOPS_BLOCK_WAIT: '20ms'
-    },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  child = p
-  let out = ''
-  p.stdout!.on('data', (d: Buffer) => { out += d.toString() })
-  p.stderr!.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<{ code: number | null, signal: string | null }>(resolve => { p.once('exit', (code, signal) => resolve({ code, signal })) })
-  const deadline = Date.now() + 30_000
-  while (!out.includes('REST    http')) {
-    if (p.exitCode !== null || Date.now() > deadline) throw new Error(`the peer did not start:\n${out}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return { url: `http://127.0.0.1:${ports[1]}`, exited }
-}
-
-async function rpc (url: string, method: string, params: unknown, wait?: string): Promise<{ result?: { message: string }, error?: unknown }> {
-  const res = await fetch(`${url}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1, ...(wait === undefined ? {} : { wait }) }) })
-  return await res.json() as { result?: { message: string } }
-}
+let procs: WeftProcesses | undefined
+afterAll(async () => { await procs?.stop() })
 
 /** The store as the process left it: intact chain, the invokes it holds, and the balances. */
-async function inspect (name: string): Promise<{ height: number, invokes: Set<string>, a: number, b: number }> {
+async function inspect (dir: string, name: string): Promise<{ height: number, invokes: Set<string>, a: number, b: number }> {
   const c = loadConfig().ledger.state.dataStructure.configs
   const ledger = await Ledger.open(await openLevelDB(join(dir, 'db')), { numBuckets: c.numBuckets, maxGroupingAtEachLevel: c.maxGroupingAtEachLevel })
   try {
@@ -94,10 +52,9 @@ async function inspect (name: string): Promise<{ height: number, invokes: Set<st
 describe(`kill -9 under load (${KILLS} times), then SIGTERM`, () => {
   it('loses no committed block, tears none, and conserves every balance', async () => {
     const r = rng(7)
-    dir = await mkdtemp(join(tmpdir(), 'weft-kill-'))
-    const ports = await freePorts(4)
-    let peer = await start(ports)
-    const deployed = await rpc(peer.url, 'deploy', { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', String(TOTAL), 'b', '0'] } }, '30s')
+    const w = procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', CORE_NOOPS_BLOCK_SIZE: '50', CORE_NOOPS_BLOCK_WAIT: '20ms' }))
+    await w.start(0)
+    const deployed = await w.rpc(0, 'deploy', { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', String(TOTAL), 'b', '0'] } }, '30s')
     const name = deployed.result!.message
     const durable = new Set<string>()
     let lastHeight = 0
@@ -108,27 +65,30 @@ describe(`kill -9 under load (${KILLS} times), then SIGTERM`, () => {
       const clients = Array.from({ length: 16 }, async (_, c) => {
         while (loading) {
           // A quarter of the clients wait for the block: what they were told is committed must survive.
-          const res = await rpc(peer.url, 'invoke', { type: 2, chaincodeID: { name }, ctorMsg: { args: ['invoke', 'a', 'b', '1'] } }, c % 4 === 0 ? '10s' : undefined).catch(() => undefined)
+          const res = await w.rpc(0, 'invoke', { type: 2, chaincodeID: { name }, ctorMsg: { args: ['invoke', 'a', 'b', '1'] } }, c % 4 === 0 ? '10s' : undefined).catch(() => undefined)
           if (c % 4 === 0 && res?.result !== undefined) { durable.add(res.result.message); acked++ }
         }
       })
-      // Killed at a random moment once the round has had a commit acknowledged, mid-load.
-      for (const until = Date.now() + 30_000; acked === 0 && Date.now() < until;) await new Promise(resolve => setTimeout(resolve, 20))
-      await new Promise(resolve => setTimeout(resolve, r.int(900)))
-      child!.kill(graceful ? 'SIGTERM' : 'SIGKILL')
-      const exit = await peer.exited
-      loading = false
-      await Promise.all(clients)
+      let exit: Exit | undefined
+      try {
+        // Killed at a random moment once the round has had a commit acknowledged, mid-load.
+        await waitFor('a commit acknowledged in this round', () => acked > 0, 30_000)
+        await new Promise(resolve => setTimeout(resolve, r.int(900)))
+        exit = await w.kill(0, graceful ? 'SIGTERM' : 'SIGKILL')
+      } finally {
+        loading = false
+        await Promise.all(clients)
+      }
       if (graceful) expect(exit).toEqual({ code: 0, signal: null })
-      else expect(exit.signal).toBe('SIGKILL')
+      else expect(exit?.signal).toBe('SIGKILL')
 
-      const seen = await inspect(name)
+      const seen = await inspect(w.dataDir(0), name)
       expect(seen.height).toBeGreaterThanOrEqual(lastHeight)
       lastHeight = seen.height
       expect(seen.a + seen.b).toBe(TOTAL)
       expect(seen.b).toBe(seen.invokes.size)
       for (const txid of durable) expect(seen.invokes.has(txid), `acknowledged ${txid} is in the chain`).toBe(true)
-      if (!graceful) peer = await start(ports)
+      if (!graceful) await w.start(0)
     }
     expect(durable.size).toBeGreaterThan(KILLS)
   }, 900_000)

@@ -15,7 +15,7 @@ import { StorageError, type KVStore } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
 import { systemRandom, systemScheduler } from '../../src/util/scheduler.ts'
-import { captureLogs } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
 
 const source = `
 export function init (stub, fn, args) { return stub.putState('n', '0') }
@@ -77,6 +77,7 @@ describe('disk full', () => {
 
     store.full = true
     await expect(peer.invoke(invocation(name), { waitMs: 2000 })).rejects.toThrow(/not in the chain after 2000 ms|ENOSPC/)
+    // The operator's error log is where the cause shows: the client only hears its transaction is not in a block.
     expect(logs.lines.some(l => l.level === 'error' && /ENOSPC: no space left on device/.test(l.msg))).toBe(true)
     const during = await peer.getBlockchainInfo()
     expect(during.height).toBe(before.height)

@@ -5,22 +5,14 @@
 // process (200 tx per configuration, N up to 16) and four `weft node start` processes (one 2 s
 // run per workload); something commits and the replicas agree. No speed threshold: figures come
 // from `npm run bench`.
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
+import { finish, Proc, root } from '../helpers/processes.ts'
 
 /** Runs bench/NAME.ts with WEFT_BENCH_SHORT=1; resolves with its exit code and output. */
 async function bench (name: string): Promise<{ code: number | null, out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './node/polyfill.ts', `bench/${name}.ts`],
-    { cwd: root, env: { ...process.env, WEFT_BENCH_SHORT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { out += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  return { code, out }
+  const done = await finish(Proc.node(['--import', 'tsx', '--import', './node/polyfill.ts', `bench/${name}.ts`], { env: { WEFT_BENCH_SHORT: '1' } }))
+  return { code: done.code, out: done.output }
 }
 
 describe('npm run bench, short sizes', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,30 +6,21 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { equalBytes } from '../../src/crypto/bytes.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { openLevelDB } from '../../node/storage.ts'
+import { describeExit, Proc } from '../helpers/processes.ts'
 
 const child = fileURLToPath(new URL('./fixtures/commit-forever.ts', import.meta.url))
 const kills = Number(process.env.WEFT_CRASH_KILLS ?? 50)
 const dirs: string[] = []
 afterAll(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
 
-/** Starts the committing child, lets it commit for `ms` after it is ready, kills it with SIGKILL. */
-function runAndKill (dir: string, ms: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let reported = 0
-    let out = ''
-    let err = ''
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-      for (const m of out.matchAll(/(?:ready|committed) (\d+)\n/g)) reported = Math.max(reported, Number(m[1]))
-      if (out.includes('ready') && p.exitCode === null && !p.killed) setTimeout(() => p.kill('SIGKILL'), ms).unref()
-    })
-    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    p.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve(reported)
-      else reject(new Error(`child exited on its own (code ${code}): ${err}`))
-    })
-  })
+/** Starts the committing child, lets it commit for `ms` after it is ready, kills it with SIGKILL; the last height it reported. */
+async function runAndKill (dir: string, ms: number): Promise<number> {
+  const p = Proc.node(['--import', 'tsx', child, dir])
+  await p.waitForOutput('the child to open its ledger', /^ready \d+$/m, { timeoutMs: 60_000 })
+  await new Promise(resolve => setTimeout(resolve, ms))
+  const exit = await p.signal('SIGKILL')
+  if (exit.signal !== 'SIGKILL') throw new Error(`child ended on its own (${describeExit(exit)}): ${p.output}`)
+  return Math.max(...[...p.stdout.matchAll(/^(?:ready|committed) (\d+)\n/gm)].map(m => Number(m[1])))
 }
 
 describe('ledger crash safety', () => {

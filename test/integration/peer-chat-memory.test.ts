@@ -8,7 +8,10 @@ import { disconnectMessage, getPeersMessage } from '../../src/peer/messages.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { typeNames, watchedDialer, watchedHandlers } from './peer-observers.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []
@@ -94,7 +97,7 @@ describe('peer chat over the memory transport', () => {
     await s.send(getPeersMessage())
     const peersMsg = await recvType(s, Message_Type.DISC_PEERS)
     expect(fromBinary(PeersMessageSchema, peersMsg.payload).peers.map(p => p.ID?.name)).toEqual(['vp0'])
-    expect(logs.find(/Keeping a second chat with vp0 at vp0 .*Duplicate Handler error: vp0/)).toBeDefined()
+    expect(b.chatsWith('vp0')).toHaveLength(2)
     expect(b.getRemoteLedger('vp0')).toBe(first)
     expect(b.peerIDs()).toEqual(['vp0'])
     await s.close()
@@ -136,9 +139,11 @@ describe('peer chat over the memory transport', () => {
     const net = new MemoryNetwork()
     await peer(net, 'vp1')
     const ledger = await newLedger()
-    const a = await peer(net, 'vp0', { discovery: { rootNodes: ['vp1', 'nowhere'], persist: false } }, { ledger })
+    const { dialer, dials } = watchedDialer(net.dialer('vp0'))
+    const a = await peer(net, 'vp0', { discovery: { rootNodes: ['vp1', 'nowhere'], persist: false } }, { ledger, dialer })
     await waitFor('root node dialled', () => a.peerIDs().includes('vp1'))
-    expect(logs.find(/Error creating connection to peer address nowhere: no peer listening at memory address nowhere/)).toBeDefined()
+    await waitFor('both root nodes tried', () => dials.length === 2 && dials.every(d => d.address === 'vp1' || d.error !== undefined))
+    expect(dials.map(d => [d.address, d.error?.message])).toEqual([['vp1', undefined], ['nowhere', 'no peer listening at memory address nowhere']])
     expect(await loadDiscoveryList(ledger.cols.persist)).toEqual([])
   })
 
@@ -190,43 +195,45 @@ describe('peer chat over the memory transport', () => {
     await waitFor('vp1 admitted again', () => root.peerIDs().includes('vp1') && again.peerIDs().includes('vp0'))
   })
 
-  it('rejects messages the FSM cannot take in its state, logs them, and keeps serving the stream', async () => {
+  it('refuses messages the FSM cannot take in its state, answers none of them, and keeps serving the stream', async () => {
     const net = new MemoryNetwork()
-    const b = await peer(net, 'vp1')
+    const watched = watchedHandlers()
+    const b = await peer(net, 'vp1', {}, { handlerFactory: watched.factory })
     const a = await peer(net, 'vp0')
     const s = rawChat(b, 'vp0')
     await s.send(create(MessageSchema, { type: Message_Type.SYNC_GET_BLOCKS, payload: new Uint8Array(6) }))
     await s.send(getPeersMessage())
     await s.send(await a.newHelloMessage())
-    const hello = await recvType(s, Message_Type.DISC_HELLO)
-    expect(fromBinary(HelloMessageSchema, hello.payload).peerEndpoint?.ID?.name).toBe('vp1')
+    const hello = await s.recv()
+    expect(hello?.type).toBe(Message_Type.DISC_HELLO)
+    expect(fromBinary(HelloMessageSchema, hello!.payload).peerEndpoint?.ID?.name).toBe('vp1')
     await s.send(await a.newHelloMessage())
     await s.send(create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: new Uint8Array(3) }))
     await s.send(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: new Uint8Array(2) }))
     await s.send(create(MessageSchema, { type: 99 as Message_Type }))
     await s.send(getPeersMessage())
-    const peersMsg = await recvType(s, Message_Type.DISC_PEERS)
-    expect(fromBinary(PeersMessageSchema, peersMsg.payload).peers.map(p => p.ID?.name)).toEqual(['vp0'])
-    const errors = logs.lines.filter(l => l.level === 'error').map(l => l.msg)
-    expect(errors).toEqual([
-      'Error handling message: Peer FSM cannot handle message (SYNC_GET_BLOCKS) with payload size (6) while in state: created',
-      'Error handling message: Peer FSM cannot handle message (DISC_GET_PEERS) with payload size (0) while in state: created',
-      'Error handling message: Peer FSM cannot handle message (DISC_HELLO) with payload size (' + (await a.newHelloMessage()).payload.length + ') while in state: established',
-      'Error handling message: Peer FSM cannot handle message (CHAIN_TRANSACTION) with payload size (3) while in state: established',
-      'Error handling message: Peer FSM cannot handle message (CONSENSUS) with payload size (2) while in state: established',
-      'Error handling message: Peer FSM cannot handle message (99) with payload size (0) while in state: established'
+    // The next thing said on the chat answers the last message: none before it was answered.
+    const peersMsg = await s.recv()
+    expect(peersMsg?.type).toBe(Message_Type.DISC_PEERS)
+    expect(fromBinary(PeersMessageSchema, peersMsg!.payload).peers.map(p => p.ID?.name)).toEqual(['vp0'])
+    expect(watched.handled.map(h => [typeNames([h])[0], h.error === undefined ? 'taken' : 'refused'])).toEqual([
+      ['SYNC_GET_BLOCKS', 'refused'], ['DISC_GET_PEERS', 'refused'], ['DISC_HELLO', 'taken'], ['DISC_HELLO', 'refused'],
+      ['CHAIN_TRANSACTION', 'refused'], ['CONSENSUS', 'refused'], ['99', 'refused'], ['DISC_GET_PEERS', 'taken']
     ])
+    expect(b.peerIDs()).toEqual(['vp0'])
   })
 
   it('a HELLO that does not decode is an FSM error; the chat stays in created', async () => {
     const net = new MemoryNetwork()
-    const b = await peer(net, 'vp1')
+    const watched = watchedHandlers()
+    const b = await peer(net, 'vp1', {}, { handlerFactory: watched.factory })
     const s = rawChat(b)
     await s.send(create(MessageSchema, { type: Message_Type.DISC_HELLO, payload: Uint8Array.of(0x0a, 0x05, 0x01) }))
     await s.send(await b.newHelloMessage()) // its own endpoint
-    await waitFor('errors logged', () => logs.lines.filter(l => l.level === 'error').length >= 2)
-    expect(logs.lines[0].msg).toMatch(/^Error handling message: Peer FSM failed while handling message \(DISC_HELLO\): current state: created, error: Error unmarshalling HelloMessage: /)
-    expect(logs.lines.find(l => /refusing a chat with a peer that uses this peer's own id vp1/.test(l.msg))).toBeDefined()
+    // Still in created, the FSM takes the second HELLO and answers it; then b refuses a peer with its own id and ends the chat.
+    expect((await s.recv())?.type).toBe(Message_Type.DISC_HELLO)
+    await expect(s.recv()).rejects.toThrow(/own id vp1/)
+    expect(watched.refused().map(h => typeNames([h])[0])).toEqual(['DISC_HELLO', 'DISC_HELLO'])
     expect(b.peerIDs()).toEqual([])
   })
 
@@ -242,7 +249,6 @@ describe('peer chat over the memory transport', () => {
     await a.getRemoteLedger('vp1').sendMessage(disconnectMessage(timestampAt(0)))
     await waitFor('b dropped a', () => !b.peerIDs().includes('vp0') && !a.peerIDs().includes('vp1'))
     expect(b.discovery.all()).toEqual([])
-    expect(logs.find(/vp0 said DISC_DISCONNECT/)).toBeDefined()
     await a.stop()
     await waitFor('c saw a leave', () => c.peerIDs().length === 0)
     expect(c.discovery.all()).toEqual([])

@@ -1,5 +1,5 @@
-// Shared by the peer tests: ledgers with chains built fast, seeded randomness, peers and whole
-// PeerNodes on a memory network, a log capture and a polling wait.
+// Shared by the peer tests: ledgers with chains built fast, and peers and whole PeerNodes on a
+// memory network.
 import { create } from '@bufbuild/protobuf'
 import { unsandboxedInProcessRuntime } from '../../src/chaincode/in-process-runtime.ts'
 import { loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
@@ -12,7 +12,6 @@ import { memoryStore } from '../../src/storage/index.ts'
 import { createPeer, type Peer, type PeerComponents } from '../../src/peer/peer.ts'
 import type { PeerInit } from '../../src/peer/peer-config.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
-import { setLogSink, type LogLevel } from '../../src/util/logger.ts'
 import { seededRandom, systemScheduler } from '../../src/util/scheduler.ts'
 
 /** Small bucket tree: fast, and every peer of a test uses the same one. */
@@ -38,31 +37,6 @@ export async function commitBlocks (ledger: Ledger, count: number, opts: { keys?
     ledger.txFinished(txid, true)
     const tx = create(TransactionSchema, { type: Transaction_Type.CHAINCODE_INVOKE, txid, payload: utf8(`invoke ${n}`) })
     await ledger.commitTxBatch(n, [tx], undefined)
-  }
-}
-
-export interface LogLine { level: Exclude<LogLevel, 'silent'>, name: string, msg: string }
-
-/** Collects log lines (and keeps tests quiet); call the returned function's restore() after. */
-export function captureLogs (): { lines: LogLine[], find: (re: RegExp) => LogLine | undefined, restore: () => void } {
-  const lines: LogLine[] = []
-  setLogSink((level, name, msg) => { lines.push({ level, name, msg }) })
-  return {
-    lines,
-    find: re => lines.find(l => re.test(l.msg)),
-    restore: () => setLogSink((level, name, msg, args) => {
-      const line = `${level.toUpperCase()} [${name}] ${msg}`
-      if (level === 'error' || level === 'warn') console.error(line, ...args)
-      else console.log(line, ...args)
-    })
-  }
-}
-
-export async function waitFor (what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }
 

@@ -3,17 +3,20 @@
 // derives from a validator list. PeerNodes on a memory network, and raw chats that speak as a
 // Fabric 0.6.1 non-validating peer does.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { blockHash, timestampAt } from '../../src/ledger/block.ts'
 import { StateDelta } from '../../src/ledger/state-delta.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
+import { PeerHandler } from '../../src/peer/handler.ts'
 import { helloMessage, withoutPayloads } from '../../src/peer/messages.ts'
 import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
 import { BlockchainInfoSchema, BlockSchema, BlockStateSchema, Message_Type, PeerEndpointSchema, PeerEndpoint_Type, type Block, type Message } from '../../src/protos/fabric_pb.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryNode, waitFor } from './peer-helpers.ts'
+import { memoryNode } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** Counts invocations: `invoke` adds one to n and writes k<n>. */
 const source = `
@@ -136,11 +139,15 @@ describe('stopping', () => {
     await waitFor('three chats at vp0', () => vp0.connections().length === 3)
     expect(vp0.connections().map(c => [c.name, c.initiated]).sort()).toEqual([['fabric-nvp', false], ['nvp0', false], ['nvp1', true]])
 
+    const taken = vi.spyOn(PeerHandler.prototype, 'handleMessage')
     await vp0.stop()
     await raw.ended
     expect(raw.got.at(-1)?.type).toBe(Message_Type.DISC_DISCONNECT)
     await waitFor('its peers let it go', () => nvp0.connections().length === 0 && nvp1.connections().length === 0)
-    expect(logs.lines.filter(l => l.msg === 'vp0 said DISC_DISCONNECT; ending the chat')).toHaveLength(2)
+    // Both took it as DISC_DISCONNECT (not merely a stream that broke).
+    const byes = taken.mock.calls.filter(([m], i) => m.type === Message_Type.DISC_DISCONNECT && (taken.mock.contexts[i] as PeerHandler).to()?.ID?.name === 'vp0')
+    taken.mockRestore()
+    expect(byes).toHaveLength(2)
     // The transport stopped with it: nothing reaches vp0 any more.
     await expect(net.dialer('late').dialChat('vp0')).rejects.toThrow('no peer listening at memory address vp0')
   })

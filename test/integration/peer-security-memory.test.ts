@@ -7,7 +7,10 @@ import { getPeersMessage, helloMessage } from '../../src/peer/messages.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import { keySigner, signMessage, verifyMessage } from '../../src/peer/security.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { typeNames, watchedHandlers, type Handled } from './peer-observers.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []
@@ -17,11 +20,13 @@ afterEach(async () => {
   logs.restore()
 })
 
-async function securePeer (net: MemoryNetwork, id: string): Promise<{ peer: Peer, signer: ReturnType<typeof keySigner> }> {
+/** A peer with security on; `handled` is every message that passed the signature check to its handlers. */
+async function securePeer (net: MemoryNetwork, id: string): Promise<{ peer: Peer, signer: ReturnType<typeof keySigner>, handled: Handled[] }> {
   const signer = keySigner(await generateKeyPair('Ed25519'))
-  const peer = await memoryPeer(net, id, { securityEnabled: true }, { signer })
+  const { factory, handled } = watchedHandlers()
+  const peer = await memoryPeer(net, id, { securityEnabled: true }, { signer, handlerFactory: factory })
   peers.push(peer)
-  return { peer, signer }
+  return { peer, signer, handled }
 }
 
 describe('security.enabled', () => {
@@ -37,7 +42,11 @@ describe('security.enabled', () => {
     await expect(verifyMessage(hello, a.signer.pkiID, 'vp0')).resolves.toBeUndefined()
     await expect(verifyMessage(hello, b.signer.pkiID, 'vp0')).rejects.toThrow(/does not verify/)
     expect(await a.peer.broadcast(getPeersMessage())).toEqual([])
-    expect(logs.lines.filter(l => l.level === 'error')).toEqual([])
+    // Each checked the other's signatures and took every message: HELLO both ways, then the peers asked for and sent.
+    await waitFor('b\'s answer at a', () => a.handled.some(h => h.type === Message_Type.DISC_PEERS))
+    expect(typeNames(b.handled)).toEqual(['DISC_HELLO', 'DISC_GET_PEERS'])
+    expect(typeNames(a.handled)).toEqual(['DISC_HELLO', 'DISC_PEERS'])
+    expect([...a.handled, ...b.handled].filter(h => h.error !== undefined)).toEqual([])
   })
 
   it('refuses a HELLO signed by another key than the one it names, and unsigned or altered messages after HELLO', async () => {
@@ -51,28 +60,23 @@ describe('security.enabled', () => {
     const hello = helloMessage(create(PeerEndpointSchema, endpoint), await b.peer.ledger.getBlockchainInfo(), timestampAt(0))
     await mine.send(await signMessage(hello, impostor))
     await mine.send(hello) // unsigned
-    await waitFor('two refusals', () => logs.lines.filter(l => l.level === 'error').length >= 2)
-    expect(logs.lines[0].msg).toBe('Error handling message: Error Verifying signature for received DISC_HELLO: signature of a message from vp0 does not verify against its pkiID')
-    expect(logs.lines[1].msg).toBe('Error handling message: Error Verifying signature for received DISC_HELLO: message from vp0 is not signed')
-    expect(b.peer.peerIDs()).toEqual([])
-
     await mine.send(await signMessage(hello, real))
+    // The first message b answers is the properly signed HELLO: the two before it never reached its FSM.
     const reply = await mine.recv() as Message
     expect(reply.type).toBe(Message_Type.DISC_HELLO)
     await expect(verifyMessage(reply, b.signer.pkiID, 'vp1')).resolves.toBeUndefined()
     expect(fromBinary(HelloMessageSchema, reply.payload).peerEndpoint?.pkiID).toEqual(b.signer.pkiID)
     await waitFor('registered', () => b.peer.peerIDs().includes('vp0'))
+    expect(b.handled).toHaveLength(1)
 
     const signed = await signMessage(getPeersMessage(), real)
     await mine.send({ ...signed, payload: Uint8Array.of(1) })
     await mine.send(getPeersMessage())
     await mine.send(signed)
     expect((await mine.recv())?.type).toBe(Message_Type.DISC_PEERS) // only the good one was answered
-    const errors = logs.lines.filter(l => l.level === 'error').map(l => l.msg)
-    expect(errors.slice(2)).toEqual([
-      'Error handling message: Error Verifying signature for received DISC_GET_PEERS: signature of a message from vp0 does not verify against its pkiID',
-      'Error handling message: Error Verifying signature for received DISC_GET_PEERS: message from vp0 is not signed'
-    ])
+    // Neither the altered nor the unsigned message got past the signature check to the FSM.
+    expect(typeNames(b.handled)).toEqual(['DISC_HELLO', 'DISC_GET_PEERS'])
+    expect(b.handled.filter(h => h.error !== undefined)).toEqual([])
   })
 
   it('needs a signer; with security off nothing is signed and no pkiID is sent', async () => {

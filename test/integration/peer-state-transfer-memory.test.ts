@@ -7,7 +7,10 @@ import { Message_Type, SyncBlocksSchema, SyncStateDeltasSchema, SyncStateSnapsho
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, testInit, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger, testInit } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { editedStream, typeNames } from './peer-observers.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []
@@ -29,16 +32,17 @@ async function sameChainAndState (a: Ledger, b: Ledger): Promise<void> {
 /** A peer whose outgoing messages pass through `edit` (a liar, for tests). */
 function lyingPeer (net: MemoryNetwork, id: string, ledger: Ledger, edit: (m: Message) => Message): Peer {
   const p = createPeer(testInit(id), { ledger, dialer: net.dialer(id) })
-  const lie = (s: ChatStream): ChatStream => ({
-    remote: s.remote,
-    transport: s.transport,
-    send: async m => await s.send(edit(m)),
-    recv: async () => await s.recv(),
-    close: async e => await s.close(e)
-  })
-  net.listen(id, { handleChat: async (s, initiated) => await p.handleChat(lie(s), initiated), processTransaction: async tx => await p.processTransaction(tx) })
+  net.listen(id, { handleChat: async (s, initiated) => await p.handleChat(editedStream(s, edit), initiated), processTransaction: async tx => await p.processTransaction(tx) })
   peers.push(p)
   return p
+}
+
+/** A started peer with `ledger`, and every message it sends. */
+async function sourcePeer (net: MemoryNetwork, id: string, ledger: Ledger): Promise<{ peer: Peer, sent: Message[] }> {
+  const sent: Message[] = []
+  const peer = lyingPeer(net, id, ledger, m => { sent.push(m); return m })
+  await peer.start()
+  return { peer, sent }
 }
 
 async function chainOf (blocks: number, opts: { deltaHistorySize?: number, tag?: string } = {}): Promise<Ledger> {
@@ -51,7 +55,7 @@ describe('state transfer over the memory transport', () => {
   it('a fresh peer catches up with a peer that has 1,000 blocks (snapshot, then verified)', async () => {
     const net = new MemoryNetwork()
     const source = await chainOf(1000)
-    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const { sent } = await sourcePeer(net, 'vp0', source)
     const fresh = await memoryPeer(net, 'nvp0', { validator: false })
     peers.push(fresh)
     const t0 = Date.now()
@@ -59,21 +63,23 @@ describe('state transfer over the memory transport', () => {
     await waitFor('caught up', () => fresh.ledger.stateBlockNumber === 1000, 30_000)
     await sameChainAndState(fresh.ledger, source)
     expect(Date.now() - t0).toBeLessThan(20_000)
-    expect(logs.find(/State transfer reached block 1000/)).toBeDefined()
+    expect(typeNames(sent)).toContain('SYNC_STATE_SNAPSHOT')
+    expect(typeNames(sent)).not.toContain('SYNC_STATE_DELTAS')
     // the snapshot's block has no delta here, the blocks before it neither: they are served as missing
     expect(await fresh.ledger.getStateDelta(999)).toBeUndefined()
   })
 
   it('a peer 50 blocks behind plays the deltas forward and keeps them', async () => {
     const net = new MemoryNetwork()
-    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: await chainOf(150) }))
+    const { peer: source, sent } = await sourcePeer(net, 'vp0', await chainOf(150))
     const behind = await memoryPeer(net, 'nvp0', { validator: false }, { ledger: await chainOf(100) })
     peers.push(behind)
     await behind.chatWithPeer('vp0')
     await waitFor('caught up', () => behind.ledger.stateBlockNumber === 150)
-    await sameChainAndState(behind.ledger, peers[0].ledger)
-    expect((await behind.ledger.getStateDelta(120))!.marshal()).toEqual((await peers[0].ledger.getStateDelta(120))!.marshal())
-    expect(logs.find(/snapshot/)).toBeUndefined()
+    await sameChainAndState(behind.ledger, source.ledger)
+    expect((await behind.ledger.getStateDelta(120))!.marshal()).toEqual((await source.ledger.getStateDelta(120))!.marshal())
+    expect(typeNames(sent)).toContain('SYNC_STATE_DELTAS')
+    expect(typeNames(sent)).not.toContain('SYNC_STATE_SNAPSHOT')
   })
 
   it('fetches again, and checks, the verified blocks it could not keep in memory', async () => {
@@ -96,13 +102,16 @@ describe('state transfer over the memory transport', () => {
   it('falls back to a snapshot when the deltas are gone from the source\'s history', async () => {
     const net = new MemoryNetwork()
     const source = await chainOf(150, { deltaHistorySize: 10 })
-    peers.push(await memoryPeer(net, 'vp0', {}, { ledger: source }))
+    const { sent } = await sourcePeer(net, 'vp0', source)
     const behind = await memoryPeer(net, 'nvp0', { validator: false }, { ledger: await chainOf(100) })
     peers.push(behind)
     await behind.chatWithPeer('vp0')
     await waitFor('caught up', () => behind.ledger.stateBlockNumber === 150)
     await sameChainAndState(behind.ledger, source)
-    expect(logs.find(/vp0 no longer has the state delta of block 101; falling back to a state snapshot/)).toBeDefined()
+    // Asked for the deltas from block 101 on, vp0 answers that it has none; then it sends a snapshot.
+    const deltas = sent.filter(m => m.type === Message_Type.SYNC_STATE_DELTAS).map(m => fromBinary(SyncStateDeltasSchema, m.payload))
+    expect(deltas.map(d => [Number(d.range?.start), d.deltas.length])).toEqual([[101, 0]])
+    expect(sent.findIndex(m => m.type === Message_Type.SYNC_STATE_SNAPSHOT)).toBeGreaterThan(sent.findIndex(m => m.type === Message_Type.SYNC_STATE_DELTAS))
   })
 
   it('detects a peer that sends a tampered block, drops it and completes from another', async () => {
@@ -127,9 +136,8 @@ describe('state transfer over the memory transport', () => {
     const r = await fresh.catchUp()
     expect(r).toEqual({ ok: true, blockNumber: 300 })
     expect(lies).toBe(1)
-    expect(logs.find(/Dropping peer vp0: block 150 from vp0 has hash [0-9a-f]{16}…, the chain needs/)).toBeDefined()
+    await waitFor('the liar dropped', () => !fresh.peerIDs().includes('vp0'))
     await sameChainAndState(fresh.ledger, source)
-    await waitFor('liar disconnected', () => !fresh.peerIDs().includes('vp0'))
   })
 
   it('detects a peer that sends a tampered delta, rolls it back, drops the peer and completes from another', async () => {
@@ -155,7 +163,8 @@ describe('state transfer over the memory transport', () => {
     await waitFor('both connected', () => behind.peerIDs().length === 2)
     expect(await behind.catchUp()).toEqual({ ok: true, blockNumber: 130 })
     expect(lies).toBe(1)
-    expect(logs.find(/Dropping peer vp0: the state from vp0 for block 110 hashes to/)).toBeDefined()
+    await waitFor('the liar dropped', () => !behind.peerIDs().includes('vp0'))
+    expect(behind.peerIDs()).toEqual(['vp1'])
     await sameChainAndState(behind.ledger, source)
   })
 
@@ -179,7 +188,8 @@ describe('state transfer over the memory transport', () => {
     await fresh.chatWithPeer('vp1')
     await waitFor('both connected', () => fresh.peerIDs().length === 2)
     expect(await fresh.catchUp()).toEqual({ ok: true, blockNumber: 250 })
-    expect(logs.find(/Dropping peer vp0: the state from vp0 for block 250 hashes to/)).toBeDefined()
+    await waitFor('the liar dropped', () => !fresh.peerIDs().includes('vp0'))
+    expect(fresh.peerIDs()).toEqual(['vp1'])
     await sameChainAndState(fresh.ledger, source)
   })
 
@@ -295,14 +305,17 @@ describe('state transfer over the memory transport', () => {
     void b.handleChat(theirs, false).catch(() => {})
     await mine.send(await a.newHelloMessage())
     await waitFor('mute chat registered', () => b.peerIDs().includes('vp0'))
+    const toMute: Message[] = []
+    void (async () => { for (let m = await mine.recv(); m !== undefined; m = await mine.recv()) toMute.push(m) })().catch(() => {})
     // vp0's own chat to vp1, which b keeps unlisted.
     await a.chatWithPeer('vp1')
-    await waitFor('second chat kept', () => logs.find(/Keeping a second chat with vp0/) !== undefined)
+    await waitFor('second chat kept', () => b.chatsWith('vp0').length === 2)
     const head = await source.getBlockchainInfo()
     const r = await b.syncToTarget(20, head.currentBlockHash, ['vp0'])
     expect(r.ok).toBe(true)
     await sameChainAndState(b.ledger, source)
-    expect(logs.find(/tryOverPeers: loop error from vp0 : timed out waiting for blocks/)).toBeDefined()
+    // Asked first on the registered chat, which stayed mute past the block timeout.
+    expect(typeNames(toMute)).toContain('SYNC_GET_BLOCKS')
     expect(b.peerIDs()).toEqual(['vp0'])
     await mine.close()
   })

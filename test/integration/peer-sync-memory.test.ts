@@ -12,7 +12,9 @@ import {
 import type { Peer } from '../../src/peer/peer.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
-import { captureLogs, commitBlocks, memoryPeer, newLedger, waitFor } from './peer-helpers.ts'
+import { commitBlocks, memoryPeer, newLedger } from './peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let logs: ReturnType<typeof captureLogs>
 let peers: Peer[] = []
@@ -71,7 +73,6 @@ describe('sync messages', () => {
     expect(got.map(b => [Number(b.range!.start), b.blocks.length])).toEqual([[2, 1], [3, 1], [4, 0]])
     await s.send(getPeersMessage()) // and nothing more came before the next answer
     expect((await s.recv())?.type).toBe(Message_Type.DISC_PEERS)
-    expect(logs.find(/asked for block 4, which this peer does not have/)).toBeDefined()
   })
 
   it('SYNC_STATE_GET_SNAPSHOT: chunks that rebuild the state, then an empty one; all of the same block', async () => {
@@ -119,7 +120,7 @@ describe('sync messages', () => {
     await s.send(syncBlocksMessage(cid, 5n, block))
     const got = await ch.next(1000)
     expect(got?.range?.correlationId).toBe(cid)
-    expect(logs.find(new RegExp(`Ignoring SyncBlocks message with correlationId = ${cid + 100n}`))).toBeDefined()
+    expect(ch.length).toBe(0) // the answer for another id, received first, was not queued
     const ch2 = await h.requestBlocks(6n, 6n)
     expect(ch.closed).toBe(true) // the new request abandons the old one
     const [req2] = await take(s, 1, Message_Type.SYNC_GET_BLOCKS)

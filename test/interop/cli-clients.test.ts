@@ -1,6 +1,6 @@
 // The client verbs of `weft` (Fabric's `peer node status|stop`, `peer chaincode deploy|invoke|query`,
 // `peer network list`) against the gRPC services of a peer that really runs chaincode.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,8 +20,8 @@ import { ServerStatus_StatusCode } from '../../src/protos/server_admin_pb.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { chaincodePeer, type ChaincodePeer } from './chaincode-peer.ts'
 import { weftWith, type Run } from './weft-cli.ts'
+import { finish, Proc } from '../helpers/processes.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const example02Path = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
 
 interface Served { peer: ChaincodePeer, server: GrpcServer }
@@ -153,15 +153,10 @@ describe('weft client verbs against a running peer', () => {
   })
 
   it('bin/weft.mjs reads CORE_PEER_ADDRESS and exits non-zero without a stack trace when the peer is gone', async () => {
-    const run = (address: string, ...args: string[]): Promise<Run> => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['bin/weft.mjs', ...args], { cwd: root, env: { ...process.env, CORE_PEER_ADDRESS: address } })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-      child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-      child.on('error', reject)
-      child.on('close', code => { resolve({ code: code ?? -1, out, err }) })
-    })
+    const run = async (address: string, ...args: string[]): Promise<Run> => {
+      const done = await finish(Proc.weft(args, { env: { CORE_PEER_ADDRESS: address } }))
+      return { code: done.code ?? -1, out: done.stdout, err: done.stderr }
+    }
     expect(await run(net.server.address, 'node', 'status')).toEqual({ code: 0, out: 'status:STARTED \n', err: '' })
     expect(await run('127.0.0.1:1', 'node', 'status')).toEqual({
       code: 1, out: 'status:UNKNOWN \n', err: 'Error: Error trying to connect to local peer: cannot connect to 127.0.0.1:1: the connection failed\n'

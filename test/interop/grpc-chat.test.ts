@@ -31,9 +31,20 @@ import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
 import { transportDialer, transportFor } from '../../src/transport/peer-transport.ts'
-import { captureLogs, commitBlocks, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { commitBlocks, newLedger, testInit } from '../integration/peer-helpers.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
+import { watchedDialer, watchedServer, type ChatEnd, type Dial } from '../integration/peer-observers.ts'
 
-interface GrpcPeer { peer: Peer, server: GrpcServer, address: string }
+interface GrpcPeer {
+  peer: Peer
+  server: GrpcServer
+  address: string
+  /** How each chat the server took ended. */
+  chats: ChatEnd[]
+  /** Each dial the peer made, and how it went. */
+  dials: Dial[]
+}
 
 let logs: ReturnType<typeof captureLogs>
 let cleanup: Array<() => Promise<void>> = []
@@ -56,18 +67,16 @@ interface PeerOpts {
 async function grpcPeer (id: string, over: Partial<PeerInit> = {}, opts: PeerOpts = {}): Promise<GrpcPeer> {
   // The peer's address is the port the server gets, so the server reaches the peer through this binding.
   let peer!: Peer
+  const chats = watchedServer({ handleChat: async (c, i) => await peer.handleChat(c, i), processTransaction: async tx => await peer.processTransaction(tx) })
   const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', maxMessageSize: opts.transportLimit }, s => {
-    addPeerService(s, { processTransaction: async tx => await peer.processTransaction(tx) }, grpcChatHandler({ handleChat: async (c, i) => await peer.handleChat(c, i) }, opts.chat))
+    addPeerService(s, chats.server, grpcChatHandler(chats.server, opts.chat))
   })
-  peer = createPeer(testInit(id, { address: server.address, ...over }), {
-    ledger: opts.ledger ?? await newLedger(),
-    dialer: opts.dialer ?? new GrpcChatDialer(opts.chat),
-    random: seededRandom(5)
-  })
+  const { dialer, dials } = watchedDialer(opts.dialer ?? new GrpcChatDialer(opts.chat))
+  peer = createPeer(testInit(id, { address: server.address, ...over }), { ledger: opts.ledger ?? await newLedger(), dialer, random: seededRandom(5) })
   if (opts.engine !== undefined) peer.useEngine(opts.engine)
   await peer.start()
   cleanup.push(async () => { await peer.stop(); await server.close(200) })
-  return { peer, server, address: server.address }
+  return { peer, server, address: server.address, chats: chats.ended, dials }
 }
 
 type RawChat = ClientDuplexStream<Buffer, Buffer>
@@ -149,27 +158,30 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     await waitFor('deregistered', () => b.peer.peerIDs().length === 0)
   })
 
-  it('ends a call that sends an oversize or undecodable message, logs why, and serves on', async () => {
+  it('ends a call that sends an oversize or undecodable message, saying why, and serves on', async () => {
     const b = await grpcPeer('vp1', {}, { chat: { maxMessageSize: 64 * 1024 }, transportLimit: 128 * 1024 })
 
+    // The caller's status carries the reason the chat's loop ended with.
     const big = rawChat(b.address)
     big.call.write(Buffer.from(toBinary(MessageSchema, create(MessageSchema, { type: Message_Type.DISC_HELLO, payload: new Uint8Array(70_000) }))))
     await waitFor('oversize refused', () => big.ended() !== undefined)
     expect(big.ended()).toMatchObject({ code: status.UNKNOWN, details: expect.stringMatching(/^Error during Chat, stopping handler: frame of 7000\d bytes from 127\.0\.0\.1:\d+ exceeds the maximum message size of 65536 bytes$/) })
-    expect(logs.find(/Chat with 127\.0\.0\.1:\d+ \(grpc\) ended: Error during Chat, stopping handler: frame of 7000\d bytes/)).toBeDefined()
+    expect(b.chats.map(c => c.error?.message)).toEqual([(big.ended() as ServiceError).details])
 
     const garbage = rawChat(b.address)
     garbage.call.write(Buffer.from([0x0a, 0x05, 0x01]))
     await waitFor('garbage refused', () => garbage.ended() !== undefined)
     expect(garbage.ended()).toMatchObject({ code: status.UNKNOWN, details: expect.stringMatching(/undecodable Message frame \(3 bytes\) from 127\.0\.0\.1:\d+/) })
-    expect(logs.find(/\(grpc\) ended: Error during Chat, stopping handler: undecodable Message frame \(3 bytes\)/)).toBeDefined()
+    expect(b.chats[1].error?.message).toBe((garbage.ended() as ServiceError).details)
 
     // Past the server's own limit grpc-js refuses the message itself; the chat only learns the call was cancelled.
     const huge = rawChat(b.address)
     huge.call.write(Buffer.alloc(200_000))
     await waitFor('huge refused', () => huge.ended() !== undefined)
     expect(huge.ended()).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: expect.stringMatching(/larger than max \(200000 vs/) })
-    await waitFor('cancel logged', () => logs.find(/Chat call from 127\.0\.0\.1:\d+ was cancelled/) !== undefined)
+    const cancelled = await waitFor('the cancelled chat to end', () => b.chats[2])
+    expect(cancelled.error?.message).toMatch(/cancel/)
+    expect(b.peer.peerIDs()).toEqual([])
 
     const a = await grpcPeer('vp0')
     await a.peer.chatWithPeer(b.address)
@@ -177,7 +189,7 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     // a's own limit is the 16 MiB default: it sends, b refuses, and a learns why from b's status.
     await a.peer.getRemoteLedger('vp1').sendMessage(create(MessageSchema, { type: Message_Type.DISC_GET_PEERS, payload: new Uint8Array(70_000) }))
     await waitFor('the chat over the limit ends', () => !b.peer.peerIDs().includes('vp0') && !a.peer.peerIDs().includes('vp1'))
-    expect(logs.find(/^Chat with vp1 \(grpc\) ended: Error during Chat, stopping handler: Chat call with 127\.0\.0\.1:\d+ failed: Error during Chat, stopping handler: frame of 7000\d bytes/)).toBeDefined()
+    expect(a.dials.map(d => d.ended?.message)).toEqual([expect.stringMatching(/^Chat call with 127\.0\.0\.1:\d+ failed: Error during Chat, stopping handler: frame of 7000\d bytes/)])
   })
 
   it('chats over TLS, checking the peer\'s certificate under peer.tls.serverhostoverride', async () => {
@@ -199,7 +211,8 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     // Without the certificate as root the handshake fails, and so does the dial.
     const doubting = await grpcPeer('vp2', {}, { dialer: new GrpcChatDialer({ tls: { serverNameOverride: 'weft-test' }, connectTimeout: 2000 }) })
     await doubting.peer.chatWithPeer(server.address)
-    expect(logs.find(new RegExp(`^Error creating connection to peer address ${server.address}: cannot connect to ${server.address}: the connection failed$`))).toBeDefined()
+    expect(doubting.dials.map(d => [d.address, d.error?.message])).toEqual([[server.address, `cannot connect to ${server.address}: the connection failed`]])
+    expect(doubting.peer.peerIDs()).toEqual([])
     expect(b.peerIDs()).toEqual(['vp0'])
   })
 
@@ -263,7 +276,7 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     expect(got.map(t => t.txid)).toEqual(['tx-1'])
   })
 
-  it('logs rootnodes it cannot reach (refused, or silent past the connect timeout) and keeps running', async () => {
+  it('gives up on rootnodes it cannot reach (refused, or silent past the connect timeout) and keeps running', async () => {
     // Accepts TCP connections and never answers: a dial there can only time out.
     const silent = createServer(() => {})
     await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
@@ -272,8 +285,11 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
     cleanup.push(async () => { sockets.forEach(s => s.destroy()); await new Promise(resolve => silent.close(resolve)) })
     const mute = `127.0.0.1:${(silent.address() as AddressInfo).port}`
     const a = await grpcPeer('vp0', { discovery: { rootNodes: ['127.0.0.1:1', mute] } }, { dialer: new GrpcChatDialer({ connectTimeout: 300 }) })
-    await waitFor('refused logged', () => logs.find(/^Error creating connection to peer address 127\.0\.0\.1:1: cannot connect to 127\.0\.0\.1:1: the connection failed$/) !== undefined)
-    await waitFor('timeout logged', () => logs.find(new RegExp(`^Error creating connection to peer address ${mute}: cannot connect to ${mute}: no connection within 300 ms$`)) !== undefined)
+    await waitFor('both dials to fail', () => a.dials.length === 2 && a.dials.every(d => d.error !== undefined))
+    expect(a.dials.map(d => [d.address, d.error?.message])).toEqual([
+      ['127.0.0.1:1', 'cannot connect to 127.0.0.1:1: the connection failed'],
+      [mute, `cannot connect to ${mute}: no connection within 300 ms`]
+    ])
     const b = await grpcPeer('vp1')
     await b.peer.chatWithPeer(a.address)
     await waitFor('connected', () => a.peer.peerIDs().includes('vp1'))

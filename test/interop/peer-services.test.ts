@@ -28,6 +28,7 @@ import { addPeerService } from '../../node/grpc/peer-service.ts'
 import { startGrpcServer, type GrpcServer } from '../../node/grpc/server.ts'
 import { clientConstructor } from '../../node/grpc/service-definition.ts'
 import { fakePeer, type FakePeer } from '../rest/fake-peer.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 let peer: FakePeer
 let main: GrpcServer
@@ -78,13 +79,6 @@ function eventClient () {
   stream.on('end', () => { ended ??= undefined })
   return { stream, got, ended: () => ended }
 }
-async function until (cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 5))
-  }
-}
 const interest = (eventType: EventType, chaincodeID?: string, eventName = ''): Interest => create(InterestSchema, chaincodeID === undefined
   ? { eventType }
   : { eventType, RegInfo: { case: 'chaincodeRegInfo', value: { chaincodeID, eventName } } })
@@ -94,7 +88,7 @@ describe('Devops, Openchain and Events together', () => {
     const ev = eventClient()
     const reg = create(EventSchema, { Event: { case: 'register', value: { events: [interest(EventType.BLOCK), interest(EventType.CHAINCODE, 'mycc'), interest(EventType.REJECTION)] } } })
     ev.stream.write(reg)
-    await until(() => ev.got.length === 1, 'the register ack')
+    await waitFor('the register ack', () => ev.got.length === 1)
     expect(toBinary(EventSchema, ev.got[0])).toEqual(toBinary(EventSchema, reg))
 
     const devops = client(Devops)
@@ -108,7 +102,7 @@ describe('Devops, Openchain and Events together', () => {
     const q = await call<Response>(devops, 'query', invocation('mycc', ['query', 'a']))
     expect([q.status, fromUtf8(q.msg)]).toEqual([Response_StatusCode.SUCCESS, '90'])
 
-    await until(() => ev.got.length === 4, 'block, block, chaincode events')
+    await waitFor('block, block, chaincode events', () => ev.got.length === 4)
     expect(ev.got.slice(1).map(e => e.Event.case)).toEqual(['block', 'block', 'chaincodeEvent'])
     const deployBlock = ev.got[1].Event.value as Block
     expect(deployBlock.transactions[0].txid).toBe('mycc')
@@ -116,7 +110,7 @@ describe('Devops, Openchain and Events together', () => {
 
     const bad = await call<Response>(devops, 'invoke', invocation('mycc', ['invoke', 'a', 'nobody', '1']))
     await peer.flush()
-    await until(() => ev.got.length === 6, 'rejection and block')
+    await waitFor('rejection and block', () => ev.got.length === 6)
     expect(ev.got.slice(4).map(e => e.Event.case)).toEqual(['rejection', 'block'])
     const rejection = ev.got[4].Event.value as { tx: { txid: string }, errorMsg: string }
     expect(rejection.tx.txid).toBe(fromUtf8(bad.msg))
@@ -125,12 +119,12 @@ describe('Devops, Openchain and Events together', () => {
 
     const unreg = create(EventSchema, { Event: { case: 'unregister', value: { events: [interest(EventType.BLOCK)] } } })
     ev.stream.write(unreg)
-    await until(() => ev.got.length === 7, 'the unregister ack')
+    await waitFor('the unregister ack', () => ev.got.length === 7)
     expect(ev.got[6].Event.case).toBe('unregister')
     ev.stream.end()
-    await until(() => ev.ended() !== null, 'the end of the events stream')
+    await waitFor('the end of the events stream', () => ev.ended() !== null)
     expect(ev.ended()).toBeUndefined()
-    await until(() => peer.hub.consumerCount === 0, 'the consumer to be dropped')
+    await waitFor('the consumer to be dropped', () => peer.hub.consumerCount === 0)
 
     const openchain = client(Openchain)
     const info = await call<BlockchainInfo>(openchain, 'getBlockchainInfo', empty)
@@ -214,19 +208,19 @@ describe('bad input', () => {
   it('ends an Events stream carrying a malformed frame with INVALID_ARGUMENT and drops its interests', async () => {
     const ev = eventClient()
     ev.stream.write(create(EventSchema, { Event: { case: 'register', value: { events: [interest(EventType.BLOCK)] } } }))
-    await until(() => ev.got.length === 1 && peer.hub.consumerCount === 1, 'the ack')
+    await waitFor('the ack', () => ev.got.length === 1 && peer.hub.consumerCount === 1)
     const s = raw('/protos.Events/Chat', true).m()
     const outcome = new Promise<ServiceError>(resolve => { s.on('error', resolve); s.on('data', () => {}) })
     s.write(garbage)
     expect(await outcome).toMatchObject({ code: status.INVALID_ARGUMENT })
     ev.stream.write(create(EventSchema, { Event: { case: 'block', value: {} } }))
-    await until(() => ev.ended() !== null, 'the end of the stream')
+    await waitFor('the end of the stream', () => ev.ended() !== null)
     expect(ev.ended()).toMatchObject({ code: status.UNKNOWN, details: expect.stringMatching(/invalid event type from client: block/) })
-    await until(() => peer.hub.consumerCount === 0, 'the consumer to be dropped')
+    await waitFor('the consumer to be dropped', () => peer.hub.consumerCount === 0)
     // The hub serves on.
     const again = eventClient()
     again.stream.write(create(EventSchema))
-    await until(() => again.got.length === 1, 'the echo of an empty event')
+    await waitFor('the echo of an empty event', () => again.got.length === 1)
     again.stream.end()
   })
 })

@@ -5,6 +5,7 @@ import { ChaincodeSpecSchema } from '../../src/protos/chaincode_pb.ts'
 import { EventType, InterestSchema } from '../../src/protos/events_pb.ts'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { startMetrics, type MetricsServer } from '../../node/metrics.ts'
+import type { ConsensusStatus } from '../../src/peer-node.ts'
 import { fakePeer, type FakePeer } from './fake-peer.ts'
 import { http } from './http.ts'
 
@@ -51,5 +52,23 @@ describe('metrics endpoint', () => {
     stop()
     expect((await http(base, 'GET', '/other')).status).toBe(404)
     expect((await http(base, 'POST', '/metrics')).status).toBe(404)
+    expect(second).not.toMatch(/^weft_pbft_view /m) // no PBFT here
+  })
+
+  it('shows a PBFT replica\'s view', async () => {
+    const status: ConsensusStatus = {
+      plugin: 'pbft',
+      N: 4,
+      f: 1,
+      liveValidators: ['vp0'],
+      pbft: { id: 0, view: 5, activeView: true, primary: 1, seqNo: 0, lastExec: 0, h: 0, skipInProgress: false, checkpoints: [], outstandingRequests: 0, stalePendingRequests: 0 }
+    }
+    const replica = { metrics: () => peer.metrics(), consensusStatus: () => status }
+    const m = await startMetrics({ address: '127.0.0.1:0', peer: replica })
+    try {
+      expect(value(await m.render(), 'weft_pbft_view')).toBe(5)
+    } finally {
+      await m.close()
+    }
   })
 })

@@ -8,6 +8,7 @@ import { ChaincodeSupport } from '../../src/chaincode/support.ts'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { VirtualScheduler } from '../sim/scheduler.ts'
 import { deployOf, devDeploy, invoke, newLedger, query, runBatch, stateOf } from './chaincode-helpers.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const supports: ChaincodeSupport[] = []
 afterEach(async () => { for (const s of supports.splice(0)) await s.stopAll() })
@@ -79,7 +80,7 @@ describe('NODE packages', () => {
     const name = cds.chaincodeSpec!.chaincodeID!.name
     await runBatch(support, [deployOf(cds), invoke(name, ['put'])])
     const batch = runBatch(support, [invoke(name, ['stall']), invoke(name, ['put'])])
-    while (scheduler.pending === 0) await new Promise(resolve => setTimeout(resolve, 1))
+    await waitFor('the stalled invoke to set its timer', () => scheduler.pending > 0, { everyMs: 1 })
     scheduler.advance(1000)
     const run = await batch
     expect(run.errors[0]?.message).toBe('Failed to execute transaction or query(Timeout expired while executing transaction)')

@@ -2,16 +2,17 @@ import { readFileSync } from 'node:fs'
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fromHex, toHex, utf8 } from '../../src/crypto/bytes.ts'
-import {
-  blockEvent, chaincodeEvent, EventBufferFullError, EventHub, rejectionEvent, serveEventStream, withoutCodePackages,
-  type EventStream
-} from '../../src/events/index.ts'
+import { withoutCodePackages } from '../../src/events/code-package.ts'
+import { blockEvent, chaincodeEvent, rejectionEvent } from '../../src/events/events.ts'
+import { EventBufferFullError, EventHub } from '../../src/events/hub.ts'
+import { serveEventStream, type EventStream } from '../../src/events/session.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { ChaincodeDeploymentSpecSchema } from '../../src/protos/chaincode_pb.ts'
 import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
 import { EventSchema, EventType, InterestSchema, type Event, type Interest } from '../../src/protos/events_pb.ts'
 import { BlockSchema, TransactionResultSchema, TransactionSchema, Transaction_Type, type Block } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/index.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const messages = JSON.parse(readFileSync(new URL('../vectors/messages.json', import.meta.url), 'utf8'))
 const vector = (name: string) => messages.cases.find((c: any) => c.name === name)
@@ -30,13 +31,6 @@ function newHub (bufferSize = 100, timeoutMs = 10): EventHub {
 afterEach(() => { for (const h of hubs.splice(0)) h.close() })
 
 const tick = () => new Promise(resolve => setTimeout(resolve, 0))
-async function until (cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise(resolve => setTimeout(resolve, 2))
-  }
-}
 
 function deployTx (name: string, codePackage: Uint8Array) {
   const spec = create(ChaincodeDeploymentSpecSchema, { chaincodeSpec: { type: 1, chaincodeID: { name }, ctorMsg: { args: [utf8('init')] } }, codePackage })
@@ -116,7 +110,7 @@ describe('interest registry', () => {
     for (const eventName of ['transfer', 'mint', '']) {
       await hub.send(chaincodeEvent(create(ChaincodeEventSchema, { chaincodeID: 'mycc', eventName })))
     }
-    await until(() => got.all.length === 3)
+    await waitFor('the three chaincode events', () => got.all.length === 3)
     expect(got).toEqual({ exact: ['transfer'], all: ['transfer', 'mint', ''], other: [], blocks: [] })
   })
 
@@ -144,7 +138,7 @@ describe('EventHub on a real ledger', () => {
       create(TransactionResultSchema, { txid: 'cc', chaincodeEvent: { chaincodeID: 'cc', txID: 'cc', eventName: 'deployed', payload: utf8('p') } }),
       create(TransactionResultSchema, { txid: 'failed' })
     ])
-    await until(() => seen.length === 3)
+    await waitFor('two blocks and a chaincode event', () => seen.length === 3)
     expect(seen.map(e => e.Event.case)).toEqual(['block', 'block', 'chaincodeEvent'])
     const b1 = seen[1].Event.value as Block
     expect(fromBinary(ChaincodeDeploymentSpecSchema, b1.transactions[0].payload).codePackage.length).toBe(0)
@@ -162,7 +156,7 @@ describe('EventHub on a real ledger', () => {
     hub.subscribe([rejectionI], ev => { rej.push(ev) })
     hub.subscribe([blockI], ev => { blocks.push(ev) })
     hub.publishRejection(create(TransactionSchema, { txid: 't1' }), 'Transaction or query returned with failure: boom')
-    await until(() => rej.length === 1)
+    await waitFor('the rejection', () => rej.length === 1)
     await tick()
     expect(blocks).toHaveLength(0)
     expect(rej[0].Event.case === 'rejection' && rej[0].Event.value.errorMsg).toBe('Transaction or query returned with failure: boom')
@@ -186,16 +180,16 @@ describe('buffer and timeout', () => {
     const hub = newHub(2, -1)
     const c = stuckConsumer(hub)
     await hub.send(ev(1))
-    await until(() => c.held.length === 1) // the processor is busy with event 1
+    await waitFor('the consumer to hold an event', () => c.held.length === 1) // the processor is busy with event 1
     await hub.send(ev(2))
     await hub.send(ev(3))
     await expect(hub.send(ev(4))).rejects.toThrow(EventBufferFullError)
     await expect(hub.send(ev(4))).rejects.toThrow('could not send the blocking event')
     expect(hub.stats.refused).toBe(2)
     c.releaseAll()
-    await until(() => c.held.length === 1 && c.got.length === 2)
+    await waitFor('the second event', () => c.held.length === 1 && c.got.length === 2)
     c.releaseAll()
-    await until(() => c.got.length === 3)
+    await waitFor('the third event', () => c.got.length === 3)
     expect(c.got).toEqual([1, 2, 3])
   })
 
@@ -203,7 +197,7 @@ describe('buffer and timeout', () => {
     const hub = newHub(1, 40)
     const c = stuckConsumer(hub)
     await hub.send(ev(1))
-    await until(() => c.held.length === 1)
+    await waitFor('the consumer to hold an event', () => c.held.length === 1)
     await hub.send(ev(2))
     const started = Date.now()
     await expect(hub.send(ev(3))).rejects.toThrow(EventBufferFullError)
@@ -211,8 +205,8 @@ describe('buffer and timeout', () => {
     const late = hub.send(ev(4))
     setTimeout(c.releaseAll, 5)
     await expect(late).resolves.toBeUndefined()
-    for (let i = 0; i < 2; i++) { await until(() => c.held.length > 0); c.releaseAll() }
-    await until(() => c.got.length === 3)
+    for (let i = 0; i < 2; i++) { await waitFor('the next event', () => c.held.length > 0); c.releaseAll() }
+    await waitFor('the third event', () => c.got.length === 3)
     expect(c.got).toEqual([1, 2, 4])
   })
 
@@ -220,7 +214,7 @@ describe('buffer and timeout', () => {
     const hub = newHub(1, 0)
     const c = stuckConsumer(hub)
     await hub.send(ev(1))
-    await until(() => c.held.length === 1)
+    await waitFor('the consumer to hold an event', () => c.held.length === 1)
     await hub.send(ev(2))
     let sent3 = false
     const p3 = hub.send(ev(3)).then(() => { sent3 = true })
@@ -228,8 +222,8 @@ describe('buffer and timeout', () => {
     expect(sent3).toBe(false)
     c.releaseAll()
     await p3
-    for (let i = 0; i < 2; i++) { await until(() => c.held.length > 0); c.releaseAll() }
-    await until(() => c.got.length === 3)
+    for (let i = 0; i < 2; i++) { await waitFor('the next event', () => c.held.length > 0); c.releaseAll() }
+    await waitFor('the third event', () => c.got.length === 3)
     expect(c.got).toEqual([1, 2, 3])
   })
 
@@ -238,7 +232,7 @@ describe('buffer and timeout', () => {
     const c = stuckConsumer(hub)
     await tick()
     await hub.send(ev(1))
-    await until(() => c.held.length === 1)
+    await waitFor('the consumer to hold an event', () => c.held.length === 1)
     await expect(hub.send(ev(2))).rejects.toThrow(EventBufferFullError)
     c.releaseAll()
   })
@@ -281,20 +275,20 @@ describe('serveEventStream', () => {
     const done = serveEventStream(hub, m.stream)
     const reg = register(blockI, ccI(''), ccI('mycc', 'transfer'))
     m.push(reg)
-    await until(() => m.sent.length === 1)
+    await waitFor('the register ack', () => m.sent.length === 1)
     expect(toBinary(EventSchema, m.sent[0])).toEqual(toBinary(EventSchema, reg)) // the refused interest is logged, the ack is the same message
     expect(hub.consumerCount).toBe(1)
     await hub.send(blockEvent(create(BlockSchema)))
     await hub.send(chaincodeEvent(create(ChaincodeEventSchema, { chaincodeID: 'mycc', eventName: 'transfer' })))
     await hub.send(rejectionEvent(create(TransactionSchema), 'x'))
-    await until(() => m.sent.length === 3)
+    await waitFor('the block and chaincode events', () => m.sent.length === 3)
     expect(m.sent.map(e => e.Event.case)).toEqual(['register', 'block', 'chaincodeEvent'])
     m.push(unregister(blockI))
-    await until(() => m.sent.length === 4)
+    await waitFor('the unregister ack', () => m.sent.length === 4)
     expect(m.sent[3].Event.case).toBe('unregister')
     await hub.send(blockEvent(create(BlockSchema)))
     m.push(create(EventSchema)) // an empty event is echoed as well
-    await until(() => m.sent.length === 5)
+    await waitFor('the echo of an empty event', () => m.sent.length === 5)
     expect(m.sent[4].Event.case).toBeUndefined()
     m.push(undefined)
     await done

@@ -6,8 +6,10 @@ import type { HandlerFactory, MessageHandler } from '../../src/peer/message-hand
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
-import { captureLogs, memoryPeer, newLedger, testInit, waitFor } from '../integration/peer-helpers.ts'
+import { memoryPeer, newLedger, testInit } from '../integration/peer-helpers.ts'
 import { VirtualScheduler } from '../sim/scheduler.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** What consensus does (Fabric's ConsensusHandler): CONSENSUS messages to itself, the rest to the peer's FSM. */
 class ConsensusWrapper implements MessageHandler {

@@ -1,2 +1,0 @@
-export { computeCryptoHash, fnv1a32 } from './hash.ts'
-export * from './bytes.ts'

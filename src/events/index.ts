@@ -1,5 +1,0 @@
-export { withoutCodePackages } from './code-package.ts'
-export { blockEvent, chaincodeEvent, rejectionEvent, eventTypeOf, eventTypeName } from './events.ts'
-export { EventHub, EventBufferFullError, type EventHubOptions, type BlockSource } from './hub.ts'
-export { InterestRegistry, type EventConsumer } from './registry.ts'
-export { serveEventStream, EventProtocolError, type EventStream } from './session.ts'
