@@ -14,10 +14,11 @@ import { StateTransferError } from './consensus/interfaces.ts'
 import { PbftBatch, type PbftBatchStatus } from './consensus/pbft/batch.ts'
 import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
+import { RecentRejections } from './events/recent-rejections.ts'
 import { serveEventStream, type EventStream } from './events/session.ts'
 import { TxWaiter } from './events/tx-waiter.ts'
 import { Ledger, makeGenesis, type CommittedBlock } from './ledger/ledger.ts'
-import type { PeerApi, SubmitOptions } from './peer-api.ts'
+import type { PeerApi, SubmitOptions, TransactionStatus } from './peer-api.ts'
 import type { PeerPlatform } from './peer-platform.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
@@ -113,7 +114,8 @@ export class PeerNode implements PeerApi {
     private readonly peer: Peer,
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
-    private readonly rejections: Set<(txid: string, error: string) => void>
+    private readonly rejections: Set<(txid: string, error: string) => void>,
+    private readonly rejected: RecentRejections
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -199,10 +201,12 @@ export class PeerNode implements PeerApi {
     let validators: ValidatorSet | undefined
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
+    const rejected = new RecentRejections()
     if (validator) {
       const ctx = {
         support,
         onRejection: (tx: Transaction, error: string) => {
+          rejected.record(tx.txid, error, scheduler.now())
           hub.publishRejection(tx, error)
           for (const l of rejections) l(tx.txid, error)
         }
@@ -242,7 +246,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected)
     return node
   }
 
@@ -309,6 +313,14 @@ export class PeerNode implements PeerApi {
   }
 
   getTransactionByID (txid: string) { return this.ledger.getTransactionByID(txid) }
+
+  /** A block wins over a remembered rejection (a deploy's txid is its chaincode's name, and may be tried again). */
+  async transactionStatus (txid: string): Promise<TransactionStatus> {
+    const at = await this.ledger.chain.txLocation(txid)
+    if (at !== undefined) return { status: 'committed', block: at.block }
+    const r = this.rejected.get(txid)
+    return r === undefined ? { status: 'unknown' } : { status: 'rejected', ...r }
+  }
 
   /** Blocks in the local chain. */
   get height (): number { return this.ledger.height }
