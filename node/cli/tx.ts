@@ -23,6 +23,7 @@ export type TxLookup =
 export async function lookupTransaction (peer: LocalPeer, txid: string): Promise<TxLookup> {
   const a = await restGet(peer.restAddress, peer.tls, `/transactions/${encodeURIComponent(txid)}`, CONNECT_TIMEOUT)
   if (a.status === 200) {
+    // Weft's REST service names the block in a header (node/rest/chain-handlers.ts).
     const block = a.headers['weft-block']
     return { status: 'committed', block: typeof block === 'string' ? Number(block) : undefined, tx: JSON.parse(a.body) as TransactionJson }
   }
@@ -35,7 +36,7 @@ export async function lookupTransaction (peer: LocalPeer, txid: string): Promise
 }
 
 /** What the payload says: the chaincode and its arguments. */
-function describe (tx: TransactionJson): string[] {
+function describeTransaction (tx: TransactionJson): string[] {
   const type = tx.type ?? 0
   const lines = [`type: ${Transaction_Type[type] ?? type}`]
   if (tx.timestamp?.seconds !== undefined) lines.push(`timestamp: ${new Date(tx.timestamp.seconds * 1000 + Math.floor((tx.timestamp.nanos ?? 0) / 1e6)).toISOString()}`)
@@ -63,7 +64,7 @@ export function txCommand (): Command {
       await runClientVerb(flags, async peer => {
         const found = await lookupTransaction(peer, txid)
         if (found.status === 'committed') {
-          process.stdout.write(`committed${found.block === undefined ? '' : ` in block ${found.block}`}\n${describe(found.tx).join('\n')}\n`)
+          process.stdout.write(`committed${found.block === undefined ? '' : ` in block ${found.block}`}\n${describeTransaction(found.tx).join('\n')}\n`)
         } else if (found.status === 'rejected') {
           process.stdout.write(`rejected: ${found.error}\n`)
           process.exitCode = txExit.rejected

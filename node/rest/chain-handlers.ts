@@ -40,7 +40,7 @@ export async function getBlock (peer: PeerApi, id: string, idValid: boolean): Pr
 }
 
 /** Names the block holding a transaction on GET /transactions/:id's 200 answer, whose body stays Fabric's. */
-export const blockHeader = 'weft-block'
+const blockHeader = 'weft-block'
 
 /**
  * GET /transactions/:id: the whole transaction (code package included). One this peer rejected
