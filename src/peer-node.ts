@@ -14,7 +14,6 @@ import { StateTransferError } from './consensus/interfaces.ts'
 import { PbftBatch, type PbftBatchStatus } from './consensus/pbft/batch.ts'
 import { replicaName, ValidatorSet, type ValidatorEntry } from './consensus/validators.ts'
 import { EventHub } from './events/hub.ts'
-import { RecentRejections } from './events/recent-rejections.ts'
 import { serveEventStream, type EventStream } from './events/session.ts'
 import { TxWaiter } from './events/tx-waiter.ts'
 import { Ledger, makeGenesis, type CommittedBlock } from './ledger/ledger.ts'
@@ -29,6 +28,7 @@ import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
 import { transportDialer, transportFor } from './transport/peer-transport.ts'
 import { errorMessage } from './util/errors.ts'
 import { createLogger, type Logger } from './util/logger.ts'
+import { LruMap } from './util/lru.ts'
 import type { Scheduler } from './util/scheduler.ts'
 
 /** Height, head and state of the local chain. */
@@ -115,7 +115,8 @@ export class PeerNode implements PeerApi {
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
     private readonly rejections: Set<(txid: string, error: string) => void>,
-    private readonly rejected: RecentRejections
+    /** The last rejections (txid → error, time), so a client that did not wait can still learn why. */
+    private readonly rejected: LruMap<string, { error: string, at: number }>
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -201,12 +202,12 @@ export class PeerNode implements PeerApi {
     let validators: ValidatorSet | undefined
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
-    const rejected = new RecentRejections()
+    const rejected = new LruMap<string, { error: string, at: number }>(10_000)
     if (validator) {
       const ctx = {
         support,
         onRejection: (tx: Transaction, error: string) => {
-          rejected.record(tx.txid, error, scheduler.now())
+          rejected.set(tx.txid, { error, at: scheduler.now() })
           hub.publishRejection(tx, error)
           for (const l of rejections) l(tx.txid, error)
         }

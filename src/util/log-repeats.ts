@@ -1,3 +1,5 @@
+import { LruMap } from './lru.ts'
+
 /**
  * Holds back repeats of a log line. Lines of one shape (the same text once numbers, hex and
  * ids are masked) from one logger print at most once per interval; the next one to print says
@@ -21,7 +23,7 @@ export function messageShape (msg: string): string {
 }
 
 export function repeatLimiter (now: () => number, intervalMs = 10_000): RepeatLimiter {
-  const shapes = new Map<string, { printedAt: number, held: number }>()
+  const shapes = new LruMap<string, { printedAt: number, held: number }>(maxShapes)
   return {
     admit (name, msg) {
       const key = `${name}\u0000${messageShape(msg)}`
@@ -31,9 +33,7 @@ export function repeatLimiter (now: () => number, intervalMs = 10_000): RepeatLi
         seen.held++
         return undefined
       }
-      shapes.delete(key)
       shapes.set(key, { printedAt: t, held: 0 })
-      if (shapes.size > maxShapes) shapes.delete(shapes.keys().next().value!)
       if (seen === undefined || seen.held === 0) return msg
       return `${msg} (and ${seen.held} more like this in the last ${Math.round((t - seen.printedAt) / 1000)} s)`
     }
