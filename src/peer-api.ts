@@ -17,6 +17,8 @@ export interface PeerApi {
   getBlockByNumber (n: bigint): Promise<Block | undefined>
   /** A committed transaction, undefined when no block holds it. */
   getTransactionByID (txid: string): Promise<Transaction | undefined>
+  /** Where a transaction ended: in a block, rejected by this peer (remembered for the recent ones only), or unknown here. */
+  transactionStatus (txid: string): Promise<TransactionStatus>
   /** The peers this peer knows (Fabric's peer.GetPeers); may or may not include this peer itself. */
   getPeers (): Promise<PeersMessage>
   /** This peer's own endpoint (ID, address, VALIDATOR or NON_VALIDATOR, pkiID when security is on). */
@@ -38,6 +40,12 @@ export interface PeerApi {
   /** Admin.StopServer: stops the peer cleanly (servers closed, ledger closed); resolves once stopping has begun. */
   stop (): Promise<void>
 }
+
+/** `at` is when this peer rejected it, in its scheduler's milliseconds since the epoch. */
+export type TransactionStatus =
+  | { status: 'committed', block: number }
+  | { status: 'rejected', error: string, at: number }
+  | { status: 'unknown' }
 
 /**
  * How a submission is acknowledged. Fabric's OK means "accepted into the queue"; with `waitMs`

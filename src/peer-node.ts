@@ -17,7 +17,7 @@ import { EventHub } from './events/hub.ts'
 import { serveEventStream, type EventStream } from './events/session.ts'
 import { TxWaiter } from './events/tx-waiter.ts'
 import { Ledger, makeGenesis, type CommittedBlock } from './ledger/ledger.ts'
-import type { PeerApi, SubmitOptions } from './peer-api.ts'
+import type { PeerApi, SubmitOptions, TransactionStatus } from './peer-api.ts'
 import type { PeerPlatform } from './peer-platform.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
@@ -28,6 +28,7 @@ import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
 import { transportDialer, transportFor } from './transport/peer-transport.ts'
 import { errorMessage } from './util/errors.ts'
 import { createLogger, type Logger } from './util/logger.ts'
+import { LruMap } from './util/lru.ts'
 import type { Scheduler } from './util/scheduler.ts'
 
 /** Height, head and state of the local chain. */
@@ -113,7 +114,9 @@ export class PeerNode implements PeerApi {
     private readonly peer: Peer,
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
-    private readonly rejections: Set<(txid: string, error: string) => void>
+    private readonly rejections: Set<(txid: string, error: string) => void>,
+    /** The last rejections (txid → error, time), so a client that did not wait can still learn why. */
+    private readonly rejected: LruMap<string, { error: string, at: number }>
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -199,10 +202,12 @@ export class PeerNode implements PeerApi {
     let validators: ValidatorSet | undefined
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
+    const rejected = new LruMap<string, { error: string, at: number }>(10_000)
     if (validator) {
       const ctx = {
         support,
         onRejection: (tx: Transaction, error: string) => {
+          rejected.set(tx.txid, { error, at: scheduler.now() })
           hub.publishRejection(tx, error)
           for (const l of rejections) l(tx.txid, error)
         }
@@ -242,7 +247,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected)
     return node
   }
 
@@ -309,6 +314,14 @@ export class PeerNode implements PeerApi {
   }
 
   getTransactionByID (txid: string) { return this.ledger.getTransactionByID(txid) }
+
+  /** A block wins over a remembered rejection (a deploy's txid is its chaincode's name, and may be tried again). */
+  async transactionStatus (txid: string): Promise<TransactionStatus> {
+    const at = await this.ledger.chain.txLocation(txid)
+    if (at !== undefined) return { status: 'committed', block: at.block }
+    const r = this.rejected.get(txid)
+    return r === undefined ? { status: 'unknown' } : { status: 'rejected', ...r }
+  }
 
   /** Blocks in the local chain. */
   get height (): number { return this.ledger.height }

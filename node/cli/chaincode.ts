@@ -16,6 +16,8 @@ import { Peer, Response_StatusCode, type Response } from '../../src/protos/fabri
 import { loadChaincodeFile, runExternalChaincode } from '../chaincode/external.ts'
 import { packageChaincode } from '../chaincode/package.ts'
 import { failedTo, runClientVerb, withConfigOption, type ClientFlags, type LocalPeer } from './peer-client.ts'
+import type { TxOutcome } from './tx-events.ts'
+import { lookupTransaction } from './tx.ts'
 
 interface SpecFlags extends ClientFlags {
   name?: string
@@ -133,10 +135,39 @@ async function invokeOrQuery (peer: LocalPeer, method: 'invoke' | 'query', flags
   return res.msg
 }
 
-interface SubmitFlags extends SpecFlags { wait?: string | true }
+interface SubmitFlags extends SpecFlags { wait?: string | true, json?: boolean }
 
 function withWaitOption (cmd: Command): Command {
   return cmd.option('-w, --wait [duration]', 'return only once the transaction is in a block, failing if it is rejected (default 30s); without it, success means accepted into the queue, as in Fabric')
+}
+
+function withJsonOption (cmd: Command): Command {
+  return cmd.option('--json', 'print one JSON object on stdout instead of the lines (see README, "The weft command"); exit statuses stay the same')
+}
+
+/** One JSON object, as --json prints it. */
+function printJson (value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`)
+}
+
+/** With --json, a failure is also reported on stdout as {"status":"failed","error":…}; the `Error:` line and status 1 stay. */
+async function orJsonFailure (flags: { json?: boolean }, verb: () => Promise<void>): Promise<void> {
+  try {
+    await verb()
+  } catch (err) {
+    if (flags.json === true) printJson({ status: 'failed', error: err instanceof Error ? err.message : String(err) })
+    throw err
+  }
+}
+
+/** The block holding a committed transaction, when the peer's REST service says (it is only looked up for --json). */
+async function blockOf (peer: LocalPeer, txid: string): Promise<number | undefined> {
+  try {
+    const found = await lookupTransaction(peer, txid)
+    return found.status === 'committed' ? found.block : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -145,18 +176,35 @@ function withWaitOption (cmd: Command): Command {
  * or rejected with the chaincode's error (exit status 1).
  */
 async function submitted (peer: LocalPeer, flags: SubmitFlags, send: () => Promise<string>, line: (txid: string) => string): Promise<void> {
+  const json = flags.json === true
   if (flags.wait === undefined) {
-    process.stdout.write(`${line(await send())}\n`)
+    const txid = await send()
+    if (json) printJson({ txid, status: 'accepted' })
+    else process.stdout.write(`${line(txid)}\n`)
     return
   }
   const waitMs = flags.wait === true ? 30_000 : parseGoDuration(flags.wait)
   const watch = await peer.watchTransactions(waitMs)
   try {
     const txid = await send()
-    process.stdout.write(`${line(txid)}\n`)
-    const outcome = await watch.outcome(txid, waitMs)
-    if (!outcome.committed) throw new Error(`transaction ${txid} was rejected: ${outcome.rejected}`)
-    process.stdout.write(`Transaction ${txid} committed\n`)
+    if (!json) process.stdout.write(`${line(txid)}\n`)
+    let outcome: TxOutcome
+    try {
+      outcome = await watch.outcome(txid, waitMs)
+    } catch (err) {
+      if (!json) throw err
+      printJson({ txid, status: 'accepted', error: (err as Error).message })
+      process.exitCode = 1
+      return
+    }
+    if (!outcome.committed) {
+      if (!json) throw new Error(`transaction ${txid} was rejected: ${outcome.rejected}`)
+      printJson({ txid, status: 'rejected', error: outcome.rejected })
+      process.exitCode = 1
+      return
+    }
+    if (json) printJson({ txid, status: 'committed', block: await blockOf(peer, txid) })
+    else process.stdout.write(`Transaction ${txid} committed\n`)
   } finally {
     watch.end()
   }
@@ -174,28 +222,31 @@ function withSpecOptions (cmd: Command): Command {
 /** `weft chaincode deploy|invoke|query`, Fabric's `peer chaincode` against the peer at peer.address. */
 export function chaincodeCommand (): Command {
   const cc = new Command('chaincode').description('chaincode commands (talk to the peer at peer.address, CORE_PEER_ADDRESS)')
-  withWaitOption(withSpecOptions(cc.command('deploy').description('deploy a chaincode; prints its name')))
+  withJsonOption(withWaitOption(withSpecOptions(cc.command('deploy').description('deploy a chaincode; prints its name'))))
     .action(async (flags: SubmitFlags) => {
       await runClientVerb(flags, async peer => {
-        await submitted(peer, flags, async () => await deploy(peer, flags), name => `Deploy chaincode: ${name}`)
+        await orJsonFailure(flags, async () => { await submitted(peer, flags, async () => await deploy(peer, flags), name => `Deploy chaincode: ${name}`) })
       })
     })
-  withWaitOption(withSpecOptions(cc.command('invoke').description('invoke a chaincode; prints the transaction id')))
+  withJsonOption(withWaitOption(withSpecOptions(cc.command('invoke').description('invoke a chaincode; prints the transaction id'))))
     .action(async (flags: SubmitFlags) => {
       await runClientVerb(flags, async peer => {
-        await submitted(peer, flags, async () => fromUtf8(await invokeOrQuery(peer, 'invoke', flags)), txid => `Successfully invoked transaction: ${txid}`)
+        await orJsonFailure(flags, async () => { await submitted(peer, flags, async () => fromUtf8(await invokeOrQuery(peer, 'invoke', flags)), txid => `Successfully invoked transaction: ${txid}`) })
       })
     })
-  withSpecOptions(cc.command('query').description('query a chaincode; prints the result'))
+  withJsonOption(withSpecOptions(cc.command('query').description('query a chaincode; prints the result')))
     .option('-r, --raw', 'print the result as raw bytes')
     .option('-x, --hex', 'print the result in hexadecimal')
-    .action(async (flags: QueryFlags) => {
+    .action(async (flags: QueryFlags & { json?: boolean }) => {
       await runClientVerb(flags, async peer => {
-        if (flags.raw === true && flags.hex === true) throw new Error('Options --raw (-r) and --hex (-x) are not compatible')
-        const result = await invokeOrQuery(peer, 'query', flags)
-        if (flags.raw === true) process.stdout.write(concatBytes(utf8('Query Result (Raw): '), result))
-        else if (flags.hex === true) process.stdout.write(`Query Result: ${toHex(result)}\n`)
-        else process.stdout.write(concatBytes(utf8('Query Result: '), result, utf8('\n')))
+        await orJsonFailure(flags, async () => {
+          if (flags.raw === true && (flags.hex === true || flags.json === true)) throw new Error(`Options --raw (-r) and ${flags.hex === true ? '--hex (-x)' : '--json'} are not compatible`)
+          const result = await invokeOrQuery(peer, 'query', flags)
+          if (flags.json === true) printJson({ status: 'ok', result: flags.hex === true ? toHex(result) : fromUtf8(result) })
+          else if (flags.raw === true) process.stdout.write(concatBytes(utf8('Query Result (Raw): '), result))
+          else if (flags.hex === true) process.stdout.write(`Query Result: ${toHex(result)}\n`)
+          else process.stdout.write(concatBytes(utf8('Query Result: '), result, utf8('\n')))
+        })
       })
     })
   withConfigOption(cc.command('run').description('dev mode: run a JS/TS chaincode here, registered at the peer as a user-started chaincode (as CORE_CHAINCODE_ID_NAME=NAME ./chaincode does)'))

@@ -6,6 +6,7 @@ import { ledgerCommand } from './ledger.ts'
 import { networkCommand } from './network.ts'
 import { nodeCommand } from './node.ts'
 import { addNodeClientVerbs } from './node-client.ts'
+import { txCommand } from './tx.ts'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string, description: string }
 
@@ -20,6 +21,7 @@ export function buildProgram (): Command {
   program.addCommand(addNodeClientVerbs(nodeCommand()))
   program.addCommand(chaincodeCommand())
   program.addCommand(networkCommand())
+  program.addCommand(txCommand())
   return program
 }
 

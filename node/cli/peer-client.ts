@@ -10,7 +10,7 @@ import { dialAddress } from '../host-port.ts'
 import { TxEventWatch } from './tx-events.ts'
 
 /** Fabric's CLI gives the peer 3 s to accept the connection. */
-const CONNECT_TIMEOUT = 3000
+export const CONNECT_TIMEOUT = 3000
 
 /** The peer could not be reached at all (as opposed to a call it answered with an error). */
 export class PeerUnreachableError extends Error {
@@ -21,13 +21,25 @@ export class PeerUnreachableError extends Error {
 export class LocalPeer {
   private readonly clients = new Map<DescService, Promise<Client>>()
 
-  private constructor (readonly address: string, readonly eventsAddress: string, readonly tls: ClientTls | undefined, readonly creds: ChannelCredentials) {}
+  private constructor (
+    readonly address: string,
+    readonly eventsAddress: string,
+    /** rest.address, for what only the REST service tells (a transaction's block, or why it was rejected). */
+    readonly restAddress: string,
+    readonly tls: ClientTls | undefined,
+    readonly creds: ChannelCredentials
+  ) {}
 
   /** From core.yaml (`file`, else ./core.yaml when present) and CORE_* variables, as `weft node start` reads them. */
   static async fromConfig (file?: string): Promise<LocalPeer> {
     const config = await loadNodeConfig({ file: await configFileFor(file) })
     const tls = clientTlsFromConfig(config)
-    return new LocalPeer(dialAddress(config.peer.address, 'peer.address'), dialAddress(config.peer.validator.events.address, 'peer.validator.events.address'), tls, await clientCredentials(tls))
+    return new LocalPeer(
+      dialAddress(config.peer.address, 'peer.address'),
+      dialAddress(config.peer.validator.events.address, 'peer.validator.events.address'),
+      dialAddress(config.rest.address, 'rest.address'),
+      tls,
+      await clientCredentials(tls))
   }
 
   /** Listens for BLOCK and REJECTION events at peer.validator.events.address (for --wait). */

@@ -39,12 +39,25 @@ export async function getBlock (peer: PeerApi, id: string, idValid: boolean): Pr
   }
 }
 
-/** GET /transactions/:id: the whole transaction (code package included). */
+/** Names the block holding a transaction on GET /transactions/:id's 200 answer, whose body stays Fabric's. */
+const blockHeader = 'weft-block'
+
+/**
+ * GET /transactions/:id: the whole transaction (code package included). One this peer rejected
+ * (and still remembers) is 410 Gone with the reason: it will never be in the chain.
+ */
 export async function getTransaction (peer: PeerApi, txid: string): Promise<RestReply> {
   try {
     const tx = await peer.getTransactionByID(txid)
-    if (tx === undefined) return restError(404, `Transaction ${txid} is not found.`)
-    return ok(goJson(TransactionSchema, tx))
+    const state = await peer.transactionStatus(txid)
+    if (tx !== undefined) {
+      return { ...ok(goJson(TransactionSchema, tx)), headers: state.status === 'committed' ? { [blockHeader]: String(state.block) } : undefined }
+    }
+    if (state.status === 'rejected') {
+      const body = { Error: `Transaction ${txid} was rejected: ${state.error}`, txid, status: 'rejected', reason: state.error, rejectedAt: new Date(state.at).toISOString() }
+      return { status: 410, body: JSON.stringify(body) + '\n' }
+    }
+    return restError(404, `Transaction ${txid} is not found.`)
   } catch (err) {
     return restError(500, `Error retrieving transaction ${txid}: ${errorMessage(err)}.`)
   }

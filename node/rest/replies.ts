@@ -1,8 +1,8 @@
 import { goQuote, goQuoteBytes } from '../../src/gojson/encode.ts'
 import { rpcIdJson, type RpcId } from '../../src/gojson/rpc-request.ts'
 
-/** What a REST handler answers: HTTP status and the exact body bytes (text). */
-export interface RestReply { status: number, body: string }
+/** What a REST handler answers: HTTP status, the exact body bytes (text) and any headers of Weft's own. */
+export interface RestReply { status: number, body: string, headers?: Record<string, string> }
 
 /** Fabric's restResult {OK, Error} as json.Encoder writes it (trailing newline). */
 export function restError (status: number, message: string): RestReply {

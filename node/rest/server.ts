@@ -105,7 +105,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     return payload
   })
 
-  const send = (reply: FastifyReply, r: RestReply): FastifyReply => reply.code(r.status).send(r.body)
+  const send = (reply: FastifyReply, r: RestReply): FastifyReply => reply.code(r.status).headers(r.headers ?? {}).send(r.body)
   const body = (req: FastifyRequest): string => typeof req.body === 'string' ? req.body : ''
   const param = (req: FastifyRequest): string => (req.params as { id: string }).id
   const rawQuery = (req: FastifyRequest): string => {

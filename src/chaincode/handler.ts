@@ -55,8 +55,8 @@ export class Handler {
   get name (): string { return this.chaincodeID?.name ?? `(unregistered ${this.stream.remote})` }
   isRunning (): boolean { return isRunningState(this.state) }
 
-  /** Reads the stream until it ends; then deregisters and fails whatever was in flight. */
-  async run (): Promise<void> {
+  /** Reads the stream until it ends; then deregisters and fails whatever was in flight. Resolves with why it failed, if it did. */
+  async run (): Promise<Error | undefined> {
     let failure: Error | undefined
     try {
       this.armKeepalive()
@@ -74,6 +74,7 @@ export class Handler {
       if (!this.closed) log.error(`chaincode ${this.name}: ending stream: ${failure.message}`)
     }
     await this.close(failure ?? new Error('chaincode closed its stream'), failure === undefined)
+    return failure
   }
 
   /**

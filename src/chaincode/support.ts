@@ -281,7 +281,8 @@ export class ChaincodeSupport implements HandlerHost {
       this.running.delete(name)
       throw new Error(`Error starting container: ${(err as Error).message}`)
     }
-    const ended = this.handleStream(entry.launched.stream).then(() => { throw new Error('the chaincode ended its stream before registering') })
+    // A chaincode that fails to load ends its stream with why: that is the deployer's answer.
+    const ended = new Handler(this, entry.launched.stream).run().then(failure => { throw failure ?? new Error('the chaincode ended its stream before registering') })
     try {
       await withTimeout(this.scheduler, Promise.race([registration, ended]), this.startupTimeout, `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`)
       log.debug(`chaincode ${name} started by the ${runtime.name} runtime`)

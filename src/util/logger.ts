@@ -1,3 +1,6 @@
+import { repeatLimiter } from './log-repeats.ts'
+import { systemScheduler } from './scheduler.ts'
+
 /**
  * A tiny platform-free logger. Levels below the threshold print nothing; the threshold comes
  * from `setLogLevel` (the CLI maps `logging.peer` / `CORE_LOGGING_LEVEL` onto it).
@@ -25,9 +28,14 @@ let sink: LogSink = (level, name, msg, args) => {
 export function setLogLevel (level: LogLevel): void { threshold = rank[level] }
 export function setLogSink (s: LogSink): void { sink = s }
 
+/** Warnings that repeat are held back: one of a kind per logger every 10 s, with a count of the rest. */
+const warnings = repeatLimiter(() => systemScheduler.now())
+
 export function createLogger (name: string): Logger {
   const at = (level: Exclude<LogLevel, 'silent'>) => (msg: string, ...args: unknown[]) => {
-    if (rank[level] >= threshold) sink(level, name, msg, args)
+    if (rank[level] < threshold) return
+    const text = level === 'warn' ? warnings.admit(name, msg) : msg
+    if (text !== undefined) sink(level, name, text, args)
   }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

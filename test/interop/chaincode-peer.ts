@@ -35,12 +35,15 @@ export async function chaincodePeer (options: { devChaincodes?: Record<string, C
   const registered = await Promise.all(Object.entries(options.devChaincodes ?? {}).map(async ([name, cc]) => await registerInProcessChaincode(support, name, cc)))
   let stopped = false
   let batches: Promise<unknown> = Promise.resolve()
+  const rejected = new Map<string, { error: string, at: number }>()
 
   /** Runs `tx` in a batch of its own after those before it; resolves with its error, if any. */
   const commit = async (tx: Transaction): Promise<Error | undefined> => {
     const run = batches.then(async () => await runBatch(support, [tx]))
     batches = run.catch(() => {})
-    return (await run).errors[0]
+    const err = (await run).errors[0]
+    if (err !== undefined) rejected.set(tx.txid, { error: err.message, at: Date.now() })
+    return err
   }
   const query = async (tx: Transaction): Promise<Response> => respond(Response_StatusCode.SUCCESS, await executeQuery({ support }, tx))
   const execute = (cis: ChaincodeInvocationSpec, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY): Transaction =>
@@ -51,6 +54,12 @@ export async function chaincodePeer (options: { devChaincodes?: Record<string, C
     async getBlockchainInfo () { return await ledger.getBlockchainInfo() },
     async getBlockByNumber (n) { return await ledger.getBlockByNumber(Number(n)) },
     async getTransactionByID (txid) { return await ledger.getTransactionByID(txid) },
+    async transactionStatus (txid) {
+      const at = await ledger.chain.txLocation(txid)
+      if (at !== undefined) return { status: 'committed', block: at.block }
+      const r = rejected.get(txid)
+      return r === undefined ? { status: 'unknown' } : { status: 'rejected', ...r }
+    },
     async getPeers () {
       return create(PeersMessageSchema, { peers: [{ ID: { name: 'vp1' }, address: '127.0.0.1:7151', type: PeerEndpoint_Type.VALIDATOR }] })
     },

@@ -52,6 +52,7 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
   const committed = { blocks: 0, transactions: 0 }
   ledger.onBlock(({ block }) => { committed.blocks++; committed.transactions += block.transactions.length })
   let pending: Transaction[] = []
+  const rejected = new Map<string, { error: string, at: number }>()
   let stopped = false
 
   const num = (s: string): number => {
@@ -118,7 +119,9 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
       } catch (err) {
         ledger.txFinished(tx.txid, false)
         results.push(create(TransactionResultSchema, { txid: tx.txid, errorCode: 1, error: (err as Error).message }))
-        hub.publishRejection(tx, `Transaction or query returned with failure: ${(err as Error).message}`)
+        const error = `Transaction or query returned with failure: ${(err as Error).message}`
+        rejected.set(tx.txid, { error, at: Date.now() })
+        hub.publishRejection(tx, error)
       }
     }
     // Only the chaincode event goes into nonHashData, as the ledger does with results.
@@ -159,6 +162,12 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
     async getBlockchainInfo () { return ledger.getBlockchainInfo() },
     async getBlockByNumber (n) { return n > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : ledger.getBlockByNumber(Number(n)) },
     async getTransactionByID (txid) { return ledger.getTransactionByID(txid) },
+    async transactionStatus (txid) {
+      const at = await ledger.chain.txLocation(txid)
+      if (at !== undefined) return { status: 'committed', block: at.block }
+      const r = rejected.get(txid)
+      return r === undefined ? { status: 'unknown' } : { status: 'rejected', ...r }
+    },
     async getPeers () {
       return create(PeersMessageSchema, { peers: [{ ID: { name: 'vp1' }, address: '127.0.0.1:7151', type: PeerEndpoint_Type.VALIDATOR }] })
     },

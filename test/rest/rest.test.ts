@@ -103,9 +103,23 @@ describe('GET /transactions/:id', () => {
     expect(a.status).toBe(200)
     expect(a.body).toBe(goJson(TransactionSchema, (await peer.ledger.getTransactionByID(txid))!) + '\n')
     expect(JSON.parse(a.body)).toMatchObject({ type: 2, txid })
+    expect(a.headers['weft-block']).toBe('2')
     const missing = await call('GET', '/transactions/nope%20x')
     expect([missing.status, missing.body]).toEqual([404, '{"Error":"Transaction nope x is not found."}\n'])
     expect((await call('GET', '/transactions/a%2Fb')).body).toBe('{"Error":"Openchain endpoint not found."}\n')
+  })
+
+  it('answers 410 with the reason for a transaction the peer rejected', async () => {
+    await deployAndInvoke()
+    const inv = JSON.parse((await post(rpc('invoke', 'mycc', ['invoke', 'a', 'nobody', '1'], 3))).body)
+    await peer.flush()
+    const txid: string = inv.result.message
+    const a = await call('GET', `/transactions/${txid}`)
+    const reason = 'Transaction or query returned with failure: Entity not found'
+    expect(a.status).toBe(410)
+    expect(JSON.parse(a.body)).toMatchObject({ Error: `Transaction ${txid} was rejected: ${reason}`, txid, status: 'rejected', reason })
+    expect(Number.isNaN(Date.parse(JSON.parse(a.body).rejectedAt))).toBe(false)
+    expect(a.headers['weft-block']).toBeUndefined()
   })
 })
 
@@ -200,7 +214,7 @@ describe('POST /chaincode', () => {
     expect((await post('{"jsonrpc":"2.0","method":"invoke","id":null}')).body).toBe('')
   })
 
-  it('accepts a failed invoke, then sends REJECTION, commits an empty block, and has no such transaction', async () => {
+  it('accepts a failed invoke, then sends REJECTION, commits an empty block, and answers its id as rejected', async () => {
     const rejections: Event[] = []
     peer.hub.subscribe([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { rejections.push(ev) })
     const before = await peer.ledger.getBlockchainInfo()
@@ -211,7 +225,7 @@ describe('POST /chaincode', () => {
     await new Promise(resolve => setTimeout(resolve, 20))
     expect(rejections).toHaveLength(1)
     expect(rejections[0].Event.case === 'rejection' && rejections[0].Event.value.errorMsg).toBe('Transaction or query returned with failure: chaincode nocc is not deployed')
-    expect((await call('GET', `/transactions/${txid}`)).status).toBe(404)
+    expect((await call('GET', `/transactions/${txid}`)).status).toBe(410)
     const block = JSON.parse((await call('GET', '/chain/blocks/1')).body)
     expect(block.transactions).toBeUndefined()
     expect(block.nonHashData.chaincodeEvents).toEqual([{}])

@@ -81,6 +81,15 @@ describe('worker_threads runtime', () => {
     await expect(executeQuery({ support }, query(name, ['query', 'zz']))).rejects.toThrow('{"Error":"Nil amount for zz"}')
   })
 
+  it('answers the deploy of a chaincode that throws while loading with its error', async () => {
+    const cds = nodeDeploymentSpec(`throw new Error('config file missing')
+      export function init () {}
+      export function invoke () {}
+      export function query () {}`, [])
+    const run = await runBatch(support, [deployOf(cds)])
+    expect(run.errors[0]?.message).toMatch(/registration failed for .*: chaincode .* crashed: .*config file missing/)
+  })
+
   it('fails a transaction whose chaincode throws; the chaincode keeps running', async () => {
     expect(await putCount('t1')).toBe('1')
     const run = await runBatch(support, [invoke(bad, ['throw'])])
