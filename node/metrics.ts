@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { ConsensusStatus, PeerMetrics } from '../src/peer-node.ts'
 import { createLogger } from '../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from './host-port.ts'
+import { errorMessage } from '../src/util/errors.ts'
 
 export interface MetricsOptions {
   /** peer.profile.listenAddress (loopback by default in Weft). */
@@ -60,7 +61,7 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
     render().then(
       text => { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : text) },
       (err: Error) => {
-        log.error(`cannot render metrics: ${err.message}`)
+        log.error(`cannot render metrics: ${errorMessage(err)}`)
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`cannot render metrics: ${err.message}\n`)
       }
     )

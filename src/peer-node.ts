@@ -223,7 +223,7 @@ export class PeerNode implements PeerApi {
         communicator: {
           broadcast: async (msg, type) => {
             const errors = await peer.broadcast(msg, type)
-            for (const e of errors) log.warn(`broadcast: ${e.message}`)
+            for (const e of errors) log.warn(`broadcast: ${errorMessage(e)}`)
           },
           unicast: (msg, receiver) => peer.unicast(msg, receiver)
         },
@@ -274,7 +274,7 @@ export class PeerNode implements PeerApi {
   }
 
   private async fail (err: Error): Promise<void> {
-    this.log.error(`consensus failed: ${err.message}; stopping`)
+    this.log.error(`consensus failed: ${errorMessage(err)}; stopping`)
     await this.halt(err)
   }
 

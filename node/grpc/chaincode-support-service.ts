@@ -3,6 +3,7 @@ import { ChaincodeSupport as ChaincodeSupportService, type ChaincodeMessage } fr
 import type { ChaincodeStream } from '../../src/chaincode/stream.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { addService, callStream } from './service-definition.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 const log = createLogger('chaincode')
 
@@ -15,7 +16,7 @@ export function addChaincodeSupportService (server: Server, register: (stream: C
   addService(server, ChaincodeSupportService, {
     register: (call: ServerDuplexStream<ChaincodeMessage, ChaincodeMessage>) => {
       const stream = callStream<ChaincodeMessage, ChaincodeMessage>(call, 'server', call.getPeer())
-      register(stream).catch((err: Error) => { log.error(`Register stream from ${stream.remote} failed: ${err.message}`) })
+      register(stream).catch((err: Error) => { log.error(`Register stream from ${stream.remote} failed: ${errorMessage(err)}`) })
     }
   })
 }

@@ -1,5 +1,6 @@
 import { status, type sendUnaryData, type ServerUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js'
 import { createLogger } from '../../src/util/logger.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 /** A failure with a chosen gRPC status (others become UNKNOWN, as grpc-go answers a plain error). */
 export class GrpcError extends Error {
@@ -19,7 +20,7 @@ export function unary<Req, Res> (path: string, fn: (req: Req, call: ServerUnaryC
       (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err))
         const code = e instanceof GrpcError ? e.code : status.UNKNOWN
-        if (code === status.UNKNOWN) log.debug(`${path} from ${call.getPeer()}: ${e.message}`)
+        if (code === status.UNKNOWN) log.debug(`${path} from ${call.getPeer()}: ${errorMessage(e)}`)
         callback({ code, details: e.message })
       }
     )

@@ -8,6 +8,7 @@ import { buildWeb, REPO_ROOT, webBuildNeeded } from './build.ts'
 import { startWebServer, webDistDir, type BootstrapInfo, type WebServer } from './static-server.ts'
 
 export { BOOTSTRAP_PATH, type BootstrapInfo } from './static-server.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 
 const log = createLogger('web')
 
@@ -58,7 +59,7 @@ export async function startWebApp (opts: WebAppOptions): Promise<WebApp> {
       log.info(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s: ${server.url}`)
     }, (err: Error) => {
       if (missing) waiting = `The web app could not be built: ${err.message.split('\n')[0]}. Run npm run build:web and reload.`
-      if (!abort.signal.aborted) log.error(`web app build failed: ${err.message}`)
+      if (!abort.signal.aborted) log.error(`web app build failed: ${errorMessage(err)}`)
     })
   }
   return {

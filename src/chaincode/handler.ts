@@ -12,6 +12,7 @@ import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-
 import type { ChaincodeStream } from './stream.ts'
 import type { Scheduler } from '../util/scheduler.ts'
 import type { TxContext } from './tx-context.ts'
+import { errorMessage as describeError } from '../util/errors.ts'
 
 const log = createLogger('chaincode')
 
@@ -287,9 +288,9 @@ export class Handler {
 
   /** Sends to the chaincode; a failed send fails the transaction it belongs to (if any). */
   private send (msg: ChaincodeMessage, ctx?: TxContext): void {
-    this.stream.send(msg).catch((err: Error) => {
-      log.error(`chaincode ${this.name}: error sending ${typeName(msg.type)}: ${err.message}`)
-      ctx?.notify(errorMessage(msg.txid, `Error sending ${typeName(msg.type)}: ${err.message}`))
+    this.stream.send(msg).catch((err: unknown) => {
+      log.error(`chaincode ${this.name}: error sending ${typeName(msg.type)}: ${describeError(err)}`)
+      ctx?.notify(errorMessage(msg.txid, `Error sending ${typeName(msg.type)}: ${describeError(err)}`))
     })
   }
 

@@ -7,6 +7,7 @@ import { asChaincode, type Chaincode } from './shim/chaincode.ts'
 import { startChaincode } from './shim/handler.ts'
 import { chaincodeStreamPair } from './stream.ts'
 import type { ChaincodeSupport } from './support.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('chaincode')
 
@@ -54,7 +55,7 @@ function runInProcess (name: string, chaincode: Chaincode): LaunchedChaincode {
   const pair = chaincodeStreamPair({ chaincode: `in-process:${name}` })
   let killed = false
   startChaincode(pair.chaincode, name, chaincode).catch((err: Error) => {
-    if (!killed) log.info(`in-process chaincode ${name} ended: ${err.message}`)
+    if (!killed) log.info(`in-process chaincode ${name} ended: ${errorMessage(err)}`)
   })
   return {
     stream: pair.peer,

@@ -122,7 +122,7 @@ export class ConsensusExecutor implements Executor {
   private async process (op: Op): Promise<void> {
     const { consumer } = this.components
     const fail = (err: Error): void => {
-      this.log.error(`${op.kind} failed: ${err.message}`)
+      this.log.error(`${op.kind} failed: ${errorMessage(err)}`)
       if (!this.stopped) consumer.executionFailed(op.tag, err)
     }
     if (op.kind !== 'updateState' && this.skipInProgress) {

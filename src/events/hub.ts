@@ -99,7 +99,7 @@ export class EventHub {
 
   /** A committed block: the BLOCK event (code packages removed), then its chaincode events. */
   publishBlock (number: number, block: Block): void {
-    const stripped = withoutCodePackages(block, (_tx, err) => this.log.error(`block ${number} event: ${err.message}`))
+    const stripped = withoutCodePackages(block, (_tx, err) => this.log.error(`block ${number} event: ${errorMessage(err)}`))
     this.publish(blockEvent(stripped), `block ${number}`)
     for (const e of block.nonHashData?.chaincodeEvents ?? []) {
       // Transactions without an event leave an empty placeholder in nonHashData.

@@ -57,7 +57,7 @@ export class ChainFollower {
     this.stack.transfer.exclusive(async () => await this.follow(from, block, state.stateDelta)).catch(err => {
       const e = err as Error
       if (e instanceof MisbehaviourError) this.stack.dropPeer(from.name, e.message)
-      else log.warn(`Could not add the block ${from.name} announced: ${e.message}`)
+      else log.warn(`Could not add the block ${from.name} announced: ${errorMessage(e)}`)
     })
   }
 

@@ -13,6 +13,7 @@ import type { Channel } from './channel.ts'
 import { MisbehaviourError } from './errors.ts'
 import type { PeerHandler } from './handler.ts'
 import { replacementDelta, SnapshotAssembler } from './snapshot.ts'
+import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('statetransfer')
 
@@ -111,7 +112,7 @@ export class StateTransfer {
       } catch (err) {
         const aborted = this.signal?.aborted === true
         const error = aborted ? abortReason(this.signal!) : err as Error
-        log.warn(`State transfer to block ${blockNumber} ${aborted ? 'was aborted' : 'failed'}: ${error.message}`)
+        log.warn(`State transfer to block ${blockNumber} ${aborted ? 'was aborted' : 'failed'}: ${errorMessage(error)}`)
         return { ok: false, error, recoverable: !aborted && !(err instanceof FatalTransferError) }
       } finally {
         this.signal = undefined
@@ -134,7 +135,7 @@ export class StateTransfer {
         return
       } catch (err) {
         if (!(err instanceof DeltasGoneError)) throw err
-        log.info(`${err.message}; falling back to a state snapshot`)
+        log.info(`${errorMessage(err)}; falling back to a state snapshot`)
       }
     }
     const at = await this.syncSnapshot(chain, ledger.stateBlockNumber, target, peers)
@@ -311,7 +312,7 @@ export class StateTransfer {
         } catch (err) {
           const e = err as Error
           if (this.signal?.aborted === true) throw e
-          log.warn(`tryOverPeers: loop error from ${id}${h === registered ? '' : ' (second chat)'} : ${e.message}`)
+          log.warn(`tryOverPeers: loop error from ${id}${h === registered ? '' : ' (second chat)'} : ${errorMessage(e)}`)
           if (e instanceof FatalTransferError) throw e
           errors.push(e)
           if (e instanceof MisbehaviourError) {

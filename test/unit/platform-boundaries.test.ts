@@ -88,7 +88,7 @@ describe('platform boundaries', () => {
       for (const file of await sources(dir)) {
         const lines = (await readFile(join(root, file), 'utf8')).split('\n')
         lines.forEach((l, i) => {
-          if (/\b(log\.(error|warn|info|debug)|console\.(error|warn|log))\(/.test(l) && /\((err|e) as Error\)\.message/.test(l)) bad.push(`${file}:${i + 1}`)
+          if (/\b(log\.(error|warn|info|debug)|console\.(error|warn|log))\(/.test(l) && /\((err|e|error) as Error\)\.message|\$\{(err|e|error)\.message\}/.test(l)) bad.push(`${file}:${i + 1}`)
         })
       }
     }

@@ -5,6 +5,7 @@ import { ccMessage, decodePayload, errorMessage, payloadText, shortTxid, typeNam
 import type { ChaincodeStream } from '../stream.ts'
 import { errorText, resultBytes, type Chaincode } from './chaincode.ts'
 import { ChaincodeStub, type StubChannel } from './stub.ts'
+import { errorMessage as describeError } from '../../util/errors.ts'
 
 const log = createLogger('shim')
 
@@ -105,7 +106,7 @@ class ShimHandler implements StubChannel {
     void answer().then(async reply => {
       if (!isQuery) this.state = fn === 'init' && reply.type === T.ERROR ? 'established' : 'ready'
       await this.stream.send(reply)
-    }).catch((err: Error) => { log.error(`[${shortTxid(msg.txid)}]could not answer ${typeName(msg.type)}: ${err.message}`) })
+    }).catch((err: unknown) => { log.error(`[${shortTxid(msg.txid)}]could not answer ${typeName(msg.type)}: ${describeError(err)}`) })
   }
 
   /** StubChannel: sends one request once the txid's previous one is answered. */

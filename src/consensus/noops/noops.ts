@@ -167,7 +167,7 @@ export class Noops implements Consenter {
   stateUpdated (): void {}
 
   executionFailed (tag: unknown, err: Error): void {
-    log.error(`batch ${String(tag)} of ${this.inFlight?.size ?? 0} transactions was not committed: ${err.message}`)
+    log.error(`batch ${String(tag)} of ${this.inFlight?.size ?? 0} transactions was not committed: ${errorMessage(err)}`)
     this.next()
   }
 }

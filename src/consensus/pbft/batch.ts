@@ -180,7 +180,7 @@ export class PbftBatch implements Consenter {
   }
 
   private fatal (err: Error): void {
-    log.error(`Replica ${this.id} halting: ${err.message}`)
+    log.error(`Replica ${this.id} halting: ${errorMessage(err)}`)
     void this.stop()
     this.components.onFatal?.(err)
   }

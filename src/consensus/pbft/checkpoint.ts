@@ -5,6 +5,7 @@ import type { InnerStack } from './inner-stack.ts'
 import type { Checkpoint } from './messages.ts'
 import type { ReplicaState } from './state.ts'
 import type { Steps } from './steps.ts'
+import { errorMessage } from '../../util/errors.ts'
 
 /** Checkpoints every K, watermarks, and falling behind: when and where to transfer state. */
 export class Checkpoints {
@@ -204,7 +205,7 @@ export class Checkpoints {
 
   /** Weft: an execution failed outside consensus (storage, runtime); the ledger is no longer trustworthy, so state transfer it. */
   executionFailed (err: Error): void {
-    this.s.log.error(`execution of seqNo ${this.s.currentExec ?? '?'} failed, will catch up by state transfer: ${err.message}`)
+    this.s.log.error(`execution of seqNo ${this.s.currentExec ?? '?'} failed, will catch up by state transfer: ${errorMessage(err)}`)
     this.s.abortExecution()
     this.stateTransfer()
   }
