@@ -2,13 +2,14 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ConsensusStatus, PeerMetrics } from '../src/peer-node.ts'
 import { createLogger } from '../src/util/logger.ts'
+import { checkHealth, type HealthSource } from './health.ts'
 import { formatHostPort, parseListenAddress } from './host-port.ts'
 
 export interface MetricsOptions {
   /** peer.profile.listenAddress (loopback by default in Weft). */
   address: string
-  /** The peer's figures (PeerNode.metrics) and, on a validator, what its consensus does. */
-  peer: { metrics (): PeerMetrics, consensusStatus? (): ConsensusStatus | undefined }
+  /** The peer's figures (PeerNode.metrics) and, on a validator, what its consensus does; its status for /healthz. */
+  peer: HealthSource & { metrics (): PeerMetrics, consensusStatus? (): ConsensusStatus | undefined }
 }
 
 export interface MetricsServer {
@@ -53,8 +54,15 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
-    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are served at GET /metrics\n')
+    if ((path !== '/metrics' && path !== '/healthz') || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: metrics are served at GET /metrics, health at GET /healthz\n')
+      return
+    }
+    if (path === '/healthz') {
+      checkHealth(options.peer).then(
+        h => { res.writeHead(h.httpStatus, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(h.body) + '\n') },
+        (err: Error) => { res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', reason: err.message }) + '\n') }
+      )
       return
     }
     render().then(

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { createLogger } from '../../src/util/logger.ts'
+import { checkHealth, type HealthSource } from '../health.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
 import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
 import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
@@ -15,7 +16,8 @@ import { rpcFail, rpcResponseJson, restError, type RestReply } from './replies.t
 import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register } from './registrar.ts'
 
 export interface RestOptions {
-  peer: PeerApi
+  /** A PeerNode's metrics and consensus status, where given, feed /healthz. */
+  peer: PeerApi & HealthSource
   /** Uses rest.address, chaincode.mode, security.enabled, rest.validPatterns.enrollmentID and peer.tls.* (HTTPS, as Fabric). */
   config: CoreConfig
   /** Listen here instead of rest.address (tests pass 127.0.0.1:0). */
@@ -126,6 +128,11 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   app.post('/chaincode', async (req, reply) => send(reply, await handleChaincodeRpc(body(req), rpcDeps)))
   app.get('/transactions/:id', async (req, reply) => send(reply, await getTransaction(peer, param(req))))
   app.get('/network/peers', async (_req, reply) => send(reply, await getPeers(peer)))
+  // Weft's additions, not Fabric's.
+  app.get('/healthz', async (_req, reply) => {
+    const health = await checkHealth(peer)
+    return send(reply, { status: health.httpStatus, body: JSON.stringify(health.body) + '\n' })
+  })
   for (const [path, methods] of routes) {
     app.options(path, async (_req, reply) => reply.code(200).header('access-control-allow-methods', methods.join(', ')).send(''))
   }

@@ -63,7 +63,7 @@ describe('metrics endpoint', () => {
       liveValidators: ['vp0'],
       pbft: { id: 0, view: 5, activeView: true, primary: 1, seqNo: 0, lastExec: 0, h: 0, skipInProgress: false, checkpoints: [], outstandingRequests: 0, stalePendingRequests: 0 }
     }
-    const replica = { metrics: () => peer.metrics(), consensusStatus: () => status }
+    const replica = { ...peer, consensusStatus: () => status }
     const m = await startMetrics({ address: '127.0.0.1:0', peer: replica })
     try {
       expect(value(await m.render(), 'weft_pbft_view')).toBe(5)
