@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { executeQuery, executeTransactions } from './chaincode/executor.ts'
+import { executeQuery, executeTransactions, type ExecutionContext } from './chaincode/executor.ts'
 import { nodeDeploymentSpec } from './chaincode/package.ts'
 import type { ChaincodeStream } from './chaincode/stream.ts'
 import { ChaincodeSupport } from './chaincode/support.ts'
@@ -72,11 +72,23 @@ export interface ConsensusStatus {
   pbft?: PbftBatchStatus
 }
 
+/** Executions of one kind of chaincode transaction since the node was created. */
+export interface ChaincodeCalls {
+  calls: number
+  errors: number
+  /** Time spent executing them, in milliseconds. */
+  totalMs: number
+}
+
 /** Figures for the metrics endpoint. Counters start when the node is created. */
 export interface PeerMetrics {
   height: number
   blocksCommitted: number
   transactionsCommitted: number
+  /** When the last block was written (scheduler ms), undefined before any. */
+  lastCommitMs?: number
+  /** Chaincode executions on this peer (a validator's: others forward their transactions). */
+  chaincode: Record<'deploy' | 'invoke' | 'query', ChaincodeCalls>
   /** Peers with a registered chat. */
   peers: number
   /** Event hub consumers with at least one interest, and what the hub took, refused and delivered. */
@@ -99,7 +111,7 @@ export class PeerNode implements PeerApi {
   private stopping?: Promise<void>
   private readonly stopListeners = new Set<(reason?: Error) => void>()
   private readonly waiter: TxWaiter
-  private readonly counts = { blocks: 0, transactions: 0 }
+  private readonly counts: { blocks: number, transactions: number, lastCommitMs?: number } = { blocks: 0, transactions: 0 }
   private readonly stopCounting: () => void
 
   private constructor (
@@ -113,7 +125,8 @@ export class PeerNode implements PeerApi {
     private readonly peer: Peer,
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
-    private readonly rejections: Set<(txid: string, error: string) => void>
+    private readonly rejections: Set<(txid: string, error: string) => void>,
+    private readonly chaincodeCalls: PeerMetrics['chaincode']
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -124,6 +137,7 @@ export class PeerNode implements PeerApi {
     this.stopCounting = ledger.onBlock(({ block }) => {
       this.counts.blocks++
       this.counts.transactions += block.transactions.length
+      this.counts.lastCommitMs = platform.scheduler.now()
     })
   }
 
@@ -199,12 +213,22 @@ export class PeerNode implements PeerApi {
     let validators: ValidatorSet | undefined
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
+    const chaincodeCalls = { deploy: noCalls(), invoke: noCalls(), query: noCalls() }
     if (validator) {
-      const ctx = {
+      const ctx: ExecutionContext = {
         support,
         onRejection: (tx: Transaction, error: string) => {
           hub.publishRejection(tx, error)
           for (const l of rejections) l(tx.txid, error)
+        },
+        observer: {
+          now: () => scheduler.now(),
+          executed: (tx, ms, error) => {
+            const c = tx.type === Transaction_Type.CHAINCODE_DEPLOY ? chaincodeCalls.deploy : tx.type === Transaction_Type.CHAINCODE_QUERY ? chaincodeCalls.query : chaincodeCalls.invoke
+            c.calls++
+            c.totalMs += ms
+            if (error !== undefined) c.errors++
+          }
         }
       }
       // Without a list, PBFT's validators are Fabric's: vp0 … vp(N-1), known by the names their HELLOs give.
@@ -242,7 +266,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, chaincodeCalls)
     return node
   }
 
@@ -391,6 +415,8 @@ export class PeerNode implements PeerApi {
       height: this.ledger.height,
       blocksCommitted: this.counts.blocks,
       transactionsCommitted: this.counts.transactions,
+      lastCommitMs: this.counts.lastCommitMs,
+      chaincode: structuredClone(this.chaincodeCalls),
       peers: this.peer.peerIDs().length,
       eventClients: this.hub.consumerCount,
       eventsAccepted: stats.accepted,
@@ -467,6 +493,8 @@ export class PeerNode implements PeerApi {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
   }
 }
+
+function noCalls (): ChaincodeCalls { return { calls: 0, errors: 0, totalMs: 0 } }
 
 /**
  * A listed PBFT network fixes N; f stays as configured when the config was written for that N,
