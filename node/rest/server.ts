@@ -12,6 +12,7 @@ import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
 import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
 import { handleChaincodeRpc } from './chaincode-rpc.ts'
 import { goRoutePath } from './go-path.ts'
+import { openApiDocument } from './openapi.ts'
 import { rpcFail, rpcResponseJson, restError, type RestReply } from './replies.ts'
 import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register } from './registrar.ts'
 
@@ -24,12 +25,16 @@ export interface RestOptions {
   address?: string
   /** Largest request body accepted, in bytes; larger ones are refused with 413 (default 1 MiB). */
   bodyLimit?: number
+  /** Weft's version, for GET /openapi.json. */
+  version?: string
 }
 
 export interface RestServer {
   /** http(s)://host:port actually bound. */
   readonly url: string
   readonly port: number
+  /** Every route served (method and fastify path), as GET /openapi.json must list them. */
+  readonly routes: ReadonlyArray<{ method: string, path: string }>
   close (): Promise<void>
 }
 
@@ -86,6 +91,9 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     }
   })
 
+  const served: Array<{ method: string, path: string }> = []
+  app.addHook('onRoute', r => { for (const method of [r.method].flat()) served.push({ method, path: r.url }) })
+
   const guard = guardConnections(app.server, limits, 'REST')
   // CONNECT never reaches a route: answer it as any unknown endpoint, then hang up.
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -133,6 +141,8 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     const health = await checkHealth(peer)
     return send(reply, { status: health.httpStatus, body: JSON.stringify(health.body) + '\n' })
   })
+  const openApi = JSON.stringify(openApiDocument(options.version ?? '0.0.0')) + '\n'
+  app.get('/openapi.json', async (_req, reply) => send(reply, { status: 200, body: openApi }))
   for (const [path, methods] of routes) {
     app.options(path, async (_req, reply) => reply.code(200).header('access-control-allow-methods', methods.join(', ')).send(''))
   }
@@ -170,6 +180,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   return {
     url,
     port: bound.port,
+    routes: served,
     close: async () => {
       const closed = app.close()
       guard.destroyAll()
