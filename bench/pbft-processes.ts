@@ -12,7 +12,7 @@
 // Median/min/max of runs; table; bench-results/pbft-processes.json and .md.
 //   npm run bench pbft-processes    WEFT_BENCH_RUNS (5), WEFT_BENCH_SECONDS (10), WEFT_BENCH_ONLY=name,…
 //   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
-//   WEFT_BENCH_LOGS=DIR             the peers' logs (CORE_LOGGING_PEER, default warning) written to DIR/vpN.log at the end
+//   WEFT_BENCH_LOGS=DIR             the peers' logs (CORE_LOGGING_NODE, default warning) written to DIR/vpN.log at the end
 //                                   (default bench-results/pbft-processes-logs)
 //   WEFT_BENCH_PROFILE=DIR          vpWEFT_BENCH_PROFILE_PEER (0) runs with --cpu-prof, profile written to DIR at the end
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -65,7 +65,7 @@ const loadgen = async (target: string, clients: number, extra: string[]): Promis
 /** The four processes, each with its example02 registered, deployed once through vp0. */
 async function network (): Promise<{ procs: WeftProcesses, stop: () => Promise<void> }> {
   const procs = await WeftProcesses.create(N, (i, w) => ({
-    CORE_LOGGING_PEER: process.env.CORE_LOGGING_PEER ?? 'warning',
+    CORE_LOGGING_NODE: process.env.CORE_LOGGING_NODE ?? 'warning',
     CORE_PEER_VALIDATOR_CONSENSUS_PLUGIN: 'pbft',
     CORE_PBFT_GENERAL_N: String(N),
     CORE_PEER_DISCOVERY_ROOTNODE: i === 0 ? '' : w.grpc(0)

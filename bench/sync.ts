@@ -80,9 +80,9 @@ interface Row { transport: 'grpc' | 'libp2p', runs: Run[] }
 let rootnode = ''
 // vp0: the source (validator, noops); vp1: the fresh non-validating peer.
 const procs = await WeftProcesses.create(2, i => i === 0
-  ? { CORE_LOGGING_PEER: 'warning' }
+  ? { CORE_LOGGING_NODE: 'warning' }
   : {
-      CORE_LOGGING_PEER: 'warning',
+      CORE_LOGGING_NODE: 'warning',
       CORE_PEER_VALIDATOR_ENABLED: 'false',
       CORE_PEER_DISCOVERY_ROOTNODE: rootnode
     })

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { executeQuery, executeTransactions } from './chaincode/executor.ts'
+import { executeQuery, executeTransactions, type ExecutionContext } from './chaincode/executor.ts'
 import { nodeDeploymentSpec } from './chaincode/package.ts'
 import type { ChaincodeStream } from './chaincode/stream.ts'
 import { ChaincodeSupport } from './chaincode/support.ts'
@@ -73,11 +73,23 @@ export interface ConsensusStatus {
   pbft?: PbftBatchStatus
 }
 
+/** Executions of one kind of chaincode transaction since the node was created. */
+export interface ChaincodeCalls {
+  calls: number
+  errors: number
+  /** Time spent executing them, in milliseconds. */
+  totalMs: number
+}
+
 /** Figures for the metrics endpoint. Counters start when the node is created. */
 export interface PeerMetrics {
   height: number
   blocksCommitted: number
   transactionsCommitted: number
+  /** When the last block was written (scheduler ms), undefined before any. */
+  lastCommitMs?: number
+  /** Chaincode executions on this peer (a validator's: others forward their transactions). */
+  chaincode: Record<'deploy' | 'invoke' | 'query', ChaincodeCalls>
   /** Peers with a registered chat. */
   peers: number
   /** Event hub consumers with at least one interest, and what the hub took, refused and delivered. */
@@ -100,7 +112,7 @@ export class PeerNode implements PeerApi {
   private stopping?: Promise<void>
   private readonly stopListeners = new Set<(reason?: Error) => void>()
   private readonly waiter: TxWaiter
-  private readonly counts = { blocks: 0, transactions: 0 }
+  private readonly counts: { blocks: number, transactions: number, lastCommitMs?: number } = { blocks: 0, transactions: 0 }
   private readonly stopCounting: () => void
 
   private constructor (
@@ -116,7 +128,8 @@ export class PeerNode implements PeerApi {
     private readonly engine: ConsensusEngine | undefined,
     private readonly rejections: Set<(txid: string, error: string) => void>,
     /** The last rejections (txid → error, time), so a client that did not wait can still learn why. */
-    private readonly rejected: LruMap<string, { error: string, at: number }>
+    private readonly rejected: LruMap<string, { error: string, at: number }>,
+    private readonly chaincodeCalls: PeerMetrics['chaincode']
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -127,6 +140,7 @@ export class PeerNode implements PeerApi {
     this.stopCounting = ledger.onBlock(({ block }) => {
       this.counts.blocks++
       this.counts.transactions += block.transactions.length
+      this.counts.lastCommitMs = platform.scheduler.now()
     })
   }
 
@@ -203,13 +217,23 @@ export class PeerNode implements PeerApi {
     let engine: ConsensusEngine | undefined
     const rejections = new Set<(txid: string, error: string) => void>()
     const rejected = new LruMap<string, { error: string, at: number }>(10_000)
+    const chaincodeCalls = { deploy: noCalls(), invoke: noCalls(), query: noCalls() }
     if (validator) {
-      const ctx = {
+      const ctx: ExecutionContext = {
         support,
         onRejection: (tx: Transaction, error: string) => {
           rejected.set(tx.txid, { error, at: scheduler.now() })
           hub.publishRejection(tx, error)
           for (const l of rejections) l(tx.txid, error)
+        },
+        observer: {
+          now: () => scheduler.now(),
+          executed: (tx, ms, error) => {
+            const c = tx.type === Transaction_Type.CHAINCODE_DEPLOY ? chaincodeCalls.deploy : tx.type === Transaction_Type.CHAINCODE_QUERY ? chaincodeCalls.query : chaincodeCalls.invoke
+            c.calls++
+            c.totalMs += ms
+            if (error !== undefined) c.errors++
+          }
         }
       }
       // Without a list, PBFT's validators are Fabric's: vp0 … vp(N-1), known by the names their HELLOs give.
@@ -247,7 +271,7 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected, chaincodeCalls)
     return node
   }
 
@@ -404,6 +428,8 @@ export class PeerNode implements PeerApi {
       height: this.ledger.height,
       blocksCommitted: this.counts.blocks,
       transactionsCommitted: this.counts.transactions,
+      lastCommitMs: this.counts.lastCommitMs,
+      chaincode: structuredClone(this.chaincodeCalls),
       peers: this.peer.peerIDs().length,
       eventClients: this.hub.consumerCount,
       eventsAccepted: stats.accepted,
@@ -480,6 +506,8 @@ export class PeerNode implements PeerApi {
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
   }
 }
+
+function noCalls (): ChaincodeCalls { return { calls: 0, errors: 0, totalMs: 0 } }
 
 /**
  * A listed PBFT network fixes N; f stays as configured when the config was written for that N,

@@ -20,7 +20,7 @@ export interface BenchPeer {
  * chaincode is this binary (Fabric's Go chaincode_example02) instead of `weft chaincode run`.
  */
 export async function weftPeer (chaincode: Chaincode, env: Record<string, string> = {}, goChaincode?: string): Promise<BenchPeer> {
-  const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', ...env }))
+  const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_NODE: 'warning', ...env }))
   let cc: Proc | undefined
   try {
     const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }

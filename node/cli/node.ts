@@ -1,12 +1,12 @@
 import { Command } from 'commander'
-import { setLogLevel, type LogLevel } from '../../src/util/logger.ts'
 import { configFileFor, loadNodeConfig } from '../config.ts'
 import type { serve as Serve } from '../peer/serve.ts'
+import { initLogging } from './logging.ts'
 
-async function start (opts: { peerChaincodedev?: boolean, config?: string }): Promise<void> {
+async function start (opts: { peerChaincodedev?: boolean, config?: string, loggingLevel?: string }): Promise<void> {
   const config = await loadNodeConfig({ file: await configFileFor(opts.config), chaincodeDevMode: opts.peerChaincodedev === true })
-  const level = (process.env.CORE_LOGGING_LEVEL ?? config.logging.peer).toLowerCase()
-  setLogLevel((['debug', 'info', 'warn', 'error'].includes(level) ? level : level === 'warning' ? 'warn' : 'info') as LogLevel)
+  // As Fabric's `peer node start`: the node command's level (logging.node).
+  initLogging(config.logging, 'node', opts.loggingLevel)
   if (opts.peerChaincodedev === true) {
     console.log('Running in chaincode development mode')
     console.log('Set consensus to NOOPS and user starts chaincode')
@@ -14,7 +14,7 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string }): Pr
   // Loaded here, not at start: the peer's libraries cost every other verb their load time.
   const { serve } = await import('../peer/serve.ts') as { serve: typeof Serve }
   const running = await serve(config)
-  // A summary on stdout whatever the log level (Fabric's default logging.peer is warning).
+  // A summary on stdout whatever the log level (logging.node may be warning or less).
   console.log(`Weft peer ${config.peer.id} started (${config.peer.validator.enabled ? `validator, ${config.peer.validator.consensus.plugin}` : 'non-validator'}), data in ${config.peer.fileSystemPath}`)
   console.log(`  gRPC    ${running.grpc.address}   events ${running.events.address}`)
   if (running.restUrl !== undefined) console.log(`  REST    ${running.restUrl}`)
@@ -39,6 +39,7 @@ export function nodeCommand (): Command {
     .description('start a peer (config: ./core.yaml if present, CORE_* environment variables)')
     .option('--peer-chaincodedev', 'chaincode development mode: validator, user-started chaincode; the configured consensus plugin stays (as Fabric)')
     .option('--config <file>', 'core.yaml to read')
+    .option('--logging-level <spec>', 'default level and module overrides, e.g. "warning:consensus/pbft,peer=debug" (over CORE_LOGGING_LEVEL and logging.node)')
     .action(start)
   return node
 }

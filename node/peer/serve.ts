@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import { PeerNode } from '../../src/peer-node.ts'
@@ -30,6 +31,7 @@ import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
 
 const log = createLogger('serve')
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 /** A running Node peer and everything it serves. */
 export interface RunningPeer {
@@ -116,7 +118,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
 
     let restUrl: string | undefined
     if (config.rest.enabled) {
-      const rest = await startRest({ peer: node, config })
+      const rest = await startRest({ peer: node, config, version })
       cleanups.push(() => rest.close())
       restUrl = rest.url
     }

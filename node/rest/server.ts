@@ -6,28 +6,35 @@ import type { Duplex } from 'node:stream'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { createLogger } from '../../src/util/logger.ts'
+import { checkHealth, type HealthSource } from '../health.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
 import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
 import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
 import { handleChaincodeRpc } from './chaincode-rpc.ts'
 import { goRoutePath } from './go-path.ts'
+import { openApiDocument } from './openapi.ts'
 import { rpcFail, rpcResponseJson, restError, type RestReply } from './replies.ts'
 import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register } from './registrar.ts'
 
 export interface RestOptions {
-  peer: PeerApi
+  /** A PeerNode's metrics and consensus status, where given, feed /healthz. */
+  peer: PeerApi & HealthSource
   /** Uses rest.address, chaincode.mode, security.enabled, rest.validPatterns.enrollmentID and peer.tls.* (HTTPS, as Fabric). */
   config: CoreConfig
   /** Listen here instead of rest.address (tests pass 127.0.0.1:0). */
   address?: string
   /** Largest request body accepted, in bytes; larger ones are refused with 413 (default 1 MiB). */
   bodyLimit?: number
+  /** Weft's version, for GET /openapi.json. */
+  version?: string
 }
 
 export interface RestServer {
   /** http(s)://host:port actually bound. */
   readonly url: string
   readonly port: number
+  /** Every route served (method and fastify path), as GET /openapi.json must list them. */
+  readonly routes: ReadonlyArray<{ method: string, path: string }>
   close (): Promise<void>
 }
 
@@ -84,6 +91,9 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     }
   })
 
+  const served: Array<{ method: string, path: string }> = []
+  app.addHook('onRoute', r => { for (const method of [r.method].flat()) served.push({ method, path: r.url }) })
+
   const guard = guardConnections(app.server, limits, 'REST')
   // CONNECT never reaches a route: answer it as any unknown endpoint, then hang up.
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
@@ -126,6 +136,13 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   app.post('/chaincode', async (req, reply) => send(reply, await handleChaincodeRpc(body(req), rpcDeps)))
   app.get('/transactions/:id', async (req, reply) => send(reply, await getTransaction(peer, param(req))))
   app.get('/network/peers', async (_req, reply) => send(reply, await getPeers(peer)))
+  // Weft's additions, not Fabric's.
+  app.get('/healthz', async (_req, reply) => {
+    const health = await checkHealth(peer)
+    return send(reply, { status: health.httpStatus, body: JSON.stringify(health.body) + '\n' })
+  })
+  const openApi = JSON.stringify(openApiDocument(options.version ?? '0.0.0')) + '\n'
+  app.get('/openapi.json', async (_req, reply) => send(reply, { status: 200, body: openApi }))
   for (const [path, methods] of routes) {
     app.options(path, async (_req, reply) => reply.code(200).header('access-control-allow-methods', methods.join(', ')).send(''))
   }
@@ -163,6 +180,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   return {
     url,
     port: bound.port,
+    routes: served,
     close: async () => {
       const closed = app.close()
       guard.destroyAll()

@@ -10,6 +10,13 @@ export interface ExecutionContext {
   support: ChaincodeSupport
   /** Called for every transaction that failed: what Fabric turns into a REJECTION event. */
   onRejection?: (tx: Transaction, error: string) => void
+  /** Hears every execution (deploy, invoke, query), how long it took and whether it failed. */
+  observer?: ExecutionObserver
+}
+
+export interface ExecutionObserver {
+  now (): number
+  executed (tx: Transaction, ms: number, error: Error | undefined): void
 }
 
 /** One transaction's outcome (Fabric's Execute: result, chaincode event, error). */
@@ -41,7 +48,7 @@ export async function executeTransactions (ctx: ExecutionContext, txs: Transacti
   const results: TransactionResult[] = []
   const errors: Array<Error | undefined> = []
   for (const tx of txs) {
-    const { result, event, error } = await executeTransaction(ctx, tx)
+    const { result, event, error } = await observed(ctx, tx)
     errors.push(error)
     results.push(create(TransactionResultSchema, {
       txid: tx.txid,
@@ -60,9 +67,18 @@ export async function executeTransactions (ctx: ExecutionContext, txs: Transacti
 /** Runs a query (never in a block): reads committed state, refuses writes. Throws on failure. */
 export async function executeQuery (ctx: ExecutionContext, tx: Transaction): Promise<Uint8Array> {
   if (tx.type !== Transaction_Type.CHAINCODE_QUERY) throw new Error(`not a query transaction: ${Transaction_Type[tx.type] ?? tx.type}`)
-  const { result, error } = await executeTransaction(ctx, tx)
+  const { result, error } = await observed(ctx, tx)
   if (error !== undefined) throw error
   return result ?? new Uint8Array(0)
+}
+
+async function observed (ctx: ExecutionContext, tx: Transaction): Promise<ExecutionOutcome> {
+  const o = ctx.observer
+  if (o === undefined) return await executeTransaction(ctx, tx)
+  const start = o.now()
+  const outcome = await executeTransaction(ctx, tx)
+  o.executed(tx, o.now() - start, outcome.error)
+  return outcome
 }
 
 /** One deploy, invoke or query, with Fabric's error texts (clients and REJECTION events show them). */

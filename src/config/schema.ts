@@ -17,13 +17,16 @@ export const coreSchema = {
     validPatterns: { enrollmentID: str('^\\w+$') }
   },
   logging: {
+    // Each value is Fabric's spec: a default level, then module=level overrides ("warning:consensus=debug").
     // CORE_LOGGING_LEVEL: overrides the per-command levels below when non-empty.
     level: str(''),
     peer: str('warning'),
     node: str('info'),
     network: str('warning'),
     chaincode: str('warning'),
-    version: str('warning')
+    version: str('warning'),
+    // Weft's: one JSON object a line (time, level, module, msg) instead of text.
+    format: str('text', ['text', 'json'], 'logging.format')
   },
   peer: {
     id: str('jdoe'),

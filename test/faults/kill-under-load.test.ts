@@ -52,7 +52,7 @@ async function inspect (dir: string, name: string): Promise<{ height: number, in
 describe(`kill -9 under load (${KILLS} times), then SIGTERM`, () => {
   it('loses no committed block, tears none, and conserves every balance', async () => {
     const r = rng(7)
-    const w = procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_PEER: 'warning', CORE_NOOPS_BLOCK_SIZE: '50', CORE_NOOPS_BLOCK_WAIT: '20ms' }))
+    const w = procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_NODE: 'warning', CORE_NOOPS_BLOCK_SIZE: '50', CORE_NOOPS_BLOCK_WAIT: '20ms' }))
     await w.start(0)
     const deployed = await w.rpc(0, 'deploy', { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', String(TOTAL), 'b', '0'] } }, '30s')
     const name = deployed.result!.message

@@ -73,7 +73,7 @@ export class WeftProcesses {
         CORE_PEER_LIBP2P_ADDRESS: `127.0.0.1:${this.port(i, 'libp2p')}`,
         CORE_PEER_PROFILE_LISTENADDRESS: `127.0.0.1:${this.port(i, 'metrics')}`,
         CORE_WEB_ENABLED: 'false',
-        CORE_LOGGING_PEER: process.env.WEFT_IT_LOG ?? 'info',
+        CORE_LOGGING_NODE: process.env.WEFT_IT_LOG ?? 'info',
         ...this.envOf(i)
       }
     }, nodeArgs)

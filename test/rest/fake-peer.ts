@@ -50,6 +50,20 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
   await makeGenesis(ledger)
   const deployed = new Set<string>()
   const committed = { blocks: 0, transactions: 0 }
+  const calls: PeerMetrics['chaincode'] = { deploy: { calls: 0, errors: 0, totalMs: 0 }, invoke: { calls: 0, errors: 0, totalMs: 0 }, query: { calls: 0, errors: 0, totalMs: 0 } }
+  const counted = async <T>(kind: keyof PeerMetrics['chaincode'], run: () => Promise<T>): Promise<T> => {
+    const c = calls[kind]
+    const start = performance.now()
+    c.calls++
+    try {
+      return await run()
+    } catch (err) {
+      c.errors++
+      throw err
+    } finally {
+      c.totalMs += performance.now() - start
+    }
+  }
   ledger.onBlock(({ block }) => { committed.blocks++; committed.transactions += block.transactions.length })
   let pending: Transaction[] = []
   const rejected = new Map<string, { error: string, at: number }>()
@@ -113,7 +127,7 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
     for (const tx of txs) {
       ledger.txBegin(tx.txid)
       try {
-        results.push(await execute(tx))
+        results.push(await counted(tx.type === Transaction_Type.CHAINCODE_DEPLOY ? 'deploy' : 'invoke', () => execute(tx)))
         ledger.txFinished(tx.txid, true)
         ok.push(tx)
       } catch (err) {
@@ -136,7 +150,7 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
 
   async function processTransaction (tx: Transaction): Promise<Response> {
     if (tx.type === Transaction_Type.CHAINCODE_QUERY) {
-      try { return success(await runQuery(tx)) } catch (err) { return failure((err as Error).message) }
+      try { return success(await counted('query', () => runQuery(tx))) } catch (err) { return failure((err as Error).message) }
     }
     if (tx.type !== Transaction_Type.CHAINCODE_DEPLOY && tx.type !== Transaction_Type.CHAINCODE_INVOKE) return failure(`unsupported transaction type ${tx.type}`)
     return submit(tx)
@@ -152,6 +166,7 @@ export async function fakePeer (options: { onStop?: () => void, transferEvents?:
       height: ledger.height,
       blocksCommitted: committed.blocks,
       transactionsCommitted: committed.transactions,
+      chaincode: structuredClone(calls),
       peers: 1,
       eventClients: hub.consumerCount,
       eventsAccepted: hub.stats.accepted,
