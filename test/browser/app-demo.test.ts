@@ -74,7 +74,7 @@ describe('web app: the in-tab demo network', () => {
     const before = await page.evaluate(async () => {
       const d = await window.weft.demo()
       const s = d.status()
-      d.byzantine(s.primary, true)
+      d.byzantine(s.primary!, true)
       return { view: s.view, committed: s.load.committed }
     })
     await waitInPage(page, 'a view change away from the liar', async b => (await window.weft.demo()).status().view > b.view, 30_000, before)
@@ -88,6 +88,28 @@ describe('web app: the in-tab demo network', () => {
       d.load(null)
       for (const r of d.status().replicas) if (r.byzantine) d.byzantine(r.index, false)
     })
+  }, 90_000)
+
+  it('says the network has stalled while quorum is lost, and shows no primary meanwhile', async () => {
+    await page.evaluate(async () => {
+      const d = await window.weft.demo()
+      await d.crash(2)
+      await d.crash(3)
+    })
+    const s = await page.evaluate(async () => (await window.weft.demo()).status())
+    expect(s.quorum).toEqual({ live: 2, needed: 3, stalled: true })
+    // Two of four cannot make a view active: no replica is shown as the primary.
+    expect(s.primary).toBeUndefined()
+    await showView(page, 'demo')
+    const text = await page.waitForSelector('.stall .notice.error').then(async e => await e.textContent())
+    expect(text).toMatch(/stalled: waiting for quorum\. 2 of 4 replicas are reachable and PBFT needs 3/)
+    await screenshot(page, 'app-demo-stalled')
+    await page.evaluate(async () => {
+      const d = await window.weft.demo()
+      for (const r of d.status().replicas) if (!r.up) await d.restart(r.index)
+    })
+    await waitInPage(page, 'quorum back', async () => !(await window.weft.demo()).status().quorum.stalled, 30_000)
+    expect(await page.locator('.stall .notice').count()).toBe(0)
   }, 90_000)
 
   it('says so when the network peer is unreachable', async () => {

@@ -21,7 +21,10 @@ export interface DemoStatus {
   storage: 'memory' | 'indexeddb'
   chaincode: string
   view: number
-  primary: number
+  /** The primary of `view` once that view is in effect (quorum active, primary up); undefined meanwhile. */
+  primary?: number
+  /** Reachable replicas against the 2f+1 needed; `stalled` when fewer. */
+  quorum: { live: number, needed: number, stalled: boolean }
   /** Views entered by a new-view message so far (0 included). */
   views: number[]
   replicas: ReplicaStatus[]
@@ -187,7 +190,7 @@ export class DemoController {
   status (): DemoStatus {
     const net = this.net
     const t = this.tracker
-    const cur = net?.currentView() ?? { view: 0, primary: 0 }
+    const cur = net?.currentView() ?? { view: 0, primary: undefined }
     return {
       running: net !== undefined,
       starting: this.starting,
@@ -196,6 +199,7 @@ export class DemoController {
       chaincode: net?.chaincode ?? '',
       view: cur.view,
       primary: cur.primary,
+      quorum: net?.quorum() ?? { live: 0, needed: 0, stalled: false },
       views: net === undefined ? [] : [...net.views].sort((a, b) => a - b),
       replicas: net?.status() ?? [],
       load: {

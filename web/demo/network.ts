@@ -257,15 +257,29 @@ export class DemoNetwork {
     this.notice(on ? `${r.name} turns byzantine: it forges the digests of its pre-prepares, prepares and commits` : `${r.name} is honest again`)
   }
 
-  /** The view most live honest replicas are in, and its primary. */
-  currentView (): { view: number, primary: number } {
-    const views = this.replicas.filter(r => r.up && !r.byzantine).map(r => r.node?.consensusStatus()?.pbft?.view ?? 0)
+  /**
+   * The view most live honest replicas are in, and its primary once that view is in effect: a
+   * quorum (2f+1) of reachable replicas has it active and its primary is up. While a view change
+   * is under way, or the primary is down, there is no primary to show.
+   */
+  currentView (): { view: number, primary?: number } {
+    const statuses = this.replicas.filter(r => r.up && !r.byzantine).map(r => ({ r, pbft: r.node?.consensusStatus()?.pbft }))
     const count = new Map<number, number>()
-    for (const v of views) count.set(v, (count.get(v) ?? 0) + 1)
+    for (const { pbft } of statuses) count.set(pbft?.view ?? 0, (count.get(pbft?.view ?? 0) ?? 0) + 1)
     let view = 0
     let best = -1
     for (const [v, c] of count) if (c > best || (c === best && v > view)) { view = v; best = c }
-    return { view, primary: view % this.n }
+    const primary = view % this.n
+    const active = statuses.filter(({ r, pbft }) => pbft?.view === view && pbft.activeView && !this.links.isolated.has(r.name)).length
+    const inEffect = active >= this.quorum().needed && this.reachable().some(r => r.index === primary)
+    return { view, primary: inEffect ? primary : undefined }
+  }
+
+  /** Reachable replicas against the 2f+1 PBFT needs to order anything; below it the network has stalled. */
+  quorum (): { live: number, needed: number, stalled: boolean } {
+    const needed = 2 * Math.floor((this.n - 1) / 3) + 1
+    const live = this.reachable().length
+    return { live, needed, stalled: live < needed }
   }
 
   status (): ReplicaStatus[] {

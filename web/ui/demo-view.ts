@@ -33,6 +33,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   const stopBtn = h('button', { class: 'btn' }, 'Stop')
   const out = h('div')
   const stats = h('div', { class: 'stats' })
+  const stall = h('div', { class: 'stall' })
   const cards = h('div', { class: 'replicas' })
   const flow = h('canvas', { height: 260, style: 'height:260px' }) as HTMLCanvasElement
   const counts = h('div')
@@ -61,7 +62,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
       h('h2', {}, 'In-tab PBFT network', h('small', {}, 'N validators (vp0…), each a full Weft peer from src/, over in-memory links in this tab')),
       h('div', { class: 'row' }, h('label', {}, 'validators'), nInput, h('label', {}, 'storage'), storage, startBtn, stopBtn),
       h('p', { class: 'muted' }, 'A view change needs pending requests: start the load, then crash the primary (or make it byzantine). Restart it to watch it catch up.'),
-      out, stats),
+      out, stats, stall),
     h('div', { class: 'panel' }, h('h2', {}, 'Replicas'), cards),
     h('div', { class: 'panel' },
       h('h2', {}, 'Message flow', h('small', {}, `last ${WINDOW_MS / 1000} s, one line per CONSENSUS message from sender to receiver`)),
@@ -107,7 +108,8 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
     const last = s.load.last
     fill(stats, !s.running && !s.starting ? null : [
       h('div', {}, h('span', {}, 'view'), h('div', { class: 'stat' }, `${s.view}`)),
-      h('div', {}, h('span', {}, 'primary'), h('div', { class: 'stat' }, `vp${s.primary}`)),
+      h('div', {}, h('span', {}, 'primary'), h('div', { class: 'stat' }, s.primary === undefined ? '—' : `vp${s.primary}`)),
+      h('div', {}, h('span', {}, 'live / needed'), h('div', { class: 'stat' }, `${s.quorum.live} / ${s.quorum.needed}`)),
       h('div', {}, h('span', {}, 'view changes'), h('div', { class: 'stat' }, `${Math.max(0, s.views.length - 1)}`)),
       h('div', {}, h('span', {}, 'committed'), h('div', { class: 'stat' }, `${s.load.committed}`)),
       h('div', {}, h('span', {}, 'tx/s'), h('div', { class: 'stat' }, `${last?.txps ?? 0}`)),
@@ -115,6 +117,10 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
       h('div', {}, h('span', {}, 'in flight'), h('div', { class: 'stat' }, `${s.load.inFlight}`)),
       h('div', {}, h('span', {}, 'forged msgs'), h('div', { class: 'stat' }, `${s.forged}`))
     ])
+    const q = s.quorum
+    fill(stall, s.running && q.stalled
+      ? h('div', { class: 'notice error' }, `stalled: waiting for quorum. ${q.live} of ${s.n} replicas are reachable and PBFT needs ${q.needed} (2f+1) to order anything; restart or heal replicas to go on.`)
+      : null)
     fill(cards, s.starting ? h('p', { class: 'empty' }, 'starting…') : s.replicas.map(replicaCard))
     fill(counts, s.replicas.length === 0
       ? null
