@@ -3,37 +3,26 @@
 // (REST) the answer comes once the transaction is in a block, and a rejected one fails with the
 // chaincode's own error.
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import type { RunningPeer } from '../../node/peer/serve.ts'
-import { setLogLevel } from '../../src/util/logger.ts'
 import { weftWith } from '../interop/weft-cli.ts'
-import { inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
+import { chaincodeRpc, peerForSuite, type RpcAnswer } from './in-process-peer.ts'
 
-let running: InProcessPeer | undefined
 let peer: RunningPeer
 let name: string
 
-async function rpc (body: Record<string, unknown>): Promise<{ result?: { message: string }, error?: { code: number, data: string } }> {
-  const res = await fetch(`${peer.restUrl}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...body }) })
-  return await res.json() as { result?: { message: string }, error?: { code: number, data: string } }
-}
+const rpc = async (body: Record<string, unknown>): Promise<RpcAnswer> => await chaincodeRpc(peer, body)
 const spec = (chaincode: string, args: string[]) => ({ type: 2, chaincodeID: { name: chaincode }, ctorMsg: { args } })
 const cli = async (...args: string[]) => await weftWith({ CORE_PEER_VALIDATOR_EVENTS_ADDRESS: peer.events.address }, peer.grpc.address, ...args)
 const committed = async (txid: string): Promise<boolean> => (await fetch(`${peer.restUrl}/transactions/${txid}`)).status === 200
 
-beforeAll(async () => {
-  setLogLevel('warn')
-  // A slow block cut, so "accepted" and "committed" are far apart.
-  running = await inProcessPeer({ noops: { block: { wait: 700 } } })
-  peer = running.peer
+// A slow block cut, so "accepted" and "committed" are far apart.
+peerForSuite({ noops: { block: { wait: 700 } } }, async p => {
+  peer = p
   const deployed = await rpc({ method: 'deploy', params: { type: 2, chaincodeID: { path: join(EXAMPLES_ROOT, 'example02.ts') }, ctorMsg: { args: ['init', 'a', '100', 'b', '200'] } }, wait: true })
   name = deployed.result!.message
   expect(await committed(name)).toBe(true)
-}, 60_000)
-afterAll(async () => {
-  await running?.close()
-  setLogLevel('info')
 })
 
 describe('REST', () => {

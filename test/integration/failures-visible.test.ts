@@ -1,14 +1,12 @@
 // A rejected transaction is visible after the fact: GET /transactions/{id} and `weft tx` say it
 // was rejected and why, and `--json` gives scripts the outcome and the exit status to act on.
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import type { RunningPeer } from '../../node/peer/serve.ts'
-import { setLogLevel } from '../../src/util/logger.ts'
 import { weftWith } from '../interop/weft-cli.ts'
-import { inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
+import { peerForSuite } from './in-process-peer.ts'
 
-let running: InProcessPeer | undefined
 let peer: RunningPeer
 let name: string
 
@@ -22,19 +20,13 @@ const json = (out: string): Record<string, unknown> => {
   return JSON.parse(out) as Record<string, unknown>
 }
 
-beforeAll(async () => {
-  setLogLevel('warn')
-  running = await inProcessPeer({ noops: { block: { wait: 200 } } })
-  peer = running.peer
+peerForSuite({ noops: { block: { wait: 200 } } }, async p => {
+  peer = p
   const run = await cli('chaincode', 'deploy', '--wait', '--json', '-p', join(EXAMPLES_ROOT, 'example02.ts'), '-c', ctor('init', 'a', '100', 'b', '200'))
   expect(run.code).toBe(0)
   const deployed = json(run.out)
   expect(deployed).toMatchObject({ status: 'committed', block: 1 })
   name = deployed.txid as string
-}, 60_000)
-afterAll(async () => {
-  await running?.close()
-  setLogLevel('info')
 })
 
 describe('a rejected transaction', () => {

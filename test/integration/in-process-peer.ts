@@ -3,8 +3,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { serve, type RunningPeer } from '../../node/peer/serve.ts'
 import { loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
+import { setLogLevel } from '../../src/util/logger.ts'
 
 export interface InProcessPeer { peer: RunningPeer, dir: string, close (): Promise<void> }
 
@@ -23,4 +25,29 @@ export async function inProcessPeer (overrides: ConfigOverrides = {}): Promise<I
   })
   const peer = await serve(withOverrides(local, overrides))
   return { peer, dir, close: async () => { await peer.stop(); await rm(dir, { recursive: true, force: true }) } }
+}
+
+/**
+ * One in-process peer for a whole test file: started (logging at warn) before the tests, `ready`
+ * given it to keep and prepare, stopped and removed after them.
+ */
+export function peerForSuite (overrides: ConfigOverrides, ready: (peer: RunningPeer) => Promise<void> | void): void {
+  let running: InProcessPeer | undefined
+  beforeAll(async () => {
+    setLogLevel('warn')
+    running = await inProcessPeer(overrides)
+    await ready(running.peer)
+  }, 60_000)
+  afterAll(async () => {
+    await running?.close()
+    setLogLevel('info')
+  })
+}
+
+export interface RpcAnswer { result?: { message: string }, error?: { code: number, data: string } }
+
+/** One JSON-RPC 2.0 call to the peer's POST /chaincode (id 1), its parsed answer. */
+export async function chaincodeRpc (peer: RunningPeer, body: Record<string, unknown>): Promise<RpcAnswer> {
+  const res = await fetch(`${peer.restUrl}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...body }) })
+  return await res.json() as RpcAnswer
 }

@@ -1,30 +1,19 @@
 // The operator's endpoints on a real peer (serve()): /healthz on the REST and metrics ports, and
 // /metrics figures that follow what the peer executes and commits.
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import type { RunningPeer } from '../../node/peer/serve.ts'
-import { setLogLevel } from '../../src/util/logger.ts'
-import { inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
+import { chaincodeRpc, peerForSuite, type RpcAnswer } from './in-process-peer.ts'
 import { metricValue } from '../helpers/prometheus.ts'
 
-let running: InProcessPeer | undefined
 let peer: RunningPeer
 
-async function rpc (body: Record<string, unknown>): Promise<{ result?: { message: string }, error?: { code: number } }> {
-  const res = await fetch(`${peer.restUrl}/chaincode`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...body }) })
-  return await res.json() as { result?: { message: string }, error?: { code: number } }
-}
+const rpc = async (body: Record<string, unknown>): Promise<RpcAnswer> => await chaincodeRpc(peer, body)
 const spec = (chaincode: string, args: string[]) => ({ type: 2, chaincodeID: { name: chaincode }, ctorMsg: { args } })
 
-beforeAll(async () => {
-  setLogLevel('warn')
-  running = await inProcessPeer({ peer: { profile: { enabled: true, listenAddress: '127.0.0.1:0' } } })
-  peer = running.peer
-}, 60_000)
-afterAll(async () => {
-  await running?.close()
-  setLogLevel('info')
+peerForSuite({ peer: { profile: { enabled: true, listenAddress: '127.0.0.1:0' } } }, async p => {
+  peer = p
 })
 
 describe('a running noops validator', () => {
