@@ -90,20 +90,18 @@ export async function tlsHandshakeFailure (target: string, tls: ClientTls, timeo
   const secureContext = await clientSecureContext(tls)
   const servername = tls.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host)
   return await new Promise<string | undefined>(resolve => {
-    const socket = tlsConnect({ host, port, secureContext, servername, ALPNProtocols: ['h2'], timeout: timeoutMs, checkServerIdentity: checkIdentity(tls) })
+    const name = tls.serverNameOverride
+    const socket = tlsConnect({
+      host, port, secureContext, servername, ALPNProtocols: ['h2'], timeout: timeoutMs,
+      // As grpc-js checks with ssl_target_name_override.
+      ...(name === undefined ? {} : { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert) })
+    })
     const done = (why?: string): void => { socket.destroy(); resolve(why) }
     socket.once('secureConnect', () => { done() })
     socket.once('timeout', () => { done(`no TLS handshake within ${timeoutMs} ms`) })
     socket.once('error', (err: NodeJS.ErrnoException) => { done(handshakeError(err)) })
     socket.once('close', () => { done('the peer closed the connection during the TLS handshake (is it serving plaintext? peer.tls.enabled)') })
   })
-}
-
-/** Checks the certificate against the override name, as grpc-js does with ssl_target_name_override. */
-function checkIdentity (tls: ClientTls): ((host: string, cert: PeerCertificate) => Error | undefined) | undefined {
-  const name = tls.serverNameOverride
-  if (name === undefined) return undefined
-  return (_host, cert) => checkServerIdentity(name, cert)
 }
 
 function handshakeError (err: NodeJS.ErrnoException): string {
