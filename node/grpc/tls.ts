@@ -1,6 +1,7 @@
 // peer.tls.* on Node: the key pair the peer serves (gRPC, events, REST), the trust its clients
 // put in a peer, and why a TLS connection failed, in words a user can act on.
 import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import { ConfigError } from '../../src/config/load.ts'
@@ -88,15 +89,18 @@ export async function tlsHandshakeFailure (target: string, tls: ClientTls, timeo
   const host = target.slice(0, at).replace(/^\[|\]$/g, '')
   const port = Number(target.slice(at + 1))
   const secureContext = await clientSecureContext(tls)
-  const servername = tls.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host)
+  const name = tls.serverNameOverride
+  const servername = name ?? (isIP(host) === 0 ? host : undefined)
   return await new Promise<string | undefined>(resolve => {
-    const name = tls.serverNameOverride
     const socket = tlsConnect({
       host, port, secureContext, servername, ALPNProtocols: ['h2'], timeout: timeoutMs,
       // As grpc-js checks with ssl_target_name_override.
       ...(name === undefined ? {} : { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert) })
     })
-    const done = (why?: string): void => { socket.destroy(); resolve(why) }
+    // Before TCP connects there is no handshake to blame: the caller's error stands.
+    let connected = false
+    const done = (why?: string): void => { socket.destroy(); resolve(connected ? why : undefined) }
+    socket.once('connect', () => { connected = true })
     socket.once('secureConnect', () => { done() })
     socket.once('timeout', () => { done(`no TLS handshake within ${timeoutMs} ms`) })
     socket.once('error', (err: NodeJS.ErrnoException) => { done(handshakeError(err)) })

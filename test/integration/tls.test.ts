@@ -141,7 +141,8 @@ describe('TLS (peer.tls.*)', () => {
     expect(noOverride.err).toContain("IP: 127.0.0.1 is not in the cert's list")
   })
 
-  it('a TLS client dialling a plaintext port is told the peer does not speak TLS there', async () => {
+  it('a TLS client dialling a plaintext port is told the peer does not speak TLS there; one dialling a closed port, that the connection failed', async () => {
+    expect(await weftWith(cliEnv(A), '127.0.0.1:1', 'node', 'status')).toMatchObject({ code: 1, err: 'Error: Error trying to connect to local peer: cannot connect to 127.0.0.1:1: the connection failed\n' })
     const plain = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress' }, s => { addAdminService(s, A.node) })
     try {
       const run = await weftWith(cliEnv(A), plain.address, 'node', 'status')
