@@ -7,19 +7,25 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { restGet } from '../../node/cli/rest-client.ts'
+import * as example02Module from '../../examples/chaincode/example02.ts'
+import { runExternalChaincode } from '../../node/chaincode/external.ts'
 import { addAdminService } from '../../node/grpc/admin-service.ts'
+import { addChaincodeSupportService } from '../../node/grpc/chaincode-support-service.ts'
+import { clientCredentials } from '../../node/grpc/client.ts'
 import { startGrpcServer } from '../../node/grpc/server.ts'
 import { serve, type RunningPeer } from '../../node/peer/serve.ts'
+import { ChaincodeSupport } from '../../src/chaincode/support.ts'
 import { ConfigError, loadConfig } from '../../src/config/index.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { freePorts } from '../free-ports.ts'
 import { captureLogs } from '../helpers/logs.ts'
-import { SERVER_NAME, tlsFiles } from '../helpers/tls-fixtures.ts'
+import { SERVER_NAME, serverTls, tlsFiles } from '../helpers/tls-fixtures.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { weftWith, type Run } from '../interop/weft-cli.ts'
+import { newLedger } from '../unit/chaincode-helpers.ts'
 
-const example02 = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
+const example02Path = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
 const ctor = (...args: string[]): string => JSON.stringify({ Args: args })
 
 let logs: ReturnType<typeof captureLogs>
@@ -103,7 +109,7 @@ describe('TLS (peer.tls.*)', () => {
     onTestFailed(() => { console.error(logs.dump()) })
     await waitFor('A and B chat over gRPC', () => chatWith(A.node, 'nvp0') === 'grpc' && chatWith(B.node, 'vp0') === 'grpc')
 
-    const deployed = await weftWith(cliEnv(A), A.grpc.address, 'chaincode', 'deploy', '-p', example02, '-c', ctor('init', 'a', '100', 'b', '200'), '--wait')
+    const deployed = await weftWith(cliEnv(A), A.grpc.address, 'chaincode', 'deploy', '-p', example02Path, '-c', ctor('init', 'a', '100', 'b', '200'), '--wait')
     expect(deployed).toMatchObject({ code: 0, err: '' })
     const name = /^Deploy chaincode: ([0-9a-f]{128})\n/.exec(deployed.out)?.[1]
     expect(name).toBeDefined()
@@ -149,6 +155,26 @@ describe('TLS (peer.tls.*)', () => {
       expect(run).toMatchObject({ code: 1, err: expect.stringMatching(/^Error: Error trying to connect to local peer: cannot connect to 127\.0\.0\.1:\d+: TLS handshake failed, the peer does not speak TLS there/) })
     } finally {
       await plain.close(100)
+    }
+  })
+
+  it('weft chaincode run registers with a TLS peer\'s ChaincodeSupport over TLS; without TLS it is refused', async () => {
+    const support = new ChaincodeSupport({ ledger: await newLedger(), userRunsChaincode: true })
+    const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', tls: serverTls() }, s => { addChaincodeSupportService(s, stream => support.handleStream(stream)) })
+    try {
+      await expect(runExternalChaincode({ address: server.address, name: 'plain', chaincode: example02Module, creds: await clientCredentials() }))
+        .rejects.toThrow(/^Error trying to connect to local peer: /)
+      expect(server.plaintextRefused).toBe(1)
+      const tls = { rootCertFile: tlsFiles.server, serverNameOverride: SERVER_NAME }
+      let registered!: () => void
+      const heard = new Promise<void>(resolve => { registered = resolve })
+      const served = runExternalChaincode({ address: server.address, name: 'jscc', chaincode: example02Module, creds: await clientCredentials(tls), tls, onRegistered: registered })
+      await heard
+      expect(support.registered()).toEqual(['jscc'])
+      await support.stopAll()
+      await expect(served).rejects.toThrow('peer is stopping')
+    } finally {
+      await server.close(100)
     }
   })
 
