@@ -15,7 +15,7 @@ import { clientCredentials } from '../../node/grpc/client.ts'
 import { startGrpcServer } from '../../node/grpc/server.ts'
 import { serve, type RunningPeer } from '../../node/peer/serve.ts'
 import { ChaincodeSupport } from '../../src/chaincode/support.ts'
-import { ConfigError, loadConfig } from '../../src/config/index.ts'
+import { ConfigError, loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { freePorts } from '../free-ports.ts'
@@ -23,36 +23,31 @@ import { captureLogs } from '../helpers/logs.ts'
 import { SERVER_NAME, serverTls, tlsFiles } from '../helpers/tls-fixtures.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { weftWith, type Run } from '../interop/weft-cli.ts'
+import { inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
 import { newLedger } from '../unit/chaincode-helpers.ts'
 
 const example02Path = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
 const ctor = (...args: string[]): string => JSON.stringify({ Args: args })
 
 let logs: ReturnType<typeof captureLogs>
-const dirs: string[] = []
-const running: RunningPeer[] = []
+const running: InProcessPeer[] = []
 
-async function tlsPeer (address: string, env: Record<string, string>): Promise<RunningPeer> {
-  const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'))
-  dirs.push(dir)
-  const peer = await serve(loadConfig({
-    env: {
-      CORE_PEER_FILESYSTEMPATH: dir,
-      CORE_PEER_ADDRESS: address,
-      CORE_PEER_LISTENADDRESS: address,
-      CORE_REST_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_VALIDATOR_EVENTS_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_LIBP2P_ADDRESS: '127.0.0.1:0',
-      CORE_PEER_DISCOVERY_PERIOD: '1s',
-      CORE_WEB_ENABLED: 'false',
-      CORE_NOOPS_BLOCK_WAIT: '100ms',
-      CORE_PEER_TLS_ENABLED: 'true',
-      CORE_PEER_TLS_SERVERHOSTOVERRIDE: SERVER_NAME,
-      ...env
-    }
-  }))
-  running.push(peer)
-  return peer
+type PeerKeys = NonNullable<ConfigOverrides['peer']>
+
+/** A peer serving TLS at `address` (gRPC; the other listeners on free ports), with peer.tls.serverhostoverride set. */
+async function tlsPeer (address: string, keys: PeerKeys): Promise<RunningPeer> {
+  const p = await inProcessPeer({
+    peer: {
+      ...keys,
+      address,
+      listenAddress: address,
+      discovery: { period: 1000, ...keys.discovery },
+      tls: { enabled: true, serverhostoverride: SERVER_NAME, ...keys.tls }
+    },
+    noops: { block: { wait: 100 } }
+  })
+  running.push(p)
+  return p.peer
 }
 
 /** The CLI's environment for a TLS peer: its addresses and peer.tls.* (`tls` replaces or, with '', drops keys). */
@@ -79,27 +74,23 @@ beforeAll(async () => {
   setLogLevel('warn')
   const [aPort, bPort] = await freePorts(2)
   // A names its files relative to the working directory, as Fabric's core.yaml does (testdata/server1.pem).
+  const cwdRelative = (file: string): string => relative(process.cwd(), file)
   A = await tlsPeer(`127.0.0.1:${aPort}`, {
-    CORE_PEER_ID: 'vp0',
-    CORE_PEER_TLS_CERT_FILE: relative(process.cwd(), tlsFiles.server),
-    CORE_PEER_TLS_KEY_FILE: relative(process.cwd(), tlsFiles.serverKey),
-    CORE_PEER_TLS_ROOTCERT_FILE: relative(process.cwd(), tlsFiles.ca),
-    CORE_PEER_PROFILE_ENABLED: 'true',
-    CORE_PEER_PROFILE_LISTENADDRESS: '127.0.0.1:0'
+    id: 'vp0',
+    tls: { cert: { file: cwdRelative(tlsFiles.server) }, key: { file: cwdRelative(tlsFiles.serverKey) }, rootcert: { file: cwdRelative(tlsFiles.ca) } },
+    profile: { enabled: true, listenAddress: '127.0.0.1:0' }
   })
   // B trusts A as Fabric 0.6.1 does: its own peer.tls.cert.file, no peer.tls.rootcert.file.
   B = await tlsPeer(`127.0.0.1:${bPort}`, {
-    CORE_PEER_ID: 'nvp0',
-    CORE_PEER_VALIDATOR_ENABLED: 'false',
-    CORE_PEER_DISCOVERY_ROOTNODE: A.grpc.address,
-    CORE_PEER_TLS_CERT_FILE: tlsFiles.server,
-    CORE_PEER_TLS_KEY_FILE: tlsFiles.serverKey
+    id: 'nvp0',
+    validator: { enabled: false },
+    discovery: { rootnode: A.grpc.address },
+    tls: { cert: { file: tlsFiles.server }, key: { file: tlsFiles.serverKey } }
   })
 }, 60_000)
 
 afterAll(async () => {
-  for (const p of running.reverse()) await p.stop()
-  for (const d of dirs) await rm(d, { recursive: true, force: true })
+  for (const p of running.reverse()) await p.close()
   setLogLevel('info')
   logs.restore()
 })
@@ -179,9 +170,17 @@ describe('TLS (peer.tls.*)', () => {
   })
 
   it('does not start when peer.tls.cert.file is missing or the key is not its own, naming the files', async () => {
-    const start = (env: Record<string, string>): Promise<RunningPeer> => tlsPeer('127.0.0.1:0', { CORE_PEER_TLS_KEY_FILE: tlsFiles.serverKey, ...env })
-    await expect(start({ CORE_PEER_TLS_CERT_FILE: 'testdata/server1.pem' })).rejects.toThrow(new ConfigError('cannot read peer.tls.cert.file testdata/server1.pem: ENOENT: no such file or directory, open \'testdata/server1.pem\''))
-    await expect(start({ CORE_PEER_TLS_CERT_FILE: tlsFiles.ca })).rejects.toThrow(ConfigError)
-    await expect(start({ CORE_PEER_TLS_CERT_FILE: tlsFiles.ca })).rejects.toThrow(`peer.tls.cert.file ${tlsFiles.ca} and peer.tls.key.file ${tlsFiles.serverKey} are not a usable key pair`)
+    const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'))
+    const start = async (certFile: string): Promise<RunningPeer> => await serve(withOverrides(loadConfig(), {
+      peer: { fileSystemPath: dir, tls: { enabled: true, cert: { file: certFile }, key: { file: tlsFiles.serverKey } } }
+    }))
+    try {
+      // Fabric's default, which names no file here.
+      await expect(start('testdata/server1.pem')).rejects.toThrow(new ConfigError('cannot read peer.tls.cert.file testdata/server1.pem: ENOENT: no such file or directory, open \'testdata/server1.pem\''))
+      await expect(start(tlsFiles.ca)).rejects.toThrow(ConfigError)
+      await expect(start(tlsFiles.ca)).rejects.toThrow(`peer.tls.cert.file ${tlsFiles.ca} and peer.tls.key.file ${tlsFiles.serverKey} are not a usable key pair`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
