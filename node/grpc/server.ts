@@ -2,8 +2,8 @@ import { createServer, type Socket } from 'node:net'
 import { Server, ServerCredentials } from '@grpc/grpc-js'
 import { createLogger } from '../../src/util/logger.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
-import type { ServerTls } from './tls.ts'
 import { DEFAULT_LIMITS, guardConnections, type ServerLimits } from '../net/connection-guard.ts'
+import type { ServerTls } from './tls.ts'
 
 export interface GrpcServerOptions {
   /** host:port as in peer.listenAddress or peer.validator.events.address. */
@@ -111,17 +111,23 @@ const TLS_HANDSHAKE_RECORD = 0x16
  */
 function awaitTlsHello (socket: Socket, timeoutMs: number, tls: (s: Socket) => void, plaintext: (s: Socket) => void): void {
   const timer = setTimeout(() => { socket.destroy() }, timeoutMs)
+  // Until grpc-js has the socket, a reset is ours to swallow (an unheard 'error' would throw).
+  const onError = (): void => { socket.destroy() }
+  const stopWaiting = (): void => {
+    clearTimeout(timer)
+    socket.off('readable', onReadable)
+    socket.off('close', stopWaiting)
+    socket.off('error', onError)
+  }
   const onReadable = (): void => {
     const first = socket.read(1) as Buffer | null
     if (first === null) return
-    clearTimeout(timer)
-    socket.off('readable', onReadable)
-    socket.off('close', onClose)
+    stopWaiting()
     socket.unshift(first)
     if (first[0] === TLS_HANDSHAKE_RECORD) tls(socket)
     else plaintext(socket)
   }
-  const onClose = (): void => { clearTimeout(timer); socket.off('readable', onReadable) }
   socket.on('readable', onReadable)
-  socket.once('close', onClose)
+  socket.on('error', onError)
+  socket.once('close', stopWaiting)
 }

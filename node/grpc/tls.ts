@@ -3,8 +3,7 @@
 import { readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls'
-import type { CoreConfig } from '../../src/config/schema.ts'
-import { ConfigError } from '../../src/config/load.ts'
+import { ConfigError, type CoreConfig } from '../../src/config/index.ts'
 import { errorMessage } from '../../src/util/errors.ts'
 
 /** A certificate (chain) and its private key, PEM. */

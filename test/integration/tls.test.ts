@@ -2,6 +2,7 @@
 // TLS, peers dialling each other with the CA as root and peer.tls.serverhostoverride as the
 // name, the CLI likewise; plaintext clients refused and counted, untrusted certificates refused.
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect as connectTcp } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -124,6 +125,11 @@ describe('TLS (peer.tls.*)', () => {
     const metrics = await (await fetch(A.metricsUrl!)).text()
     expect(metrics).toContain(`weft_tls_plaintext_refused_total{listener="peer.listenAddress"} ${A.grpc.plaintextRefused}`)
     expect(metrics).toContain('weft_tls_plaintext_refused_total{listener="peer.validator.events.address"} 0')
+    // A client that resets before its first byte is neither TLS nor plaintext: dropped, nothing counted.
+    const reset = connectTcp(A.grpc.port, '127.0.0.1')
+    await new Promise<void>(resolve => reset.once('connect', resolve))
+    reset.resetAndDestroy()
+    await new Promise<void>(resolve => reset.once('close', () => { resolve() }))
     expect(await weftWith(cliEnv(A), A.grpc.address, 'node', 'status')).toEqual({ code: 0, out: 'status:STARTED \n', err: '' })
   })
 
