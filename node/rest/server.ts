@@ -2,6 +2,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { createLogger } from '../../src/util/logger.ts'
@@ -94,6 +95,13 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   app.addHook('onRoute', r => { for (const method of [r.method].flat()) served.push({ method, path: r.url }) })
 
   const guard = guardConnections(app.server, limits, 'REST')
+  // As Go's TLS server does, name a plaintext client on the HTTPS port (the logger rate-limits repeats).
+  if (tls !== undefined) {
+    app.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      if (!/HTTP_REQUEST|WRONG_VERSION_NUMBER/.test(err.code ?? '')) return
+      log.warn(`REST: refused a connection from ${formatHostPort(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0)} without TLS: peer.tls.enabled is true, so clients must use https`)
+    })
+  }
   // CONNECT never reaches a route: answer it as any unknown endpoint, then hang up.
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const { body } = restError(404, 'Openchain endpoint not found.')

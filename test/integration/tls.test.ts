@@ -114,6 +114,9 @@ describe('TLS (peer.tls.*)', () => {
     expect(B.restUrl).toMatch(/^https:/)
     const chain = await restGet(new URL(B.restUrl!).host, { rootCertFile: tlsFiles.ca, serverNameOverride: SERVER_NAME }, '/chain', 5000)
     expect([chain.status, (JSON.parse(chain.body) as { height: number }).height]).toEqual([200, 3])
+    // Plain HTTP to the HTTPS port gets no answer, and the peer names the client.
+    await expect(restGet(new URL(B.restUrl!).host, undefined, '/chain', 5000)).rejects.toThrow(/^Error trying to reach the REST service at /)
+    await waitFor('the REST refusal logged', () => logs.lines.some(l => l.level === 'warn' && l.name === 'rest' && /from 127\.0\.0\.1:\d+ /.test(l.msg)))
   })
 
   it('refuses a client without TLS, naming its address in the log and counting it in /metrics; TLS clients still get through', async () => {
