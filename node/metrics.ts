@@ -11,6 +11,8 @@ export interface MetricsOptions {
   address: string
   /** The peer's figures (PeerNode.metrics) and, on a validator, what its consensus does; its status for /healthz. */
   peer: HealthSource & { metrics (): PeerMetrics, consensusStatus? (): ConsensusStatus | undefined, connections? (): PeerConnection[] }
+  /** The gRPC listeners serving TLS, by config key, with the plaintext connections each refused. */
+  tlsListeners?: ReadonlyArray<{ key: string, plaintextRefused: number }>
 }
 
 export interface MetricsServer {
@@ -77,6 +79,11 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
       metric('weft_pbft_last_executed', 'gauge', 'The last sequence number executed.', pbft.lastExec)
       metric('weft_pbft_low_watermark', 'gauge', 'The low watermark (last stable checkpoint).', pbft.h)
       metric('weft_pbft_outstanding_requests', 'gauge', 'Requests received and not yet executed (the queue depth).', pbft.outstandingRequests)
+    }
+    const tlsListeners = options.tlsListeners ?? []
+    if (tlsListeners.length > 0) {
+      family('weft_tls_plaintext_refused_total', 'counter', 'Connections a TLS listener refused because they did not open with a TLS handshake.',
+        tlsListeners.map(l => [`{listener=${labelValue(l.key)}}`, l.plaintextRefused]))
     }
     // The process's memory, under the names Prometheus' Node client (prom-client) gives them.
     const mem = process.memoryUsage()

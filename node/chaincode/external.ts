@@ -8,8 +8,9 @@ import { asChaincode, type Chaincode } from '../../src/chaincode/shim/chaincode.
 import { startChaincode } from '../../src/chaincode/shim/handler.ts'
 import { ChaincodeSupport, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
 import { errorMessage } from '../../src/util/errors.ts'
-import { channelOptions, connect, type ClientTls } from '../grpc/client.ts'
+import { channelOptions, connect } from '../grpc/client.ts'
 import { callStream, clientConstructor } from '../grpc/service-definition.ts'
+import type { ClientTls } from '../grpc/tls.ts'
 
 /** Fabric's Go shim gives the peer this long to accept the connection. */
 const CONNECT_TIMEOUT = 3000
@@ -45,7 +46,7 @@ export async function runExternalChaincode (init: ExternalChaincodeInit): Promis
   const Client = clientConstructor(ChaincodeSupport)
   const client = new Client(init.address, init.creds, channelOptions(init.tls))
   try {
-    await connect(client, init.address, CONNECT_TIMEOUT).catch((err: Error) => {
+    await connect(client, init.address, CONNECT_TIMEOUT, undefined, init.tls).catch((err: Error) => {
       throw new Error(`Error trying to connect to local peer: ${err.message}`)
     })
     const call = (client as unknown as { register: () => ClientDuplexStream<ChaincodeMessage, ChaincodeMessage> }).register()

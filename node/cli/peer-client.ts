@@ -4,8 +4,9 @@ import type { DescService } from '@bufbuild/protobuf'
 import type { ChannelCredentials, Client } from '@grpc/grpc-js'
 import type { Command } from 'commander'
 import { configFileFor, loadNodeConfig } from '../config.ts'
-import { channelOptions, clientCredentials, clientTlsFromConfig, connect, unaryCall, type ClientTls } from '../grpc/client.ts'
+import { channelOptions, clientCredentials, connect, unaryCall } from '../grpc/client.ts'
 import { clientConstructor } from '../grpc/service-definition.ts'
+import { clientTlsFromConfig, type ClientTls } from '../grpc/tls.ts'
 import { dialAddress } from '../host-port.ts'
 import { TxEventWatch } from './tx-events.ts'
 
@@ -61,7 +62,7 @@ export class LocalPeer {
     if (c === undefined) {
       const Ctor = clientConstructor(service)
       const client = new Ctor(this.address, this.creds, channelOptions(this.tls))
-      c = connect(client, this.address, CONNECT_TIMEOUT).then(() => client, (err: Error) => {
+      c = connect(client, this.address, CONNECT_TIMEOUT, undefined, this.tls).then(() => client, (err: Error) => {
         client.close()
         throw new PeerUnreachableError(`Error trying to connect to local peer: ${err.message}`)
       })

@@ -4,8 +4,9 @@
 import { create } from '@bufbuild/protobuf'
 import type { ClientDuplexStream } from '@grpc/grpc-js'
 import { EventSchema, EventType, Events, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
-import { channelOptions, type ClientTls } from '../grpc/client.ts'
+import { channelOptions } from '../grpc/client.ts'
 import { clientConstructor } from '../grpc/service-definition.ts'
+import type { ClientTls } from '../grpc/tls.ts'
 import type { ChannelCredentials } from '@grpc/grpc-js'
 
 /** A block holding the transaction arrived (committed), or the peer rejected it (with its reason). */

@@ -5,8 +5,9 @@ import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { dialAddress } from '../host-port.ts'
 import { GrpcChatStream, type GrpcChatOptions } from './chat-stream.ts'
-import { channelOptions, clientCredentials, connect, unaryCall, type ClientTls } from './client.ts'
+import { channelOptions, clientCredentials, connect, unaryCall } from './client.ts'
 import { clientConstructor } from './service-definition.ts'
+import type { ClientTls } from './tls.ts'
 
 export interface GrpcChatDialerOptions extends GrpcChatOptions {
   /** peer.tls.*: dial with TLS, checking the remote this way (clientTlsFromConfig). */
@@ -40,7 +41,7 @@ export class GrpcChatDialer implements ChatDialer {
     const target = dialAddress(address, 'peer address')
     const client = await this.client(target)
     try {
-      await connect(client, target, this.connectTimeout, options.signal)
+      await connect(client, target, this.connectTimeout, options.signal, this.options.tls)
     } catch (err) {
       client.close()
       throw err

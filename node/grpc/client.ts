@@ -1,36 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { connectivityState, credentials, type ChannelCredentials, type ChannelOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js'
-import type { CoreConfig } from '../../src/config/index.ts'
-
-/** How a client checks a TLS peer (Fabric's InitTLSForPeer): the peer's certificate as the root, and the name to expect. */
-export interface ClientTls {
-  /** PEM file trusted as the root; without it, the system's roots. */
-  rootCertFile?: string
-  /** Server name to verify instead of the dialled host (peer.tls.serverhostoverride). */
-  serverNameOverride?: string
-}
-
-/** peer.tls.* as Fabric's clients read it: TLS when enabled, trusting peer.tls.cert.file. */
-export function clientTlsFromConfig (config: CoreConfig): ClientTls | undefined {
-  const tls = config.peer.tls
-  if (!tls.enabled) return undefined
-  return {
-    rootCertFile: tls.cert.file === '' ? undefined : tls.cert.file,
-    serverNameOverride: tls.serverhostoverride === '' ? undefined : tls.serverhostoverride
-  }
-}
+import { clientSecureContext, tlsHandshakeFailure, type ClientTls } from './tls.ts'
 
 export async function clientCredentials (tls?: ClientTls): Promise<ChannelCredentials> {
   if (tls === undefined) return credentials.createInsecure()
-  let root: Buffer | null = null
-  if (tls.rootCertFile !== undefined) {
-    try {
-      root = await readFile(tls.rootCertFile)
-    } catch (err) {
-      throw new Error(`cannot read the TLS root certificate ${tls.rootCertFile}: ${(err as Error).message}`)
-    }
-  }
-  return credentials.createSsl(root)
+  return credentials.createFromSecureContext(await clientSecureContext(tls))
 }
 
 /** Channel options: the TLS name override and, when given, a cap on messages both ways. */
@@ -82,9 +55,21 @@ export async function unaryCall<Res> (client: Client, method: string, request: u
 
 /**
  * Waits until the client's channel is connected, as Fabric's blocking dial does; a failed
- * connection attempt ends the wait at once instead of retrying until the timeout.
+ * connection attempt ends the wait at once instead of retrying until the timeout. With `tls`,
+ * a failure says why the handshake failed (plaintext peer, untrusted certificate, wrong name).
  */
-export async function connect (client: Client, target: string, timeout: number, signal?: AbortSignal): Promise<void> {
+export async function connect (client: Client, target: string, timeout: number, signal?: AbortSignal, tls?: ClientTls): Promise<void> {
+  try {
+    await whenReady(client, target, timeout, signal)
+  } catch (err) {
+    if (tls === undefined || signal?.aborted === true) throw err
+    const why = await tlsHandshakeFailure(target, tls, timeout)
+    if (why === undefined) throw err
+    throw new Error(`cannot connect to ${target}: ${why}`)
+  }
+}
+
+async function whenReady (client: Client, target: string, timeout: number, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted()
   const channel = client.getChannel()
   const deadline = Date.now() + timeout

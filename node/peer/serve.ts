@@ -12,13 +12,13 @@ import { chaincodeRoots, packageChaincode } from '../chaincode/package.ts'
 import { workerRuntime } from '../chaincode/worker-runtime.ts'
 import { addAdminService } from '../grpc/admin-service.ts'
 import { addChaincodeSupportService } from '../grpc/chaincode-support-service.ts'
-import { clientTlsFromConfig } from '../grpc/client.ts'
 import { addDevopsService } from '../grpc/devops-service.ts'
 import { addEventsService } from '../grpc/events-service.ts'
 import { GrpcTransport } from '../grpc/grpc-transport.ts'
 import { addOpenchainService } from '../grpc/openchain-service.ts'
 import { addPeerService } from '../grpc/peer-service.ts'
 import { startGrpcServer, type GrpcServer } from '../grpc/server.ts'
+import { clientTlsFromConfig, serverTlsFromConfig } from '../grpc/tls.ts'
 import { parseListenAddress } from '../host-port.ts'
 import { createNodeLibp2p, type NodeLibp2p } from '../libp2p/create-node.ts'
 import { startMetrics } from '../metrics.ts'
@@ -76,6 +76,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     }
   }
   try {
+    // Before anything is opened: a TLS file that cannot be used stops the start with its name.
+    const serverTls = await serverTlsFromConfig(config)
     log.info(`Security enabled status: ${config.security.enabled}`)
     log.info(`Privacy enabled status: ${config.security.privacy}`)
     const store = await openLevelDB(join(dataDir, 'db'))
@@ -104,8 +106,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     cleanups.push(await serveLibp2pEvents(libp2p, stream => node.serveEvents(stream)))
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
-    const tls = config.peer.tls.enabled ? { certFile: config.peer.tls.cert.file, keyFile: config.peer.tls.key.file } : undefined
-    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, limits }, server => {
+    const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls: serverTls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, limits }, server => {
       addPeerService(server, node, grpcTransport.chatHandler)
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
@@ -113,7 +114,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, stream => node.serveChaincode(stream))
     })
     cleanups.push(() => grpc.close())
-    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls, limits }, server => addEventsService(server, stream => node.serveEvents(stream)))
+    const events = await startGrpcServer({ address: config.peer.validator.events.address, key: 'peer.validator.events.address', tls: serverTls, limits }, server => addEventsService(server, stream => node.serveEvents(stream)))
     cleanups.push(() => events.close())
 
     let restUrl: string | undefined
@@ -124,7 +125,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     }
     let metricsUrl: string | undefined
     if (config.peer.profile.enabled) {
-      const metrics = await startMetrics({ address: config.peer.profile.listenAddress, peer: node })
+      const metrics = await startMetrics({ address: config.peer.profile.listenAddress, peer: node, tlsListeners: serverTls === undefined ? [] : [grpc, events] })
       cleanups.push(() => metrics.close())
       metricsUrl = metrics.url
     }

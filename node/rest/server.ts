@@ -1,11 +1,12 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
-import { readFile } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import type { CoreConfig } from '../../src/config/schema.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { createLogger } from '../../src/util/logger.ts'
+import { serverTlsFromConfig } from '../grpc/tls.ts'
 import { checkHealth, type HealthSource } from '../health.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
 import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
@@ -69,9 +70,8 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   const limits = limitsFromConfig(config)
   // Headers must be whole within handshakeTimeout; Node checks that every connectionsCheckingInterval.
   const httpOptions = { headersTimeout: limits.handshakeTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(5000, limits.handshakeTimeoutMs / 4)) }
-  const tls = config.peer.tls.enabled
-    ? { cert: await readFile(config.peer.tls.cert.file), key: await readFile(config.peer.tls.key.file), handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions }
-    : undefined
+  const pair = await serverTlsFromConfig(config)
+  const tls = pair === undefined ? undefined : { ...pair, handshakeTimeout: limits.handshakeTimeoutMs, ...httpOptions }
 
   const app = Fastify({
     logger: false,
@@ -95,6 +95,13 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   app.addHook('onRoute', r => { for (const method of [r.method].flat()) served.push({ method, path: r.url }) })
 
   const guard = guardConnections(app.server, limits, 'REST')
+  // As Go's TLS server does, name a plaintext client on the HTTPS port (the logger rate-limits repeats).
+  if (tls !== undefined) {
+    app.server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      if (!/HTTP_REQUEST|WRONG_VERSION_NUMBER/.test(err.code ?? '')) return
+      log.warn(`REST: refused a connection from ${formatHostPort(socket.remoteAddress ?? 'unknown', socket.remotePort ?? 0)} without TLS: peer.tls.enabled is true, so clients must use https`)
+    })
+  }
   // CONNECT never reaches a route: answer it as any unknown endpoint, then hang up.
   app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     const { body } = restError(404, 'Openchain endpoint not found.')

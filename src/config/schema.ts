@@ -63,6 +63,8 @@ export const coreSchema = {
       enabled: bool(false),
       cert: { file: str('testdata/server1.pem') },
       key: { file: str('testdata/server1.key') },
+      // Weft's (Fabric 1.x's name): the CA clients trust; empty, they trust cert.file as Fabric 0.6.1 does.
+      rootcert: { file: str('') },
       serverhostoverride: str('')
     },
     pki: {

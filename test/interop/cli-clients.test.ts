@@ -1,9 +1,5 @@
 // The client verbs of `weft` (Fabric's `peer node status|stop`, `peer chaincode deploy|invoke|query`,
 // `peer network list`) against the gRPC services of a peer that really runs chaincode.
-import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as example02 from '../../examples/chaincode/example02.ts'
@@ -21,6 +17,7 @@ import { setLogLevel } from '../../src/util/logger.ts'
 import { chaincodePeer, type ChaincodePeer } from './chaincode-peer.ts'
 import { weftWith, type Run } from './weft-cli.ts'
 import { finish, Proc } from '../helpers/processes.ts'
+import { SERVER_NAME, serverTls, tlsFiles } from '../helpers/tls-fixtures.ts'
 
 const example02Path = fileURLToPath(new URL('../../examples/chaincode/example02.ts', import.meta.url))
 
@@ -129,18 +126,13 @@ describe('weft client verbs against a running peer', () => {
   })
 
   it('reaches a TLS peer with peer.tls.* as Fabric\'s CLI does', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'))
-    const tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=weft-test',
-      '-addext', 'subjectAltName=DNS:weft-test', '-keyout', tls.keyFile, '-out', tls.certFile], { stdio: 'ignore' })
-    const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', tls }, s => { addAdminService(s, net.peer) })
+    const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', tls: serverTls() }, s => { addAdminService(s, net.peer) })
     try {
-      const env = { CORE_PEER_TLS_ENABLED: 'true', CORE_PEER_TLS_CERT_FILE: tls.certFile, CORE_PEER_TLS_SERVERHOSTOVERRIDE: 'weft-test' }
+      const env = { CORE_PEER_TLS_ENABLED: 'true', CORE_PEER_TLS_CERT_FILE: tlsFiles.server, CORE_PEER_TLS_SERVERHOSTOVERRIDE: SERVER_NAME }
       expect(await weftWith(env, server.address, 'node', 'status')).toEqual({ code: 0, out: 'status:STARTED \n', err: '' })
       expect(await weft(server.address, 'node', 'status')).toMatchObject({ code: 1, err: `Error: Error trying to connect to local peer: cannot connect to ${server.address}: the connection failed\n` })
     } finally {
       await server.close(100)
-      await rm(dir, { recursive: true, force: true })
     }
   })
 

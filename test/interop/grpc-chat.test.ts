@@ -2,12 +2,8 @@
 // discovery, sync, ProcessTransaction; a raw client sending what a Fabric peer sends; hostile
 // frames; flow control; and the dialer that routes host:port to gRPC and multiaddrs to libp2p.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { rawClient } from './raw-client.ts'
@@ -34,6 +30,7 @@ import { transportDialer, transportFor } from '../../src/transport/peer-transpor
 import { commitBlocks, newLedger, testInit } from '../integration/peer-helpers.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { SERVER_NAME, serverTls, tlsFiles } from '../helpers/tls-fixtures.ts'
 import { watchedDialer, watchedServer, type ChatEnd, type Dial } from '../integration/peer-observers.ts'
 
 interface GrpcPeer {
@@ -193,25 +190,20 @@ describe('peer chat over gRPC on 127.0.0.1', () => {
   })
 
   it('chats over TLS, checking the peer\'s certificate under peer.tls.serverhostoverride', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'weft-tls-'))
-    cleanup.push(async () => { await rm(dir, { recursive: true, force: true }) })
-    const tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=weft-test',
-      '-addext', 'subjectAltName=DNS:weft-test', '-keyout', tls.keyFile, '-out', tls.certFile], { stdio: 'ignore' })
     let b!: Peer
-    const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', tls }, s => {
+    const server = await startGrpcServer({ address: '127.0.0.1:0', key: 'peer.listenAddress', tls: serverTls() }, s => {
       addPeerService(s, { processTransaction: async tx => await b.processTransaction(tx) }, grpcChatHandler({ handleChat: async (c, i) => await b.handleChat(c, i) }))
     })
     b = createPeer(testInit('vp1', { address: server.address }), { ledger: await newLedger(), dialer: new GrpcChatDialer(), random: seededRandom(1) })
     await b.start()
     cleanup.push(async () => { await b.stop(); await server.close(200) })
-    const trusting = await grpcPeer('vp0', {}, { dialer: new GrpcChatDialer({ tls: { rootCertFile: tls.certFile, serverNameOverride: 'weft-test' } }) })
+    const trusting = await grpcPeer('vp0', {}, { dialer: new GrpcChatDialer({ tls: { rootCertFile: tlsFiles.ca, serverNameOverride: SERVER_NAME } }) })
     await trusting.peer.chatWithPeer(server.address)
     await waitFor('TLS chat', () => b.peerIDs().includes('vp0') && trusting.peer.peerIDs().includes('vp1'))
-    // Without the certificate as root the handshake fails, and so does the dial.
-    const doubting = await grpcPeer('vp2', {}, { dialer: new GrpcChatDialer({ tls: { serverNameOverride: 'weft-test' }, connectTimeout: 2000 }) })
+    // Without the CA as root the handshake fails, and so does the dial, saying why.
+    const doubting = await grpcPeer('vp2', {}, { dialer: new GrpcChatDialer({ tls: { serverNameOverride: SERVER_NAME }, connectTimeout: 2000 }) })
     await doubting.peer.chatWithPeer(server.address)
-    expect(doubting.dials.map(d => [d.address, d.error?.message])).toEqual([[server.address, `cannot connect to ${server.address}: the connection failed`]])
+    expect(doubting.dials.map(d => [d.address, d.error?.message])).toEqual([[server.address, expect.stringMatching(/^cannot connect to 127\.0\.0\.1:\d+: TLS handshake failed, the peer's certificate is not trusted .*: unable to verify the first certificate$/)]])
     expect(doubting.peer.peerIDs()).toEqual([])
     expect(b.peerIDs()).toEqual(['vp0'])
   })
