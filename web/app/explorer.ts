@@ -1,5 +1,5 @@
 // The explorer's look-ups in this peer's chain: a page of blocks, one block, one transaction
-// (committed, or rejected as a REJECTION event told), a chaincode's transactions; search()
+// (committed, or rejected as a REJECTION event told), a chaincode's transactions; lookup()
 // decides from what was typed which of them is meant.
 import { chaincodeEvents, summarizeBlock, summarizeTx, type BlockSummary, type EventSummary, type TxSummary } from './chain.ts'
 import type { PeerFacade } from './facade.ts'
@@ -89,20 +89,29 @@ export async function chaincodeTxs (f: PeerFacade, name: string, from: number): 
   return { txs, next: n }
 }
 
-/** A block number ("12" or "#12"), else a txid, else a chaincode name or the start of one. */
-export async function search (f: PeerFacade, typed: string): Promise<SearchResult> {
+/** What a link or the search box asks for: a block, a transaction, a chaincode, or any of them (the box). */
+export type Lookup = 'block' | 'tx' | 'chaincode' | 'search'
+
+/**
+ * The search box: a block number ("12" or "#12"), else a txid, else a chaincode name or the
+ * start of one. A deploy's txid is its chaincode's name: that chaincode's transactions are meant.
+ */
+export async function lookup (f: PeerFacade, how: Lookup, typed: string): Promise<SearchResult> {
   const query = typed.trim()
   if (query === '') return { kind: 'none', query, why: 'Type a transaction id, a block number or a chaincode name.' }
   const height = f.node.height
   const number = /^#?(\d+)$/.exec(query)
-  if (number !== null) {
-    const n = Number(number[1])
+  if (how === 'block' || (how === 'search' && number !== null)) {
+    const n = number === null ? NaN : Number(number[1])
     const b = n < height ? await block(f, n) : undefined
     if (b !== undefined) return { kind: 'block', query, block: b }
-    return { kind: 'none', query, why: `No block #${n}: this peer's chain has ${height} block${height === 1 ? '' : 's'}${height > 0 ? ` (#0 to #${height - 1})` : ''}.` }
+    return { kind: 'none', query, why: `No block ${number === null ? `"${query}"` : `#${n}`}: this peer's chain has ${height} block${height === 1 ? '' : 's'}${height > 0 ? ` (#0 to #${height - 1})` : ''}.` }
   }
-  const tx = await transaction(f, query)
-  if (tx !== undefined) return { kind: 'tx', query, tx }
+  if (how !== 'chaincode') {
+    const tx = await transaction(f, query)
+    if (tx !== undefined && (how === 'tx' || !(tx.type === 'deploy' && tx.chaincode === query))) return { kind: 'tx', query, tx }
+    if (how === 'tx') return { kind: 'none', query, why: `No transaction ${query} in this peer's chain, and no rejection of it seen.` }
+  }
   return await searchChaincode(f, query, height - 1)
 }
 

@@ -1,16 +1,18 @@
 // Explorer view: one search box (txid, block number or chaincode name) and the chain a page of
 // blocks at a time, newest first. Each block opens to its transactions and chaincode events;
-// txids, block numbers and chaincode names link to a search (#blocks/search/<what>), hashes
+// txids, block numbers and chaincode names link to their page (#blocks/tx/<txid>,
+// #blocks/block/<n>, #blocks/chaincode/<name>; the box goes to #blocks/search/<what>), hashes
 // have copy buttons.
 import { short, type BlockSummary, type EventSummary } from '../app/chain.ts'
-import { blockPage, chaincodeTxs, PAGE_SIZE, search, searchChaincode, type ChaincodeTx, type SearchResult, type TxDetail } from '../app/explorer.ts'
+import { blockPage, chaincodeTxs, lookup, PAGE_SIZE, searchChaincode, type ChaincodeTx, type Lookup, type SearchResult, type TxDetail } from '../app/explorer.ts'
 import type { PeerFacade } from '../app/facade.ts'
 import { errorMessage } from '../../src/util/errors.ts'
 import { copyButton } from './copy.ts'
 import { fill, frameScheduler, h } from './dom.ts'
 
-export const searchHref = (what: string | number): string => `#blocks/search/${encodeURIComponent(String(what))}`
-const link = (what: string | number, text: string, title?: string): HTMLElement => h('a', { href: searchHref(what), class: 'mono', title }, text)
+const LOOKUPS: readonly string[] = ['block', 'tx', 'chaincode', 'search'] satisfies Lookup[]
+const href = (how: Lookup, what: string | number): string => `#blocks/${how}/${encodeURIComponent(String(what))}`
+const link = (how: Lookup, what: string | number, text: string, title?: string): HTMLElement => h('a', { href: href(how, what), class: 'mono', title }, text)
 const scroll = (table: HTMLElement): HTMLElement => h('div', { class: 'scroll' }, table)
 const hashLine = (label: string, hex: string, what: string, target?: HTMLElement): HTMLElement =>
   h('div', { class: 'hash-line' }, h('span', { class: 'muted' }, label), ' ',
@@ -20,10 +22,10 @@ function txTable (txs: Array<{ txid: string, type: string, chaincode: string, ar
   return scroll(h('table', { class: 'txs' },
     h('tr', {}, (withBlock ? ['block'] : []).concat(['txid', 'type', 'chaincode', 'arguments']).map(t => h('th', {}, t))),
     txs.map(t => h('tr', { 'data-txid': t.txid },
-      withBlock ? h('td', {}, link(t.block ?? '', `#${t.block ?? '?'}`)) : null,
-      h('td', { class: 'nowrap' }, link(t.txid, short(t.txid, 16), t.txid), copyButton(t.txid, 'txid')),
+      withBlock ? h('td', {}, link('block', t.block ?? '', `#${t.block ?? '?'}`)) : null,
+      h('td', { class: 'nowrap' }, link('tx', t.txid, short(t.txid, 16), t.txid), copyButton(t.txid, 'txid')),
       h('td', {}, t.type),
-      h('td', {}, t.chaincode === '' ? '—' : link(t.chaincode, short(t.chaincode, 14), t.chaincode)),
+      h('td', {}, t.chaincode === '' ? '—' : link('chaincode', t.chaincode, short(t.chaincode, 14), t.chaincode)),
       h('td', { class: 'mono wrap' }, t.args.join(' '))))))
 }
 
@@ -32,8 +34,8 @@ function eventTable (events: EventSummary[]): HTMLElement {
     h('tr', {}, ['event', 'chaincode', 'txid', 'payload'].map(t => h('th', {}, t))),
     events.map(e => h('tr', {},
       h('td', {}, e.eventName),
-      h('td', {}, link(e.chaincodeID, short(e.chaincodeID, 14), e.chaincodeID)),
-      h('td', {}, link(e.txid, short(e.txid, 14), e.txid)),
+      h('td', {}, link('chaincode', e.chaincodeID, short(e.chaincodeID, 14), e.chaincodeID)),
+      h('td', {}, link('tx', e.txid, short(e.txid, 14), e.txid)),
       h('td', { class: 'mono wrap' }, e.payload)))))
 }
 
@@ -50,7 +52,7 @@ export function blockElement (b: BlockSummary, opts: { fresh?: boolean, open?: b
       b.committedAt !== undefined ? h('span', { class: 'muted' }, new Date(b.committedAt).toLocaleTimeString()) : null),
     h('div', { class: 'body' },
       hashLine('hash', b.hash, 'block hash'),
-      hashLine('previous', b.previousHash, 'previous block hash', b.number > 0 ? link(b.number - 1, b.previousHash, `block #${b.number - 1}`) : undefined),
+      hashLine('previous', b.previousHash, 'previous block hash', b.number > 0 ? link('block', b.number - 1, b.previousHash, `block #${b.number - 1}`) : undefined),
       hashLine('state hash', b.stateHash, 'state hash'),
       tx === 0 ? h('p', { class: 'empty' }, 'no transactions') : txTable(b.txs.slice(0, 200), false),
       tx > 200 ? h('p', { class: 'muted' }, `… and ${tx - 200} more`) : null,
@@ -63,10 +65,10 @@ function txElement (t: TxDetail): HTMLElement {
     h('h3', {}, 'Transaction ', h('span', { class: `badge ${t.status === 'committed' ? 'up' : 'byz'}` }, t.status)),
     hashLine('txid', t.txid, 'txid'),
     h('table', { class: 'kv-table' },
-      t.status === 'committed' ? row('block', link(t.block!, `#${t.block}`), h('span', { class: 'muted' }, ` transaction ${t.index! + 1} of the block`)) : null,
+      t.status === 'committed' ? row('block', link('block', t.block!, `#${t.block}`), h('span', { class: 'muted' }, ` transaction ${t.index! + 1} of the block`)) : null,
       t.error !== undefined ? row('rejected', h('span', { class: 'mono wrap err-text' }, t.error)) : null,
       t.type !== 'undefined' ? row('type', t.type) : null,
-      t.chaincode !== '' ? row('chaincode', link(t.chaincode, short(t.chaincode, 24), t.chaincode), copyButton(t.chaincode, 'chaincode name')) : null,
+      t.chaincode !== '' ? row('chaincode', link('chaincode', t.chaincode, short(t.chaincode, 24), t.chaincode), copyButton(t.chaincode, 'chaincode name')) : null,
       t.type !== 'undefined' ? row('arguments', h('span', { class: 'mono wrap' }, t.args.length === 0 ? '—' : t.args.join(' '))) : null,
       t.time !== undefined ? row(t.status === 'committed' ? 'created' : 'seen', new Date(t.time).toLocaleString()) : null),
     t.events.length > 0 ? [h('h3', {}, 'Chaincode events'), eventTable(t.events)] : null)
@@ -74,7 +76,7 @@ function txElement (t: TxDetail): HTMLElement {
 
 export interface ExplorerView {
   attach (): Promise<void>
-  /** The part of the location hash after "blocks/": "search/<what>" or "" (no search). */
+  /** The part of the location hash after "blocks/": "<lookup>/<what>" or "" (no search). */
   route (rest: string): void
 }
 
@@ -84,7 +86,7 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
   form.addEventListener('submit', ev => {
     ev.preventDefault()
     const q = input.value.trim()
-    location.hash = q === '' ? 'blocks' : searchHref(q).slice(1)
+    location.hash = q === '' ? 'blocks' : href('search', q).slice(1)
   })
   const result = h('div', { class: 'panel search-result', hidden: true, id: 'explorer-result' })
   const list = h('div', { class: 'block-list' })
@@ -198,7 +200,7 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
       }
     }
   }
-  const runSearch = (q: string): void => {
+  const runSearch = (how: Lookup, q: string): void => {
     input.value = q
     const f = facade()
     if (q === '') { result.hidden = true; fill(result); return }
@@ -207,7 +209,7 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
     if (f === undefined) { fill(result, h('p', { class: 'empty' }, 'The peer is starting; the search runs once it has.')); return }
     fill(result, h('p', { class: 'muted' }, `searching for "${short(q, 40)}"…`))
     const seq = ++searchSeq
-    void search(f, q).then(r => { if (seq === searchSeq) showResult(r, f) }, err => {
+    void lookup(f, how, q).then(r => { if (seq === searchSeq) showResult(r, f) }, err => {
       if (seq === searchSeq) fill(result, h('p', { class: 'not-found' }, `The search failed: ${errorMessage(err)}`))
     })
   }
@@ -225,8 +227,9 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
     },
     route (rest) {
       pendingRoute = rest
-      const m = /^search\/(.*)$/.exec(rest)
-      runSearch(m === null ? '' : decodeURIComponent(m[1]))
+      const m = /^(\w+)\/(.*)$/.exec(rest)
+      const how = m !== null && LOOKUPS.includes(m[1]) ? m[1] as Lookup : undefined
+      runSearch(how ?? 'search', how === undefined ? '' : decodeURIComponent(m![2]))
       if (m !== null) result.scrollIntoView?.({ block: 'nearest' })
     }
   }
