@@ -112,14 +112,14 @@ export async function lookup (f: PeerFacade, how: Lookup, typed: string): Promis
     if (tx !== undefined && (how === 'tx' || !(tx.type === 'deploy' && tx.chaincode === query))) return { kind: 'tx', query, tx }
     if (how === 'tx') return { kind: 'none', query, why: `No transaction ${query} in this peer's chain, and no rejection of it seen.` }
   }
-  return await searchChaincode(f, query, height - 1)
+  return await searchChaincode(f, query, height - 1, how === 'search')
 }
 
-/** A chaincode's transactions from block `from` down (a search goes on with the `next` it returned). */
-export async function searchChaincode (f: PeerFacade, query: string, from: number): Promise<SearchResult> {
+/** A chaincode's transactions from block `from` down (a search goes on with the `next` it returned); `asTxid`: the query was looked up as a txid too. */
+export async function searchChaincode (f: PeerFacade, query: string, from: number, asTxid = true): Promise<SearchResult> {
   const hits = await chaincodeTxs(f, query, from)
   if (hits.txs.length > 0) return { kind: 'chaincode', query, hits }
   const searched = hits.next < 0 && from === f.node.height - 1 ? 'the whole chain' : `blocks #${hits.next + 1} to #${from}`
-  const why = `Nothing found for "${query}": no transaction has this id, and no chaincode ${query.length >= MIN_PREFIX ? 'name starts so' : 'has this name'} in ${searched}.`
+  const why = `Nothing found for "${query}": ${asTxid ? 'no transaction has this id, and ' : ''}no chaincode ${query.length >= MIN_PREFIX ? 'name starts so' : 'has this name'} in ${searched}.`
   return { kind: 'none', query, why, next: hits.next < 0 ? undefined : hits.next }
 }

@@ -184,7 +184,9 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
         }
         more.addEventListener('click', () => {
           more.disabled = true
-          void chaincodeTxs(f, r.query, next).then(h2 => { txs.push(...h2.txs); next = h2.next; repaint() }).finally(() => { more.disabled = false })
+          void chaincodeTxs(f, r.query, next)
+            .then(older => { txs.push(...older.txs); next = older.next; repaint() }, err => { count.textContent = `The search failed: ${errorMessage(err)}` })
+            .finally(() => { more.disabled = false })
         })
         repaint()
         fill(result, title, count, table, more)
@@ -194,7 +196,10 @@ export function mountExplorerView (root: HTMLElement, facade: () => PeerFacade |
         const more = r.next === undefined ? null : h('button', { class: 'btn', type: 'button' }, 'Search older blocks')
         more?.addEventListener('click', () => {
           more.disabled = true
-          void searchChaincode(f, r.query, r.next!).then(next => showResult(next, f), () => { more.disabled = false })
+          void searchChaincode(f, r.query, r.next!).then(next => showResult(next, f), err => {
+            more.disabled = false
+            more.textContent = `Search older blocks (the last try failed: ${errorMessage(err)})`
+          })
         })
         fill(result, title, h('p', { class: 'not-found' }, r.why), more)
       }

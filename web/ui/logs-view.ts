@@ -12,7 +12,7 @@ export function mountLogsView (root: HTMLElement): void {
     const parsed = applyLogSpec(spec.value)
     spec.value = logSpec()
     const modules = Object.entries(parsed.modules).map(([m, l]) => `${m} ${l}`)
-    said.textContent = `Applied: ${parsed.defaultLevel} for all${modules.length > 0 ? `, ${modules.join(', ')}` : ''}. ${parsed.ignored.join('; ')}`
+    said.textContent = [`Applied: ${parsed.defaultLevel} for all${modules.length > 0 ? `, ${modules.join(', ')}` : ''}.`, ...parsed.ignored].join(' ')
     said.classList.toggle('err-text', parsed.ignored.length > 0)
   })
   const filter = h('input', { type: 'search', placeholder: 'filter: module or text', 'aria-label': 'filter the log' })
