@@ -8,7 +8,8 @@ import type { Page } from 'playwright-core'
 import { openApp, showView, startTestPeer, waitInPage, type TestPeer } from './app-harness.ts'
 import { startBrowser, type WeftBrowser } from './harness.ts'
 
-const PRELOAD = 120
+// Thousands of blocks: the explorer pages through them and a chaincode search goes on in steps.
+const PRELOAD = 2500
 const HEIGHT = PRELOAD + 1
 
 describe('web app views', () => {
@@ -157,10 +158,14 @@ describe('web app views', () => {
     expect(refused.text).toContain('rejected')
     expect(refused.text).toMatch(/Incorrect number of arguments/)
 
+    // Nothing: said so for the newest 2,000 blocks, then for the rest when asked.
     const none = await search('no-such-thing-anywhere')
     expect(none.kind).toBe('none')
     expect(none.text).toMatch(/^Not found/)
-    expect(none.text).toContain('the whole chain')
+    expect(none.text).toContain(`no transaction has this id, and no chaincode name starts so in blocks #${height - 2000} to #${height - 1}.`)
+    await page.click('#explorer-result button:text-is("Search older blocks")')
+    await page.waitForSelector(`#explorer-result .not-found:has-text("in blocks #0 to #${height - 2001}.")`)
+    expect(await page.locator('#explorer-result button').count()).toBe(0)
     const far = await search('99999')
     expect(far.kind).toBe('none')
     expect(far.text).toContain(`No block #99999: this peer's chain has ${height} blocks`)
