@@ -199,6 +199,9 @@ describe('web app views', () => {
     }, 10_000, rejected))!
     expect(lines.filter(l => /BLOCK #\d+/.test(l)).length).toBeGreaterThanOrEqual(3)
     expect(lines.find(l => l.includes('REJECTION'))).toMatch(/Incorrect number of arguments/)
+    // Its txid opens the explorer's page of it.
+    await page.click(`#view-events li:has-text("REJECTION") a[href="#blocks/tx/${rejected}"]`)
+    await page.waitForSelector(`#explorer-result[data-kind=tx] .tx-detail[data-txid="${rejected}"]`)
   })
 
   it('Logs view: module levels set there are kept and decide which lines the peer makes', async () => {

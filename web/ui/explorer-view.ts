@@ -12,7 +12,8 @@ import { fill, frameScheduler, h } from './dom.ts'
 
 const LOOKUPS: readonly string[] = ['block', 'tx', 'chaincode', 'search'] satisfies Lookup[]
 const href = (how: Lookup, what: string | number): string => `#blocks/${how}/${encodeURIComponent(String(what))}`
-const link = (how: Lookup, what: string | number, text: string, title?: string): HTMLElement => h('a', { href: href(how, what), class: 'mono', title }, text)
+/** A link to the explorer's page of a block, a transaction or a chaincode. */
+export const link = (how: Lookup, what: string | number, text: string, title?: string): HTMLElement => h('a', { href: href(how, what), class: 'mono', title }, text)
 const scroll = (table: HTMLElement): HTMLElement => h('div', { class: 'scroll' }, table)
 const hashLine = (label: string, hex: string, what: string, target?: HTMLElement): HTMLElement =>
   h('div', { class: 'hash-line' }, h('span', { class: 'muted' }, label), ' ',
