@@ -68,7 +68,7 @@ const consoleView = mountConsoleView(views.chaincode, facade)
 const eventsView = mountEventsView(views.events, facade)
 mountLogsView(views.logs)
 
-// #view, or #blocks/search/<what> for an explorer search.
+// #view, or #blocks/<tx|block|chaincode|search>/<what> for a page of the explorer.
 function show (): void {
   const [v, ...rest] = location.hash.slice(1).split('/')
   const name: ViewName = v in views ? v as ViewName : 'peer'
