@@ -9,11 +9,12 @@ import { Notices, isQuotaError, QUOTA_TEXT, persistStorage } from './app/notices
 import { keepDataChannelOpen, VisibilityScheduler } from './app/visibility.ts'
 import { createWeftApi, type AppState, type WeftDemoApi } from './app/weft-api.ts'
 import type { Demo } from './demo/entry.ts'
-import { mountBlocksView } from './ui/blocks-view.ts'
 import { mountConsoleView } from './ui/console-view.ts'
 import { h } from './ui/dom.ts'
 import { mountEventsView } from './ui/events-view.ts'
+import { mountExplorerView } from './ui/explorer-view.ts'
 import { mountHeader, type StorageInfo } from './ui/header.ts'
+import { mountLogsView } from './ui/logs-view.ts'
 import { mountNotices } from './ui/notices-view.ts'
 import { mountPeerView } from './ui/peer-view.ts'
 
@@ -43,10 +44,11 @@ const views = {
   blocks: h('section', { class: 'view', id: 'view-blocks' }),
   chaincode: h('section', { class: 'view', id: 'view-chaincode' }),
   events: h('section', { class: 'view', id: 'view-events' }),
+  logs: h('section', { class: 'view', id: 'view-logs' }),
   demo: h('section', { class: 'view', id: 'view-demo' })
 }
 type ViewName = keyof typeof views
-const labels: Record<ViewName, string> = { peer: 'Peer', blocks: 'Blocks', chaincode: 'Chaincode', events: 'Events', demo: 'Demo network' }
+const labels: Record<ViewName, string> = { peer: 'Peer', blocks: 'Explorer', chaincode: 'Chaincode', events: 'Events', logs: 'Logs', demo: 'Demo network' }
 const nav = h('nav', { class: 'tabs' })
 const buttons = (Object.keys(views) as ViewName[]).map(v => {
   const b = h('button', { 'data-view': v }, labels[v])
@@ -61,19 +63,26 @@ const repaintHeader = mountHeader(header, state, () => storage)
 mountNotices(noticeBox, notices)
 const repaintPeer = mountPeerView(views.peer, state)
 const facade = (): BrowserPeer['facade'] | undefined => state.peer?.facade
-const blocksView = mountBlocksView(views.blocks, facade)
+const explorerView = mountExplorerView(views.blocks, facade)
 const consoleView = mountConsoleView(views.chaincode, facade)
 const eventsView = mountEventsView(views.events, facade)
+mountLogsView(views.logs)
 
+// #view, or #blocks/<tx|block|chaincode|search>/<what> for a page of the explorer.
 function show (): void {
-  const v = (location.hash.slice(1) || 'peer') as ViewName
-  const name: ViewName = v in views ? v : 'peer'
+  const [v, ...rest] = location.hash.slice(1).split('/')
+  const name: ViewName = v in views ? v as ViewName : 'peer'
   for (const [k, el] of Object.entries(views)) el.classList.toggle('active', k === name)
-  for (const b of buttons) b.classList.toggle('active', b.dataset.view === name)
+  for (const b of buttons) {
+    b.classList.toggle('active', b.dataset.view === name)
+    // On a narrow screen the tabs scroll sideways: keep the open one in sight.
+    if (b.dataset.view === name) b.scrollIntoView?.({ block: 'nearest', inline: 'nearest' })
+  }
   if (name === 'demo') {
     loadDemo().then(d => d.mount(views.demo)).catch(err => notices.show('demo', 'error', `The demo network could not be loaded: ${(err as Error).message}`))
   }
   if (name === 'chaincode') void consoleView.attach()
+  if (name === 'blocks') explorerView.route(rest.join('/'))
 }
 addEventListener('hashchange', show)
 show()
@@ -96,7 +105,7 @@ async function start (): Promise<void> {
   peer.onHead(() => repaintHeader())
   peer.meter.onChange(() => { repaintHeader(); repaintPeer() })
   eventsView.attach()
-  await blocksView.attach()
+  await explorerView.attach()
   void consoleView.attach()
   repaintHeader()
   repaintPeer()

@@ -1,10 +1,10 @@
 // vite plugins of the web app build (vite.config.ts):
 //  - weftExamples: `virtual:weft-examples`, the example chaincodes (examples/chaincode/*.ts)
 //    bundled exactly as `weft chaincode deploy -p` packages them, so a deploy from the browser
-//    gets the same chaincode name as one from the CLI;
+//    gets the same chaincode name as one from the CLI, and their TypeScript as written (to read);
 //  - weftSizeReport: prints every output file's raw and gzip size and the first-load total
 //    (index.html, the entry chunk, its static imports and CSS), and writes build-report.json.
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
@@ -22,13 +22,15 @@ export function weftExamples (examplesDir: string): Plugin {
       if (id !== RESOLVED_EXAMPLES) return undefined
       const files = (await readdir(dir)).filter(f => f.endsWith('.ts')).sort()
       const sources: Record<string, string> = {}
+      const originals: Record<string, string> = {}
       for (const f of files) {
         const entry = join(dir, f)
         this.addWatchFile(entry)
         const out = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', write: false, logLevel: 'silent' })
         sources[basename(f, '.ts')] = out.outputFiles[0].text
+        originals[basename(f, '.ts')] = await readFile(entry, 'utf8')
       }
-      return `export const exampleSources = ${JSON.stringify(sources)}\n`
+      return `export const exampleSources = ${JSON.stringify(sources)}\nexport const exampleOriginals = ${JSON.stringify(originals)}\n`
     }
   }
 }

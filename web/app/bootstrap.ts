@@ -6,7 +6,7 @@
 //   ?buckets=1000003&grouping=5            the network's bucket tree (with ?bootstrap=)
 //   ?offline                               no network peer (the demo network still works)
 //   ?slot=N                                use browser peer slot N (see identity.ts)
-//   ?log=debug|info|warn|error
+//   ?log=SPEC                              log levels for this load (Fabric's spec; see logs.ts)
 import type { BootstrapInfo } from './bootstrap-info.ts'
 
 export type { BootstrapInfo }

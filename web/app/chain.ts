@@ -61,10 +61,15 @@ export function summarizeTx (tx: Transaction): TxSummary {
   return { txid: tx.txid, type: TYPE_NAMES[tx.type] ?? 'undefined', chaincode, args }
 }
 
+/** The chaincode events a block's transactions emitted (not the empty placeholders of the others). */
+export function chaincodeEvents (block: Block): EventSummary[] {
+  return (block.nonHashData?.chaincodeEvents ?? []).filter(e => e.chaincodeID !== '')
+    .map(e => ({ chaincodeID: e.chaincodeID, txid: e.txID, eventName: e.eventName, payload: text(e.payload) }))
+}
+
 /** `hash` when known (the ledger's commit notification carries it): hashing a big block again is slow in JS. */
 export function summarizeBlock (number: number, block: Block, hash?: Uint8Array): BlockSummary {
   const ccEvents = block.nonHashData?.chaincodeEvents ?? []
-  const events = ccEvents.filter(e => e.chaincodeID !== '').map(e => ({ chaincodeID: e.chaincodeID, txid: e.txID, eventName: e.eventName, payload: text(e.payload) }))
   const ts = block.nonHashData?.localLedgerCommitTimestamp
   return {
     number,
@@ -73,7 +78,7 @@ export function summarizeBlock (number: number, block: Block, hash?: Uint8Array)
     stateHash: toHex(block.stateHash),
     txs: block.transactions.map(summarizeTx),
     failed: Math.max(0, ccEvents.length - block.transactions.length),
-    events,
+    events: chaincodeEvents(block),
     committedAt: ts === undefined ? undefined : Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)
   }
 }

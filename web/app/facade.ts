@@ -9,6 +9,7 @@ import type { PeerNode } from '../../src/peer-node.ts'
 import { summarizeBlock, summarizeTx, type BlockSummary, type EventSummary } from './chain.ts'
 import { exampleSource, type ChaincodeSources } from './sources.ts'
 import { errorMessage } from '../../src/util/errors.ts'
+import { LruMap } from '../../src/util/lru.ts'
 
 export type WeftEvent =
   | { kind: 'BLOCK', time: number, block: BlockSummary }
@@ -32,6 +33,8 @@ export interface SubmitOptions {
 
 export interface Committed { txid: string, block?: number }
 
+export interface Rejection { txid: string, chaincode: string, error: string, time: number }
+
 export { TransactionFailedError }
 
 interface Waiter { resolve: (block: number) => void, reject: (err: Error) => void, suspectAfter?: number }
@@ -45,6 +48,8 @@ export class PeerFacade {
   /** txid → block number, for the newest transactions (a wait that starts late still finds them). */
   private readonly recent = new Map<string, number>()
   private readonly unsubscribe: Array<() => void> = []
+  /** The last REJECTION events by txid, for the explorer (a rejected transaction is in no block). */
+  readonly rejected = new LruMap<string, Rejection>(10_000)
 
   constructor (readonly node: PeerNode, readonly sources: ChaincodeSources) {
     this.unsubscribe.push(node.onBlock(({ number, block, hash }) => { this.handleBlock(summarizeBlock(number, block, hash)) }))
@@ -58,7 +63,9 @@ export class PeerFacade {
     const tx = ev.Event.value.tx
     const txid = tx?.txid ?? ''
     const error = ev.Event.value.errorMsg
-    this.emit({ kind: 'REJECTION', time: Date.now(), txid, chaincode: tx === undefined ? '' : summarizeTx(tx).chaincode, error })
+    const rejection = { txid, chaincode: tx === undefined ? '' : summarizeTx(tx).chaincode, error, time: Date.now() }
+    this.rejected.set(txid, rejection)
+    this.emit({ kind: 'REJECTION', ...rejection })
     this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`, true))
   }
 

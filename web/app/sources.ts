@@ -21,19 +21,28 @@ export const EXAMPLES: ExampleInfo[] = [
   { name: 'events', title: 'eventsender (chaincode events)', deploy: ['init'], invoke: ['invoke', 'hello'], query: ['query'], help: 'invoke <fn> ARGS… emits event "evtsender" · query' }
 ]
 
-let examples: Promise<Record<string, string>> | undefined
+let examples: Promise<typeof import('virtual:weft-examples')> | undefined
 
-/** The examples' bundled sources (a separate chunk, fetched the first time one is needed). */
-export function exampleSources (): Promise<Record<string, string>> {
-  examples ??= import('virtual:weft-examples').then(m => m.exampleSources)
+/** The examples (a separate chunk, fetched the first time one is needed). */
+function loadExamples (): Promise<typeof import('virtual:weft-examples')> {
+  examples ??= import('virtual:weft-examples')
   return examples
 }
 
-export async function exampleSource (name: string): Promise<string> {
-  const all = await exampleSources()
+function pick (all: Record<string, string>, name: string): string {
   const src = all[name]
   if (src === undefined) throw new Error(`no example chaincode "${name}" (have: ${Object.keys(all).join(', ')})`)
   return src
+}
+
+/** An example's bundled source: what is deployed. */
+export async function exampleSource (name: string): Promise<string> {
+  return pick((await loadExamples()).exampleSources, name)
+}
+
+/** An example's TypeScript as written in examples/chaincode: what the console shows. */
+export async function exampleOriginal (name: string): Promise<string> {
+  return pick((await loadExamples()).exampleOriginals, name)
 }
 
 /** Sources by chaincodeID.path, for PeerNodePlatform.packageChaincode. */

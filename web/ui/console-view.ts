@@ -3,7 +3,7 @@
 import { short } from '../app/chain.ts'
 import { TransactionFailedError, type PeerFacade } from '../app/facade.ts'
 import { isQuotaError, QUOTA_TEXT } from '../app/notices.ts'
-import { EXAMPLES, exampleSource } from '../app/sources.ts'
+import { EXAMPLES, exampleOriginal } from '../app/sources.ts'
 import { h, parseArgs } from './dom.ts'
 
 /** An error in words that say what happened and what to do. */
@@ -22,26 +22,34 @@ interface Known { name: string, label: string }
 export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | undefined): { attach: () => Promise<void> } {
   const known = new Map<string, Known>()
   const example = h('select', {}, EXAMPLES.map(e => h('option', { value: e.name }, e.title)), h('option', { value: '' }, 'paste an ES module…'))
-  const source = h('textarea', { spellcheck: 'false', placeholder: 'export async function init (stub, fn, args) {}\nexport async function invoke (stub, fn, args) { await stub.putState(args[0], args[1]) }\nexport async function query (stub, fn, args) { return stub.getState(args[0]) }' })
+  const source = h('textarea', { spellcheck: 'false', wrap: 'off', rows: 16, 'aria-label': 'chaincode source', placeholder: 'export async function init (stub, fn, args) {}\nexport async function invoke (stub, fn, args) { await stub.putState(args[0], args[1]) }\nexport async function query (stub, fn, args) { return stub.getState(args[0]) }' })
   const deployArgs = h('input', { size: 40, value: EXAMPLES[0].deploy.join(' ') })
   const deployOut = h('div')
   const help = h('p', { class: 'muted' }, EXAMPLES[0].help)
-  const ccSelect = h('select', {}, h('option', { value: '' }, '(deploy one first)'))
-  const ccName = h('input', { size: 36, placeholder: 'or a chaincode name' })
+  const origin = h('p', { class: 'muted source-note' })
+  const ccSelect = h('select', { 'aria-label': 'deployed chaincode' }, h('option', { value: '' }, '(deploy one first)'))
+  const ccName = h('input', { size: 36, placeholder: 'or a chaincode name', 'aria-label': 'chaincode name' })
   const callArgs = h('input', { size: 40, value: EXAMPLES[0].invoke.join(' ') })
   const queryArgs = h('input', { size: 40, value: EXAMPLES[0].query.join(' ') })
   const callOut = h('div')
-  const history = h('ul', { class: 'events' })
+  const history = h('ul', { class: 'events history' })
 
   const loadExample = async (): Promise<void> => {
     const ex = EXAMPLES.find(e => e.name === example.value)
-    if (ex === undefined) { source.value = ''; source.readOnly = false; help.textContent = 'Plain JavaScript, one self-contained ES module exporting init, invoke and query (stub, fn, args).'; return }
+    if (ex === undefined) {
+      source.value = ''
+      source.readOnly = false
+      origin.textContent = ''
+      help.textContent = 'Plain JavaScript, one self-contained ES module exporting init, invoke and query (stub, fn, args).'
+      return
+    }
     deployArgs.value = ex.deploy.join(' ')
     callArgs.value = ex.invoke.join(' ')
     queryArgs.value = ex.query.join(' ')
     help.textContent = ex.help
-    source.value = await exampleSource(ex.name)
+    source.value = await exampleOriginal(ex.name)
     source.readOnly = true
+    origin.textContent = `examples/chaincode/${ex.name}.ts, read-only; Deploy sends it bundled into one ES module, as weft chaincode deploy -p does.`
   }
   example.addEventListener('change', () => { void loadExample() })
 
@@ -54,13 +62,27 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     known.set(name, { name, label })
     if (ccSelect.options.length === 1 && ccSelect.options[0].value === '') ccSelect.replaceChildren()
     ccSelect.append(h('option', { value: name }, `${label} · ${short(name, 12)}`))
+    updateCalls()
   }
   const selected = (): string => ccName.value.trim() || ccSelect.value
+  // Invoke and query need a chaincode: deployed here, or named.
+  const callHint = h('p', { class: 'hint' }, 'Deploy a chaincode first (left), or type the name of one deployed elsewhere.')
+  const updateCalls = (): void => {
+    const none = selected() === ''
+    for (const b of [invokeBtn, queryBtn]) {
+      if (!b.classList.contains('running')) b.disabled = none
+      b.title = none ? 'deploy or name a chaincode first' : ''
+    }
+    callHint.hidden = !none
+  }
+  ccSelect.addEventListener('change', () => updateCalls())
+  ccName.addEventListener('input', () => updateCalls())
 
   /** On a click of `btn` (disabled meanwhile): `fn` with the running peer; a stopped peer or a failure is shown in `out`. */
   const onClick = (btn: HTMLButtonElement, out: HTMLElement, fn: (f: PeerFacade) => Promise<void>): void => {
     btn.addEventListener('click', () => {
       btn.disabled = true
+      btn.classList.add('running')
       const run = async (): Promise<void> => {
         const f = facade()
         if (f === undefined) { show(out, false, 'The peer is not running.'); return }
@@ -70,7 +92,11 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
           show(out, false, explain(err))
         }
       }
-      void run().finally(() => { btn.disabled = false })
+      void run().finally(() => {
+        btn.classList.remove('running')
+        btn.disabled = false
+        updateCalls()
+      })
     })
   }
 
@@ -83,6 +109,7 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     remember(r.name, ex ?? 'pasted')
     ccSelect.value = r.name
     ccName.value = ''
+    updateCalls()
     show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\nin block #${r.block}`)
   })
   const invokeBtn = h('button', { class: 'btn primary' }, 'Invoke')
@@ -98,15 +125,17 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     show(callOut, true, `query ${args.join(' ')}\n→ ${r}`)
   })
 
+  updateCalls()
   root.append(
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'Deploy', h('small', {}, 'JS chaincode (NODE): an example or pasted source')),
         h('div', { class: 'row' }, h('label', {}, 'chaincode'), example),
-        source, help,
+        source, origin, help,
         h('div', { class: 'row' }, h('label', {}, 'constructor'), deployArgs, deployBtn),
         deployOut),
       h('div', { class: 'panel' }, h('h2', {}, 'Invoke · Query'),
         h('div', { class: 'row' }, h('label', {}, 'chaincode'), ccSelect, ccName),
+        callHint,
         h('div', { class: 'row' }, h('label', {}, 'invoke'), callArgs, invokeBtn),
         h('div', { class: 'row' }, h('label', {}, 'query'), queryArgs, queryBtn),
         h('p', { class: 'muted' }, 'Arguments: function first, separated by spaces ("quoted words" allowed) or a JSON array. An invoke returns once its block is in this peer\'s chain.'),

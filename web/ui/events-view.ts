@@ -1,16 +1,18 @@
 // Event stream: BLOCK, CHAINCODE and REJECTION events as the event hub defines them, newest
-// first, with type and text filters (chaincode id, event name, txid).
+// first, with type and text filters (chaincode id, event name, txid); blocks, txids and
+// chaincodes link to the explorer.
 import { short } from '../app/chain.ts'
 import type { PeerFacade, WeftEvent } from '../app/facade.ts'
 import { fill, frameScheduler, h } from './dom.ts'
+import { link } from './explorer-view.ts'
 
 const KEEP = 1000
 
-function describe (e: WeftEvent): string {
+function describe (e: WeftEvent): Array<Node | string> {
   switch (e.kind) {
-    case 'BLOCK': return `#${e.block.number} ${short(e.block.hash, 16)} · ${e.block.txs.length} tx${e.block.failed > 0 ? ` (${e.block.failed} failed)` : ''} · state ${short(e.block.stateHash, 12) || '—'}`
-    case 'CHAINCODE': return `${e.event.eventName} from ${short(e.event.chaincodeID, 12)} tx ${short(e.event.txid, 12)} (block #${e.block}): ${e.event.payload}`
-    case 'REJECTION': return `tx ${short(e.txid, 16)} on ${short(e.chaincode, 12)}: ${e.error}`
+    case 'BLOCK': return [link('block', e.block.number, `#${e.block.number}`), ` ${short(e.block.hash, 16)} · ${e.block.txs.length} tx${e.block.failed > 0 ? ` (${e.block.failed} failed)` : ''} · state ${short(e.block.stateHash, 12) || '—'}`]
+    case 'CHAINCODE': return [`${e.event.eventName} from `, link('chaincode', e.event.chaincodeID, short(e.event.chaincodeID, 12), e.event.chaincodeID), ' tx ', link('tx', e.event.txid, short(e.event.txid, 12), e.event.txid), ' (block ', link('block', e.block, `#${e.block}`), `): ${e.event.payload}`]
+    case 'REJECTION': return ['tx ', link('tx', e.txid, short(e.txid, 16), e.txid), ' on ', e.chaincode === '' ? '?' : link('chaincode', e.chaincode, short(e.chaincode, 12), e.chaincode), `: ${e.error}`]
   }
 }
 
@@ -48,7 +50,7 @@ export function mountEventsView (root: HTMLElement, facade: () => PeerFacade | u
     const f = text.value.trim().toLowerCase()
     const shown = events.filter(e => kinds[e.kind] && (f === '' || searchable(e).toLowerCase().includes(f))).slice(-300).reverse()
     count.textContent = `${shown.length} shown of ${events.length}`
-    fill(list, shown.map(e => h('li', {}, h('span', { class: 'muted' }, new Date(e.time).toLocaleTimeString(), ' '), h('span', { class: `k-${e.kind}` }, e.kind), ' ', describe(e))))
+    fill(list, shown.map(e => h('li', {}, h('span', { class: 'muted' }, new Date(e.time).toLocaleTimeString(), ' '), h('span', { class: `k-${e.kind}` }, e.kind), ' ', ...describe(e))))
   })
 
   /** For the demo view too: feed events from elsewhere. */

@@ -1,8 +1,7 @@
 // Peer view: connected peers (transport, handler FSM state, last heard), libp2p links, this
-// tab's addresses, message counters and the core's log.
+// tab's addresses and message counters.
 import { transportOf } from '../app/browser-peer.ts'
 import { short } from '../app/chain.ts'
-import { logLines, onLog } from '../app/logs.ts'
 import type { AppState } from '../app/weft-api.ts'
 import { ago, fill, frameScheduler, h } from './dom.ts'
 
@@ -11,15 +10,12 @@ export function mountPeerView (root: HTMLElement, state: AppState): () => void {
   const links = h('div')
   const addrs = h('div')
   const counters = h('div')
-  const log = h('div', { class: 'log' })
   root.append(
     h('div', { class: 'panel' }, h('h2', {}, 'Connected peers', h('small', {}, 'one Chat stream each; FSM state from the messages seen, liveness only from what arrived')), conns),
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'libp2p connections'), links),
       h('div', { class: 'panel' }, h('h2', {}, 'This tab'), addrs)),
-    h('div', { class: 'grid2' },
-      h('div', { class: 'panel' }, h('h2', {}, 'Chat messages', h('small', {}, 'by type, since the page loaded')), counters),
-      h('div', { class: 'panel' }, h('h2', {}, 'Log'), log))
+    h('div', { class: 'panel' }, h('h2', {}, 'Chat messages', h('small', {}, 'by type, since the page loaded')), counters)
   )
 
   const paint = (): void => {
@@ -31,7 +27,7 @@ export function mountPeerView (root: HTMLElement, state: AppState): () => void {
     const list = p.connections()
     fill(conns, list.length === 0
       ? h('p', { class: 'empty' }, 'No peers connected.')
-      : h('table', {},
+      : h('div', { class: 'scroll' }, h('table', {},
         h('tr', {}, ['peer', 'peer id', 'role', 'transport', 'FSM', 'dir', 'last heard', 'in', 'out'].map(t => h('th', {}, t))),
         list.map(c => h('tr', {},
           h('td', {}, h('b', {}, c.name || '?')),
@@ -42,7 +38,7 @@ export function mountPeerView (root: HTMLElement, state: AppState): () => void {
           h('td', {}, c.direction),
           h('td', {}, ago(c.lastHeardMs)),
           h('td', { class: 'num' }, c.received),
-          h('td', { class: 'num' }, c.sent)))))
+          h('td', { class: 'num' }, c.sent))))))
     const all = p.libp2p.getConnections()
     fill(links, all.length === 0
       ? h('p', { class: 'empty' }, 'none')
@@ -62,13 +58,7 @@ export function mountPeerView (root: HTMLElement, state: AppState): () => void {
       : h('table', {}, h('tr', {}, h('th', {}, 'type'), h('th', {}, 'received'), h('th', {}, 'sent')),
         names.map(n => h('tr', {}, h('td', { class: 'mono' }, n), h('td', { class: 'num' }, p.meter.received[n] ?? 0), h('td', { class: 'num' }, p.meter.sent[n] ?? 0)))))
   }
-  const paintLog = frameScheduler(() => {
-    if (root.offsetParent === null) return
-    fill(log, logLines.slice(-120).reverse().map(l => h('div', { class: l.level }, `${new Date(l.time).toLocaleTimeString()} ${l.level.toUpperCase()} [${l.name}] ${l.msg}`)))
-  })
-  onLog(paintLog)
-  paintLog()
-  const schedule = frameScheduler(() => { paint(); paintLog() })
+  const schedule = frameScheduler(paint)
   paint()
   return schedule
 }
