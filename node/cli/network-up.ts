@@ -5,6 +5,7 @@ import { sleep, systemScheduler } from '../../src/util/scheduler.ts'
 import { buildWeb, webBuildNeeded } from '../web/build.ts'
 import { layOutNetwork, startNetwork, type Consensus, type NetworkLayout } from '../peer/local-network.ts'
 import { alive, runningPid, writePidFile } from '../peer/pid-file.ts'
+import { untilStopped } from './node.ts'
 
 export interface UpFlags { consensus: string, dir: string, basePort?: string, web: boolean, timeout: string }
 
@@ -34,15 +35,7 @@ export async function networkUp (count: string, flags: UpFlags): Promise<void> {
     })
     printTable(layout, web)
     console.log(`\nEvery peer is up${n > 1 ? ' and connected to the others' : ''}. Logs: ${dir}/vp*/peer.log. Ctrl-C (or weft network down --dir ${flags.dir}) stops them all.`)
-    const onSignal = (sig: NodeJS.Signals): void => {
-      console.log(`\n${sig}: stopping the network …`)
-      void net.stop()
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    await net.exited
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    await untilStopped(net, sig => `\n${sig}: stopping the network …`)
     console.log('The network has stopped.')
   } finally {
     await removePid()

@@ -12,6 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { stringify } from 'yaml'
 import { errorMessage } from '../../src/util/errors.ts'
 import { sleep, systemScheduler, withTimeout } from '../../src/util/scheduler.ts'
+import { STARTED } from '../cli/node.ts'
 import { checkPortsFree, freePorts } from '../net/free-ports.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 
@@ -21,12 +22,6 @@ export type Consensus = 'noops' | 'pbft'
 
 /** Two levels up, from node/peer/ as from the CLI's build in dist/cli-*: the `weft` each peer runs. */
 const weftBin = fileURLToPath(new URL('../../bin/weft.mjs', import.meta.url))
-
-/**
- * The last line of the summary `weft node start` prints on stdout once every server listens and
- * the peer has started (node/cli/node.ts): the peer is up.
- */
-const READY = /^ {2}libp2p {2}/m
 
 export interface LocalPeer {
   name: string
@@ -104,7 +99,7 @@ export function peerEnv (net: NetworkLayout, p: LocalPeer, web: boolean): Record
 
 export interface RunningNetwork {
   /** Resolves once every peer's process has ended. */
-  exited: Promise<void>
+  stopped: Promise<void>
   /** SIGTERM to every peer still running, SIGKILL to those not gone after `graceMs`; resolves when all have ended. */
   stop (graceMs?: number): Promise<void>
 }
@@ -124,7 +119,7 @@ export interface StartOptions {
 export async function startNetwork (net: NetworkLayout, opts: StartOptions): Promise<RunningNetwork> {
   let stopping = false
   const children = net.peers.map(p => startPeer(net, p, opts.web))
-  const exited = Promise.all(children.map(async c => await c.exited)).then(() => {})
+  const stopped = Promise.all(children.map(async c => await c.exited)).then(() => {})
   for (const c of children) {
     void c.exited.then(how => { if (!stopping) opts.onUnexpectedExit?.(c.peer, how) })
   }
@@ -151,7 +146,7 @@ export async function startNetwork (net: NetworkLayout, opts: StartOptions): Pro
   } finally {
     polling.abort()
   }
-  return { exited, stop }
+  return { stopped, stop }
 }
 
 interface PeerChild {
@@ -175,7 +170,7 @@ function startPeer (net: NetworkLayout, peer: LocalPeer, web: boolean): PeerChil
     log.write(d)
     if (head.length < 65536) {
       head += d.toString()
-      if (READY.test(head)) started()
+      if (STARTED.test(head)) started()
     }
   })
   child.stderr!.on('data', (d: Buffer) => { log.write(d) })
