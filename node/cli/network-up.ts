@@ -28,14 +28,20 @@ export async function networkUp (count: string, flags: UpFlags): Promise<void> {
     const web = flags.web && await webAppReady()
     const layout = await layOutNetwork({ n, consensus: flags.consensus as Consensus, dir, basePort })
     console.log(`Starting ${n} ${flags.consensus} validator${n === 1 ? '' : 's'} in ${dir} …`)
-    const net = await startNetwork(layout, {
+    const net = startNetwork(layout, {
       web,
       timeoutMs,
       onUnexpectedExit: (p, how) => { console.error(`${p.name} ended (${how}); its log: ${join(p.dataDir, 'peer.log')}`) }
     })
-    printTable(layout, web)
-    console.log(`\nEvery peer is up${n > 1 ? ' and connected to the others' : ''}. Logs: ${dir}/vp*/peer.log. Ctrl-C (or weft network down --dir ${flags.dir}) stops them all.`)
-    await untilStopped(net, sig => `\n${sig}: stopping the network …`)
+    // Ctrl-C stops the peers from here on, while they start too.
+    let interrupted = false
+    const stopped = untilStopped(net, sig => { interrupted = true; return `\n${sig}: stopping the network …` })
+    const up = await net.ready.then(() => true, async (err: unknown) => { await stopped; if (interrupted) return false; throw err })
+    if (up) {
+      printTable(layout, web)
+      console.log(`\nEvery peer is up${n > 1 ? ' and connected to the others' : ''}. Logs: ${dir}/vp*/peer.log. Ctrl-C (or weft network down --dir ${flags.dir}) stops them all.`)
+    }
+    await stopped
     console.log('The network has stopped.')
   } finally {
     await removePid()

@@ -98,6 +98,11 @@ export function peerEnv (net: NetworkLayout, p: LocalPeer, web: boolean): Record
 }
 
 export interface RunningNetwork {
+  /**
+   * Resolves once every peer has started and lists all the others among its peers; rejects,
+   * having stopped them all, when one ends first or after the timeout.
+   */
+  ready: Promise<void>
   /** Resolves once every peer's process has ended. */
   stopped: Promise<void>
   /** SIGTERM to every peer still running, SIGKILL to those not gone after `graceMs`; resolves when all have ended. */
@@ -112,11 +117,8 @@ export interface StartOptions {
   onUnexpectedExit?: (peer: LocalPeer, how: string) => void
 }
 
-/**
- * Starts every peer of the layout (output appended to <data dir>/peer.log) and resolves once
- * each has started and lists all the others among its peers; on failure stops them all and throws.
- */
-export async function startNetwork (net: NetworkLayout, opts: StartOptions): Promise<RunningNetwork> {
+/** Starts every peer of the layout, each one's output appended to <data dir>/peer.log. */
+export function startNetwork (net: NetworkLayout, opts: StartOptions): RunningNetwork {
   let stopping = false
   const children = net.peers.map(p => startPeer(net, p, opts.web))
   const stopped = Promise.all(children.map(async c => await c.exited)).then(() => {})
@@ -133,20 +135,22 @@ export async function startNetwork (net: NetworkLayout, opts: StartOptions): Pro
       timer.cancel()
     }))
   }
-  const polling = new AbortController()
-  try {
+  const ready = async (): Promise<void> => {
+    const polling = new AbortController()
     const up = async (): Promise<void> => {
       await Promise.all(children.map(async c => await c.ready))
       await Promise.all(net.peers.map(async p => { await allListed(p, net.peers.map(q => q.name), polling.signal) }))
     }
-    await withTimeout(systemScheduler, up(), opts.timeoutMs, `the peers did not all start and connect within ${opts.timeoutMs / 1000} s (logs: ${net.dir}/vp*/peer.log)`)
-  } catch (err) {
-    await stop()
-    throw err
-  } finally {
-    polling.abort()
+    try {
+      await withTimeout(systemScheduler, up(), opts.timeoutMs, `the peers did not all start and connect within ${opts.timeoutMs / 1000} s (logs: ${net.dir}/vp*/peer.log)`)
+    } catch (err) {
+      await stop()
+      throw err
+    } finally {
+      polling.abort()
+    }
   }
-  return { stopped, stop }
+  return { ready: ready(), stopped, stop }
 }
 
 interface PeerChild {
