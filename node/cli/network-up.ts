@@ -71,22 +71,33 @@ function printTable (layout: NetworkLayout, web: boolean): void {
   for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd())
 }
 
-/** `weft network down`: SIGTERM to the `network up` process of the directory and to every peer still running there. */
+/**
+ * `weft network down`: SIGTERM to the `network up` process of the directory, which stops its
+ * peers; then to any peer still running there (one whose parent was killed). A peer is signalled
+ * once: a second signal would end it before its database is closed.
+ */
 export async function networkDown (flags: { dir: string }): Promise<void> {
   const dir = resolve(flags.dir)
-  const peerDirs = await readdir(dir, { withFileTypes: true }).then(es => es.filter(e => e.isDirectory()).map(e => join(dir, e.name)), () => [])
-  const pids = (await Promise.all([join(dir, 'network.pid'), ...peerDirs.map(d => join(d, 'peer.pid'))].map(runningPid))).filter((p): p is number => p !== undefined)
-  if (pids.length === 0) {
-    console.log(`Nothing runs in ${dir}.`)
-    return
+  const up = await runningPid(join(dir, 'network.pid'))
+  if (up !== undefined) {
+    await terminate([up])
+    console.log(`Stopped the network in ${dir}.`)
   }
+  const peerDirs = await readdir(dir, { withFileTypes: true }).then(es => es.filter(e => e.isDirectory()).map(e => join(dir, e.name)), () => [])
+  const peers = (await Promise.all(peerDirs.map(async d => await runningPid(join(d, 'peer.pid'))))).filter((p): p is number => p !== undefined)
+  await terminate(peers)
+  if (peers.length > 0) console.log(`Stopped ${peers.length} peer${peers.length === 1 ? '' : 's'} left running in ${dir}.`)
+  if (up === undefined && peers.length === 0) console.log(`Nothing runs in ${dir}.`)
+}
+
+/** SIGTERM, and SIGKILL to those still running 20 s later; resolves once all have ended. */
+async function terminate (pids: number[]): Promise<void> {
   for (const pid of pids) process.kill(pid, 'SIGTERM')
   for (let waited = 0; pids.some(alive); waited += 100) {
-    if (waited >= 15_000) {
+    if (waited >= 20_000) {
       for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL')
       break
     }
     await sleep(systemScheduler, 100)
   }
-  console.log(`Stopped ${pids.length} process${pids.length === 1 ? '' : 'es'} in ${dir}.`)
 }

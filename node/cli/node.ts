@@ -24,9 +24,6 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string, loggi
   await untilStopped(running, sig => `\n${sig}`)
 }
 
-/** The summary's last line, printed once the peer has started: what a parent process waits for. */
-export const STARTED = /^ {2}libp2p {2}/m
-
 /** Waits until `what` has stopped; SIGINT (Ctrl-C) or SIGTERM meanwhile prints `said(signal)` and stops it. */
 export async function untilStopped (what: { stop (): Promise<void>, stopped: Promise<void> }, said: (sig: NodeJS.Signals) => string): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {

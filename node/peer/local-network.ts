@@ -4,7 +4,7 @@
 // each name to its libp2p key. The keys stay in the data directories, so another `up` on the
 // same directory resumes the same chain.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +12,6 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { stringify } from 'yaml'
 import { errorMessage } from '../../src/util/errors.ts'
 import { sleep, systemScheduler, withTimeout } from '../../src/util/scheduler.ts'
-import { STARTED } from '../cli/node.ts'
 import { checkPortsFree, freePorts } from '../net/free-ports.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 
@@ -71,7 +70,7 @@ export async function layOutNetwork (opts: LayoutOptions): Promise<NetworkLayout
 }
 
 /** The CORE_* variables that make `weft node start` the layout's peer `p` (they override any ./core.yaml). */
-export function peerEnv (net: NetworkLayout, p: LocalPeer, web: boolean): Record<string, string> {
+function peerEnv (net: NetworkLayout, p: LocalPeer, web: boolean): Record<string, string> {
   const at = (k: PortKind): string => `127.0.0.1:${p.ports[k]}`
   const n = net.peers.length
   return {
@@ -137,9 +136,10 @@ export function startNetwork (net: NetworkLayout, opts: StartOptions): RunningNe
   }
   const ready = async (): Promise<void> => {
     const polling = new AbortController()
+    // A peer lists the others once it has started and shaken hands with them.
+    const names = net.peers.map(p => p.name)
     const up = async (): Promise<void> => {
-      await Promise.all(children.map(async c => await c.ready))
-      await Promise.all(net.peers.map(async p => { await allListed(p, net.peers.map(q => q.name), polling.signal) }))
+      await Promise.all(children.map(async c => { await Promise.race([allListed(c.peer, names, polling.signal), c.ended]) }))
     }
     try {
       await withTimeout(systemScheduler, up(), opts.timeoutMs, `the peers did not all start and connect within ${opts.timeoutMs / 1000} s (logs: ${net.dir}/vp*/peer.log)`)
@@ -157,36 +157,25 @@ interface PeerChild {
   peer: LocalPeer
   child: ChildProcess
   alive (): boolean
-  /** Resolves when the peer printed its summary; rejects if it ended first. */
-  ready: Promise<void>
   /** How it ended. */
   exited: Promise<string>
+  /** Rejects, naming the peer and its log, when it ends: for waits it must not end during. */
+  ended: Promise<never>
 }
 
 function startPeer (net: NetworkLayout, peer: LocalPeer, web: boolean): PeerChild {
   const logFile = join(peer.dataDir, 'peer.log')
-  const log = createWriteStream(logFile, { flags: 'a' })
-  const child = spawn(process.execPath, [weftBin, 'node', 'start'], { env: { ...process.env, ...peerEnv(net, peer, web) }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let head = ''
-  let started!: () => void
-  const ready = new Promise<void>(resolve => { started = resolve })
-  child.stdout!.on('data', (d: Buffer) => {
-    log.write(d)
-    if (head.length < 65536) {
-      head += d.toString()
-      if (STARTED.test(head)) started()
-    }
-  })
-  child.stderr!.on('data', (d: Buffer) => { log.write(d) })
+  // The log file itself, not a pipe through this process: a peer outlives a `network up` killed with -9.
+  const log = openSync(logFile, 'a')
+  const child = spawn(process.execPath, [weftBin, 'node', 'start'], { env: { ...process.env, ...peerEnv(net, peer, web) }, stdio: ['ignore', log, log] })
+  closeSync(log)
   const exited = new Promise<string>(resolve => {
     child.once('error', err => { resolve(`could not start: ${errorMessage(err)}`) })
     child.once('exit', (code, signal) => { resolve(signal !== null ? `signal ${signal}` : `exit code ${code}`) })
-  }).then(async how => {
-    await new Promise(resolve => log.end(resolve))
-    return how
   })
-  const endedFirst = exited.then(how => { throw new Error(`${peer.name} ended (${how}) before it started; see ${logFile}`) })
-  return { peer, child, alive: () => child.exitCode === null && child.signalCode === null, ready: Promise.race([ready, endedFirst]), exited }
+  const ended = exited.then(how => { throw new Error(`${peer.name} ended (${how}); see ${logFile}`) })
+  ended.catch(() => {})
+  return { peer, child, alive: () => child.exitCode === null && child.signalCode === null, exited, ended }
 }
 
 /** Polls the peer's REST GET /network/peers until it lists every one of `names` (itself included). */

@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js'
 import type { Chaincode } from '../../src/chaincode/shim/chaincode.ts'
 import { ChaincodeSupport as ChaincodeSupportService, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
-import { STARTED } from '../../node/cli/node.ts'
 import { callStream, clientConstructor } from '../../node/grpc/service-definition.ts'
 import { freePorts } from '../free-ports.ts'
 import { GoShimEmulator } from '../interop/go-shim.ts'
@@ -17,6 +16,12 @@ import { waitFor, type WaitOptions } from './wait.ts'
 
 const kinds = ['rest', 'grpc', 'events', 'libp2p', 'metrics'] as const
 type PortKind = typeof kinds[number]
+
+/**
+ * The last line of the summary `weft node start` prints on stdout once every server listens and
+ * the peer has started (node/cli/node.ts), whatever the log level: the peer is ready.
+ */
+const READY = /^ {2}libp2p {2}/m
 
 export interface ChainInfo { height: number, currentBlockHash: string }
 
@@ -75,7 +80,7 @@ export class WeftProcesses {
     this.earlier[i] = this.output(i)
     this.procs[i] = p
     // Looked for every 10 ms: benchmarks time from here.
-    await p.waitForOutput(`vp${i} to start`, STARTED, { timeoutMs: 30_000, everyMs: 10 })
+    await p.waitForOutput(`vp${i} to start`, READY, { timeoutMs: 30_000, everyMs: 10 })
   }
 
   /** Sends vpI `signal` (kill -9 by default) and waits for it to end; its dev-mode chaincodes go with it. */
