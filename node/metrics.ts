@@ -78,6 +78,8 @@ export async function startMetrics (options: MetricsOptions): Promise<MetricsSer
       metric('weft_pbft_sequence_number', 'gauge', 'The last sequence number assigned.', pbft.seqNo)
       metric('weft_pbft_last_executed', 'gauge', 'The last sequence number executed.', pbft.lastExec)
       metric('weft_pbft_low_watermark', 'gauge', 'The low watermark (last stable checkpoint).', pbft.h)
+      metric('weft_pbft_view_changes_sent_total', 'counter', 'View-change messages this replica sent since it started, resends included.', pbft.viewChangesSent)
+      metric('weft_pbft_new_views_installed_total', 'counter', 'New views this replica entered since it started (view changes completed).', pbft.newViewsInstalled)
       metric('weft_pbft_outstanding_requests', 'gauge', 'Requests received and not yet executed (the queue depth).', pbft.outstandingRequests)
     }
     const tlsListeners = options.tlsListeners ?? []

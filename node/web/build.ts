@@ -33,6 +33,8 @@ export async function webBuildNeeded (repoRoot = REPO_ROOT, outDir = join(repoRo
   } catch {
     return `${outDir} has no build`
   }
+  // An installed package ships the build and not web/: nothing to rebuild from (and its files' times are npm's).
+  try { await stat(join(repoRoot, 'web')) } catch { return undefined }
   for (const src of SOURCES) {
     if (await newestMtime(join(repoRoot, src)) > built) return `${src} changed since the last build`
   }

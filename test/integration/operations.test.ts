@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import type { RunningPeer } from '../../node/peer/serve.ts'
-import { chaincodeRpc, peerForSuite, type RpcAnswer } from './in-process-peer.ts'
+import { chaincodeRpc, inProcessPeer, peerForSuite, type RpcAnswer } from './in-process-peer.ts'
+import { waitFor } from '../helpers/wait.ts'
 import { metricValue } from '../helpers/prometheus.ts'
 
 let peer: RunningPeer
@@ -41,5 +42,24 @@ describe('a running noops validator', () => {
     // One noops validator: itself.
     expect([metricValue(text, 'weft_consensus_validators'), metricValue(text, 'weft_consensus_live_validators')]).toEqual([1, 1])
     expect(text).not.toMatch(/^weft_pbft_/m)
+  }, 60_000)
+})
+
+describe('a PBFT replica alone (N=1, f=0)', () => {
+  it('counts the view-change messages it sends and the new views it enters', async () => {
+    const { peer: replica, close } = await inProcessPeer({ peer: { id: 'vp0', profile: { enabled: true, listenAddress: '127.0.0.1:0' }, validator: { consensus: { plugin: 'pbft' } } }, pbft: { general: { N: 1, f: 0 } } })
+    try {
+      const counts = async (): Promise<number[]> => {
+        const text = await (await fetch(replica.metricsUrl!)).text()
+        return ['weft_pbft_view', 'weft_pbft_view_changes_sent_total', 'weft_pbft_new_views_installed_total'].map(name => metricValue(text, name))
+      }
+      expect(await counts()).toEqual([0, 0, 0])
+      expect(replica.node.requestViewChange()).toBe(true)
+      // Its own view-change is a quorum of one; as view 1's primary it sends the new-view and enters it.
+      await waitFor('view 1 to be installed', async () => (await counts())[2] === 1)
+      expect(await counts()).toEqual([1, 1, 1])
+    } finally {
+      await close()
+    }
   }, 60_000)
 })

@@ -15,7 +15,7 @@ const pbft = (live: string[]): ConsensusStatus => ({
   N: 4,
   f: 1,
   liveValidators: live,
-  pbft: { id: 0, view: 0, activeView: true, primary: 0, seqNo: 0, lastExec: 0, h: 0, skipInProgress: false, checkpoints: [], outstandingRequests: 0, stalePendingRequests: 0 }
+  pbft: { id: 0, view: 0, activeView: true, primary: 0, seqNo: 0, lastExec: 0, h: 0, skipInProgress: false, checkpoints: [], viewChangesSent: 0, newViewsInstalled: 0, outstandingRequests: 0, stalePendingRequests: 0 }
 })
 
 describe('GET /healthz on the REST server', () => {

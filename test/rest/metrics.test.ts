@@ -85,7 +85,7 @@ describe('metrics endpoint', () => {
       N: 4,
       f: 1,
       liveValidators: ['vp0', 'vp1', 'vp2'],
-      pbft: { id: 0, view: 5, activeView: false, primary: 1, seqNo: 42, lastExec: 40, h: 30, skipInProgress: false, checkpoints: [], outstandingRequests: 7, stalePendingRequests: 0 }
+      pbft: { id: 0, view: 5, activeView: false, primary: 1, seqNo: 42, lastExec: 40, h: 30, skipInProgress: false, checkpoints: [], viewChangesSent: 3, newViewsInstalled: 2, outstandingRequests: 7, stalePendingRequests: 0 }
     }
     const connection = (name: string, transport: string): PeerConnection =>
       ({ name, address: name, type: PeerEndpoint_Type.VALIDATOR, transport, remote: name, initiated: true, blocksAnnounced: 0 })
@@ -99,6 +99,8 @@ describe('metrics endpoint', () => {
       expect(metricValue(text, 'weft_pbft_last_executed')).toBe(40)
       expect(metricValue(text, 'weft_pbft_low_watermark')).toBe(30)
       expect(metricValue(text, 'weft_pbft_outstanding_requests')).toBe(7)
+      expect(metricValue(text, 'weft_pbft_view_changes_sent_total')).toBe(3)
+      expect(metricValue(text, 'weft_pbft_new_views_installed_total')).toBe(2)
       expect(metricValue(text, 'weft_consensus_validators')).toBe(4)
       expect(metricValue(text, 'weft_consensus_live_validators')).toBe(3)
       expect(metricValue(text, 'weft_peer_connections{transport="grpc"}')).toBe(2)

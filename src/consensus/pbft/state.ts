@@ -58,6 +58,9 @@ export interface PbftStatus {
   skipInProgress: boolean
   /** Sequence numbers of this replica's own checkpoints in its window, ascending. */
   checkpoints: number[]
+  /** Since the replica started: view-change messages it sent (resends included) and new views it entered. */
+  viewChangesSent: number
+  newViewsInstalled: number
 }
 
 /**
@@ -87,6 +90,8 @@ export class ReplicaState {
   #lastExec = 0
   #seqNo = 0
   #view = 0
+  #viewChangesSent = 0
+  #newViewsInstalled = 0
   /** Own checkpoints: sequence number → base64 id. */
   readonly #chkpts = new Map<number, string>()
   #pset = new Map<number, PQ>()
@@ -203,7 +208,9 @@ export class ReplicaState {
       lastExec: this.lastExec,
       h: this.h,
       skipInProgress: this.skipInProgress,
-      checkpoints: [...this.chkpts.keys()].sort((a, b) => a - b)
+      checkpoints: [...this.chkpts.keys()].sort((a, b) => a - b),
+      viewChangesSent: this.#viewChangesSent,
+      newViewsInstalled: this.#newViewsInstalled
     }
   }
 
@@ -441,6 +448,8 @@ export class ReplicaState {
     for (const [key, vc] of this.#viewChangeStore) if (vc.view < view) this.#viewChangeStore.delete(key)
   }
 
+  countViewChangeSent (): void { this.#viewChangesSent++ }
+
   /** False when that replica's view-change for that view is already here. */
   recordViewChange (vc: ViewChange): boolean {
     const key = vcKey(vc.view, vc.replicaId)
@@ -476,6 +485,7 @@ export class ReplicaState {
     this.timers.stopTimer()
     this.timers.stopNullRequestTimer()
     this.#activeView = true
+    this.#newViewsInstalled++
     this.#relayedTo.clear()
 
     const assigned = [...nv.xset].filter(([n]) => n > this.h).sort((a, b) => a[0] - b[0])

@@ -69,6 +69,7 @@ export class ViewChanges {
     vc.signature = this.stack.sign(viewChangeSigningBytes(vc))
     s.log.info(`sending view-change, v:${vc.view}, h:${vc.h}, |C|:${vc.cset.length}, |P|:${vc.pset.length}, |Q|:${vc.qset.length}`)
     this.steps.innerBroadcast({ type: 'viewChange', msg: vc })
+    s.countViewChangeSent()
     s.timers.startViewChangeResendTimer()
     return this.recvViewChange(vc)
   }
