@@ -1,5 +1,7 @@
 import { access, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { loadConfig, ConfigError, type CoreConfig } from '../src/config/index.ts'
+import { REPO_ROOT } from './web/build.ts'
 
 export interface NodeConfigOptions {
   /** Path of a core.yaml; without one, Fabric's defaults and the environment alone. */
@@ -21,13 +23,24 @@ export async function loadNodeConfig (options: NodeConfigOptions = {}): Promise<
   return loadConfig({ yaml, yamlSource: options.file, env: options.env ?? process.env, chaincodeDevMode: options.chaincodeDevMode })
 }
 
-/** The core.yaml a command reads: the one named, else ./core.yaml when present (Fabric looks in the working directory). */
-export async function configFileFor (file?: string): Promise<string | undefined> {
+/**
+ * The core.yaml a command reads, looked up as Fabric's peer does: the one named, else
+ * $PEER_CFG_PATH/core.yaml, else ./core.yaml, else the one shipped with Weft (Fabric's last
+ * place is its source tree). So an installed `weft node start` runs anywhere, on loopback
+ * ports with its data in ./data, instead of Fabric's /var/hyperledger/production.
+ */
+export async function configFileFor (file?: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string | undefined> {
   if (file !== undefined) return file
-  try {
-    await access('core.yaml')
-    return 'core.yaml'
-  } catch {
-    return undefined
+  const places = [
+    ...(env.PEER_CFG_PATH !== undefined && env.PEER_CFG_PATH !== '' ? [join(env.PEER_CFG_PATH, 'core.yaml')] : []),
+    'core.yaml',
+    join(REPO_ROOT, 'core.yaml')
+  ]
+  for (const place of places) {
+    try {
+      await access(place)
+      return place
+    } catch {}
   }
+  return undefined
 }

@@ -41,7 +41,7 @@ export async function untilStopped (what: { stop (): Promise<void>, stopped: Pro
 export function nodeCommand (): Command {
   const node = new Command('node').description('start, check or stop a peer')
   node.command('start')
-    .description('start a peer (config: ./core.yaml if present, CORE_* environment variables)')
+    .description('start a peer (config: --config, $PEER_CFG_PATH/core.yaml, ./core.yaml or the one shipped with weft; CORE_* environment variables)')
     .option('--peer-chaincodedev', 'chaincode development mode: validator, user-started chaincode; the configured consensus plugin stays (as Fabric)')
     .option('--config <file>', 'core.yaml to read')
     .option('--logging-level <spec>', 'default level and module overrides, e.g. "warning:consensus/pbft,peer=debug" (over CORE_LOGGING_LEVEL and logging.node)')
