@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config/index.ts'
-import { loadNodeConfig } from '../../node/config.ts'
+import { configFileFor, loadNodeConfig } from '../../node/config.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'weft-config-'))
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -33,5 +33,17 @@ describe('loadNodeConfig', () => {
     } finally {
       delete process.env.CORE_PEER_NETWORKID
     }
+  })
+})
+
+describe('configFileFor', () => {
+  it('looks where Fabric looks: the file named, $PEER_CFG_PATH, ./core.yaml, then the shipped one', async () => {
+    const cfgDir = await mkdtemp(join(dir, 'cfg-'))
+    await writeFile(join(cfgDir, 'core.yaml'), 'peer:\n  id: vp9\n')
+    expect(await configFileFor('x.yaml', { PEER_CFG_PATH: cfgDir })).toBe('x.yaml')
+    expect(await configFileFor(undefined, { PEER_CFG_PATH: cfgDir })).toBe(join(cfgDir, 'core.yaml'))
+    // The tests run in the clone, whose ./core.yaml is also the one shipped.
+    expect(await configFileFor(undefined, { PEER_CFG_PATH: join(dir, 'missing') })).toBe('core.yaml')
+    expect(await configFileFor(undefined, {})).toBe('core.yaml')
   })
 })
