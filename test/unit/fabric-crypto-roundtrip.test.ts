@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { cbcPkcs7Decrypt, cbcPkcs7Encrypt } from '../../src/crypto/fabric/aes.ts'
-import { generateEcKey, samePublicKey } from '../../src/crypto/fabric/ec-key.ts'
-import { decodeEcdsaSignature, ecdsaSign, ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
+import { bigIntToBytes, generateEcKey, samePublicKey } from '../../src/crypto/fabric/ec-key.ts'
+import { decodeEcdsaSignature, ecdsaSign, ecdsaVerify, encodeEcdsaSignature } from '../../src/crypto/fabric/ecdsa.ts'
 import { eciesDecrypt, eciesEncrypt } from '../../src/crypto/fabric/ecies.ts'
-import { marshalPrivateKey, marshalPublicKey, parsePrivateKey, parsePublicKey, pemToPrivateKey, privateKeyToPem } from '../../src/crypto/fabric/keys.ts'
+import { derToPrivateKey, marshalPrivateKey, marshalPublicKey, parsePrivateKey, parsePublicKey, pemToPrivateKey, privateKeyToPem } from '../../src/crypto/fabric/keys.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { deriveTCertPublicKey, deriveTCertPrivateKey, tcertBatchNonce, tcertIndex } from '../../src/crypto/fabric/tcert.ts'
 import { KeyUsage, OID_TCERT_ENC_TCERT_INDEX, createCertificate, parseCertificate, verifyCertificate } from '../../src/crypto/fabric/x509.ts'
@@ -73,3 +73,43 @@ for (const [alg, level] of [['SHA3', 256], ['SHA2', 384]] as const) {
     })
   })
 }
+
+describe('Fabric crypto refusals', () => {
+  const suite = cryptoSuite('SHA3', 256)
+  const key = generateEcKey(suite.curve)
+  const sig = decodeEcdsaSignature(ecdsaSign(suite, key, utf8('m')))
+
+  it('refuses signatures Go refuses: non-minimal integers or lengths, zero, wrong key or curve', () => {
+    const der = (r: number[], s: number[]): Uint8Array => Uint8Array.from([0x30, r.length + s.length + 4, 0x02, r.length, ...r, 0x02, s.length, ...s])
+    const good = encodeEcdsaSignature(sig)
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), good)).toBe(true)
+    const rBytes = Array.from(bigIntToBytes(sig.r))
+    const sBytes = Array.from(bigIntToBytes(sig.s))
+    const pad = (b: number[]): number[] => (b[0] & 0x80) !== 0 ? [0, ...b] : b
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), der(pad(rBytes), pad(sBytes)))).toBe(true)
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), der([0, ...pad(rBytes)], pad(sBytes)))).toBe(false)
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), der([0], pad(sBytes)))).toBe(false)
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), Uint8Array.from([0x30, 0x81, good.length - 2, ...good.subarray(2)]))).toBe(false)
+    expect(ecdsaVerify(suite, generateEcKey(suite.curve).publicKey, utf8('m'), good)).toBe(false)
+    expect(ecdsaVerify(cryptoSuite('SHA3', 384), generateEcKey('P-384').publicKey, utf8('m'), good)).toBe(false)
+    // trailing bytes after the sequence are ignored, as Go's asn1.Unmarshal leaves them
+    expect(ecdsaVerify(suite, key.publicKey, utf8('m'), Uint8Array.from([...good, 0, 0]))).toBe(true)
+  })
+
+  it('refuses ECIES ciphertexts Fabric refuses, with its messages', () => {
+    const ct = eciesEncrypt(suite, key.publicKey, utf8('x'))
+    expect(() => eciesDecrypt(suite, key, Uint8Array.of(5, ...ct.subarray(1)))).toThrow('Invalid ciphertext. Invalid first byte. [5]')
+    expect(() => eciesDecrypt(suite, key, ct.subarray(0, 65 + 32))).toThrow('Invalid ciphertext len [First byte = 4]')
+    const offCurve = ct.slice()
+    offCurve[10] ^= 1
+    expect(() => eciesDecrypt(suite, key, offCurve)).toThrow('Invalid ephemeral PK')
+    expect(() => eciesDecrypt(suite, generateEcKey(suite.curve), ct)).toThrow('Tag check failed')
+  })
+
+  it('refuses keys and certificates that do not parse', () => {
+    expect(() => parsePublicKey(Uint8Array.of(0x30, 0))).toThrow()
+    expect(() => derToPrivateKey(utf8('not a key'))).toThrow('Failed to parse private key')
+    expect(() => parseCertificate(marshalPublicKey(key.publicKey))).toThrow()
+    expect(() => pemToPrivateKey('-----BEGIN ECDSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END ECDSA PRIVATE KEY-----\n')).toThrow('Need a password')
+  })
+})

@@ -8,7 +8,10 @@ export interface Tlv {
   readonly end: number
 }
 
-/** Reads one DER element (single-byte tags, definite lengths: all that certificates and keys use). */
+/**
+ * Reads one DER element (single-byte tags, definite minimal lengths: all that certificates and keys
+ * use); like Go's encoding/asn1 it refuses a length written longer than it needs.
+ */
 export function readTlv (buf: Uint8Array, offset: number): Tlv {
   if (offset + 2 > buf.length) throw new Error('DER: truncated')
   const tag = buf[offset]
@@ -18,8 +21,10 @@ export function readTlv (buf: Uint8Array, offset: number): Tlv {
   if (len & 0x80) {
     const n = len & 0x7f
     if (n === 0 || n > 4 || p + n > buf.length) throw new Error('DER: bad length')
+    if (buf[p] === 0) throw new Error('DER: non-minimal length')
     len = 0
     for (let i = 0; i < n; i++) len = len * 256 + buf[p + i]
+    if (len < 0x80) throw new Error('DER: non-minimal length')
     p += n
   }
   if (p + len > buf.length) throw new Error('DER: truncated')

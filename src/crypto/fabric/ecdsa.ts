@@ -76,8 +76,15 @@ export function decodeEcdsaSignature (der: Uint8Array): EcdsaSignature {
   const r = readTlv(seq.value, 0)
   const s = readTlv(seq.value, r.end)
   if (r.tag !== 0x02 || s.tag !== 0x02 || s.end !== seq.value.length) throw new Error('ECDSA signature is not SEQUENCE { INTEGER, INTEGER }')
-  if ((r.value[0] & 0x80) !== 0 || (s.value[0] & 0x80) !== 0) throw new Error('negative integer in ECDSA signature')
-  return { r: bigIntFromBytes(r.value), s: bigIntFromBytes(s.value) }
+  return { r: derPositiveInteger(r.value), s: derPositiveInteger(s.value) }
+}
+
+// Go's asn1 refuses an empty or non-minimally encoded INTEGER; a negative one never verifies
+function derPositiveInteger (v: Uint8Array): bigint {
+  if (v.length === 0) throw new Error('empty integer')
+  if (v.length > 1 && ((v[0] === 0 && (v[1] & 0x80) === 0) || (v[0] === 0xff && (v[1] & 0x80) !== 0))) throw new Error('integer not minimally-encoded')
+  if ((v[0] & 0x80) !== 0) throw new Error('negative integer in ECDSA signature')
+  return bigIntFromBytes(v)
 }
 
 /** Go's big.Int MarshalText: the decimal digits, as membersrvc's Signature carries R and S. */
