@@ -1,4 +1,4 @@
-import { fromBinary, toBinary, type DescService } from '@bufbuild/protobuf'
+import { create, fromBinary, toBinary, type DescService } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { cbcPkcs7Decrypt } from '../../src/crypto/fabric/aes.ts'
@@ -6,10 +6,12 @@ import type { CaClient, Enrollment } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import { samePublicKey } from '../../src/crypto/fabric/ec-key.ts'
 import { ecdsaSign, ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
+import { verifyCaRequest } from '../../src/crypto/fabric/ca-signature.ts'
+import { parsePublicKey } from '../../src/crypto/fabric/keys.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { affiliationPreKey, deriveTCertPublicKey, tcertKdfKey, tcertOwnerKeys, tcertPreK0, tcertPrivateKey } from '../../src/crypto/fabric/tcert.ts'
 import { OID_TCERT_ENC_TCERT_INDEX, getExtension } from '../../src/crypto/fabric/x509.ts'
-import { ECAP, TCAP, TLSCAP } from '../../src/protos/ca_pb.ts'
+import { ECAP, ECertCreateReqSchema, IdentitySchema, type Signature, TCAP, TLSCAP, TLSCertCreateReqSchema, TokenSchema } from '../../src/protos/ca_pb.ts'
 import { type Recording, loadRecording, recordings, replayClient } from './membersrvc-recording.ts'
 
 function replay (rec: Recording): { client: CaClient, done: () => void } {
@@ -78,6 +80,36 @@ for (const name of recordings) {
         }
       }
       done()
+    })
+
+    it('verifies the signed requests membersrvc accepted, as the CA does, and refuses them altered', () => {
+      // TCert requests are signed with the enrolment key and checked by the replay above
+      const check = (unsigned: Uint8Array, altered: Uint8Array, pubDer: Uint8Array, sig: Signature): void => {
+        expect(verifyCaRequest(suite, parsePublicKey(pubDer), unsigned, sig)).toBe(true)
+        expect(verifyCaRequest(suite, parsePublicKey(pubDer), altered, sig)).toBe(false)
+      }
+      let checked = 0
+      for (const e of rec.exchanges.filter((x) => x.error === undefined)) {
+        if (e.method === 'createCertificatePair') {
+          const req = fromBinary(ECertCreateReqSchema, fromHex(e.request))
+          if (req.sig === undefined) continue // the first phase is unsigned
+          const sig = req.sig
+          req.sig = undefined
+          const unsigned = toBinary(ECertCreateReqSchema, req)
+          req.tok = create(TokenSchema, { tok: utf8('another challenge') })
+          check(unsigned, toBinary(ECertCreateReqSchema, req), req.sign!.key, sig)
+          checked++
+        } else if (e.method === 'createCertificate') {
+          const req = fromBinary(TLSCertCreateReqSchema, fromHex(e.request))
+          const sig = req.sig!
+          req.sig = undefined
+          const unsigned = toBinary(TLSCertCreateReqSchema, req)
+          req.id = create(IdentitySchema, { id: 'someone else' })
+          check(unsigned, toBinary(TLSCertCreateReqSchema, req), req.pub!.key, sig)
+          checked++
+        }
+      }
+      expect(checked).toBe(4)
     })
   })
 }

@@ -1,14 +1,14 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import {
   CryptoType, ECertCreateReqSchema, ECertReadReqSchema, EmptySchema, FetchAttrsResult_StatusCode, IdentitySchema,
-  PublicKeySchema, type Signature, SignatureSchema, TCertAttributeSchema, TCertCreateSetReqSchema, TLSCertCreateReqSchema, TokenSchema
+  PublicKeySchema, TCertAttributeSchema, TCertCreateSetReqSchema, TLSCertCreateReqSchema, TokenSchema
 } from '../../protos/ca_pb.ts'
 import { errorMessage } from '../../util/errors.ts'
 import { createLogger } from '../../util/logger.ts'
 import { toHex, utf8 } from '../bytes.ts'
 import type { CaRpc } from './ca-rpc.ts'
 import { type EcPrivateKey, type RandomBytes, cryptoRandomBytes, generateEcKey } from './ec-key.ts'
-import { bigIntText, ecdsaSignDirect } from './ecdsa.ts'
+import { signCaRequest } from './ca-signature.ts'
 import { eciesDecrypt } from './ecies.ts'
 import { marshalPublicKey } from './keys.ts'
 import type { CryptoSuite } from './suite.ts'
@@ -132,7 +132,7 @@ export class CaClient {
     const challenge = await this.rpc.ecap.createCertificatePair(req)
     if (challenge.tok === undefined) throw new Error('the ECA sent no challenge')
     req.tok = create(TokenSchema, { tok: eciesDecrypt(this.suite, encKey, challenge.tok.tok) })
-    req.sig = this.signature(signKey, toBinary(ECertCreateReqSchema, req))
+    req.sig = signCaRequest(this.suite, signKey, toBinary(ECertCreateReqSchema, req))
     const resp = await this.rpc.ecap.createCertificatePair(req)
     if (resp.fetchResult !== undefined && resp.fetchResult.status !== FetchAttrsResult_StatusCode.SUCCESS) log.warn(resp.fetchResult.Msg)
     if (resp.certs === undefined) throw new Error('the ECA sent no certificates')
@@ -165,7 +165,7 @@ export class CaClient {
       num,
       attributes: (opts.attributes ?? []).map((attributeName) => create(TCertAttributeSchema, { attributeName }))
     })
-    req.sig = this.signature(signKey, toBinary(TCertCreateSetReqSchema, req))
+    req.sig = signCaRequest(this.suite, signKey, toBinary(TCertCreateSetReqSchema, req))
     const resp = await this.rpc.tcap.createCertificateSet(req)
     if (resp.certs === undefined) throw new Error('the TCA sent no certificate set')
     const kdfKey = resp.certs.key
@@ -194,7 +194,7 @@ export class CaClient {
       id: create(IdentitySchema, { id: `${id}-${uuid4(this.random)}` }),
       pub: create(PublicKeySchema, { type: CryptoType.ECDSA, key: marshalPublicKey(key.publicKey) })
     })
-    req.sig = this.signature(key, toBinary(TLSCertCreateReqSchema, req))
+    req.sig = signCaRequest(this.suite, key, toBinary(TLSCertCreateReqSchema, req))
     const resp = await this.rpc.tlscap.createCertificate(req)
     if (resp.cert === undefined || resp.rootCert === undefined) throw new Error('the TLS CA sent no certificate')
     const cert = parseCertificate(resp.cert.cert)
@@ -202,9 +202,4 @@ export class CaClient {
     return { key, cert, rootCert: parseCertificate(resp.rootCert.cert) }
   }
 
-  // membersrvc's request signature: ECDSA over the suite's hash of the request marshalled without it, R and S in decimal
-  private signature (key: EcPrivateKey, raw: Uint8Array): Signature {
-    const { r, s } = ecdsaSignDirect(this.suite, key, raw)
-    return create(SignatureSchema, { type: CryptoType.ECDSA, r: bigIntText(r), s: bigIntText(s) })
-  }
 }
