@@ -5,12 +5,14 @@ import { fromBinary, toBinary, type DescService } from '@bufbuild/protobuf'
 import { Server, ServerCredentials, status, type UntypedHandleCall } from '@grpc/grpc-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../src/crypto/bytes.ts'
+import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { ECAP, TCAP, TLSCAP } from '../../src/protos/ca_pb.ts'
 import { createCaRpc } from '../../node/ca/client.ts'
 import { addService } from '../../node/grpc/service-definition.ts'
 import { loadRecording, replayClient } from '../unit/membersrvc-recording.ts'
 
 const rec = loadRecording('256-SHA3')
+const rpcSuite = cryptoSuite(rec.hashAlgorithm, rec.level)
 const exchanges = [...rec.exchanges]
 const seen: string[] = []
 let server: Server
@@ -48,10 +50,14 @@ describe('membersrvc client over gRPC', () => {
       const { client, done } = replayClient(rec, rpc)
       const user = await client.enroll('test_user0', 'MS9qrN8hFjlE')
       expect(user.ecert.subject.commonName).toBe('test_user0\\bank_a')
+      await client.readCertificatePair('test_user0')
+      expect((await client.readCertificateByHash(rpcSuite.hash(user.ecert.raw))).raw).toEqual(user.ecert.raw)
       expect((await client.getTCerts('test_user0', user.signKey, 3)).tcerts.length).toBe(3)
       await client.getTlsCertificate('test_user0')
       const vp = await client.enroll('test_vp0', 'MwYpmSRjupbT')
       expect(vp.role).toBe(4)
+      await client.readCertificatePair('test_vp0')
+      await client.readCertificateByHash(rpcSuite.hash(vp.ecert.raw))
       await client.getTlsCertificate('test_vp0')
       await expect(client.enroll('test_user1', 'wrong')).rejects.toThrow('rpc error: code = 2 desc = Identity or token does not match.')
       await expect(client.enroll('test_user0', 'MS9qrN8hFjlE')).rejects.toThrow('rpc error: code = 2 desc = Identity or token does not match.')

@@ -16,7 +16,7 @@ export interface Recording {
   /** The TCA's tca.hmac and root_pk.hmac keys of that run, where kept. */
   tcaHmacKey?: string
   tcaRootPreKey?: string
-  steps: Array<{ step: string, user: string, secret?: string, role?: number, ecertCN?: string, error?: string }>
+  steps: Array<{ step: string, user: string, secret?: string, role?: number, ecertCN?: string, error?: string, pairEmpty?: boolean }>
   random: string[]
   now: number[]
   exchanges: Exchange[]

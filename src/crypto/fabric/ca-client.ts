@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import {
-  CryptoType, ECertCreateReqSchema, ECertReadReqSchema, EmptySchema, FetchAttrsResult_StatusCode, IdentitySchema,
+  CryptoType, ECertCreateReqSchema, ECertReadReqSchema, EmptySchema, FetchAttrsResult_StatusCode, HashSchema, IdentitySchema,
   PublicKeySchema, TCertAttributeSchema, TCertCreateSetReqSchema, TLSCertCreateReqSchema, TokenSchema
 } from '../../protos/ca_pb.ts'
 import { errorMessage } from '../../util/errors.ts'
@@ -107,10 +107,19 @@ export class CaClient {
     return parseCertificate((await this.rpc.tlscap.readCACertificate(create(EmptySchema))).cert)
   }
 
-  /** The ECert pair the ECA holds for an enrollment ID (ECAP.ReadCertificatePair). */
-  async readCertificatePair (enrollId: string): Promise<{ sign: FabricCertificate, enc: FabricCertificate }> {
+  /**
+   * The ECert pair the ECA holds for an enrollment ID (ECAP.ReadCertificatePair). Fabric 0.6.1's ECA
+   * answers this with an empty pair (its query reads two columns into one), hence the undefineds.
+   */
+  async readCertificatePair (enrollId: string): Promise<{ sign?: FabricCertificate, enc?: FabricCertificate }> {
     const pair = await this.rpc.ecap.readCertificatePair(create(ECertReadReqSchema, { id: { id: enrollId } }))
-    return { sign: parseCertificate(pair.sign), enc: parseCertificate(pair.enc) }
+    const parsed = (der: Uint8Array): FabricCertificate | undefined => der.length === 0 ? undefined : parseCertificate(der)
+    return { sign: parsed(pair.sign), enc: parsed(pair.enc) }
+  }
+
+  /** An ECert by the suite hash of its DER (ECAP.ReadCertificateByHash), as validators look up a signer's. */
+  async readCertificateByHash (hash: Uint8Array): Promise<FabricCertificate> {
+    return parseCertificate((await this.rpc.ecap.readCertificateByHash(create(HashSchema, { hash }))).cert)
   }
 
   /**
