@@ -3,7 +3,7 @@ import {
   AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, BasicConstraints, Certificate, Extension, Extensions,
   Name, RelativeDistinguishedName, SubjectPublicKeyInfo, TBSCertificate, Time, Validity, Version
 } from '@peculiar/asn1-x509'
-import { sha384 } from '@noble/hashes/sha2.js'
+import { sha256, sha384 } from '@noble/hashes/sha2.js'
 import { equalBytes } from '../bytes.ts'
 import { readTlv } from './der.ts'
 import { type EcPrivateKey, type EcPublicKey, bigIntFromBytes, bigIntToBytes, samePublicKey } from './ec-key.ts'
@@ -284,10 +284,11 @@ export function getExtension (cert: FabricCertificate, oid: string): Uint8Array 
 }
 
 const digestFor: Record<string, (b: Uint8Array) => Uint8Array> = {
+  [OID_ECDSA_WITH_SHA256]: (b) => sha256(b),
   [OID_ECDSA_WITH_SHA384]: (b) => sha384(b)
 }
 
-/** Whether `parent`'s key signed `cert` (Go's CheckSignatureFrom, for ECDSA with SHA-384 as Fabric's CAs sign). */
+/** Whether `parent`'s key signed `cert` (Go's CheckSignatureFrom, for ECDSA with SHA-256 or SHA-384; Fabric's CAs use SHA-384). */
 export function checkSignatureFrom (cert: FabricCertificate, parent: FabricCertificate): boolean {
   if (!parent.basicConstraintsValid || !parent.isCA) return false
   if (parent.keyUsage !== 0 && (parent.keyUsage & KeyUsage.CertSign) === 0) return false
