@@ -3,7 +3,8 @@ import type { DescService } from '@bufbuild/protobuf'
 import type { Client } from '@grpc/grpc-js'
 import { ECAP, TCAP, TLSCAP } from '../../src/protos/ca_pb.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
-import { channelOptions, clientCredentials, unaryCall, type ClientTls } from '../grpc/client.ts'
+import { channelOptions, clientCredentials, unaryCall } from '../grpc/client.ts'
+import type { ClientTls } from '../grpc/tls.ts'
 import { clientConstructor } from '../grpc/service-definition.ts'
 
 export interface CaRpcOptions {
