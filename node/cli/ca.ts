@@ -1,33 +1,10 @@
 import { Command } from 'commander'
-import { access, readFile } from 'node:fs/promises'
 import { loadCaConfig, type MembersrvcConfig } from '../../src/ca/config.ts'
-import { ConfigError } from '../../src/config/load.ts'
 import { parseLogSpec } from '../../src/util/log-spec.ts'
 import { setLogLevels } from '../../src/util/logger.ts'
 import type { serveCa as ServeCa } from '../ca/serve.ts'
-
-/** The membersrvc.yaml a command reads: the one named, else ./membersrvc.yaml when present (Fabric looks in the working directory). */
-async function caConfigFile (file?: string): Promise<string | undefined> {
-  if (file !== undefined) return file
-  try {
-    await access('membersrvc.yaml')
-    return 'membersrvc.yaml'
-  } catch {
-    return undefined
-  }
-}
-
-async function loadFileConfig (file: string | undefined): Promise<MembersrvcConfig> {
-  let yaml: string | undefined
-  if (file !== undefined) {
-    try {
-      yaml = await readFile(file, 'utf8')
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
-    }
-  }
-  return loadCaConfig({ yaml, yamlSource: file, env: process.env })
-}
+import { configFileFor, readConfigFile } from '../config.ts'
+import { untilStopped } from './until-stopped.ts'
 
 /** Fabric's LoggingInit per CA module: logging.server is the default, logging.<module> each module's level; --logging-level over all. */
 function initCaLogging (logging: MembersrvcConfig['logging'], flag?: string): void {
@@ -38,8 +15,8 @@ function initCaLogging (logging: MembersrvcConfig['logging'], flag?: string): vo
 }
 
 async function start (opts: { config?: string, dataDir?: string, loggingLevel?: string }): Promise<void> {
-  const file = await caConfigFile(opts.config)
-  const config = await loadFileConfig(file)
+  const file = await configFileFor(opts.config, 'membersrvc.yaml')
+  const config = loadCaConfig({ yaml: await readConfigFile(file), yamlSource: file, env: process.env })
   initCaLogging(config.logging, opts.loggingLevel)
   // Loaded here, not at start: gRPC and LevelDB cost every other verb their load time.
   const { serveCa } = await import('../ca/serve.ts') as { serveCa: typeof ServeCa }
@@ -48,15 +25,7 @@ async function start (opts: { config?: string, dataDir?: string, loggingLevel?: 
   console.log(`Weft membership services started (ECA, TCA, TLSCA; security level ${config.security.level}, ${config.security.hashAlgorithm}), ${users} users, config ${file ?? '(built-in membersrvc.yaml values)'}`)
   console.log(`  gRPC   ${running.grpc.address}${config.security.tls_enabled ? ' (TLS)' : ''}`)
   console.log(`  data   ${running.dataDir} (eca.cert, tca.cert, tlsca.cert)`)
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.log(`\n${sig}`)
-    void running.stop()
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  await running.stopped
-  process.off('SIGINT', onSignal)
-  process.off('SIGTERM', onSignal)
+  await untilStopped(running)
 }
 
 /** `weft ca start`: membership services, as Fabric's membersrvc. */

@@ -73,6 +73,17 @@ function decode<T> (raw: Bytes): T {
   return JSON.parse(fromUtf8(raw), (k, v: unknown) => bytesFields.has(k) && typeof v === 'string' ? fromBase64(v) : v) as T
 }
 
+async function readOne<T> (column: Column, key: Bytes): Promise<T | undefined> {
+  const raw = await column.get(key)
+  return raw === undefined ? undefined : decode<T>(raw)
+}
+
+async function readAll<T> (entries: AsyncIterable<[Bytes, Bytes]>): Promise<T[]> {
+  const out: T[] = []
+  for await (const [, v] of entries) out.push(decode<T>(v))
+  return out
+}
+
 const seqKey = utf8('certificate-seq')
 
 function seqBytes (n: number): Bytes {
@@ -141,47 +152,36 @@ export class CaStore {
   }
 
   async user (id: string): Promise<UserRecord | undefined> {
-    const raw = await this.users.get(utf8(id))
-    return raw === undefined ? undefined : decode<UserRecord>(raw)
+    return await readOne<UserRecord>(this.users, utf8(id))
   }
 
   async allUsers (): Promise<UserRecord[]> {
-    const out: UserRecord[] = []
-    for await (const [, v] of this.users.entries()) out.push(decode<UserRecord>(v))
-    return out
+    return await readAll<UserRecord>(this.users.entries())
   }
 
   async affiliation (name: string): Promise<AffiliationRecord | undefined> {
-    const raw = await this.affiliations.get(utf8(name))
-    return raw === undefined ? undefined : decode<AffiliationRecord>(raw)
+    return await readOne<AffiliationRecord>(this.affiliations, utf8(name))
   }
 
   async allAffiliations (): Promise<AffiliationRecord[]> {
-    const out: AffiliationRecord[] = []
-    for await (const [, v] of this.affiliations.entries()) out.push(decode<AffiliationRecord>(v))
-    return out
+    return await readAll<AffiliationRecord>(this.affiliations.entries())
   }
 
   /** An authority's certificates for `id`, oldest first (Fabric reads an ECert pair as sign, then enc). */
   async certificatesOf (authority: AuthorityName, id: string): Promise<CertificateRecord[]> {
     const prefix = concatBytes(Uint8Array.of(authorityByte[authority]), idPrefix(id))
-    const out: CertificateRecord[] = []
-    for await (const [, v] of this.certificates.entries({ gte: prefix, lt: prefixEnd(prefix) })) out.push(decode<CertificateRecord>(v))
-    return out
+    return await readAll<CertificateRecord>(this.certificates.entries({ gte: prefix, lt: prefixEnd(prefix) }))
   }
 
   async certificateByHash (authority: AuthorityName, hash: Bytes): Promise<CertificateRecord | undefined> {
     const key = await this.hashes.get(concatBytes(Uint8Array.of(authorityByte[authority]), hash))
     if (key === undefined) return undefined
-    const raw = await this.certificates.get(key)
-    return raw === undefined ? undefined : decode<CertificateRecord>(raw)
+    return await readOne<CertificateRecord>(this.certificates, key)
   }
 
   async tcertSetsOf (enrollmentId: string): Promise<TCertSetRecord[]> {
     const prefix = idPrefix(enrollmentId)
-    const out: TCertSetRecord[] = []
-    for await (const [, v] of this.tcertSets.entries({ gte: prefix, lt: prefixEnd(prefix) })) out.push(decode<TCertSetRecord>(v))
-    return out
+    return await readAll<TCertSetRecord>(this.tcertSets.entries({ gte: prefix, lt: prefixEnd(prefix) }))
   }
 
   async secret (name: string): Promise<Bytes | undefined> {
