@@ -57,13 +57,24 @@ export interface TCertSetRecord {
   kdfKey: Bytes
 }
 
+/** A row of Fabric's ACA Attributes table. */
+export interface AttributeRecord {
+  id: string
+  affiliation: string
+  name: string
+  value: Bytes
+  /** Milliseconds since the epoch; 0 for none (valid since ever, or for ever). */
+  validFrom: number
+  validTo: number
+}
+
 export interface AffiliationRecord {
   name: string
   /** The parent group's name; empty for a root. */
   parent: string
 }
 
-const bytesFields = new Set(['token', 'key', 'cert', 'hash', 'kdfKey', 'nonce'])
+const bytesFields = new Set(['token', 'key', 'cert', 'hash', 'kdfKey', 'nonce', 'value'])
 
 function encode (record: object): Bytes {
   return utf8(JSON.stringify(record, (k, v: unknown) => bytesFields.has(k) && v instanceof Uint8Array ? toBase64(v) : v))
@@ -95,6 +106,8 @@ function seqBytes (n: number): Bytes {
 /** `id` then a 0 byte: ids never hold one, so one id's rows never run into another's. */
 const idPrefix = (id: string): Bytes => concatBytes(utf8(id), Uint8Array.of(0))
 
+const attributeKey = (id: string, affiliation: string, name: string): Bytes => concatBytes(idPrefix(id), idPrefix(affiliation), utf8(name))
+
 function certificateKey (record: CertificateRecord): Bytes {
   if (record.seq === undefined) throw new Error('certificate row without a sequence number')
   return concatBytes(Uint8Array.of(authorityByte[record.authority]), idPrefix(record.id), seqBytes(record.seq))
@@ -118,6 +131,7 @@ export class CaStore {
   private readonly affiliations: Column
   private readonly tcertSets: Column
   private readonly secrets: Column
+  private readonly attributes: Column
   private nextSeq = 0
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -128,6 +142,7 @@ export class CaStore {
     this.affiliations = new Column(kv, 'caAffiliations')
     this.tcertSets = new Column(kv, 'caTCertSets')
     this.secrets = new Column(kv, 'caSecrets')
+    this.attributes = new Column(kv, 'caAttributes')
   }
 
   static async open (kv: KVStore): Promise<CaStore> {
@@ -184,6 +199,10 @@ export class CaStore {
     return await readAll<TCertSetRecord>(this.tcertSets.entries({ gte: prefix, lt: prefixEnd(prefix) }))
   }
 
+  async attribute (id: string, affiliation: string, name: string): Promise<AttributeRecord | undefined> {
+    return await readOne<AttributeRecord>(this.attributes, attributeKey(id, affiliation, name))
+  }
+
   async secret (name: string): Promise<Bytes | undefined> {
     return await this.secrets.get(utf8(`secret/${name}`))
   }
@@ -200,8 +219,8 @@ export class CaStore {
   }
 
   /** @internal columns for CaBatch */
-  get columns (): { users: Column, certificates: Column, hashes: Column, affiliations: Column, tcertSets: Column, secrets: Column } {
-    return { users: this.users, certificates: this.certificates, hashes: this.hashes, affiliations: this.affiliations, tcertSets: this.tcertSets, secrets: this.secrets }
+  get columns (): { users: Column, certificates: Column, hashes: Column, affiliations: Column, tcertSets: Column, secrets: Column, attributes: Column } {
+    return { users: this.users, certificates: this.certificates, hashes: this.hashes, affiliations: this.affiliations, tcertSets: this.tcertSets, secrets: this.secrets, attributes: this.attributes }
   }
 
   /** @internal the sequence number the next certificate row takes */
@@ -245,6 +264,11 @@ export class CaBatch {
   /** Rewrites a row read from the store (e.g. to mark it revoked). */
   reviseCertificate (record: CertificateRecord): this {
     this.ops.put(this.store.columns.certificates, certificateKey(record), encode(record))
+    return this
+  }
+
+  putAttribute (attr: AttributeRecord): this {
+    this.ops.put(this.store.columns.attributes, attributeKey(attr.id, attr.affiliation, attr.name), encode(attr))
     return this
   }
 
