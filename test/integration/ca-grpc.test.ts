@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -7,18 +8,19 @@ import { loadCaConfig } from '../../src/ca/config.ts'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
 import { ecdsaSign, ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
-import { pemToCertDer } from '../../src/crypto/fabric/pem.ts'
+import { generateEcKey } from '../../src/crypto/fabric/ec-key.ts'
+import { marshalPrivateKey, marshalPublicKey } from '../../src/crypto/fabric/keys.ts'
+import { certDerToPem, encodePem, pemToCertDer } from '../../src/crypto/fabric/pem.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
-import { RegisterUserReqSchema, Role } from '../../src/protos/ca_pb.ts'
+import { CryptoType, ECAA, RegisterUserReqSchema, Role, TLSCertCreateReqSchema } from '../../src/protos/ca_pb.ts'
 import { createCaRpc, type NodeCaRpc } from '../../node/ca/client.ts'
 import { serveCa, type RunningCa } from '../../node/ca/serve.ts'
 import { clientConstructor } from '../../node/grpc/service-definition.ts'
-import { ECAA } from '../../src/protos/ca_pb.ts'
 import { credentials } from '@grpc/grpc-js'
 import { unaryCall } from '../../node/grpc/client.ts'
 import { Proc } from '../helpers/processes.ts'
-import { signRequest } from '../unit/ca-helpers.ts'
+import { memoryCa, signRequest } from '../unit/ca-helpers.ts'
 
 let ca: RunningCa | undefined
 let rpc: NodeCaRpc | undefined
@@ -111,4 +113,37 @@ describe('weft ca start', () => {
       }
     }
   }, 120_000)
+})
+
+describe('security.tls_enabled', () => {
+  it('serves over TLS with server.tls.*, refusing a client without TLS', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'weft-ca-'))
+    // A TLS certificate for "localhost" from a TLSCA of Weft's own, written as PEM files.
+    const issuer = await memoryCa(256)
+    const key = generateEcKey('P-256')
+    const req = create(TLSCertCreateReqSchema, { ts: timestampFromMs(Date.now()), id: { id: 'localhost' }, pub: { type: CryptoType.ECDSA, key: marshalPublicKey(key.publicKey) } })
+    req.sig = signRequest(cryptoSuite('SHA3', 256), key, TLSCertCreateReqSchema, req)
+    const issued = await issuer.tlsca.tlscap.createCertificate(req)
+    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), root: join(dir, 'root.pem') }
+    await writeFile(files.cert, certDerToPem(issued.cert!.cert))
+    await writeFile(files.key, encodePem('EC PRIVATE KEY', marshalPrivateKey(key)))
+    await writeFile(files.root, certDerToPem(issued.rootCert!.cert))
+    ca = await serveCa(loadCaConfig({
+      env: {
+        MEMBERSRVC_CA_SERVER_PORT: '127.0.0.1:0',
+        MEMBERSRVC_CA_SECURITY_TLS_ENABLED: 'true',
+        MEMBERSRVC_CA_SERVER_TLS_CERT_FILE: files.cert,
+        MEMBERSRVC_CA_SERVER_TLS_KEY_FILE: files.key
+      }
+    }), join(dir, 'ca'))
+    rpc = await createCaRpc({ eca: ca.grpc.address, timeout: 10_000, tls: { rootCertFile: files.root, serverNameOverride: 'localhost' } })
+    const client = new CaClient({ suite: cryptoSuite('SHA3', 256), rpc, now: () => Date.now() })
+    expect((await client.enroll('lukas', 'NPKYL39uKbkj')).ecert.subject.commonName).toBe('lukas\\bank_a')
+    const plain = await createCaRpc({ eca: ca.grpc.address, timeout: 3_000 })
+    try {
+      await expect(new CaClient({ suite: cryptoSuite('SHA3', 256), rpc: plain, now: () => Date.now() }).readEcaCertificate()).rejects.toMatchObject({ code: 14 }) // UNAVAILABLE
+    } finally {
+      plain.close()
+    }
+  })
 })
