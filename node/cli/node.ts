@@ -2,7 +2,6 @@ import { Command } from 'commander'
 import { configFileFor, loadNodeConfig } from '../config.ts'
 import type { serve as Serve } from '../peer/serve.ts'
 import { initLogging } from './logging.ts'
-import { untilStopped } from './until-stopped.ts'
 
 async function start (opts: { peerChaincodedev?: boolean, config?: string, loggingLevel?: string }): Promise<void> {
   const config = await loadNodeConfig({ file: await configFileFor(opts.config), chaincodeDevMode: opts.peerChaincodedev === true })
@@ -22,7 +21,15 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string, loggi
   if (running.webUrl !== undefined) console.log(`  web     ${running.webUrl}`)
   if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}`)
   console.log(`  libp2p  ${running.multiaddrs.join(' ')}`)
-  await untilStopped(running)
+  const onSignal = (sig: NodeJS.Signals): void => {
+    console.log(`\n${sig}`)
+    void running.stop()
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  await running.stopped
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
 }
 
 /** `weft node start|status|stop`, as Fabric's `peer node`. */
