@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/config/load.ts'
 import { parseLogSpec } from '../../src/util/log-spec.ts'
 import { setLogLevels } from '../../src/util/logger.ts'
 import type { serveCa as ServeCa } from '../ca/serve.ts'
+import { untilStopped } from './node.ts'
 
 /** membersrvc.yaml as Fabric's membersrvc finds it: the one named, else ./membersrvc.yaml when present. */
 async function readCaConfig (named?: string): Promise<{ config: MembersrvcConfig, file: string | undefined }> {
@@ -45,15 +46,7 @@ async function start (opts: { config?: string, dataDir?: string, loggingLevel?: 
   console.log(`Weft membership services started (${authorities}; security level ${config.security.level}, ${config.security.hashAlgorithm}), ${users} users, config ${file ?? '(membersrvc.yaml\'s values built in)'}`)
   console.log(`  gRPC   ${running.grpc.address}${config.security.tls_enabled ? ' (TLS)' : ''}`)
   console.log(`  data   ${running.dataDir} (eca.cert, tca.cert, tlsca.cert)`)
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.log(`\n${sig}`)
-    void running.stop()
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  await running.stopped
-  process.off('SIGINT', onSignal)
-  process.off('SIGTERM', onSignal)
+  await untilStopped(running, sig => `\n${sig}`)
 }
 
 /** `weft ca start`: membership services, as Fabric's membersrvc. */
