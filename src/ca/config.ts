@@ -113,7 +113,12 @@ export interface LoadCaConfigOptions {
 /** membersrvc.yaml's values ← YAML text ← MEMBERSRVC_CA_* environment; refuses a level or hash Fabric does not know. */
 export function loadCaConfig (options: LoadCaConfigOptions = {}): MembersrvcConfig {
   const config = loadSchema<MembersrvcConfig>(membersrvcSchema, {
-    yaml: options.yaml, yamlSource: options.yamlSource ?? 'membersrvc.yaml', env: options.env, envPrefix: 'MEMBERSRVC_CA'
+    yaml: options.yaml,
+    yamlSource: options.yamlSource ?? 'membersrvc.yaml',
+    env: options.env,
+    envPrefix: 'MEMBERSRVC_CA',
+    // Fabric's own membersrvc.yaml gives security.serverhostoverride, tls_enabled and client twice.
+    lastDuplicateWins: true
   })
   if (config.security.level !== 256 && config.security.level !== 384) {
     throw new ConfigError(`Security level not allowed: ${config.security.level} (security.level must be 256 or 384)`)

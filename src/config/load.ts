@@ -98,6 +98,8 @@ export interface SchemaSources {
   env?: Readonly<Record<string, string | undefined>>
   /** viper's env prefix: CORE for the peer, MEMBERSRVC_CA for membership services. */
   envPrefix: string
+  /** A key given twice in one map takes its last value (as the go-yaml Fabric 0.6.1 used) instead of being refused. */
+  lastDuplicateWins?: boolean
 }
 
 /** The schema's defaults ← YAML text ← PREFIX_* environment, typed; ConfigError names any bad key. */
@@ -107,7 +109,7 @@ export function loadSchema<C> (schema: Schema, sources: SchemaSources): C {
   if (sources.yaml !== undefined) {
     let doc: unknown
     try {
-      doc = parseYaml(sources.yaml, { version: '1.1' })
+      doc = parseYaml(sources.yaml, { version: '1.1', uniqueKeys: sources.lastDuplicateWins !== true })
     } catch (err) {
       throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`)
     }

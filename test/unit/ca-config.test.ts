@@ -79,3 +79,19 @@ describe('users table', () => {
     for (const id of ['u2', 'u3', 'u5', 'u6']) expect(await store.user(id)).toBeUndefined()
   })
 })
+
+describe('Fabric\'s own membersrvc.yaml', () => {
+  it('loads, its repeated security keys taking their last value as go-yaml did', () => {
+    const yaml = `
+security:
+  level: 256
+  serverhostoverride:
+  tls_enabled: false
+  serverhostoverride: ca.example
+  tls_enabled: true
+`
+    const config = loadCaConfig({ yaml })
+    expect(config.security.serverhostoverride).toBe('ca.example')
+    expect(config.security.tls_enabled).toBe(true)
+  })
+})
