@@ -7,6 +7,7 @@ import { errorMessage } from '../../src/util/errors.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { systemScheduler } from '../../src/util/scheduler.ts'
 import { startGrpcServer, type GrpcServer } from '../grpc/server.ts'
+import { readServerKeyPair } from '../grpc/tls.ts'
 import { openLevelDB } from '../storage.ts'
 import { addMembershipServices } from './services.ts'
 
@@ -42,7 +43,7 @@ export async function serveCa (config: MembersrvcConfig, dataDir = caDataDir(con
     for (const a of [services.eca.authority, services.tca.authority, services.tlsca.authority]) {
       await writeFile(join(dataDir, `${a.name}.cert`), certDerToPem(a.raw))
     }
-    const tls = config.security.tls_enabled ? { certFile: config.server.tls.cert.file, keyFile: config.server.tls.key.file } : undefined
+    const tls = config.security.tls_enabled ? await readServerKeyPair({ file: config.server.tls.cert.file, key: 'server.tls.cert.file' }, { file: config.server.tls.key.file, key: 'server.tls.key.file' }) : undefined
     grpc = await startGrpcServer({ address: config.server.port, key: 'server.port', tls }, server => { addMembershipServices(server, services) })
   } catch (err) {
     await kv.close()

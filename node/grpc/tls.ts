@@ -28,18 +28,25 @@ export interface ClientTls {
 export async function serverTlsFromConfig (config: CoreConfig): Promise<ServerTls | undefined> {
   const tls = config.peer.tls
   if (!tls.enabled) return undefined
-  const cert = await readConfigured(tls.cert.file, 'peer.tls.cert.file')
-  const key = await readConfigured(tls.key.file, 'peer.tls.key.file')
+  return await readServerKeyPair({ file: tls.cert.file, key: 'peer.tls.cert.file' }, { file: tls.key.file, key: 'peer.tls.key.file' })
+}
+
+/** A server's certificate and key, named by their config keys in the ConfigError when unusable. */
+export async function readServerKeyPair (certFile: ConfiguredFile, keyFile: ConfiguredFile): Promise<ServerTls> {
+  const cert = await readConfigured(certFile.file, certFile.key)
+  const key = await readConfigured(keyFile.file, keyFile.key)
   try {
     createSecureContext({ cert, key })
   } catch (err) {
-    throw new ConfigError(`peer.tls.cert.file ${tls.cert.file} and peer.tls.key.file ${tls.key.file} are not a usable key pair: ${errorMessage(err)}`)
+    throw new ConfigError(`${certFile.key} ${certFile.file} and ${keyFile.key} ${keyFile.file} are not a usable key pair: ${errorMessage(err)}`)
   }
   return { cert, key }
 }
 
+interface ConfiguredFile { file: string, key: string }
+
 async function readConfigured (file: string, key: string): Promise<Buffer> {
-  if (file === '') throw new ConfigError(`peer.tls.enabled is true but ${key} is empty`)
+  if (file === '') throw new ConfigError(`TLS is enabled but ${key} is empty`)
   try {
     return await readFile(file)
   } catch (err) {
