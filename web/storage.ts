@@ -1,6 +1,7 @@
 import { BrowserLevel } from 'browser-level'
 import { levelStore } from '../src/storage/level.ts'
 import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../src/storage/kv.ts'
+import { closeInWorker, writeInWorker } from './idb-writes.ts'
 
 /**
  * The browser peer's IndexedDB database (browser-level: one object store, binary keys). Range
@@ -8,18 +9,33 @@ import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions
  * at once in one readwrite transaction (browser-level waits for each request before the next,
  * which makes a batch of thousands take seconds). Many reads at once likewise: all requests in
  * one readonly transaction, and single gets issued in the same tick join one (a block's
- * look-up of its 500 txids would otherwise open 500 transactions).
+ * look-up of its 500 txids would otherwise open 500 transactions). With `writeInWorker`,
+ * batches are written by a Web Worker (idb-writes.ts), off the page's thread.
  */
-export async function openIndexedDB (name: string): Promise<KVStore> {
+export async function openIndexedDB (name: string, opts: { writeInWorker?: boolean } = {}): Promise<KVStore> {
   const level = new BrowserLevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
   const store = await levelStore(level, `indexeddb:${name}`)
-  const getMany = (keys: Bytes[]): Promise<(Bytes | undefined)[]> => idbRead(level, store.location, keys, (os, key) => os.get(key as unknown as IDBValidKey), value => value === undefined ? undefined : bytes(value))
-  return {
+  const location = store.location
+  const getMany = (keys: Bytes[]): Promise<(Bytes | undefined)[]> => idbRead(level, location, keys, (os, key) => os.get(key as unknown as IDBValidKey), value => value === undefined ? undefined : bytes(value))
+  const out: KVStore = {
     ...store,
-    write: ops => idbBatch(level, ops, store.location),
+    write: ops => idbBatch(level, ops, location),
     get: coalesced(getMany),
     getMany,
-    readRanges: ranges => idbRead(level, store.location, ranges, readRange, ([keys, values]) => keys.map((k, i) => [bytes(k), bytes(values[i])] as [Bytes, Bytes]))
+    readRanges: ranges => idbRead(level, location, ranges, readRange, ([keys, values]) => keys.map((k, i) => [bytes(k), bytes(values[i])] as [Bytes, Bytes]))
+  }
+  if (opts.writeInWorker !== true) return out
+  const db = idbDatabase(level, location).name
+  return {
+    ...out,
+    async write (ops) {
+      if (ops.length === 0) return
+      await writeInWorker(db, level.location, ops).catch((err: unknown) => { throw writeError(err, location) })
+    },
+    async close () {
+      await closeInWorker(db)
+      await store.close()
+    }
   }
 }
 
