@@ -1,7 +1,7 @@
 // The in-tab demo network: four PBFT validators inside one Chromium tab. 100 transactions,
 // the primary crashes, a view change follows and all 100 commit; the old primary restarts and
-// catches up; a byzantine primary (forged digests) is voted out too. Prints the in-tab PBFT
-// throughput (a benchmark: printed, not judged).
+// catches up; a byzantine primary (forged digests) is voted out too. (Its throughput is
+// app-demo-bench.test.ts's.)
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
@@ -123,12 +123,4 @@ describe('web app: the in-tab demo network', () => {
     await screenshot(lost, 'app-unreachable')
     await lost.close()
   }, 40_000)
-
-  it('benchmark: committed tx/s of 4 in-tab validators (printed)', async () => {
-    await page.evaluate(async () => { const d = await window.weft.demo(); await d.stop(); await d.start({ n: 4 }) })
-    const r = await page.evaluate(async () => (await window.weft.demo()).bench(8))
-    console.log(`BENCH in-tab PBFT, 4 validators, headless Chromium: ${r.txps.toFixed(0)} committed tx/s (${r.committed} in ${r.seconds.toFixed(1)} s; p50 latency ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms)`)
-    expect(r.committed).toBeGreaterThan(0)
-    expect(browser.problems.filter(p => p.kind !== 'console.error')).toEqual([])
-  }, 60_000)
 })

@@ -153,7 +153,8 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   }
   const schedule = frameScheduler(paint)
   demo.onChange(schedule)
-  setInterval(() => { if (root.offsetParent !== null) schedule() }, 500)
+  // The chart too: its time scale moves on while no samples come (load off, network stopped).
+  setInterval(() => { if (root.offsetParent !== null) { schedule(); paintChart() } }, 500)
   paint()
 
   const paintFlow = (): void => {
@@ -224,7 +225,7 @@ function storageMeter (s: ReturnType<DemoController['status']>): HTMLElement[] {
   return [
     h('div', { class: 'stats' },
       figure('storage', m.storage === 'memory' ? 'memory' : 'IndexedDB', 'storage'),
-      figure('queued', `${m.pendingBatches} · ${bytes(m.pendingBytes)}`, 'queued'),
+      figure('queued', `${m.pendingBatches} ${m.pendingBatches === 1 ? 'batch' : 'batches'} · ${bytes(m.pendingBytes)}`, 'queued'),
       figure('written', `${bytes(Math.round(m.bytesPerSecond))}/s`, 'written'),
       figure('flushes', `${m.flushesPerSecond.toFixed(1)}/s`, 'flushes'),
       figure('flush busy', `${pct}%`, 'busy'),

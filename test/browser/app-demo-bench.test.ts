@@ -1,0 +1,53 @@
+// Benchmark (printed, not judged): committed tx/s of the in-tab demo network at 4 and 7
+// validators, on memory and on IndexedDB, flat out for a few seconds each.
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { REPO_ROOT } from '../../node/web/build.ts'
+import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
+import { openApp, webBuild } from './app-harness.ts'
+import { startBrowser, type WeftBrowser } from './harness.ts'
+
+const SECONDS = Number(process.env.WEFT_BENCH_DEMO_SECONDS ?? 8)
+const CASES = (process.env.WEFT_BENCH_DEMO ?? '4:memory,4:indexeddb,7:memory,7:indexeddb').split(',').map(c => {
+  const [n, storage] = c.split(':')
+  return { n: Number(n), storage: storage as 'memory' | 'indexeddb' }
+})
+
+describe('benchmark: the in-tab demo network', () => {
+  let web: WebServer
+  let browser: WeftBrowser
+  let page: Page
+
+  beforeAll(async () => {
+    await webBuild()
+    ;[web, browser] = await Promise.all([
+      startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
+      startBrowser({ verbose: false })
+    ])
+    page = await browser.newPage('demo-bench')
+    await openApp(page, `${web.url}?offline#demo`)
+  }, 120_000)
+  afterAll(async () => {
+    await page?.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
+    await browser?.close()
+    await web?.close()
+  })
+
+  for (const { n, storage } of CASES) {
+    it(`benchmark: committed tx/s of ${n} in-tab validators on ${storage} (printed)`, async () => {
+      const r = await page.evaluate(async ({ n, storage, seconds }) => {
+        const d = await window.weft.demo()
+        await d.stop()
+        await d.start({ n, storage })
+        const r = await d.bench(seconds)
+        const s = d.status()
+        await d.stop()
+        return { ...r, heights: s.replicas.map(x => x.height), storage: s.storageMeter?.verdict }
+      }, { n, storage, seconds: SECONDS })
+      console.log(`BENCH in-tab PBFT, ${n} validators on ${storage}, headless Chromium: ${r.txps.toFixed(0)} committed tx/s (${r.committed} in ${r.seconds.toFixed(1)} s; p50 latency ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms; heights ${r.heights.join(' ')})${r.storage === undefined ? '' : `; ${r.storage}`}`)
+      expect(r.committed).toBeGreaterThan(0)
+      expect(browser.problems.filter(p => p.kind !== 'console.error')).toEqual([])
+    }, 120_000)
+  }
+})
