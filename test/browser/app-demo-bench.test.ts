@@ -1,12 +1,9 @@
 // Benchmark (printed, not judged): committed tx/s of the in-tab demo network at 4 and 7
 // validators, on memory and on IndexedDB, flat out for a few seconds each.
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { REPO_ROOT } from '../../node/web/build.ts'
-import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
-import { openApp, webBuild } from './app-harness.ts'
-import { startBrowser, type WeftBrowser } from './harness.ts'
+import { openDemoPage, type DemoPage } from './app-harness.ts'
+import type { WeftBrowser } from './harness.ts'
 
 const SECONDS = Number(process.env.WEFT_BENCH_DEMO_SECONDS ?? 8)
 const CASES = (process.env.WEFT_BENCH_DEMO ?? '4:memory,4:indexeddb,7:memory,7:indexeddb').split(',').map(c => {
@@ -15,24 +12,15 @@ const CASES = (process.env.WEFT_BENCH_DEMO ?? '4:memory,4:indexeddb,7:memory,7:i
 })
 
 describe('benchmark: the in-tab demo network', () => {
-  let web: WebServer
+  let demo: DemoPage
   let browser: WeftBrowser
   let page: Page
 
   beforeAll(async () => {
-    await webBuild()
-    ;[web, browser] = await Promise.all([
-      startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
-      startBrowser({ verbose: false })
-    ])
-    page = await browser.newPage('demo-bench')
-    await openApp(page, `${web.url}?offline#demo`)
+    demo = await openDemoPage('demo-bench')
+    ;({ browser, page } = demo)
   }, 120_000)
-  afterAll(async () => {
-    await page?.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
-    await browser?.close()
-    await web?.close()
-  })
+  afterAll(async () => { await demo?.close() })
 
   for (const { n, storage } of CASES) {
     it(`benchmark: committed tx/s of ${n} in-tab validators on ${storage} (printed)`, async () => {

@@ -2,17 +2,14 @@
 // compared): start on IndexedDB, load on and off, crash and restart, partition and heal,
 // byzantine and honest, stop; the storage meter shows its figures and the throughput chart
 // its axes, units and time scale.
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { REPO_ROOT } from '../../node/web/build.ts'
 import type { DemoStatus } from '../../web/demo/controller.ts'
-import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
-import { openApp, showView, waitInPage, webBuild } from './app-harness.ts'
-import { startBrowser, type WeftBrowser } from './harness.ts'
+import { openDemoPage, showView, waitInPage, type DemoPage } from './app-harness.ts'
+import type { WeftBrowser } from './harness.ts'
 
 describe('web app: the demo view\'s controls', () => {
-  let web: WebServer
+  let demo: DemoPage
   let browser: WeftBrowser
   let page: Page
 
@@ -23,21 +20,12 @@ describe('web app: the demo view\'s controls', () => {
   }
 
   beforeAll(async () => {
-    await webBuild()
-    ;[web, browser] = await Promise.all([
-      startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
-      startBrowser({ verbose: false })
-    ])
-    page = await browser.newPage('demo-controls')
+    demo = await openDemoPage('demo-controls')
+    ;({ browser, page } = demo)
     await page.setViewportSize({ width: 1280, height: 900 })
-    await openApp(page, `${web.url}?offline#demo`)
     await showView(page, 'demo')
   }, 120_000)
-  afterAll(async () => {
-    await page?.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
-    await browser?.close()
-    await web?.close()
-  })
+  afterAll(async () => { await demo?.close() })
 
   it('starts the number of validators asked for, on the storage chosen', async () => {
     await page.locator('#view-demo input[type=number]').first().fill('4')

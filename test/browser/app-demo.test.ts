@@ -2,33 +2,21 @@
 // the primary crashes, a view change follows and all 100 commit; the old primary restarts and
 // catches up; a byzantine primary (forged digests) is voted out too. (Its throughput is
 // app-demo-bench.test.ts's.)
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { REPO_ROOT } from '../../node/web/build.ts'
-import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
-import { openApp, showView, waitInPage, webBuild } from './app-harness.ts'
-import { screenshot, startBrowser, type WeftBrowser } from './harness.ts'
+import { openApp, openDemoPage, showView, waitInPage, type DemoPage } from './app-harness.ts'
+import { screenshot, type WeftBrowser } from './harness.ts'
 
 describe('web app: the in-tab demo network', () => {
-  let web: WebServer
+  let demo: DemoPage
   let browser: WeftBrowser
   let page: Page
 
   beforeAll(async () => {
-    await webBuild()
-    ;[web, browser] = await Promise.all([
-      startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
-      startBrowser({ verbose: false })
-    ])
-    page = await browser.newPage('demo')
-    await openApp(page, `${web.url}?offline#demo`)
+    demo = await openDemoPage('demo')
+    ;({ browser, page } = demo)
   }, 120_000)
-  afterAll(async () => {
-    await page?.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
-    await browser?.close()
-    await web?.close()
-  })
+  afterAll(async () => { await demo?.close() })
 
   it('leaves the tab\'s own peer, offline, a non-validator without a genesis block of its own making', async () => {
     expect(await page.evaluate(() => ({ role: window.weft.role, height: window.weft.height, head: window.weft.currentBlockHash }))).toEqual({ role: 'non-validator', height: 0, head: '' })
@@ -116,7 +104,7 @@ describe('web app: the in-tab demo network', () => {
     const lost = await browser.newPage('lost')
     // A WebSockets address nobody listens on (the peer id is this tab's own, so it is a valid one).
     const id = await page.evaluate(() => window.weft.peerId)
-    await openApp(lost, `${web.url}?bootstrap=/ip4/127.0.0.1/tcp/59999/ws/p2p/${id}`)
+    await openApp(lost, `${demo.web.url}?bootstrap=/ip4/127.0.0.1/tcp/59999/ws/p2p/${id}`)
     const text = await waitInPage(lost, 'the unreachable notice', () => window.weft.notices.find(n => n.level === 'error' && /Peer unreachable/.test(n.text))?.text, 20_000)
     expect(text).toMatch(/127\.0\.0\.1\/tcp\/59999/)
     await lost.waitForSelector('.notice.error')
