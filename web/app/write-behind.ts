@@ -8,9 +8,17 @@
 // (PBFT's persisted state assumes it), so the app's validator uses the store directly. The demo
 // network's validators may use it: they all live in this one tab, a "crash" there keeps what
 // was queued (as an OS keeps a killed process's writes), and a closed tab ends all of them.
-import { compareBytes, toHex } from '../../src/crypto/bytes.ts'
+import { compareBytes } from '../../src/crypto/bytes.ts'
 import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
 import { beforeStart, inRange, pastEnd } from '../../src/storage/ranges.ts'
+
+/** A map key for `key`: one char per byte (a block's thousands of ops make hex's cost show). */
+function keyOf (key: Bytes): string {
+  let s = ''
+  // In slices: a call takes only so many arguments.
+  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode.apply(null, key.subarray(i, i + 4096) as unknown as number[])
+  return s
+}
 
 /** One queued op; the overlay points at the newest op of each key (identity tells ops apart). */
 interface Pending { key: Bytes, value?: Bytes }
@@ -44,13 +52,13 @@ export class WriteBehindStore implements KVStore {
   }
 
   async get (key: Bytes): Promise<Bytes | undefined> {
-    const p = this.overlay.get(toHex(key))
+    const p = this.overlay.get(keyOf(key))
     if (p !== undefined) return p.value
     return await this.inner.get(key)
   }
 
   async getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]> {
-    const pending = keys.map(k => this.overlay.get(toHex(k)))
+    const pending = keys.map(k => this.overlay.get(keyOf(k)))
     const missing = keys.filter((_, i) => pending[i] === undefined)
     const stored = await this.inner.getMany(missing)
     let j = 0
@@ -87,7 +95,7 @@ export class WriteBehindStore implements KVStore {
     if (ops.length === 0) return
     const batch: Pending[] = ops.map(op => op.type === 'put' ? { key: op.key.slice(), value: op.value.slice() } : { key: op.key.slice() })
     for (const p of batch) {
-      this.overlay.set(toHex(p.key), p)
+      this.overlay.set(keyOf(p.key), p)
       this.queuedBytes += p.key.byteLength + (p.value?.byteLength ?? 0)
     }
     this.queue.push(batch)
@@ -119,7 +127,7 @@ export class WriteBehindStore implements KVStore {
       this.queuedBytes = 0
       // One transaction: only each key's last op matters (a sync rewrites the height key per block).
       const last = new Map<string, Pending>()
-      for (const b of batches) for (const p of b) last.set(toHex(p.key), p)
+      for (const b of batches) for (const p of b) last.set(keyOf(p.key), p)
       const ops: BatchOp[] = []
       for (const p of last.values()) ops.push(p.value === undefined ? { type: 'del', key: p.key } : { type: 'put', key: p.key, value: p.value })
       const t0 = performance.now()
@@ -139,7 +147,7 @@ export class WriteBehindStore implements KVStore {
       // Keys whose newest op is now in the store need no overlay entry any more.
       for (const b of batches) {
         for (const p of b) {
-          const k = toHex(p.key)
+          const k = keyOf(p.key)
           if (this.overlay.get(k) === p) this.overlay.delete(k)
         }
       }
@@ -166,7 +174,7 @@ export class WriteBehindStore implements KVStore {
     const reverse = range.reverse === true
     const mine = [...this.overlay.values()].filter(p => inRange(p.key, range))
     mine.sort((a, b) => reverse ? compareBytes(b.key, a.key) : compareBytes(a.key, b.key))
-    const shadowed = new Set(mine.map(p => toHex(p.key)))
+    const shadowed = new Set(mine.map(p => keyOf(p.key)))
     const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit
     let given = 0
     let i = 0
@@ -180,7 +188,7 @@ export class WriteBehindStore implements KVStore {
           yield [p.key, p.value]
         }
       }
-      if (shadowed.has(toHex(k))) continue
+      if (shadowed.has(keyOf(k))) continue
       if (given++ >= limit) return
       yield [k, v]
     }
