@@ -28,12 +28,17 @@ describe('benchmark: the in-tab demo network', () => {
         const d = await window.weft.demo()
         await d.stop()
         await d.start({ n, storage })
+        // The storage meter's readings during the run, one a second.
+        const readings: Array<{ ops: number, bytes: number }> = []
+        const timer = setInterval(() => { const m = d.status().storageMeter; readings.push({ ops: m.opsPerSecond, bytes: m.bytesPerSecond }) }, 1000)
         const r = await d.bench(seconds)
+        clearInterval(timer)
         const s = d.status()
         await d.stop()
-        return { ...r, heights: s.replicas.map(x => x.height), storage: s.storageMeter?.verdict }
+        const mean = (f: (x: typeof readings[number]) => number): number => readings.reduce((a, x) => a + f(x), 0) / Math.max(1, readings.length)
+        return { ...r, heights: s.replicas.map(x => x.height), storage: s.storageMeter.verdict, written: { ops: mean(x => x.ops), bytes: mean(x => x.bytes) } }
       }, { n, storage, seconds: SECONDS })
-      console.log(`BENCH in-tab PBFT, ${n} validators on ${storage}, headless Chromium: ${r.txps.toFixed(0)} committed tx/s (${r.committed} in ${r.seconds.toFixed(1)} s; p50 latency ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms; heights ${r.heights.join(' ')})${r.storage === undefined ? '' : `; ${r.storage}`}`)
+      console.log(`BENCH in-tab PBFT, ${n} validators on ${storage}, headless Chromium: ${r.txps.toFixed(0)} committed tx/s (${r.committed} in ${r.seconds.toFixed(1)} s; p50 latency ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms; heights ${r.heights.join(' ')})${storage === 'memory' ? '' : `; IndexedDB took ${r.written.ops.toFixed(0)} keys/s, ${(r.written.bytes / 1e6).toFixed(1)} MB/s for all replicas; ${r.storage}`}`)
       expect(r.committed).toBeGreaterThan(0)
       expect(browser.problems.filter(p => p.kind !== 'console.error')).toEqual([])
     }, 120_000)

@@ -58,6 +58,7 @@ describe('web app: the demo view\'s controls', () => {
     await page.waitForFunction(() => document.querySelector('.storage-meter [data-figure="flushes"] .stat')?.textContent !== '0.0/s')
     expect(await figure('storage')).toBe('IndexedDB')
     expect(await figure('written')).toMatch(/^\d+(\.\d)? (B|kB|MB)\/s$/)
+    expect(await figure('keys')).toMatch(/^[\d,]+\/s$/)
     expect(await figure('busy')).toMatch(/^\d+%$/)
     expect(await figure('queued')).toMatch(/^\d+ batch(es)? · \d+(\.\d)? (B|kB|MB)$/)
     expect(await page.locator('.storage-meter .verdict').textContent()).toMatch(/^storage (is the bottleneck: IndexedDB flushes take \d+% of the time|keeps up: IndexedDB flushes take \d+% of the time)/)

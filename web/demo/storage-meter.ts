@@ -9,8 +9,9 @@ export interface StorageReading {
   /** Batches (a block, or a consensus-state update) and bytes queued for IndexedDB, all replicas. */
   pendingBatches: number
   pendingBytes: number
-  /** Written to IndexedDB in the last second, all replicas. */
+  /** Written to IndexedDB in the last second, all replicas: bytes and keys (ops queued, before merging). */
   bytesPerSecond: number
+  opsPerSecond: number
   flushesPerSecond: number
   /** The largest share of the last second any replica's flushes were under way (0…1), and that replica. */
   busy: number
@@ -55,6 +56,7 @@ export class StorageMeter {
     let busy = 0
     let busiest: string | undefined
     let bytes = 0
+    let ops = 0
     let flushes = 0
     let waitedMs = 0
     snap.stats.forEach((s, i) => {
@@ -62,6 +64,7 @@ export class StorageMeter {
       const share = Math.min(1, (s.flushMs - p.flushMs) / dt)
       if (share > busy) { busy = share; busiest = this.stores[i].name }
       bytes += s.bytes - p.bytes
+      ops += s.ops - p.ops
       flushes += s.flushes - p.flushes
       waitedMs += s.waitMs - p.waitMs
     })
@@ -78,7 +81,7 @@ export class StorageMeter {
       : flushes === 0 && pendingBatches === 0
         ? 'storage is idle: nothing to write'
         : `storage keeps up: IndexedDB flushes take ${pct} of the time at most; the limit is elsewhere (execution, hashing, messages)`
-    this.reading = { storage: this.storage, pendingBatches, pendingBytes, bytesPerSecond: bytes * 1000 / dt, flushesPerSecond: flushes * 1000 / dt, busy, busiest, waitedMs, bottleneck, verdict }
+    this.reading = { storage: this.storage, pendingBatches, pendingBytes, bytesPerSecond: bytes * 1000 / dt, opsPerSecond: ops * 1000 / dt, flushesPerSecond: flushes * 1000 / dt, busy, busiest, waitedMs, bottleneck, verdict }
     return this.reading
   }
 
@@ -90,6 +93,7 @@ export class StorageMeter {
       pendingBatches: 0,
       pendingBytes: 0,
       bytesPerSecond: 0,
+      opsPerSecond: 0,
       flushesPerSecond: 0,
       busy: 0,
       waitedMs: 0,

@@ -227,6 +227,7 @@ function storageMeter (s: ReturnType<DemoController['status']>): HTMLElement[] {
       figure('storage', m.storage === 'memory' ? 'memory' : 'IndexedDB', 'storage'),
       figure('queued', `${m.pendingBatches} ${m.pendingBatches === 1 ? 'batch' : 'batches'} · ${bytes(m.pendingBytes)}`, 'queued'),
       figure('written', `${bytes(Math.round(m.bytesPerSecond))}/s`, 'written'),
+      figure('keys written', `${Math.round(m.opsPerSecond).toLocaleString('en-US')}/s`, 'keys'),
       figure('flushes', `${m.flushesPerSecond.toFixed(1)}/s`, 'flushes'),
       figure('flush busy', `${pct}%`, 'busy'),
       figure('commit rate', `${s.load.last?.txps ?? 0} tx/s`, 'rate')),
