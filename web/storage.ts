@@ -1,28 +1,63 @@
 import { BrowserLevel } from 'browser-level'
 import { levelStore } from '../src/storage/level.ts'
 import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../src/storage/kv.ts'
+import { closeInWorker, writeInWorker } from './idb-writes.ts'
 
 /**
- * The browser peer's IndexedDB database (browser-level: one object store, binary keys). Reads
- * go through browser-level; batches are written here, every request of the batch issued at
- * once in one readwrite transaction (browser-level waits for each request before the next,
+ * The browser peer's IndexedDB database (browser-level: one object store, binary keys). Range
+ * scans go through browser-level; batches are written here, every request of the batch issued
+ * at once in one readwrite transaction (browser-level waits for each request before the next,
  * which makes a batch of thousands take seconds). Many reads at once likewise: all requests in
- * one readonly transaction.
+ * one readonly transaction, and single gets issued in the same tick join one (a block's
+ * look-up of its 500 txids would otherwise open 500 transactions). With `writeInWorker`,
+ * batches are written by a Web Worker (idb-writes.ts), off the page's thread.
  */
-export async function openIndexedDB (name: string): Promise<KVStore> {
+export async function openIndexedDB (name: string, opts: { writeInWorker?: boolean } = {}): Promise<KVStore> {
   const level = new BrowserLevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
   const store = await levelStore(level, `indexeddb:${name}`)
-  return {
+  const location = store.location
+  const getMany = (keys: Bytes[]): Promise<(Bytes | undefined)[]> => idbRead(level, location, keys, (os, key) => os.get(key as unknown as IDBValidKey), value => value === undefined ? undefined : bytes(value))
+  const out: KVStore = {
     ...store,
-    write: ops => idbBatch(level, ops, store.location),
-    getMany: keys => idbRead(level, store.location, keys, (os, key) => os.get(key as unknown as IDBValidKey), value => value === undefined ? undefined : bytes(value)),
-    readRanges: ranges => idbRead(level, store.location, ranges, readRange, ([keys, values]) => keys.map((k, i) => [bytes(k), bytes(values[i])] as [Bytes, Bytes]))
+    write: ops => idbBatch(level, ops, location),
+    get: coalesced(getMany),
+    getMany,
+    readRanges: ranges => idbRead(level, location, ranges, readRange, ([keys, values]) => keys.map((k, i) => [bytes(k), bytes(values[i])] as [Bytes, Bytes]))
+  }
+  if (opts.writeInWorker !== true) return out
+  const db = idbDatabase(level, location).name
+  return {
+    ...out,
+    async write (ops) {
+      if (ops.length === 0) return
+      await writeInWorker(db, level.location, ops).catch((err: unknown) => { throw writeError(err, location) })
+    },
+    async close () {
+      await closeInWorker(db)
+      await store.close()
+    }
   }
 }
 
 /** Deletes the IndexedDB database openIndexedDB(name) opens (it must be closed). */
 export async function destroyIndexedDB (name: string): Promise<void> {
   await BrowserLevel.destroy(name)
+}
+
+/** get() on top of getMany(): the gets of one tick are read together. */
+function coalesced (getMany: (keys: Bytes[]) => Promise<(Bytes | undefined)[]>): (key: Bytes) => Promise<Bytes | undefined> {
+  let waiting: Array<{ key: Bytes, resolve: (v: Bytes | undefined) => void, reject: (err: unknown) => void }> = []
+  const run = (): void => {
+    const batch = waiting
+    waiting = []
+    getMany(batch.map(w => w.key)).then(
+      values => { batch.forEach((w, i) => w.resolve(values[i])) },
+      err => { for (const w of batch) w.reject(err) })
+  }
+  return key => new Promise((resolve, reject) => {
+    if (waiting.length === 0) queueMicrotask(run)
+    waiting.push({ key, resolve, reject })
+  })
 }
 
 type ObjectStore = IDBObjectStore

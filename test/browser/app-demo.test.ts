@@ -1,34 +1,22 @@
 // The in-tab demo network: four PBFT validators inside one Chromium tab. 100 transactions,
 // the primary crashes, a view change follows and all 100 commit; the old primary restarts and
-// catches up; a byzantine primary (forged digests) is voted out too. Prints the in-tab PBFT
-// throughput (a benchmark: printed, not judged).
-import { join } from 'node:path'
+// catches up; a byzantine primary (forged digests) is voted out too. (Its throughput is
+// app-demo-bench.test.ts's.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { REPO_ROOT } from '../../node/web/build.ts'
-import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
-import { openApp, showView, waitInPage, webBuild } from './app-harness.ts'
-import { screenshot, startBrowser, type WeftBrowser } from './harness.ts'
+import { openApp, openDemoPage, showView, waitInPage, type DemoPage } from './app-harness.ts'
+import { screenshot, type WeftBrowser } from './harness.ts'
 
 describe('web app: the in-tab demo network', () => {
-  let web: WebServer
+  let demo: DemoPage
   let browser: WeftBrowser
   let page: Page
 
   beforeAll(async () => {
-    await webBuild()
-    ;[web, browser] = await Promise.all([
-      startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
-      startBrowser({ verbose: false })
-    ])
-    page = await browser.newPage('demo')
-    await openApp(page, `${web.url}?offline#demo`)
+    demo = await openDemoPage('demo')
+    ;({ browser, page } = demo)
   }, 120_000)
-  afterAll(async () => {
-    await page?.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
-    await browser?.close()
-    await web?.close()
-  })
+  afterAll(async () => { await demo?.close() })
 
   it('leaves the tab\'s own peer, offline, a non-validator without a genesis block of its own making', async () => {
     expect(await page.evaluate(() => ({ role: window.weft.role, height: window.weft.height, head: window.weft.currentBlockHash }))).toEqual({ role: 'non-validator', height: 0, head: '' })
@@ -116,19 +104,11 @@ describe('web app: the in-tab demo network', () => {
     const lost = await browser.newPage('lost')
     // A WebSockets address nobody listens on (the peer id is this tab's own, so it is a valid one).
     const id = await page.evaluate(() => window.weft.peerId)
-    await openApp(lost, `${web.url}?bootstrap=/ip4/127.0.0.1/tcp/59999/ws/p2p/${id}`)
+    await openApp(lost, `${demo.web.url}?bootstrap=/ip4/127.0.0.1/tcp/59999/ws/p2p/${id}`)
     const text = await waitInPage(lost, 'the unreachable notice', () => window.weft.notices.find(n => n.level === 'error' && /Peer unreachable/.test(n.text))?.text, 20_000)
     expect(text).toMatch(/127\.0\.0\.1\/tcp\/59999/)
     await lost.waitForSelector('.notice.error')
     await screenshot(lost, 'app-unreachable')
     await lost.close()
   }, 40_000)
-
-  it('benchmark: committed tx/s of 4 in-tab validators (printed)', async () => {
-    await page.evaluate(async () => { const d = await window.weft.demo(); await d.stop(); await d.start({ n: 4 }) })
-    const r = await page.evaluate(async () => (await window.weft.demo()).bench(8))
-    console.log(`BENCH in-tab PBFT, 4 validators, headless Chromium: ${r.txps.toFixed(0)} committed tx/s (${r.committed} in ${r.seconds.toFixed(1)} s; p50 latency ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms)`)
-    expect(r.committed).toBeGreaterThan(0)
-    expect(browser.problems.filter(p => p.kind !== 'console.error')).toEqual([])
-  }, 60_000)
 })

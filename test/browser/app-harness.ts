@@ -10,10 +10,12 @@ import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { serve, type RunningPeer } from '../../node/peer/serve.ts'
 import { openLevelDB } from '../../node/storage.ts'
-import { ensureWebBuild } from '../../node/web/build.ts'
+import { ensureWebBuild, REPO_ROOT } from '../../node/web/build.ts'
+import { startWebServer, type WebServer } from '../../node/web/static-server.ts'
 import type { WeftApi } from '../../web/app/weft-api.ts'
 import { commitBlocks } from '../integration/peer-helpers.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { startBrowser, type WeftBrowser } from './harness.ts'
 
 declare global {
   interface Window { weft: WeftApi }
@@ -97,4 +99,33 @@ export async function waitInPage<T, A = undefined> (page: Page, what: string, fn
 export async function showView (page: Page, view: string): Promise<void> {
   await page.evaluate(v => { location.hash = v }, view)
   await page.waitForSelector(`#view-${view}.active`)
+}
+
+export interface DemoPage {
+  web: WebServer
+  browser: WeftBrowser
+  page: Page
+  /** Stops the demo network, then Chromium and the server. */
+  close (): Promise<void>
+}
+
+/** The app's build served with no peer behind it, opened offline at #demo in a fresh Chromium. */
+export async function openDemoPage (name: string): Promise<DemoPage> {
+  await webBuild()
+  const [web, browser] = await Promise.all([
+    startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
+    startBrowser({ verbose: false })
+  ])
+  const page = await browser.newPage(name)
+  await openApp(page, `${web.url}?offline#demo`)
+  return {
+    web,
+    browser,
+    page,
+    async close () {
+      await page.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
+      await browser.close()
+      await web.close()
+    }
+  }
 }

@@ -90,6 +90,22 @@ describe('WriteBehindStore', () => {
     }
   })
 
+  it('counts what is queued and written, the time flushes took and the time writers waited for them', async () => {
+    const wb = new WriteBehindStore(slow(await memoryStore()), { maxPendingOps: 4 })
+    // Two ops of 1-byte keys and 3-byte values: 8 bytes a batch.
+    const batch = (i: number): BatchOp[] => [{ type: 'put', key: Uint8Array.of(i), value: Uint8Array.of(i, i, i) }, { type: 'put', key: Uint8Array.of(100 + i), value: Uint8Array.of(1, 2, 3) }]
+    await wb.write(batch(0))
+    expect(wb.pending).toEqual({ batches: 1, bytes: 8 })
+    expect(wb.stats.waitMs).toBe(0)
+    await wb.write(batch(1))
+    await wb.write(batch(2)) // 6 ops queued > 4: this write waits for the store
+    expect(wb.stats.waitMs).toBeGreaterThan(0)
+    await wb.flush()
+    expect(wb.pending).toEqual({ batches: 0, bytes: 0 })
+    expect(wb.stats).toMatchObject({ batches: 3, ops: 6, bytes: 24 })
+    expect(wb.stats.flushMs).toBeGreaterThan(0)
+  })
+
   it('reports a failed flush and refuses later writes', async () => {
     const inner = await memoryStore()
     let errors = 0

@@ -4,11 +4,21 @@
 // writes. What reaches the store is always a prefix of the batches in their order, each whole,
 // so a tab closed mid-flush leaves a consistent but shorter chain, which the next sync extends.
 //
-// For a non-validating browser peer only: a validator must not acknowledge what is not on disk
-// (PBFT's persisted state assumes it), so validators use the store directly.
-import { compareBytes, toHex } from '../../src/crypto/bytes.ts'
+// For a non-validating browser peer: a validator must not acknowledge what is not on disk
+// (PBFT's persisted state assumes it), so the app's validator uses the store directly. The demo
+// network's validators may use it: they all live in this one tab, a "crash" there keeps what
+// was queued (as an OS keeps a killed process's writes), and a closed tab ends all of them.
+import { compareBytes } from '../../src/crypto/bytes.ts'
 import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
 import { beforeStart, inRange, pastEnd } from '../../src/storage/ranges.ts'
+
+/** A map key for `key`: one char per byte (a block's thousands of ops make hex's cost show). */
+function keyOf (key: Bytes): string {
+  let s = ''
+  // In slices: a call takes only so many arguments.
+  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode.apply(null, key.subarray(i, i + 4096) as unknown as number[])
+  return s
+}
 
 /** One queued op; the overlay points at the newest op of each key (identity tells ops apart). */
 interface Pending { key: Bytes, value?: Bytes }
@@ -25,11 +35,16 @@ export class WriteBehindStore implements KVStore {
   private readonly overlay = new Map<string, Pending>()
   private queue: Pending[][] = []
   private queuedOps = 0
+  private queuedBytes = 0
   private flushing?: Promise<void>
   private failure?: Error
   private readonly maxPending: number
-  /** Batches and ops written to the inner store so far (for tests and the UI). */
-  readonly stats = { flushes: 0, batches: 0, ops: 0 }
+  /**
+   * What went to the inner store so far (for tests and the UI): flushes, batches, ops and bytes;
+   * `flushMs` the time flushes were under way, `waitMs` the time write() was held back because
+   * too much was queued (the store could not keep up).
+   */
+  readonly stats = { flushes: 0, batches: 0, ops: 0, bytes: 0, flushMs: 0, waitMs: 0 }
 
   constructor (private readonly inner: KVStore, private readonly opts: WriteBehindOptions = {}) {
     this.location = inner.location
@@ -37,13 +52,13 @@ export class WriteBehindStore implements KVStore {
   }
 
   async get (key: Bytes): Promise<Bytes | undefined> {
-    const p = this.overlay.get(toHex(key))
+    const p = this.overlay.get(keyOf(key))
     if (p !== undefined) return p.value
     return await this.inner.get(key)
   }
 
   async getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]> {
-    const pending = keys.map(k => this.overlay.get(toHex(k)))
+    const pending = keys.map(k => this.overlay.get(keyOf(k)))
     const missing = keys.filter((_, i) => pending[i] === undefined)
     const stored = await this.inner.getMany(missing)
     let j = 0
@@ -79,11 +94,21 @@ export class WriteBehindStore implements KVStore {
     if (this.failure !== undefined) throw this.failure
     if (ops.length === 0) return
     const batch: Pending[] = ops.map(op => op.type === 'put' ? { key: op.key.slice(), value: op.value.slice() } : { key: op.key.slice() })
-    for (const p of batch) this.overlay.set(toHex(p.key), p)
+    for (const p of batch) {
+      this.overlay.set(keyOf(p.key), p)
+      this.queuedBytes += p.key.byteLength + (p.value?.byteLength ?? 0)
+    }
     this.queue.push(batch)
     this.queuedOps += batch.length
     this.startFlush()
-    if (this.queuedOps > this.maxPending) await this.flush()
+    if (this.queuedOps > this.maxPending) {
+      const t0 = performance.now()
+      try {
+        await this.flush()
+      } finally {
+        this.stats.waitMs += performance.now() - t0
+      }
+    }
   }
 
   private startFlush (): void {
@@ -97,26 +122,32 @@ export class WriteBehindStore implements KVStore {
       const batches = this.queue
       this.queue = []
       const count = this.queuedOps
+      const bytes = this.queuedBytes
       this.queuedOps = 0
+      this.queuedBytes = 0
       // One transaction: only each key's last op matters (a sync rewrites the height key per block).
       const last = new Map<string, Pending>()
-      for (const b of batches) for (const p of b) last.set(toHex(p.key), p)
+      for (const b of batches) for (const p of b) last.set(keyOf(p.key), p)
       const ops: BatchOp[] = []
       for (const p of last.values()) ops.push(p.value === undefined ? { type: 'del', key: p.key } : { type: 'put', key: p.key, value: p.value })
+      const t0 = performance.now()
       try {
         await this.inner.write(ops)
       } catch (err) {
         this.failure = err as Error
         this.opts.onError?.(this.failure)
         return
+      } finally {
+        this.stats.flushMs += performance.now() - t0
       }
       this.stats.flushes++
       this.stats.batches += batches.length
       this.stats.ops += count
+      this.stats.bytes += bytes
       // Keys whose newest op is now in the store need no overlay entry any more.
       for (const b of batches) {
         for (const p of b) {
-          const k = toHex(p.key)
+          const k = keyOf(p.key)
           if (this.overlay.get(k) === p) this.overlay.delete(k)
         }
       }
@@ -135,12 +166,15 @@ export class WriteBehindStore implements KVStore {
 
   get pendingOps (): number { return this.queuedOps + (this.flushing !== undefined ? 1 : 0) }
 
+  /** Queued batches and their bytes, not yet handed to the inner store. */
+  get pending (): { batches: number, bytes: number } { return { batches: this.queue.length, bytes: this.queuedBytes } }
+
   async * entries (range: RangeOptions): AsyncIterable<[Bytes, Bytes]> {
     // The overlay as it is now, in range and in order; its entries win over the store's.
     const reverse = range.reverse === true
     const mine = [...this.overlay.values()].filter(p => inRange(p.key, range))
     mine.sort((a, b) => reverse ? compareBytes(b.key, a.key) : compareBytes(a.key, b.key))
-    const shadowed = new Set(mine.map(p => toHex(p.key)))
+    const shadowed = new Set(mine.map(p => keyOf(p.key)))
     const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit
     let given = 0
     let i = 0
@@ -154,7 +188,7 @@ export class WriteBehindStore implements KVStore {
           yield [p.key, p.value]
         }
       }
-      if (shadowed.has(toHex(k))) continue
+      if (shadowed.has(keyOf(k))) continue
       if (given++ >= limit) return
       yield [k, v]
     }

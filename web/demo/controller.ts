@@ -1,11 +1,14 @@
 // The demo network as the page drives it (UI buttons and window.weft.demo alike): start/stop,
 // faults, load, and what the pictures need (recent message flow, per-replica counters, a log).
+import { errorMessage } from '../../src/util/errors.ts'
 import type { Scheduler } from '../../src/util/scheduler.ts'
 import { exampleSource } from '../app/sources.ts'
+import { WriteBehindStore } from '../app/write-behind.ts'
 import { destroyIndexedDB, openIndexedDB } from '../storage.ts'
 import { FLOW_KINDS, type FlowEvent, type FlowKind } from './flow.ts'
 import { LoadGenerator, LoadTracker, type LoadSample } from './load.ts'
 import { DemoNetwork, type ReplicaStatus } from './network.ts'
+import { StorageMeter, type StorageReading } from './storage-meter.ts'
 
 export interface DemoStartOptions {
   n?: number
@@ -32,6 +35,8 @@ export interface DemoStatus {
   /** Messages sent per replica and kind since start. */
   sent: Array<Record<FlowKind, number>>
   forged: number
+  /** Whether IndexedDB keeps up (a reading a second). */
+  storageMeter: StorageReading
 }
 
 export interface BenchResult { seconds: number, committed: number, txps: number, p50?: number, p95?: number }
@@ -49,10 +54,16 @@ export class DemoController {
   sent: Array<Record<FlowKind, number>> = []
   forged = 0
   readonly log: Array<{ time: number, text: string }> = []
+  meter = new StorageMeter('memory')
+  private meterTimer?: ReturnType<typeof setInterval>
   private readonly listeners = new Set<() => void>()
   private readonly sampleListeners = new Set<(s: LoadSample) => void>()
 
-  constructor (private readonly scheduler?: Scheduler) {}
+  constructor (private readonly scheduler?: Scheduler) {
+    // What the replicas queued goes to IndexedDB before the tab goes away.
+    addEventListener('pagehide', () => { void this.meter.flush() })
+    document.addEventListener('visibilitychange', () => { if (document.hidden) void this.meter.flush() })
+  }
 
   onChange (l: () => void): () => void {
     this.listeners.add(l)
@@ -93,10 +104,18 @@ export class DemoController {
       }
       this.note(`starting ${n} validators (PBFT, ${this.storage} storage)…`)
       const started = Date.now()
+      const meter = this.meter = new StorageMeter(this.storage)
+      // Each replica writes through a write-behind queue: a block is one IndexedDB transaction
+      // at most, and blocks that pile up while one is written go out together.
+      const openStore = async (name: string): Promise<WriteBehindStore> => {
+        const store = new WriteBehindStore(await openIndexedDB(name, { writeInWorker: true }), { onError: err => { this.note(`${name}: writing to IndexedDB failed: ${errorMessage(err)}`) } })
+        meter.add(name.replace(/^weft-demo-/, ''), store)
+        return store
+      }
       this.net = await DemoNetwork.start({
         n,
         chaincodeSource: await exampleSource('map'),
-        openStore: this.storage === 'indexeddb' ? openIndexedDB : undefined,
+        openStore: this.storage === 'indexeddb' ? openStore : undefined,
         scheduler: this.scheduler,
         pbft: opts.pbft,
         onFlow: e => { this.recordFlow(e) },
@@ -104,6 +123,8 @@ export class DemoController {
       })
       this.tracker = new LoadTracker(this.net, s => { for (const l of this.sampleListeners) l(s) })
       this.gen = new LoadGenerator(this.net, this.tracker)
+      meter.sample()
+      this.meterTimer = setInterval(() => { meter.sample() }, 1000)
       this.note(`network up in ${Date.now() - started} ms; chaincode map deployed as ${this.net.chaincode.slice(0, 16)}…`)
     } finally {
       this.starting = false
@@ -122,6 +143,7 @@ export class DemoController {
   async stop (): Promise<void> {
     this.gen?.stop()
     this.tracker?.close()
+    clearInterval(this.meterTimer)
     const net = this.net
     this.net = undefined
     this.gen = undefined
@@ -213,7 +235,8 @@ export class DemoController {
         last: t?.samples.at(-1)
       },
       sent: this.sent,
-      forged: this.forged
+      forged: this.forged,
+      storageMeter: this.meter.current
     }
   }
 }

@@ -4,7 +4,8 @@ import type { DemoController } from '../demo/controller.ts'
 import { FLOW_KINDS, type FlowKind } from '../demo/flow.ts'
 import type { LoadSample } from '../demo/load.ts'
 import { explain } from './console-view.ts'
-import { fill, frameScheduler, h } from './dom.ts'
+import { paintThroughput, WINDOW_S } from './demo-chart.ts'
+import { bytes, fill, frameScheduler, h } from './dom.ts'
 
 const COLORS: Record<FlowKind, string> = {
   request: '#c3c8d3', 'pre-prepare': '#7b4fd6', prepare: '#2d6cdf', commit: '#1f9d55', checkpoint: '#c98a00',
@@ -39,10 +40,14 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   const counts = h('div')
   const rate = h('input', { type: 'number', min: 0, value: 200, style: 'width:80px' })
   const loadBtn = h('button', { class: 'btn primary' }, 'Start load')
-  const chart = h('canvas', { height: 180, style: 'height:180px' }) as HTMLCanvasElement
+  const chart = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+  chart.setAttribute('class', 'throughput')
+  chart.setAttribute('role', 'img')
+  chart.setAttribute('aria-label', 'committed transactions per second and p50 latency over time')
+  const meter = h('div', { class: 'storage-meter' })
   const log = h('div', { class: 'log' })
   const samples: LoadSample[] = []
-  demo.onSample(s => { samples.push(s); if (samples.length > 90) samples.shift(); paintChart() })
+  demo.onSample(s => { samples.push(s); if (samples.length > WINDOW_S + 1) samples.shift(); paintChart() })
 
   const act = (fn: () => unknown): void => {
     Promise.resolve().then(fn).catch((err: unknown) => { out.replaceChildren(h('div', { class: 'result err' }, explain(err))) })
@@ -63,6 +68,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
       h('div', { class: 'row' }, h('label', {}, 'validators'), nInput, h('label', {}, 'storage'), storage, startBtn, stopBtn),
       h('p', { class: 'muted' }, 'A view change needs pending requests: start the load, then crash the primary (or make it byzantine). Restart it to watch it catch up.'),
       out, stats, stall),
+    h('div', { class: 'panel' }, h('h2', {}, 'Storage', h('small', {}, 'what waits to be written, and whether IndexedDB keeps up')), meter),
     h('div', { class: 'panel' }, h('h2', {}, 'Replicas'), cards),
     h('div', { class: 'panel' },
       h('h2', {}, 'Message flow', h('small', {}, `last ${WINDOW_MS / 1000} s, one line per CONSENSUS message from sender to receiver`)),
@@ -73,29 +79,43 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
         h('h2', {}, 'Load generator'),
         h('div', { class: 'row' }, h('label', {}, 'tx/s (0 = flat out)'), rate, loadBtn),
         chart,
-        h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:#2d6cdf' }), 'committed tx/s'), h('span', {}, h('i', { style: 'background:#d64545' }), 'p50 latency (ms)'))),
+        h('div', { class: 'legend' }, h('span', {}, h('i', { style: 'background:#2d6cdf' }), 'committed tx/s (left axis)'), h('span', {}, h('i', { style: 'background:#d64545' }), 'p50 latency in ms (right axis)'))),
       h('div', { class: 'panel' }, h('h2', {}, 'What happened'), log))
   )
 
-  const replicaCard = (r: ReturnType<DemoController['status']>['replicas'][number]): HTMLElement => {
-    const btn = (label: string, fn: () => unknown, cls = 'btn'): HTMLElement => {
-      const b = h('button', { class: cls }, label)
-      b.addEventListener('click', () => act(fn))
-      return b
+  // Cards are updated in place, their buttons rebuilt only when what they offer changes: a
+  // button replaced between mouse down and up would swallow the click.
+  type Replica = ReturnType<DemoController['status']>['replicas'][number]
+  const shown = new Map<number, { el: HTMLElement, title: HTMLElement, line1: HTMLElement, line2: HTMLElement, btns: HTMLElement, offer: string }>()
+  const btn = (label: string, fn: () => unknown, cls = 'btn'): HTMLElement => {
+    const b = h('button', { class: cls }, label)
+    b.addEventListener('click', () => act(fn))
+    return b
+  }
+  const replicaCard = (r: Replica): HTMLElement => {
+    let c = shown.get(r.index)
+    if (c === undefined) {
+      const parts = { title: h('h3'), line1: h('div', { class: 'mono' }), line2: h('div', { class: 'mono muted' }), btns: h('div', { class: 'btns' }) }
+      c = { el: h('div', { 'data-replica': r.index }, parts.title, parts.line1, parts.line2, parts.btns), ...parts, offer: '' }
+      shown.set(r.index, c)
     }
-    const cls = `replica${r.up ? '' : ' down'}${r.partitioned ? ' partitioned' : ''}`
-    return h('div', { class: cls, 'data-replica': r.index },
-      h('h3', {}, r.name,
-        r.primary && r.up ? h('span', { class: 'badge primary' }, 'primary') : null,
-        h('span', { class: `badge ${r.up ? 'up' : 'down'}` }, r.up ? 'up' : 'crashed'),
-        r.partitioned ? h('span', { class: 'badge relayed' }, 'partitioned') : null,
-        r.byzantine ? h('span', { class: 'badge byz' }, 'byzantine') : null),
-      h('div', { class: 'mono' }, `height ${r.height} · view ${r.view ?? '—'}${r.activeView === false ? ' (changing)' : ''}`),
-      h('div', { class: 'mono muted' }, `lastExec ${r.lastExec ?? '—'} · h ${r.h ?? '—'} · peers ${r.peers}`),
-      h('div', { class: 'btns' },
+    c.el.className = `replica${r.up ? '' : ' down'}${r.partitioned ? ' partitioned' : ''}`
+    fill(c.title, r.name,
+      r.primary && r.up ? h('span', { class: 'badge primary' }, 'primary') : null,
+      h('span', { class: `badge ${r.up ? 'up' : 'down'}` }, r.up ? 'up' : 'crashed'),
+      r.partitioned ? h('span', { class: 'badge relayed' }, 'partitioned') : null,
+      r.byzantine ? h('span', { class: 'badge byz' }, 'byzantine') : null)
+    c.line1.textContent = `height ${r.height} · view ${r.view ?? '—'}${r.activeView === false ? ' (changing)' : ''}`
+    c.line2.textContent = `lastExec ${r.lastExec ?? '—'} · h ${r.h ?? '—'} · peers ${r.peers}`
+    const offer = `${r.up} ${r.partitioned} ${r.byzantine}`
+    if (offer !== c.offer) {
+      c.offer = offer
+      fill(c.btns,
         r.up ? btn('Crash', () => demo.crash(r.index), 'btn danger') : btn('Restart', () => demo.restart(r.index), 'btn primary'),
         r.partitioned ? btn('Heal', () => demo.heal(r.index)) : btn('Partition', () => demo.partition(r.index)),
-        btn(r.byzantine ? 'Honest' : 'Byzantine', () => demo.byzantine(r.index, !r.byzantine))))
+        btn(r.byzantine ? 'Honest' : 'Byzantine', () => demo.byzantine(r.index, !r.byzantine)))
+    }
+    return c.el
   }
 
   const paint = (): void => {
@@ -121,7 +141,10 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
     fill(stall, s.running && q.stalled
       ? h('div', { class: 'notice error' }, `stalled: waiting for quorum. ${q.live} of ${s.n} replicas are reachable and PBFT needs ${q.needed} (2f+1) to order anything; restart or heal replicas to go on.`)
       : null)
-    fill(cards, s.starting ? h('p', { class: 'empty' }, 'starting…') : s.replicas.map(replicaCard))
+    fill(meter, storageMeter(s))
+    if (!s.running) shown.clear()
+    const want = s.starting ? [h('p', { class: 'empty' }, 'starting…')] : s.replicas.map(replicaCard)
+    if (want.length !== cards.children.length || want.some((e, i) => cards.children[i] !== e)) fill(cards, want)
     fill(counts, s.replicas.length === 0
       ? null
       : h('table', {}, h('tr', {}, h('th', {}, 'sent by'), FLOW_KINDS.filter(k => k !== 'other').map(k => h('th', {}, k))),
@@ -130,7 +153,8 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   }
   const schedule = frameScheduler(paint)
   demo.onChange(schedule)
-  setInterval(() => { if (root.offsetParent !== null) schedule() }, 500)
+  // The chart too: its time scale moves on while no samples come (load off, network stopped).
+  setInterval(() => { if (root.offsetParent !== null) { schedule(); paintChart() } }, 500)
   paint()
 
   const paintFlow = (): void => {
@@ -178,34 +202,8 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
     }
   }
 
-  const paintChart = frameScheduler(() => {
-    const canvas = blank(chart)
-    if (canvas === undefined) return
-    const { ctx, w, hgt } = canvas
-    const maxTx = Math.max(100, ...samples.map(s => s.txps))
-    const maxLat = Math.max(500, ...samples.map(s => s.p50 ?? 0))
-    const bw = (w - 50) / 90
-    ctx.font = '11px system-ui'
-    ctx.fillStyle = '#888'
-    ctx.fillText(`${maxTx} tx/s`, 4, 12)
-    ctx.fillText(`${Math.round(maxLat)} ms`, w - 48, 12)
-    samples.forEach((s, i) => {
-      const bh = (hgt - 24) * s.txps / maxTx
-      ctx.fillStyle = '#2d6cdf'
-      ctx.fillRect(40 + i * bw, hgt - 4 - bh, Math.max(1, bw - 1), bh)
-    })
-    ctx.strokeStyle = '#d64545'
-    ctx.lineWidth = 1.5
-    ctx.beginPath()
-    let started = false
-    samples.forEach((s, i) => {
-      if (s.p50 === undefined) return
-      const px = 40 + i * bw + bw / 2
-      const py = hgt - 4 - (hgt - 24) * s.p50 / maxLat
-      if (!started) { ctx.moveTo(px, py); started = true } else ctx.lineTo(px, py)
-    })
-    ctx.stroke()
-  })
+  const paintChart = frameScheduler(() => { paintThroughput(chart, samples, Date.now()) })
+  paintChart()
 
   let lastFlow = 0
   const loop = (now: number): void => {
@@ -216,4 +214,24 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
     requestAnimationFrame(loop)
   }
   requestAnimationFrame(loop)
+}
+
+/** The storage meter: figures a second, and a plain sentence on whether IndexedDB holds the network back. */
+function storageMeter (s: ReturnType<DemoController['status']>): HTMLElement[] {
+  const m = s.storageMeter
+  if (!s.running) return [h('p', { class: 'empty' }, 'start the demo network to see its storage')]
+  const figure = (label: string, value: string, key: string): HTMLElement => h('div', { 'data-figure': key }, h('span', {}, label), h('div', { class: 'stat' }, value))
+  const pct = Math.round(m.busy * 100)
+  return [
+    h('div', { class: 'stats' },
+      figure('storage', m.storage === 'memory' ? 'memory' : 'IndexedDB', 'storage'),
+      figure('queued', `${m.pendingBatches} ${m.pendingBatches === 1 ? 'batch' : 'batches'} · ${bytes(m.pendingBytes)}`, 'queued'),
+      figure('written', `${bytes(Math.round(m.bytesPerSecond))}/s`, 'written'),
+      figure('keys written', `${Math.round(m.opsPerSecond).toLocaleString('en-US')}/s`, 'keys'),
+      figure('flushes', `${m.flushesPerSecond.toFixed(1)}/s`, 'flushes'),
+      figure('flush busy', `${pct}%`, 'busy'),
+      figure('commit rate', `${s.load.last?.txps ?? 0} tx/s`, 'rate')),
+    h('div', { class: 'busy-bar', title: `IndexedDB flushes under way ${pct}% of the last second${m.busiest === undefined ? '' : ` at ${m.busiest}`}` }, h('i', { style: `width:${pct}%` })),
+    h('p', { class: `verdict${m.bottleneck ? ' bottleneck' : ''}` }, m.verdict)
+  ]
 }
