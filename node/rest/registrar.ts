@@ -1,5 +1,5 @@
 import { decodeFirstGoJson, GoJsonSyntaxError, type JsonNode } from '../../src/gojson/parse.ts'
-import { toBase64 } from '../../src/crypto/bytes.ts'
+import { certDerToPem } from '../../src/crypto/fabric/pem.ts'
 import { membershipUnavailable } from '../../src/peer-api.ts'
 import type { Member } from '../../src/security/member.ts'
 import type { Users } from '../../src/security/users.ts'
@@ -127,7 +127,7 @@ export async function getEnrollmentCert (id: string, deps: RegistrarDeps): Promi
   if ('status' in member) return member
   const der = member.enrollment.cert
   if (der.length === 0) return restError(500, 'Enrollment certificate length is 0.')
-  return restOK(queryEscape(certificatePem(der)))
+  return restOK(queryEscape(certDerToPem(der)))
 }
 
 /**
@@ -152,16 +152,8 @@ export async function getTransactionCert (id: string, rawQuery: string, deps: Re
     return restError(500, errorMessage(err))
   }
   if (der.length === 0) return restError(500, 'Transaction certificate length is 0.')
-  const cert = JSON.stringify(queryEscape(certificatePem(der)))
+  const cert = JSON.stringify(queryEscape(certDerToPem(der)))
   return { status: 200, body: `{"OK":[${Array(count).fill(cert).join(',')}]}\n` }
-}
-
-/** pem.EncodeToMemory of a CERTIFICATE block: base64 in lines of 64. */
-function certificatePem (der: Uint8Array): string {
-  const b64 = toBase64(der)
-  let lines = ''
-  for (let i = 0; i < b64.length; i += 64) lines += b64.slice(i, i + 64) + '\n'
-  return `-----BEGIN CERTIFICATE-----\n${lines}-----END CERTIFICATE-----\n`
 }
 
 /** Go's url.QueryEscape: space as '+', everything but letters, digits and -_.~ percent-escaped. */

@@ -3,12 +3,11 @@
 // its signature field empty) by the TCert's key, and the checks a validator makes before execution.
 import { clone, create, toBinary } from '@bufbuild/protobuf'
 import { TransactionSchema, type Transaction } from '../protos/fabric_pb.ts'
+import { NONCE_SIZE } from '../crypto/fabric/suite.ts'
 import type { Random } from '../util/scheduler.ts'
 import type { CertificateVerifier, CertifiedKey } from './member.ts'
 
-/** primitives.NonceSize. */
-export const NONCE_SIZE = 24
-
+/** primitives.GetRandomNonce, from the platform's randomness. */
 export function randomNonce (random: Random): Uint8Array {
   return Uint8Array.from({ length: NONCE_SIZE }, () => Math.floor(random() * 256))
 }
