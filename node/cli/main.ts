@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
+import { caCommand } from './ca.ts'
 import { chaincodeCommand } from './chaincode.ts'
 import { conformanceCommand } from './conformance.ts'
 import { ledgerCommand } from './ledger.ts'
@@ -16,6 +17,7 @@ export function buildProgram (): Command {
     .description(pkg.description)
     .version(pkg.version, '-v, --version', 'print the Weft version')
     .showHelpAfterError()
+  program.addCommand(caCommand())
   program.addCommand(conformanceCommand())
   program.addCommand(ledgerCommand())
   program.addCommand(addNodeClientVerbs(nodeCommand()))

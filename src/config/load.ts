@@ -22,7 +22,12 @@ const isMap = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** CORE_ + the dotted key in capitals with `_` (viper's AutomaticEnv with a "." → "_" replacer). */
 export function envName (path: readonly string[]): string {
-  return `CORE_${path.join('_').toUpperCase()}`
+  return prefixedEnvName('CORE', path)
+}
+
+/** viper's name for a key under another env prefix (MEMBERSRVC_CA for membersrvc.yaml). */
+export function prefixedEnvName (prefix: string, path: readonly string[]): string {
+  return `${prefix}_${path.join('_').toUpperCase()}`
 }
 
 /** Every leaf key of the schema as its path, in schema order. */
@@ -73,16 +78,46 @@ function applyYaml (node: Schema, target: Obj, yaml: Obj, at: string[], source: 
   }
 }
 
-function applyEnv (node: Schema, target: Obj, env: Readonly<Record<string, string | undefined>>, at: string[]): void {
+function applyEnv (node: Schema, target: Obj, env: Readonly<Record<string, string | undefined>>, at: string[], prefix: string): void {
   for (const [k, v] of Object.entries(node)) {
     const path = [...at, k]
-    if (!isField(v)) { applyEnv(v, target[k] as Obj, env, path); continue }
+    if (!isField(v)) { applyEnv(v, target[k] as Obj, env, path, prefix); continue }
     if (v.kind === 'map') continue
-    const name = envName(path)
+    const name = prefixedEnvName(prefix, path)
     const text = env[name]
     if (text === undefined || text === '') continue // viper ignores empty variables
     target[k] = coerceAt(v, text, `environment ${name} (key "${path.join('.')}")`)
   }
+}
+
+/** What a config file and the environment hold for one schema (core.yaml's, membersrvc.yaml's). */
+export interface SchemaSources {
+  yaml?: string
+  /** Where the YAML came from, for error messages. */
+  yamlSource: string
+  env?: Readonly<Record<string, string | undefined>>
+  /** viper's env prefix: CORE for the peer, MEMBERSRVC_CA for membership services. */
+  envPrefix: string
+}
+
+/** The schema's defaults ← YAML text ← PREFIX_* environment, typed; ConfigError names any bad key. */
+export function loadSchema<C> (schema: Schema, sources: SchemaSources): C {
+  const config = defaults(schema)
+  const source = sources.yamlSource
+  if (sources.yaml !== undefined) {
+    let doc: unknown
+    try {
+      doc = parseYaml(sources.yaml, { version: '1.1' })
+    } catch (err) {
+      throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`)
+    }
+    if (doc !== null && doc !== undefined) {
+      if (!isMap(doc)) throw new ConfigError(`${source}: expected a map of settings at the top level`)
+      applyYaml(schema, config, doc, [], source)
+    }
+  }
+  if (sources.env !== undefined) applyEnv(schema, config, sources.env, [], sources.envPrefix)
+  return config as C
 }
 
 /**
@@ -91,21 +126,7 @@ function applyEnv (node: Schema, target: Obj, env: Readonly<Record<string, strin
  * privacy without security (the seed refuses to start then).
  */
 export function loadConfig (options: LoadConfigOptions = {}): CoreConfig {
-  const config = defaults(coreSchema) as CoreConfig
-  const source = options.yamlSource ?? 'core.yaml'
-  if (options.yaml !== undefined) {
-    let doc: unknown
-    try {
-      doc = parseYaml(options.yaml, { version: '1.1' })
-    } catch (err) {
-      throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`)
-    }
-    if (doc !== null && doc !== undefined) {
-      if (!isMap(doc)) throw new ConfigError(`${source}: expected a map of settings at the top level`)
-      applyYaml(coreSchema, config as unknown as Obj, doc, [], source)
-    }
-  }
-  if (options.env !== undefined) applyEnv(coreSchema, config as unknown as Obj, options.env, [])
+  const config = loadSchema<CoreConfig>(coreSchema, { yaml: options.yaml, yamlSource: options.yamlSource ?? 'core.yaml', env: options.env, envPrefix: 'CORE' })
   if (options.chaincodeDevMode === true) {
     // Fabric's dev mode writes peer.validator.consensus (not .plugin), so the configured plugin
     // stays in force, whatever its "Set consensus to NOOPS" log line says.

@@ -9,7 +9,14 @@ export const ColumnPrefix = {
   state: 0x02,
   stateDelta: 0x03,
   indexes: 0x04,
-  persist: 0x05
+  persist: 0x05,
+  // Membership services (src/ca), in a store of their own: Fabric's tables in its eca/tca/tlsca databases.
+  caUsers: 0x10,
+  caCertificates: 0x11,
+  caCertificateHashes: 0x12,
+  caAffiliations: 0x13,
+  caTCertSets: 0x14,
+  caSecrets: 0x15
 } as const
 
 export type ColumnName = keyof typeof ColumnPrefix
