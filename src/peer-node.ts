@@ -130,6 +130,8 @@ export class PeerNode implements PeerApi {
     private readonly peer: Peer,
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
+    /** Reports a rejected transaction: a REJECTION event, the waiters, the recent rejections. */
+    private readonly reject: (tx: Transaction, error: string) => void,
     private readonly rejections: Set<(txid: string, error: string) => void>,
     /** The last rejections (txid → error, time), so a client that did not wait can still learn why. */
     private readonly rejected: LruMap<string, { error: string, at: number }>,
@@ -228,15 +230,16 @@ export class PeerNode implements PeerApi {
     const rejections = new Set<(txid: string, error: string) => void>()
     const rejected = new LruMap<string, { error: string, at: number }>(10_000)
     const chaincodeCalls = { deploy: noCalls(), invoke: noCalls(), query: noCalls() }
+    const reject = (tx: Transaction, error: string): void => {
+      rejected.set(tx.txid, { error, at: scheduler.now() })
+      hub.publishRejection(tx, error)
+      for (const l of rejections) l(tx.txid, error)
+    }
     if (validator) {
       const ctx: ExecutionContext = {
         support,
         preValidate: security === undefined ? undefined : tx => { preValidateTransaction(tx, security.verifier) },
-        onRejection: (tx: Transaction, error: string) => {
-          rejected.set(tx.txid, { error, at: scheduler.now() })
-          hub.publishRejection(tx, error)
-          for (const l of rejections) l(tx.txid, error)
-        },
+        onRejection: reject,
         observer: {
           now: () => scheduler.now(),
           executed: (tx, ms, error) => {
@@ -283,7 +286,7 @@ export class PeerNode implements PeerApi {
       })
     }
     const users = security === undefined ? undefined : new Users(security.keystore)
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected, chaincodeCalls, security, users)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, reject, rejections, rejected, chaincodeCalls, security, users)
     return node
   }
 
@@ -526,13 +529,18 @@ export class PeerNode implements PeerApi {
     return resp
   }
 
-  /** A validator with membership services checks the certificate and signature first (Fabric's TransactionPreValidation). */
+  /**
+   * A validator with membership services checks the certificate and signature first (Fabric's
+   * TransactionPreValidation): a refused transaction is answered FAILURE, as Fabric does, and
+   * also reported as a REJECTION event.
+   */
   async processTransaction (tx: Transaction): Promise<Response> {
     if (this.security !== undefined && this.config.peer.validator.enabled) {
       try {
         preValidateTransaction(tx, this.security.verifier)
       } catch (err) {
         this.log.error(`ProcessTransaction failed to verify transaction ${tx.txid}: ${errorMessage(err)}`)
+        this.reject(tx, errorMessage(err))
         return create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(errorMessage(err)) })
       }
     }

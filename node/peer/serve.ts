@@ -26,6 +26,9 @@ import { limitsFromConfig } from '../net/connection-guard.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
+import type { MembershipClient } from '../../src/security/keystore.ts'
+import type { NodeSecurity } from '../../src/security/member.ts'
+import { caMembershipClient, enrollNode } from './enrollment.ts'
 import { loadOrCreateIdentity, nodeIdentity } from './identity.ts'
 import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
@@ -66,7 +69,12 @@ export function wsMultiaddr (address: string, key: string): string {
  * identity, libp2p, the peer on its gRPC and libp2p transports (PeerNode assembles it), then
  * the gRPC services, the event hub server, REST, metrics and the web app around it.
  */
-export async function serve (config: CoreConfig): Promise<RunningPeer> {
+export interface ServeOptions {
+  /** How the peer reaches membership services (security.enabled); default: the CA at peer.pki.eca.paddr / tca.paddr. */
+  membership?: MembershipClient
+}
+
+export async function serve (config: CoreConfig, options: ServeOptions = {}): Promise<RunningPeer> {
   const dataDir = resolve(config.peer.fileSystemPath)
   const removePid = await writePidFile(join(dataDir, 'peer.pid'))
   const cleanups: Array<() => Promise<void> | void> = [removePid]
@@ -78,6 +86,17 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
   try {
     log.info(`Security enabled status: ${config.security.enabled}`)
     log.info(`Privacy enabled status: ${config.security.privacy}`)
+    // Before anything listens: a peer that cannot enroll does not start.
+    let security: NodeSecurity | undefined
+    if (config.security.enabled) {
+      let membership = options.membership
+      if (membership === undefined) {
+        const ca = await caMembershipClient(config, systemScheduler)
+        cleanups.push(ca.close)
+        membership = ca.client
+      }
+      security = await enrollNode(config, membership, systemScheduler)
+    }
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
     const limits = limitsFromConfig(config)
@@ -94,7 +113,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       random: systemRandom,
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? '', { roots: chaincodeRoots(config.chaincode.node.roots) }),
-      identity: nodeIdentity(key, network, config.security.enabled)
+      identity: nodeIdentity(key, network, config.security.enabled),
+      security
     })
     config = node.config
     let stopRequested!: () => void
