@@ -474,14 +474,14 @@ export class PeerNode implements PeerApi {
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     if (name === '') throw new Error('name not given for deploy')
     // As Fabric, the deploy transaction's id is the chaincode name.
-    await this.submit(await this.signedBy(user, newDeployTransaction(cds, name, this.now())), opts)
+    await this.submit(await this.signedBy(user, spec.metadata, newDeployTransaction(cds, name, this.now())), opts)
     return cds
   }
 
   async invoke (cis: ChaincodeInvocationSpec, opts: SubmitOptions = {}): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
     const [user, spec] = this.withoutSecureContext(cis)
-    return await this.submit(await this.signedBy(user, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now())), opts)
+    return await this.submit(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now())), opts)
   }
 
   /** With users, the secureContext names the user who signs; Fabric clears it before the transaction is built. */
@@ -493,10 +493,14 @@ export class PeerNode implements PeerApi {
     return [user, spec]
   }
 
-  /** Devops' secure path: a nonce, `user`'s next TCert and its signature (crypto.InitClient fails for a user not logged in). */
-  private async signedBy (user: string | undefined, tx: Transaction): Promise<Transaction> {
+  /**
+   * Devops' secure path: the spec's metadata, a nonce, `user`'s next TCert and its signature
+   * (crypto.InitClient fails for a user not logged in).
+   */
+  private async signedBy (user: string | undefined, metadata: Uint8Array, tx: Transaction): Promise<Transaction> {
     if (user === undefined || this.users === undefined) return tx
     const member = await this.users.member(user)
+    tx.metadata = metadata
     tx.nonce = randomNonce(this.platform.random)
     return signTransaction(tx, await member.nextTCert())
   }
@@ -524,7 +528,7 @@ export class PeerNode implements PeerApi {
   async query (cis: ChaincodeInvocationSpec): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
     const [user, spec] = this.withoutSecureContext(cis)
-    const resp = await this.peer.executeTransaction(await this.signedBy(user, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now())))
+    const resp = await this.peer.executeTransaction(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now())))
     if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
     return resp
   }
