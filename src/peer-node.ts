@@ -273,7 +273,7 @@ export class PeerNode implements PeerApi {
           }
         },
         query: tx => executeQuery(ctx, tx),
-        security: signing?.consensus(name => peer.handlerFor(name)?.to()?.pkiID) ?? platform.identity?.consensusSecurity,
+        security: signing?.consensus(config.peer.id, name => peer.handlerFor(name)?.to()?.pkiID) ?? platform.identity?.consensusSecurity,
         scheduler,
         random,
         // Fabric panics; this peer stops, and its edge hears why.

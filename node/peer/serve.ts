@@ -28,7 +28,9 @@ import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
 import type { MembershipClient } from '../../src/security/keystore.ts'
 import type { NodeSecurity } from '../../src/security/member.ts'
-import { caMembershipClient, enrollNode } from './enrollment.ts'
+import { enrollNode } from '../../src/security/node-security.ts'
+import { caMembershipClient } from './enrollment.ts'
+import { memberFiles } from './member-files.ts'
 import { loadOrCreateIdentity, nodeIdentity } from './identity.ts'
 import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
@@ -95,7 +97,7 @@ export async function serve (config: CoreConfig, options: ServeOptions = {}): Pr
         cleanups.push(ca.close)
         membership = ca.client
       }
-      security = await enrollNode(config, membership, systemScheduler)
+      security = await enrollNode(config, membership, memberFiles(dataDir), systemScheduler)
     }
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))

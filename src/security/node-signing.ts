@@ -17,6 +17,7 @@ export class EnrollmentSigning implements MessageSigner {
 
   constructor (private readonly security: NodeSecurity) {
     this.pkiID = security.verifier.hash(security.self.enrollment.cert)
+    this.known.set(toHex(this.pkiID), security.self.enrollment.cert)
   }
 
   sign = async (data: Uint8Array): Promise<Uint8Array> => this.security.self.enrollment.sign(data)
@@ -27,13 +28,14 @@ export class EnrollmentSigning implements MessageSigner {
 
   /**
    * PBFT's signatures (view changes) by the validators' enrollment keys: a replica is checked
-   * against the certificate of the pkiID its HELLO gave (`pkiIDOf`), already fetched then.
+   * against the certificate of the pkiID its HELLO gave (`pkiIDOf`), already fetched then; this
+   * peer (`self`) against its own.
    */
-  consensus (pkiIDOf: (name: string) => Uint8Array | undefined): SecurityUtils {
+  consensus (self: string, pkiIDOf: (name: string) => Uint8Array | undefined): SecurityUtils {
     return {
       sign: data => this.security.self.enrollment.sign(data),
       verify: (signer: PeerID, signature, data) => {
-        const pkiID = pkiIDOf(signer.name)
+        const pkiID = signer.name === self ? this.pkiID : pkiIDOf(signer.name)
         const cert = pkiID === undefined ? undefined : this.known.get(toHex(pkiID))
         if (cert === undefined) throw new Error(`Could not verify message from ${signer.name} (unknown peer)`)
         if (!this.security.verifier.verify(cert, data, signature)) throw new Error(`Invalid Signature. (from ${signer.name})`)

@@ -22,7 +22,8 @@ import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
 import type { MembershipClient } from '../../src/security/keystore.ts'
 import { signTransaction } from '../../src/security/transactions.ts'
 import { systemScheduler } from '../../src/util/scheduler.ts'
-import { enrollNode } from '../../node/peer/enrollment.ts'
+import { enrollNode } from '../../src/security/node-security.ts'
+import { memberFiles } from '../../node/peer/member-files.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { credentials } from '@grpc/grpc-js'
 import { unaryCall } from '../../node/grpc/client.ts'
@@ -88,7 +89,7 @@ describe('a security-enabled peer', () => {
       tcertBatch: async () => { throw new Error('the CA is not asked') },
       enrollmentCertificate: async () => { throw new Error('the CA is not asked') }
     }
-    const again = await enrollNode(vp.peer.node.config, offline, systemScheduler)
+    const again = await enrollNode(vp.peer.node.config, offline, memberFiles(vp.dir), systemScheduler)
     expect(again.self.enrollment.cert).toEqual(ecert)
   })
 
