@@ -13,8 +13,10 @@ import { enrollNode } from '../../src/security/node-security.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { systemScheduler } from '../../src/util/scheduler.ts'
 
-export async function memoryMembershipServices (): Promise<MembershipServices> {
-  return await createMembershipServices({ store: await memoryStore(), scheduler: systemScheduler }, loadCaConfig())
+/** Weft's membership services in memory, with Fabric's default users, at `level` and `hashAlgorithm` (default 256, SHA3). */
+export async function memoryMembershipServices (level = 256, hashAlgorithm = 'SHA3'): Promise<MembershipServices> {
+  const env = { MEMBERSRVC_CA_SECURITY_LEVEL: String(level), MEMBERSRVC_CA_SECURITY_HASHALGORITHM: hashAlgorithm }
+  return await createMembershipServices({ store: await memoryStore(), scheduler: systemScheduler }, loadCaConfig({ env }))
 }
 
 /** Key files in a map, with Go's wording for a missing one. */

@@ -1,7 +1,8 @@
 // Validators enrolled with membership services on a memory network: they sign their messages
 // (and PBFT's) with their enrollment keys and check each other's against the ECA's certificates;
 // a validator that is not enrolled, or is enrolled as a client, gets no chat and no say; a
-// transaction that reaches consensus unsigned is rejected where it is executed.
+// transaction that reaches consensus unsigned is rejected where it is executed; and users sign at
+// security.level 384 and with SHA2 as at 256 with SHA3.
 import { create } from '@bufbuild/protobuf'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -17,6 +18,10 @@ import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type,
 import { EventType, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
 import { BlockchainInfoSchema, MessageSchema, Message_Type, PeerEndpointSchema, PeerEndpoint_Type, Response_StatusCode, Transaction_Type, type Message } from '../../src/protos/fabric_pb.ts'
 import { EnrollmentSigning } from '../../src/security/node-signing.ts'
+import { signedTransactionBytes } from '../../src/security/transactions.ts'
+import { ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
+import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
+import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
 import { MemoryNetwork } from '../../src/transport/memory.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { enrollInMemory, memoryMembershipServices } from '../helpers/secure-members.ts'
@@ -128,4 +133,24 @@ describe('validators enrolled with membership services', () => {
     await waitFor('height 3', () => vps.every(vp => vp.height === 3), 20_000)
     expect(await vps[0].getTransactionByID('unsigned-1')).toBeUndefined()
   }, 60_000)
+})
+
+describe.each([[384, 'SHA3'], [384, 'SHA2'], [256, 'SHA2']] as const)('at security.level %i with %s', (level, hashAlgorithm) => {
+  it('a user\'s invoke commits with a TCert and signature of that level', async () => {
+    ca = await memoryMembershipServices(level, hashAlgorithm)
+    const net = new MemoryNetwork()
+    const overrides: ConfigOverrides = { security: { enabled: true, level, hashAlgorithm, enrollID: 'test_vp0', enrollSecret: secrets.test_vp0, tcert: { batch: { size: 2 } } } }
+    const vp = await memoryNode(net, 'vp0', overrides, { packageChaincode, security: await enrollInMemory(ca, withOverrides(loadConfig(), overrides)) })
+    nodes.push(vp)
+    await vp.start()
+    expect((await vp.getPeerEndpoint()).pkiID).toHaveLength(level / 8)
+    await vp.users!.login('jim', secrets.jim)
+    const cds = await vp.deploy(counter('jim'), { waitMs: 10_000 })
+    const resp = await vp.invoke(invocation(cds.chaincodeSpec!.chaincodeID!.name, 'jim'), { waitMs: 10_000 })
+    const tx = (await vp.getTransactionByID(new TextDecoder().decode(resp.msg)))!
+    const suite = cryptoSuite(hashAlgorithm, level)
+    expect(parseCertificate(tx.cert).publicKey.curve).toBe(suite.curve)
+    expect(ecdsaVerify(suite, parseCertificate(tx.cert).publicKey, signedTransactionBytes(tx), tx.signature)).toBe(true)
+    expect(vp.height).toBe(3)
+  }, 30_000)
 })
