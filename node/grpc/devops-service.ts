@@ -25,12 +25,12 @@ const invocation = (req: ChaincodeInvocationSpec): ChaincodeInvocationSpec => {
  * refusal being a Response{FAILURE} with the reason (on a peer without membership services:
  * that they are not available); Build, Deploy, Invoke and Query go to the peer, a failure being
  * an UNKNOWN status with the peer's message, as grpc-go sends Fabric's errors. Requests Fabric
- * would crash on (no chaincodeSpec / chaincodeID) get INVALID_ARGUMENT. The experimental EXP_
- * methods are UNIMPLEMENTED.
+ * would crash on (no chaincodeSpec / chaincodeID) get INVALID_ARGUMENT. The EXP_ methods need
+ * membership services too: UNIMPLEMENTED.
  */
 export function addDevopsService (server: Server, peer: PeerApi, options: { securityEnabled: boolean }): void {
   const experimental = (name: string): UntypedHandleCall => unary(`/protos.Devops/${name}`, async () => {
-    throw new GrpcError(status.UNIMPLEMENTED, `Devops.${name} is not implemented by Weft (Fabric 0.6.1 marks it experimental)`)
+    throw new GrpcError(status.UNIMPLEMENTED, `Devops.${name} is not implemented: it needs membership services, which this peer does not have`)
   })
   addService(server, Devops, {
     login: unary('/protos.Devops/Login', async (req: Secret) => {
