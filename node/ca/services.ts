@@ -2,7 +2,7 @@ import { status, type Server, type UntypedHandleCall } from '@grpc/grpc-js'
 import type { DescService } from '@bufbuild/protobuf'
 import { CaError, type CaErrorCode } from '../../src/ca/errors.ts'
 import type { MembershipServices } from '../../src/ca/membership.ts'
-import { ECAA, ECAP, TCAA, TCAP, TLSCAA, TLSCAP } from '../../src/protos/ca_pb.ts'
+import { ACAP, ECAA, ECAP, TCAA, TCAP, TLSCAA, TLSCAP } from '../../src/protos/ca_pb.ts'
 import { addService } from '../grpc/service-definition.ts'
 import { GrpcError, unary } from '../grpc/unary.ts'
 
@@ -36,7 +36,7 @@ function handlers (service: DescService, impl: Impl): Record<string, UntypedHand
   return out
 }
 
-/** Registers ECAP, ECAA, TCAP, TCAA, TLSCAP and TLSCAA (protos.* as Fabric's membersrvc serves them) on a gRPC server. */
+/** Registers ECAP, ECAA, TCAP, TCAA, TLSCAP, TLSCAA and, with aca.enabled, ACAP (protos.* as Fabric's membersrvc serves them) on a gRPC server. */
 export function addMembershipServices (server: Server, ca: MembershipServices): void {
   addService(server, ECAP, handlers(ECAP, ca.eca.ecap))
   addService(server, ECAA, handlers(ECAA, ca.eca.ecaa))
@@ -44,4 +44,5 @@ export function addMembershipServices (server: Server, ca: MembershipServices): 
   addService(server, TCAA, handlers(TCAA, ca.tca.tcaa))
   addService(server, TLSCAP, handlers(TLSCAP, ca.tlsca.tlscap))
   addService(server, TLSCAA, handlers(TLSCAA, ca.tlsca.tlscaa))
+  if (ca.config.aca.enabled) addService(server, ACAP, handlers(ACAP, ca.aca.acap))
 }

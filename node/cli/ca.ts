@@ -5,19 +5,17 @@ import { ConfigError } from '../../src/config/load.ts'
 import { parseLogSpec } from '../../src/util/log-spec.ts'
 import { setLogLevels } from '../../src/util/logger.ts'
 import type { serveCa as ServeCa } from '../ca/serve.ts'
+import { untilStopped } from './node.ts'
 
-/** The membersrvc.yaml a command reads: the one named, else ./membersrvc.yaml when present (Fabric looks in the working directory). */
-async function caConfigFile (file?: string): Promise<string | undefined> {
-  if (file !== undefined) return file
-  try {
-    await access('membersrvc.yaml')
-    return 'membersrvc.yaml'
-  } catch {
-    return undefined
+/** membersrvc.yaml as Fabric's membersrvc finds it: the one named, else ./membersrvc.yaml when present. */
+async function readCaConfig (named?: string): Promise<{ config: MembersrvcConfig, file: string | undefined }> {
+  let file = named
+  if (file === undefined) {
+    try {
+      await access('membersrvc.yaml')
+      file = 'membersrvc.yaml'
+    } catch {}
   }
-}
-
-async function loadFileConfig (file: string | undefined): Promise<MembersrvcConfig> {
   let yaml: string | undefined
   if (file !== undefined) {
     try {
@@ -26,7 +24,7 @@ async function loadFileConfig (file: string | undefined): Promise<MembersrvcConf
       throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
     }
   }
-  return loadCaConfig({ yaml, yamlSource: file, env: process.env })
+  return { config: loadCaConfig({ yaml, yamlSource: file, env: process.env }), file }
 }
 
 /** Fabric's LoggingInit per CA module: logging.server is the default, logging.<module> each module's level; --logging-level over all. */
@@ -38,25 +36,17 @@ function initCaLogging (logging: MembersrvcConfig['logging'], flag?: string): vo
 }
 
 async function start (opts: { config?: string, dataDir?: string, loggingLevel?: string }): Promise<void> {
-  const file = await caConfigFile(opts.config)
-  const config = await loadFileConfig(file)
+  const { config, file } = await readCaConfig(opts.config)
   initCaLogging(config.logging, opts.loggingLevel)
   // Loaded here, not at start: gRPC and LevelDB cost every other verb their load time.
   const { serveCa } = await import('../ca/serve.ts') as { serveCa: typeof ServeCa }
   const running = await serveCa(config, opts.dataDir)
   const users = (await running.services.store.allUsers()).length
-  console.log(`Weft membership services started (ECA, TCA, TLSCA; security level ${config.security.level}, ${config.security.hashAlgorithm}), ${users} users, config ${file ?? '(built-in membersrvc.yaml values)'}`)
+  const authorities = config.aca.enabled ? 'ECA, TCA, TLSCA, ACA' : 'ECA, TCA, TLSCA'
+  console.log(`Weft membership services started (${authorities}; security level ${config.security.level}, ${config.security.hashAlgorithm}), ${users} users, config ${file ?? '(membersrvc.yaml\'s values built in)'}`)
   console.log(`  gRPC   ${running.grpc.address}${config.security.tls_enabled ? ' (TLS)' : ''}`)
   console.log(`  data   ${running.dataDir} (eca.cert, tca.cert, tlsca.cert)`)
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.log(`\n${sig}`)
-    void running.stop()
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  await running.stopped
-  process.off('SIGINT', onSignal)
-  process.off('SIGTERM', onSignal)
+  await untilStopped(running, sig => `\n${sig}`)
 }
 
 /** `weft ca start`: membership services, as Fabric's membersrvc. */

@@ -21,13 +21,18 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string, loggi
   if (running.webUrl !== undefined) console.log(`  web     ${running.webUrl}`)
   if (running.metricsUrl !== undefined) console.log(`  metrics ${running.metricsUrl}`)
   console.log(`  libp2p  ${running.multiaddrs.join(' ')}`)
+  await untilStopped(running, sig => `\n${sig}`)
+}
+
+/** Waits until `what` has stopped; SIGINT (Ctrl-C) or SIGTERM meanwhile prints `said(signal)` and stops it. */
+export async function untilStopped (what: { stop (): Promise<void>, stopped: Promise<void> }, said: (sig: NodeJS.Signals) => string): Promise<void> {
   const onSignal = (sig: NodeJS.Signals): void => {
-    console.log(`\n${sig}`)
-    void running.stop()
+    console.log(said(sig))
+    void what.stop()
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  await running.stopped
+  await what.stopped
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
 }

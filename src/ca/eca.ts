@@ -1,17 +1,19 @@
-import { create } from '@bufbuild/protobuf'
+import { create, toBinary } from '@bufbuild/protobuf'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { equalBytes, utf8 } from '../crypto/bytes.ts'
 import { generateEcKey, type EcPublicKey } from '../crypto/fabric/ec-key.ts'
 import { eciesEncrypt } from '../crypto/fabric/ecies.ts'
 import { marshalPrivateKey, marshalPublicKey, parsePrivateKey, parsePublicKey } from '../crypto/fabric/keys.ts'
 import { encodePem } from '../crypto/fabric/pem.ts'
 import {
-  CAStatusSchema, CAStatus_StatusCode, CertPairSchema, CertSchema, CryptoType, ECertCreateReqSchema, ECertCreateRespSchema,
+  ACAFetchAttrReqSchema, ACAFetchAttrResp_StatusCode, CAStatusSchema, CAStatus_StatusCode, CertPairSchema, CertSchema, CryptoType, ECertCreateReqSchema, ECertCreateRespSchema,
   ECertRevokeReqSchema, FetchAttrsResultSchema, FetchAttrsResult_StatusCode, ReadUserSetReqSchema, RegisterUserReqSchema,
   Role, TokenSchema, UserSchema, UserSetSchema,
   type CAStatus, type Cert, type CertPair, type ECertCreateReq, type ECertCreateResp, type ECertCRLReq, type ECertReadReq,
-  type ECertRevokeReq, type Empty, type Hash, type ReadUserSetReq, type RegisterUserReq, type Token, type UserSet
+  type ECertRevokeReq, type Empty, type FetchAttrsResult, type Hash, type ReadUserSetReq, type RegisterUserReq, type Token, type UserSet
 } from '../protos/ca_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import { parseAttributeEntry, type ACA } from './aca.ts'
 import { openAuthority, type Authority } from './authority.ts'
 import { KeyUsage, OID_ECERT_SUBJECT_ROLE, parseCertificate, type FabricCertificate } from '../crypto/fabric/x509.ts'
 import { defaultValidity, issueCertificate } from './certificates.ts'
@@ -42,16 +44,19 @@ export class ECA {
     private readonly chainKey: Uint8Array,
     /** obc.ecies as PEM: validators receive the private key, everyone else the public one. */
     private readonly chainPrivPem: Uint8Array,
-    private readonly chainPubPem: Uint8Array
+    private readonly chainPubPem: Uint8Array,
+    private readonly aca: () => ACA,
+    /** aca.enabled: a client's enrollment has the ACA fetch its attributes. */
+    private readonly fetchAttributes: boolean
   ) {}
 
-  static async open (ctx: CaContext): Promise<ECA> {
+  static async open (ctx: CaContext, aca: () => ACA, fetchAttributes: boolean): Promise<ECA> {
     const authority = await openAuthority(ctx.store, 'eca', ctx.suite, ctx.subject, ctx.scheduler.now(), ctx.randomBytes)
     const chainKey = await ctx.store.ensureSecret('obc.aes', () => ctx.randomBytes(32))
     const chainPriv = parsePrivateKey(await ctx.store.ensureSecret('obc.ecies', () => marshalPrivateKey(generateEcKey(ctx.suite.curve, ctx.randomBytes))))
     return new ECA(ctx, authority, chainKey,
       utf8(encodePem('ECDSA PRIVATE KEY', marshalPrivateKey(chainPriv))),
-      utf8(encodePem('ECDSA PUBLIC KEY', marshalPublicKey(chainPriv.publicKey))))
+      utf8(encodePem('ECDSA PUBLIC KEY', marshalPublicKey(chainPriv.publicKey))), aca, fetchAttributes)
   }
 
   readonly ecap = {
@@ -86,7 +91,7 @@ export class ECA {
   private async createCertificatePair (req: ECertCreateReq): Promise<ECertCreateResp> {
     const id = required(req.id, 'id').id
     const tok = req.tok?.tok ?? new Uint8Array(0)
-    return await this.ctx.store.mutate(async batch => {
+    const issued = await this.ctx.store.mutate(async (batch): Promise<ECertCreateResp | { sraw: Uint8Array, eraw: Uint8Array, role: number }> => {
       const user = await this.ctx.store.user(id)
       if (user === undefined) throw new CaError('NOT_FOUND', `Identity lookup error: no user ${id}`)
       if (!equalBytes(user.token, tok)) {
@@ -117,13 +122,31 @@ export class ECA {
       batch.addCertificate({ authority: 'eca', id, timestamp, usage: KeyUsage.DataEncipherment, cert: eraw, hash: this.ctx.suite.hash(eraw) })
       batch.putUser({ ...user, state: UserState.enrolled })
       log.info(`enrolled ${id}`)
-      return create(ECertCreateRespSchema, {
-        certs: create(CertPairSchema, { sign: sraw, enc: eraw }),
-        chain: create(TokenSchema, { tok: this.chainKey }),
-        pkchain: user.role === Role.VALIDATOR ? this.chainPrivPem : this.chainPubPem,
-        fetchResult: create(FetchAttrsResultSchema, { status: FetchAttrsResult_StatusCode.SUCCESS })
-      })
+      return { sraw, eraw, role: user.role }
     })
+    // Phase 1 answered with the challenge; phase 2 issued the pair, which is answered once the ACA (if any) has the owner's attributes.
+    if ('$typeName' in issued) return issued
+    const { sraw, eraw, role } = issued
+    const fetchResult = role === Role.CLIENT && this.fetchAttributes
+      ? await this.fetchAttributesOf(sraw)
+      : create(FetchAttrsResultSchema, { status: FetchAttrsResult_StatusCode.SUCCESS })
+    return create(ECertCreateRespSchema, {
+      certs: create(CertPairSchema, { sign: sraw, enc: eraw }),
+      chain: create(TokenSchema, { tok: this.chainKey }),
+      pkchain: role === Role.VALIDATOR ? this.chainPrivPem : this.chainPubPem,
+      fetchResult
+    })
+  }
+
+  /** Asks the ACA to load the attributes of a new ECert's owner (Fabric's ECAP.fetchAttributes); a failure is reported, not fatal. */
+  private async fetchAttributesOf (ecert: Uint8Array): Promise<FetchAttrsResult> {
+    const req = create(ACAFetchAttrReqSchema, { ts: timestampFromMs(this.ctx.scheduler.now()), eCert: { cert: ecert } })
+    req.signature = this.aca().sign(this.authority, toBinary(ACAFetchAttrReqSchema, req))
+    const resp = await this.aca().acap.fetchAttributes(req)
+    if (resp.status === ACAFetchAttrResp_StatusCode.FAILURE) {
+      return create(FetchAttrsResultSchema, { status: FetchAttrsResult_StatusCode.FAILURE, Msg: 'Error fetching attributes.' })
+    }
+    return create(FetchAttrsResultSchema, { status: FetchAttrsResult_StatusCode.SUCCESS })
   }
 
   private issue (user: UserRecord, pub: EcPublicKey, usage: number, now: number): Uint8Array {
@@ -167,6 +190,9 @@ export class ECA {
       metadata: JSON.stringify({ registrar: rights }),
       registrar
     }, this.ctx.randomBytes)
+    if (req.attributes.length > 0) {
+      await this.aca().populate(req.attributes.map(a => parseAttributeEntry([req.id!.id, req.affiliation, a.name, a.value, a.notBefore, a.notAfter])))
+    }
     log.info(`${registrar} registered ${req.id!.id}`)
     return create(TokenSchema, { tok: utf8(secret) })
   }

@@ -4,6 +4,7 @@ import type { KVStore } from '../storage/kv.ts'
 import { createLogger } from '../util/logger.ts'
 import type { Scheduler } from '../util/scheduler.ts'
 import type { MembersrvcConfig } from './config.ts'
+import { ACA } from './aca.ts'
 import type { CaContext } from './context.ts'
 import { ECA } from './eca.ts'
 import { TCA } from './tca.ts'
@@ -22,14 +23,16 @@ export interface MembershipComponents {
 }
 
 /**
- * Fabric's membersrvc: an ECA, a TCA and a TLSCA over one store, their service objects named
- * as ca.proto's services (ecap, ecaa, tcap, tcaa, tlscap, tlscaa) with one method per rpc.
+ * Fabric's membersrvc: an ECA, a TCA, a TLSCA and an ACA over one store, their service objects
+ * named as ca.proto's services (ecap, ecaa, tcap, tcaa, tlscap, tlscaa, acap) with one method per rpc.
  */
 export interface MembershipServices {
   readonly config: MembersrvcConfig
   readonly eca: ECA
   readonly tca: TCA
   readonly tlsca: TLSCA
+  /** Served (ACAP) only with aca.enabled, as Fabric; it always keeps the attributes RegisterUser gives. */
+  readonly aca: ACA
   readonly store: CaStore
 }
 
@@ -47,9 +50,12 @@ export async function createMembershipServices (components: MembershipComponents
     subject: { organization: config.pki.ca.subject.organization, country: config.pki.ca.subject.country }
   }
   await populate(store, config.eca.affiliations, config.eca.users, ctx.randomBytes)
-  const eca = await ECA.open(ctx)
-  const tca = await TCA.open(ctx, eca)
+  // The ACA opens last: it checks the signatures of the ECA and the TCA, which call it later.
+  let aca: ACA | undefined
+  const eca = await ECA.open(ctx, () => aca!, config.aca.enabled)
+  const tca = await TCA.open(ctx, eca, config.aca.enabled ? () => aca! : undefined)
   const tlsca = await TLSCA.open(ctx)
+  aca = await ACA.open(ctx, config.aca.attributes, { eca: eca.authority, tca: tca.authority })
   log.info(`membership services ready (security level ${config.security.level}, ${config.security.hashAlgorithm})`)
-  return { config, eca, tca, tlsca, store }
+  return { config, eca, tca, tlsca, aca, store }
 }

@@ -57,13 +57,24 @@ export interface TCertSetRecord {
   kdfKey: Bytes
 }
 
+/** A row of Fabric's ACA Attributes table. */
+export interface AttributeRecord {
+  id: string
+  affiliation: string
+  name: string
+  value: Bytes
+  /** Milliseconds since the epoch; 0 for none (valid since ever, or for ever). */
+  validFrom: number
+  validTo: number
+}
+
 export interface AffiliationRecord {
   name: string
   /** The parent group's name; empty for a root. */
   parent: string
 }
 
-const bytesFields = new Set(['token', 'key', 'cert', 'hash', 'kdfKey', 'nonce'])
+const bytesFields = new Set(['token', 'key', 'cert', 'hash', 'kdfKey', 'nonce', 'value'])
 
 function encode (record: object): Bytes {
   return utf8(JSON.stringify(record, (k, v: unknown) => bytesFields.has(k) && v instanceof Uint8Array ? toBase64(v) : v))
@@ -71,6 +82,17 @@ function encode (record: object): Bytes {
 
 function decode<T> (raw: Bytes): T {
   return JSON.parse(fromUtf8(raw), (k, v: unknown) => bytesFields.has(k) && typeof v === 'string' ? fromBase64(v) : v) as T
+}
+
+async function readOne<T> (column: Column, key: Bytes): Promise<T | undefined> {
+  const raw = await column.get(key)
+  return raw === undefined ? undefined : decode<T>(raw)
+}
+
+async function readAll<T> (entries: AsyncIterable<[Bytes, Bytes]>): Promise<T[]> {
+  const out: T[] = []
+  for await (const [, v] of entries) out.push(decode<T>(v))
+  return out
 }
 
 const seqKey = utf8('certificate-seq')
@@ -83,6 +105,8 @@ function seqBytes (n: number): Bytes {
 
 /** `id` then a 0 byte: ids never hold one, so one id's rows never run into another's. */
 const idPrefix = (id: string): Bytes => concatBytes(utf8(id), Uint8Array.of(0))
+
+const attributeKey = (id: string, affiliation: string, name: string): Bytes => concatBytes(idPrefix(id), idPrefix(affiliation), utf8(name))
 
 function certificateKey (record: CertificateRecord): Bytes {
   if (record.seq === undefined) throw new Error('certificate row without a sequence number')
@@ -107,6 +131,7 @@ export class CaStore {
   private readonly affiliations: Column
   private readonly tcertSets: Column
   private readonly secrets: Column
+  private readonly attributes: Column
   private nextSeq = 0
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -117,6 +142,7 @@ export class CaStore {
     this.affiliations = new Column(kv, 'caAffiliations')
     this.tcertSets = new Column(kv, 'caTCertSets')
     this.secrets = new Column(kv, 'caSecrets')
+    this.attributes = new Column(kv, 'caAttributes')
   }
 
   static async open (kv: KVStore): Promise<CaStore> {
@@ -141,47 +167,40 @@ export class CaStore {
   }
 
   async user (id: string): Promise<UserRecord | undefined> {
-    const raw = await this.users.get(utf8(id))
-    return raw === undefined ? undefined : decode<UserRecord>(raw)
+    return await readOne<UserRecord>(this.users, utf8(id))
   }
 
   async allUsers (): Promise<UserRecord[]> {
-    const out: UserRecord[] = []
-    for await (const [, v] of this.users.entries()) out.push(decode<UserRecord>(v))
-    return out
+    return await readAll<UserRecord>(this.users.entries())
   }
 
   async affiliation (name: string): Promise<AffiliationRecord | undefined> {
-    const raw = await this.affiliations.get(utf8(name))
-    return raw === undefined ? undefined : decode<AffiliationRecord>(raw)
+    return await readOne<AffiliationRecord>(this.affiliations, utf8(name))
   }
 
   async allAffiliations (): Promise<AffiliationRecord[]> {
-    const out: AffiliationRecord[] = []
-    for await (const [, v] of this.affiliations.entries()) out.push(decode<AffiliationRecord>(v))
-    return out
+    return await readAll<AffiliationRecord>(this.affiliations.entries())
   }
 
   /** An authority's certificates for `id`, oldest first (Fabric reads an ECert pair as sign, then enc). */
   async certificatesOf (authority: AuthorityName, id: string): Promise<CertificateRecord[]> {
     const prefix = concatBytes(Uint8Array.of(authorityByte[authority]), idPrefix(id))
-    const out: CertificateRecord[] = []
-    for await (const [, v] of this.certificates.entries({ gte: prefix, lt: prefixEnd(prefix) })) out.push(decode<CertificateRecord>(v))
-    return out
+    return await readAll<CertificateRecord>(this.certificates.entries({ gte: prefix, lt: prefixEnd(prefix) }))
   }
 
   async certificateByHash (authority: AuthorityName, hash: Bytes): Promise<CertificateRecord | undefined> {
     const key = await this.hashes.get(concatBytes(Uint8Array.of(authorityByte[authority]), hash))
     if (key === undefined) return undefined
-    const raw = await this.certificates.get(key)
-    return raw === undefined ? undefined : decode<CertificateRecord>(raw)
+    return await readOne<CertificateRecord>(this.certificates, key)
   }
 
   async tcertSetsOf (enrollmentId: string): Promise<TCertSetRecord[]> {
     const prefix = idPrefix(enrollmentId)
-    const out: TCertSetRecord[] = []
-    for await (const [, v] of this.tcertSets.entries({ gte: prefix, lt: prefixEnd(prefix) })) out.push(decode<TCertSetRecord>(v))
-    return out
+    return await readAll<TCertSetRecord>(this.tcertSets.entries({ gte: prefix, lt: prefixEnd(prefix) }))
+  }
+
+  async attribute (id: string, affiliation: string, name: string): Promise<AttributeRecord | undefined> {
+    return await readOne<AttributeRecord>(this.attributes, attributeKey(id, affiliation, name))
   }
 
   async secret (name: string): Promise<Bytes | undefined> {
@@ -200,8 +219,8 @@ export class CaStore {
   }
 
   /** @internal columns for CaBatch */
-  get columns (): { users: Column, certificates: Column, hashes: Column, affiliations: Column, tcertSets: Column, secrets: Column } {
-    return { users: this.users, certificates: this.certificates, hashes: this.hashes, affiliations: this.affiliations, tcertSets: this.tcertSets, secrets: this.secrets }
+  get columns (): { users: Column, certificates: Column, hashes: Column, affiliations: Column, tcertSets: Column, secrets: Column, attributes: Column } {
+    return { users: this.users, certificates: this.certificates, hashes: this.hashes, affiliations: this.affiliations, tcertSets: this.tcertSets, secrets: this.secrets, attributes: this.attributes }
   }
 
   /** @internal the sequence number the next certificate row takes */
@@ -245,6 +264,11 @@ export class CaBatch {
   /** Rewrites a row read from the store (e.g. to mark it revoked). */
   reviseCertificate (record: CertificateRecord): this {
     this.ops.put(this.store.columns.certificates, certificateKey(record), encode(record))
+    return this
+  }
+
+  putAttribute (attr: AttributeRecord): this {
+    this.ops.put(this.store.columns.attributes, attributeKey(attr.id, attr.affiliation, attr.name), encode(attr))
     return this
   }
 

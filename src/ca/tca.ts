@@ -1,13 +1,15 @@
-import { create } from '@bufbuild/protobuf'
+import { create, toBinary } from '@bufbuild/protobuf'
+import { utf8 } from '../crypto/bytes.ts'
 import { bigIntFromBytes } from '../crypto/fabric/ec-key.ts'
 import { affiliationPreKey, deriveTCertPublicKey, encryptTCertEnrollmentId, tcertBatchNonce, tcertIndex, tcertKdfKey, tcertPreK0 } from '../crypto/fabric/tcert.ts'
-import { KeyUsage, OID_TCERT_ENC_ENROLLMENT_ID, OID_TCERT_ENC_TCERT_INDEX } from '../crypto/fabric/x509.ts'
+import { KeyUsage, OID_TCERT_ATTRIBUTES_BASE, OID_TCERT_ATTRIBUTES_HEADERS, OID_TCERT_ENC_ENROLLMENT_ID, OID_TCERT_ENC_TCERT_INDEX } from '../crypto/fabric/x509.ts'
 import {
-  CertSchema, CertSetSchema, TCertCreateSetReqSchema, TCertCreateSetRespSchema, TCertSchema,
-  type CAStatus, type Cert, type Empty, type TCert, type TCertCreateSetReq, type TCertCreateSetResp,
+  ACAAttrReqSchema, ACAAttrResp_StatusCode, CertSchema, CertSetSchema, TCertAttributeSchema, TCertCreateSetReqSchema, TCertCreateSetRespSchema, TCertSchema,
+  type ACAAttribute, type CAStatus, type Cert, type Empty, type TCert, type TCertCreateSetReq, type TCertCreateSetResp,
   type TCertCRLReq, type TCertRevokeReq, type TCertRevokeSetReq
 } from '../protos/ca_pb.ts'
 import { createLogger } from '../util/logger.ts'
+import { validAttributes, type ACA } from './aca.ts'
 import { openAuthority, type Authority } from './authority.ts'
 import { defaultValidity, issueCertificate } from './certificates.ts'
 import { required, type CaContext } from './context.ts'
@@ -32,10 +34,12 @@ export class TCA {
     readonly authority: Authority,
     private readonly hmacKey: Uint8Array,
     /** Each affiliation group's pre-key: the root's is the TCA's own, a child's is HMAC(parent's, name). */
-    private readonly preKeys: Map<string, Uint8Array>
+    private readonly preKeys: Map<string, Uint8Array>,
+    /** With aca.enabled: where the attributes a request names come from. */
+    private readonly aca: (() => ACA) | undefined
   ) {}
 
-  static async open (ctx: CaContext, eca: ECA): Promise<TCA> {
+  static async open (ctx: CaContext, eca: ECA, aca: (() => ACA) | undefined): Promise<TCA> {
     const authority = await openAuthority(ctx.store, 'tca', ctx.suite, ctx.subject, ctx.scheduler.now(), ctx.randomBytes)
     const hmacKey = await ctx.store.ensureSecret('tca.hmac', () => ctx.randomBytes(49))
     const rootPreKey = await ctx.store.ensureSecret('root_pk.hmac', () => ctx.randomBytes(48))
@@ -51,7 +55,7 @@ export class TCA {
       return key
     }
     for (const name of groups.keys()) preKeyOf(name)
-    return new TCA(ctx, eca, authority, hmacKey, preKeys)
+    return new TCA(ctx, eca, authority, hmacKey, preKeys, aca)
   }
 
   readonly tcap = {
@@ -70,12 +74,13 @@ export class TCA {
   private async createCertificateSet (req: TCertCreateSetReq): Promise<TCertCreateSetResp> {
     const id = required(req.id, 'id').id
     const ts = required(req.ts, 'ts')
-    const { cert: ecert } = await this.eca.signingCertificate(id)
+    const { cert: ecert, record } = await this.eca.signingCertificate(id)
     if (!verifySignedRequest(this.ctx.suite, ecert.publicKey, TCertCreateSetReqSchema, req, 'sig', req.sig)) {
       throw new CaError('UNAUTHENTICATED', 'signature does not verify')
     }
     const num = req.num === 0 ? 1 : req.num
     if (num > maxTCertBatch) throw new CaError('INVALID_ARGUMENT', `asked for ${num} TCerts; at most ${maxTCertBatch} a request`)
+    const attrs = req.attributes.length > 0 && this.aca !== undefined ? await this.attributesFor(id, record.cert, req) : []
     const preK1 = this.preKeyFor(ecert.subject.commonName)
     const suite = this.ctx.suite
     const nonce = tcertBatchNonce(ts.seconds, this.ctx.randomBytes)
@@ -93,8 +98,11 @@ export class TCA {
         usage: KeyUsage.DigitalSignature,
         ...period,
         extensions: [
+          // Attribute values in clear (Fabric 0.6.1's TCA never encrypts them), then the index, the enrollment id and the attributes' header.
+          ...attrs.map((a, n) => ({ id: `${OID_TCERT_ATTRIBUTES_BASE}.${10 + n}`, critical: false, value: a.attributeValue })),
           { id: OID_TCERT_ENC_TCERT_INDEX, critical: true, value: encryptedIndex },
-          { id: OID_TCERT_ENC_ENROLLMENT_ID, critical: false, value: encryptTCertEnrollmentId(suite, preK0, ecert.subject.commonName, this.ctx.randomBytes) }
+          { id: OID_TCERT_ENC_ENROLLMENT_ID, critical: false, value: encryptTCertEnrollmentId(suite, preK0, ecert.subject.commonName, this.ctx.randomBytes) },
+          ...(attrs.length === 0 ? [] : [{ id: OID_TCERT_ATTRIBUTES_HEADERS, critical: false, value: attributesHeader(attrs) }])
         ]
       })
       certs.push(create(TCertSchema, { cert: raw, prek0: preK0 }))
@@ -102,6 +110,22 @@ export class TCA {
     await this.ctx.store.mutate(async batch => { batch.addTCertSet({ enrollmentId: id, timestamp: Number(ts.seconds), nonce, kdfKey }) })
     log.info(`issued ${num} TCerts to ${id}`)
     return create(TCertCreateSetRespSchema, { certs: create(CertSetSchema, { ts, id: req.id, key: kdfKey, certs }) })
+  }
+
+  /** The attributes the ACA certifies for the ECert's owner, among those asked for (Fabric's TCAP.requestAttributes). */
+  private async attributesFor (id: string, ecert: Uint8Array, req: TCertCreateSetReq): Promise<ACAAttribute[]> {
+    const ask = create(ACAAttrReqSchema, {
+      ts: { seconds: BigInt(Math.floor(this.ctx.scheduler.now() / 1000)), nanos: 0 },
+      id: { id },
+      eCert: { cert: ecert },
+      attributes: req.attributes.map(a => create(TCertAttributeSchema, { attributeName: a.attributeName }))
+    })
+    ask.signature = this.aca!().sign(this.authority, toBinary(ACAAttrReqSchema, ask))
+    const resp = await this.aca!().acap.requestAttributes(ask)
+    if (resp.status >= ACAAttrResp_StatusCode.FAILURE_MINVAL && resp.status <= ACAAttrResp_StatusCode.FAILURE_MAXVAL) {
+      throw new CaError('FAILED_PRECONDITION', `Error fetching attributes = ${ACAAttrResp_StatusCode[resp.status]}`)
+    }
+    return resp.cert === undefined ? [] : validAttributes(resp.cert.cert, this.ctx.scheduler.now())
   }
 
   /** The pre-key of the affiliation in an ECert's `id\affiliation` common name. */
@@ -121,6 +145,11 @@ export class TCA {
     b[8] = (b[8] & 0x3f) | 0x80
     return bigIntFromBytes(b)
   }
+}
+
+/** Fabric's attributes header: 00HEAD then name->position# for each attribute, positions from 1. */
+function attributesHeader (attrs: ACAAttribute[]): Uint8Array {
+  return utf8('00HEAD' + attrs.map((a, n) => `${a.attributeName}->${n + 1}#`).join(''))
 }
 
 function notImplemented (): never {

@@ -16,7 +16,8 @@ export const ColumnPrefix = {
   caCertificateHashes: 0x12,
   caAffiliations: 0x13,
   caTCertSets: 0x14,
-  caSecrets: 0x15
+  caSecrets: 0x15,
+  caAttributes: 0x16
 } as const
 
 export type ColumnName = keyof typeof ColumnPrefix

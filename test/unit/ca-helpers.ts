@@ -1,6 +1,7 @@
 import { clone, create, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
-import { utf8 } from '../../src/crypto/bytes.ts'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { concatBytes, utf8 } from '../../src/crypto/bytes.ts'
 import { generateEcKey, type EcPrivateKey } from '../../src/crypto/fabric/ec-key.ts'
 import { bigIntText, ecdsaSignDirect } from '../../src/crypto/fabric/ecdsa.ts'
 import { eciesDecrypt } from '../../src/crypto/fabric/ecies.ts'
@@ -68,4 +69,16 @@ export async function enrollByHand (ca: MembershipServices, suite: CryptoSuite, 
   const c = await challenge(ca, suite, id, secret)
   const phase2 = answer(suite, c)
   return { ...c, phase2, resp: await ca.eca.ecap.createCertificatePair(phase2) }
+}
+
+/** A reproducible byte stream (SHA-256 of seed and counter): a CA that draws from it makes the same keys and challenges again. */
+export function seededBytes (seed: string): (n: number) => Uint8Array {
+  let counter = 0
+  let pool: Uint8Array = new Uint8Array(0)
+  return (n: number) => {
+    while (pool.length < n) pool = concatBytes(pool, sha256(utf8(`${seed}/${counter++}`)))
+    const out = pool.slice(0, n)
+    pool = pool.slice(n)
+    return out
+  }
 }

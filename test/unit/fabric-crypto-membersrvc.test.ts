@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { fromBinary, toBinary, type DescService } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { cbcPkcs7Decrypt } from '../../src/crypto/fabric/aes.ts'
-import { CaClient, type Enrollment } from '../../src/crypto/fabric/ca-client.ts'
+import type { CaClient, Enrollment } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import { samePublicKey } from '../../src/crypto/fabric/ec-key.ts'
 import { ecdsaSign, ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
@@ -11,27 +10,10 @@ import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { affiliationPreKey, deriveTCertPublicKey, tcertKdfKey, tcertOwnerKeys, tcertPreK0, tcertPrivateKey } from '../../src/crypto/fabric/tcert.ts'
 import { OID_TCERT_ENC_TCERT_INDEX, getExtension } from '../../src/crypto/fabric/x509.ts'
 import { ECAP, TCAP, TLSCAP } from '../../src/protos/ca_pb.ts'
-
-// Recorded from Fabric 0.6.1's membersrvc (the real binary, on loopback, its own users table):
-// every request Weft's CaClient sent, every answer membersrvc gave, and the random bytes and clock
-// readings the client used, so the client can be replayed here against Fabric's answers and must
-// send byte-identical requests (ECDSA signing is deterministic).
-interface Exchange { service: string, method: string, request: string, response?: string, error?: string }
-interface Recording {
-  level: number
-  hashAlgorithm: string
-  tcaHmacKey?: string
-  tcaRootPreKey?: string
-  steps: Array<{ step: string, user: string, secret?: string, role?: number, ecertCN?: string, error?: string }>
-  random: string[]
-  now: number[]
-  exchanges: Exchange[]
-}
+import { type Recording, loadRecording, recordings, replayClient } from './membersrvc-recording.ts'
 
 function replay (rec: Recording): { client: CaClient, done: () => void } {
   const exchanges = [...rec.exchanges]
-  const random = [...rec.random]
-  const now = [...rec.now]
   const service = (name: string, desc: DescService): Record<string, (req: never) => Promise<unknown>> => {
     const calls: Record<string, (req: never) => Promise<unknown>> = {}
     for (const m of desc.methods) {
@@ -46,21 +28,12 @@ function replay (rec: Recording): { client: CaClient, done: () => void } {
     return calls
   }
   const rpc = { ecap: service('ECAP', ECAP), tcap: service('TCAP', TCAP), tlscap: service('TLSCAP', TLSCAP) } as unknown as CaRpc
-  const client = new CaClient({
-    suite: cryptoSuite(rec.hashAlgorithm, rec.level),
-    rpc,
-    now: () => now.shift()!,
-    random: (n) => {
-      const b = fromHex(random.shift()!)
-      expect(b.length).toBe(n)
-      return b
-    }
-  })
-  return { client, done: () => { expect([exchanges.length, random.length, now.length]).toEqual([0, 0, 0]) } }
+  const { client, done } = replayClient(rec, rpc)
+  return { client, done: () => { done(); expect(exchanges).toEqual([]) } }
 }
 
-for (const name of ['256-SHA3', '384-SHA3', '384-SHA2']) {
-  const rec: Recording = JSON.parse(readFileSync(new URL(`../vectors/security/membersrvc-exchange-${name}.json`, import.meta.url), 'utf8'))
+for (const name of recordings) {
+  const rec = loadRecording(name)
   const suite = cryptoSuite(rec.hashAlgorithm, rec.level)
 
   describe(`enrolment with Fabric's membersrvc, replayed (${name})`, () => {
