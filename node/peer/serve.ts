@@ -26,7 +26,6 @@ import { limitsFromConfig } from '../net/connection-guard.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
-import type { MembershipClient } from '../../src/security/keystore.ts'
 import type { NodeSecurity } from '../../src/security/member.ts'
 import { enrollNode } from '../../src/security/node-security.ts'
 import { caMembershipClient } from './enrollment.ts'
@@ -67,16 +66,12 @@ export function wsMultiaddr (address: string, key: string): string {
 }
 
 /**
- * Fabric's serve() on Node: config is already loaded; data directory and pid file, LevelDB,
+ * Fabric's serve() on Node: config is already loaded; data directory and pid file, enrollment with
+ * membership services (security.enabled), LevelDB,
  * identity, libp2p, the peer on its gRPC and libp2p transports (PeerNode assembles it), then
  * the gRPC services, the event hub server, REST, metrics and the web app around it.
  */
-export interface ServeOptions {
-  /** How the peer reaches membership services (security.enabled); default: the CA at peer.pki.eca.paddr / tca.paddr. */
-  membership?: MembershipClient
-}
-
-export async function serve (config: CoreConfig, options: ServeOptions = {}): Promise<RunningPeer> {
+export async function serve (config: CoreConfig): Promise<RunningPeer> {
   const dataDir = resolve(config.peer.fileSystemPath)
   const removePid = await writePidFile(join(dataDir, 'peer.pid'))
   const cleanups: Array<() => Promise<void> | void> = [removePid]
@@ -91,13 +86,9 @@ export async function serve (config: CoreConfig, options: ServeOptions = {}): Pr
     // Before anything listens: a peer that cannot enroll does not start.
     let security: NodeSecurity | undefined
     if (config.security.enabled) {
-      let membership = options.membership
-      if (membership === undefined) {
-        const ca = await caMembershipClient(config, systemScheduler)
-        cleanups.push(ca.close)
-        membership = ca.client
-      }
-      security = await enrollNode(config, membership, memberFiles(dataDir), systemScheduler)
+      const ca = await caMembershipClient(config, systemScheduler)
+      cleanups.push(ca.close)
+      security = await enrollNode(config, ca.client, memberFiles(dataDir), systemScheduler)
     }
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
