@@ -1,6 +1,7 @@
 import type { ChaincodeDeploymentSpec, ChaincodeInvocationSpec, ChaincodeSpec } from './protos/chaincode_pb.ts'
 import type { Block, BlockchainInfo, PeerEndpoint, PeersMessage, Response, Transaction } from './protos/fabric_pb.ts'
 import type { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
+import type { Users } from './security/users.ts'
 
 /**
  * What the client-facing surfaces (REST, gRPC Openchain/Devops/Admin/Peer.ProcessTransaction,
@@ -35,6 +36,9 @@ export interface PeerApi {
   /** Peer.ProcessTransaction: ExecuteTransaction for a transaction another peer (or client) built. Never throws for a refused tx: answers Response{FAILURE, msg}. */
   processTransaction (tx: Transaction): Promise<Response>
 
+  /** The users this peer enrolls and signs for (security.enabled with membership services); undefined when none can log in. */
+  readonly users?: Users
+
   /** Admin.GetStatus. */
   status (): ServerStatus_StatusCode
   /** Admin.StopServer: stops the peer cleanly (servers closed, ledger closed); resolves once stopping has begun. */
@@ -55,12 +59,12 @@ export type TransactionStatus =
 export interface SubmitOptions { waitMs?: number }
 
 /**
- * Devops.Login's answer (Response{FAILURE}) and POST /registrar's 401 body: Weft has no
- * membership services client, so enrollment can never succeed, as on a Fabric peer whose
- * membership service is unreachable.
+ * Devops.Login's answer (Response{FAILURE}) and POST /registrar's 401 body on a peer that has
+ * no membership services (security off, or not enrolled with a CA): enrollment can never succeed,
+ * as on a Fabric peer whose membership service is unreachable.
  */
 export function membershipUnavailable (securityEnabled: boolean): string {
   return securityEnabled
-    ? 'Membership services are not available: this peer has no membership services client, so users cannot log in'
+    ? 'Membership services are not available: this peer is not enrolled with membership services, so users cannot log in'
     : 'Membership services are not available: security is disabled (security.enabled is false)'
 }

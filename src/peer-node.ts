@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf'
+import { clone, create } from '@bufbuild/protobuf'
 import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { executeQuery, executeTransactions, type ExecutionContext } from './chaincode/executor.ts'
 import { nodeDeploymentSpec } from './chaincode/package.ts'
@@ -7,7 +7,7 @@ import { ChaincodeSupport } from './chaincode/support.ts'
 import { newDeployTransaction, newExecuteTransaction } from './chaincode/transactions.ts'
 import { withOverrides } from './config/overrides.ts'
 import type { CoreConfig } from './config/schema.ts'
-import { fromUtf8, toHex } from './crypto/bytes.ts'
+import { fromUtf8, toHex, utf8 } from './crypto/bytes.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
 import { StateTransferError } from './consensus/interfaces.ts'
@@ -21,10 +21,14 @@ import type { PeerApi, SubmitOptions, TransactionStatus } from './peer-api.ts'
 import type { PeerPlatform } from './peer-platform.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
-import { ChaincodeDeploymentSpecSchema, ChaincodeSpec_Type, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
+import { ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
 import type { Event, Interest } from './protos/events_pb.ts'
-import { PeerEndpoint_Type, Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
+import { PeerEndpoint_Type, ResponseSchema, Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
 import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
+import type { NodeSecurity } from './security/member.ts'
+import { EnrollmentSigning } from './security/node-signing.ts'
+import { preValidateTransaction, randomNonce, signTransaction, transactionBinding } from './security/transactions.ts'
+import { Users } from './security/users.ts'
 import { transportDialer, transportFor } from './transport/peer-transport.ts'
 import { errorMessage } from './util/errors.ts'
 import { createLogger, type Logger } from './util/logger.ts'
@@ -126,10 +130,15 @@ export class PeerNode implements PeerApi {
     private readonly peer: Peer,
     private readonly validators: ValidatorSet | undefined,
     private readonly engine: ConsensusEngine | undefined,
+    /** Reports a rejected transaction: a REJECTION event, the waiters, the recent rejections. */
+    private readonly reject: (tx: Transaction, error: string) => void,
     private readonly rejections: Set<(txid: string, error: string) => void>,
     /** The last rejections (txid → error, time), so a client that did not wait can still learn why. */
     private readonly rejected: LruMap<string, { error: string, at: number }>,
-    private readonly chaincodeCalls: PeerMetrics['chaincode']
+    private readonly chaincodeCalls: PeerMetrics['chaincode'],
+    /** security.enabled with membership services: this peer's enrollment, and how it checks transactions. */
+    private readonly security: NodeSecurity | undefined,
+    readonly users: Users | undefined
   ) {
     this.waiter = new TxWaiter({
       onBlock: l => ledger.onBlock(l),
@@ -149,6 +158,8 @@ export class PeerNode implements PeerApi {
     const { scheduler, random, transports } = platform
     const listed = platform.identity?.validators
     const config = pbftNetwork(given, listed, log)
+    const security = config.security.enabled ? platform.security : undefined
+    const signing = security === undefined ? undefined : new EnrollmentSigning(security)
     const validator = config.peer.validator.enabled
     if (transports.length === 0) throw new Error('a peer needs at least one transport')
     const structure = config.ledger.state.dataStructure
@@ -172,7 +183,8 @@ export class PeerNode implements PeerApi {
       keepalive: config.chaincode.keepalive * 1000,
       scheduler,
       networkId: config.peer.networkId,
-      peerId: config.peer.id
+      peerId: config.peer.id,
+      binding: security === undefined ? undefined : tx => transactionBinding(tx, security.verifier)
     })
     const d = config.peer.discovery
     // The other validators of the network, where listed with an address, are dialled as root nodes are.
@@ -210,7 +222,7 @@ export class PeerNode implements PeerApi {
         touchMaxNodes: d.touchMaxNodes,
         limits: { maxNodes: d.maxNodes, expiry: d.expiry, claimBackoff: Math.min(d.expiry, d.touchPeriod > 0 ? d.touchPeriod : 6000), claimRetry: Math.min(d.expiry, d.touchPeriod > 0 ? 10 * d.touchPeriod : 60_000) }
       }
-    }, { ledger, dialer: transportDialer(transports), scheduler, random, signer: platform.identity?.signer })
+    }, { ledger, dialer: transportDialer(transports), scheduler, random, signer: signing ?? platform.identity?.signer })
 
     let node: PeerNode | undefined
     let validators: ValidatorSet | undefined
@@ -218,14 +230,16 @@ export class PeerNode implements PeerApi {
     const rejections = new Set<(txid: string, error: string) => void>()
     const rejected = new LruMap<string, { error: string, at: number }>(10_000)
     const chaincodeCalls = { deploy: noCalls(), invoke: noCalls(), query: noCalls() }
+    const reject = (tx: Transaction, error: string): void => {
+      rejected.set(tx.txid, { error, at: scheduler.now() })
+      hub.publishRejection(tx, error)
+      for (const l of rejections) l(tx.txid, error)
+    }
     if (validator) {
       const ctx: ExecutionContext = {
         support,
-        onRejection: (tx: Transaction, error: string) => {
-          rejected.set(tx.txid, { error, at: scheduler.now() })
-          hub.publishRejection(tx, error)
-          for (const l of rejections) l(tx.txid, error)
-        },
+        preValidate: security === undefined ? undefined : tx => { preValidateTransaction(tx, security.verifier) },
+        onRejection: reject,
         observer: {
           now: () => scheduler.now(),
           executed: (tx, ms, error) => {
@@ -259,7 +273,7 @@ export class PeerNode implements PeerApi {
           }
         },
         query: tx => executeQuery(ctx, tx),
-        security: platform.identity?.consensusSecurity,
+        security: signing?.consensus(config.peer.id, name => peer.handlerFor(name)?.to()?.pkiID) ?? platform.identity?.consensusSecurity,
         scheduler,
         random,
         // Fabric panics; this peer stops, and its edge hears why.
@@ -271,7 +285,8 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, rejections, rejected, chaincodeCalls)
+    const users = security === undefined ? undefined : new Users(security.keystore)
+    node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, reject, rejections, rejected, chaincodeCalls, security, users)
     return node
   }
 
@@ -454,18 +469,42 @@ export class PeerNode implements PeerApi {
   }
 
   async deploy (spec: ChaincodeSpec, opts: SubmitOptions = {}): Promise<ChaincodeDeploymentSpec> {
-    const cds = await this.build(spec)
+    const user = this.users === undefined ? undefined : spec.secureContext
+    const cds = await this.build(user === undefined ? spec : create(ChaincodeSpecSchema, { ...spec, secureContext: '' }))
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     if (name === '') throw new Error('name not given for deploy')
     // As Fabric, the deploy transaction's id is the chaincode name.
-    await this.submit(newDeployTransaction(cds, name, this.now()), opts)
+    await this.submit(await this.signedBy(user, spec.metadata, newDeployTransaction(cds, name, this.now())), opts)
     return cds
   }
 
   async invoke (cis: ChaincodeInvocationSpec, opts: SubmitOptions = {}): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
-    return await this.submit(newExecuteTransaction(cis, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now()), opts)
+    const [user, spec] = this.withoutSecureContext(cis)
+    return await this.submit(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now())), opts)
   }
+
+  /** With users, the secureContext names the user who signs; Fabric clears it before the transaction is built. */
+  private withoutSecureContext (cis: ChaincodeInvocationSpec): [string | undefined, ChaincodeInvocationSpec] {
+    if (this.users === undefined) return [undefined, cis]
+    const spec = clone(ChaincodeInvocationSpecSchema, cis)
+    const user = spec.chaincodeSpec!.secureContext
+    spec.chaincodeSpec!.secureContext = ''
+    return [user, spec]
+  }
+
+  /**
+   * Devops' secure path: the spec's metadata, a nonce, `user`'s next TCert and its signature
+   * (crypto.InitClient fails for a user not logged in).
+   */
+  private async signedBy (user: string | undefined, metadata: Uint8Array, tx: Transaction): Promise<Transaction> {
+    if (user === undefined || this.users === undefined) return tx
+    const member = await this.users.member(user)
+    tx.metadata = metadata
+    tx.nonce = randomNonce(this.platform.random)
+    return signTransaction(tx, await member.nextTCert())
+  }
+
 
   /**
    * Resolves with the number of the block holding `txid` once it is in the chain; rejects with
@@ -488,12 +527,29 @@ export class PeerNode implements PeerApi {
 
   async query (cis: ChaincodeInvocationSpec): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
-    const resp = await this.peer.executeTransaction(newExecuteTransaction(cis, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now()))
+    const [user, spec] = this.withoutSecureContext(cis)
+    const resp = await this.peer.executeTransaction(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now())))
     if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
     return resp
   }
 
-  processTransaction (tx: Transaction): Promise<Response> { return this.peer.processTransaction(tx) }
+  /**
+   * A validator with membership services checks the certificate and signature first (Fabric's
+   * TransactionPreValidation): a refused transaction is answered FAILURE, as Fabric does, and
+   * also reported as a REJECTION event.
+   */
+  async processTransaction (tx: Transaction): Promise<Response> {
+    if (this.security !== undefined && this.config.peer.validator.enabled) {
+      try {
+        preValidateTransaction(tx, this.security.verifier)
+      } catch (err) {
+        this.log.error(`ProcessTransaction failed to verify transaction ${tx.txid}: ${errorMessage(err)}`)
+        this.reject(tx, errorMessage(err))
+        return create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(errorMessage(err)) })
+      }
+    }
+    return await this.peer.processTransaction(tx)
+  }
 
   private now () { return timestampFromMs(this.platform.scheduler.now()) }
 

@@ -2,6 +2,7 @@ import type { ChaincodeRuntime } from './chaincode/runtime.ts'
 import type { SecurityUtils } from './consensus/interfaces.ts'
 import type { ValidatorEntry } from './consensus/validators.ts'
 import type { MessageSigner } from './peer/security.ts'
+import type { NodeSecurity } from './security/member.ts'
 import type { ChaincodeSpec } from './protos/chaincode_pb.ts'
 import type { KVStore } from './storage/kv.ts'
 import type { PeerTransport } from './transport/peer-transport.ts'
@@ -40,6 +41,12 @@ export interface PeerPlatform {
   /** The code package of a NODE chaincode spec (its chaincodeID.path names the code). */
   packageChaincode?: (spec: ChaincodeSpec) => Promise<Uint8Array>
   identity?: PeerIdentity
+  /**
+   * With security.enabled, this peer enrolled with membership services: it signs with its
+   * enrollment key, checks transactions' certificates and signatures, and signs for users.
+   * Without it a security-enabled peer signs with `identity` and no user can log in.
+   */
+  security?: NodeSecurity
   /** Where the node's own lines go (start, stop, failures); default the `peer-node` logger. */
   logger?: Logger
 }

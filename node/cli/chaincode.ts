@@ -18,6 +18,9 @@ import { packageChaincode } from '../chaincode/package.ts'
 import { failedTo, runClientVerb, withConfigOption, type ClientFlags, type LocalPeer } from './peer-client.ts'
 import type { TxOutcome } from './tx-events.ts'
 import { lookupTransaction } from './tx.ts'
+import { createLogger } from '../../src/util/logger.ts'
+
+const log = createLogger('chaincodeCmd')
 
 interface SpecFlags extends ClientFlags {
   name?: string
@@ -25,6 +28,7 @@ interface SpecFlags extends ClientFlags {
   lang?: string
   ctor: string
   attributes: string
+  username?: string
 }
 
 interface QueryFlags extends SpecFlags {
@@ -106,8 +110,9 @@ export function chaincodeSpec (flags: SpecFlags, verb: 'deploy' | 'invoke' | 'qu
  * anything else goes to Devops.Deploy, as Fabric's CLI sends it.
  */
 async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
-  const spec = chaincodeSpec(flags, 'deploy')
-  if (spec.type !== ChaincodeSpec_Type.NODE || flags.path === undefined) {
+  const spec = await withUser(peer, chaincodeSpec(flags, 'deploy'), flags)
+  // A user's transaction is signed at the peer, which holds the user's keys: it packages the path itself.
+  if (spec.type !== ChaincodeSpec_Type.NODE || flags.path === undefined || spec.secureContext !== '') {
     const cds = await peer.call<ChaincodeDeploymentSpec>(Devops, 'deploy', spec).catch(failedTo('Error building chaincode'))
     return cds.chaincodeSpec?.chaincodeID?.name ?? ''
   }
@@ -121,8 +126,8 @@ async function deploy (peer: LocalPeer, flags: SpecFlags): Promise<string> {
   return name
 }
 
-function invocation (flags: SpecFlags, verb: 'invoke' | 'query'): ChaincodeInvocationSpec {
-  const spec = chaincodeSpec(flags, verb)
+async function invocation (peer: LocalPeer, flags: SpecFlags, verb: 'invoke' | 'query'): Promise<ChaincodeInvocationSpec> {
+  const spec = await withUser(peer, chaincodeSpec(flags, verb), flags)
   if (spec.type === ChaincodeSpec_Type.NODE && flags.name === undefined) throw new Error('a NODE chaincode is invoked and queried by name: give -n with the name deploy printed')
   return create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec })
 }
@@ -130,7 +135,7 @@ function invocation (flags: SpecFlags, verb: 'invoke' | 'query'): ChaincodeInvoc
 /** Devops.Invoke or Query; a FAILURE answer is an error too (a Fabric peer may send one). */
 async function invokeOrQuery (peer: LocalPeer, method: 'invoke' | 'query', flags: SpecFlags): Promise<Uint8Array> {
   const what = method === 'invoke' ? 'Error invoking chaincode' : 'Error querying chaincode'
-  const res = await peer.call<Response>(Devops, method, invocation(flags, method)).catch(failedTo(what))
+  const res = await peer.call<Response>(Devops, method, await invocation(peer, flags, method)).catch(failedTo(what))
   if (res.status !== Response_StatusCode.SUCCESS) throw new Error(`${what}: ${fromUtf8(res.msg)}`)
   return res.msg
 }
@@ -217,6 +222,23 @@ function withSpecOptions (cmd: Command): Command {
     .option('-l, --lang <language>', 'golang, node, car or java (default: node with -p, golang otherwise)')
     .option('-c, --ctor <json>', 'arguments as JSON: {"Args":["init","a","100"]} or {"Function":"f","Args":[...]}', '{}')
     .option('-a, --attributes <json>', 'user attributes as a JSON list of strings', '[]')
+    .option('-u, --username <user>', 'with security.enabled: the user who signs, logged in with `weft network login`')
+}
+
+/**
+ * The rest of Fabric's getChaincodeSpecification: with security the user must have a login
+ * token here, and names the user in secureContext; without it -u is only warned about.
+ */
+async function withUser (peer: LocalPeer, spec: ChaincodeSpec, flags: SpecFlags): Promise<ChaincodeSpec> {
+  const user = flags.username
+  if (!peer.securityEnabled) {
+    if (user !== undefined) log.warn('Username supplied but security is disabled.')
+    return spec
+  }
+  if (user === undefined) throw new Error('Must supply username for chaincode when security is enabled')
+  if (!(await peer.tokens.has(user))) throw new Error(`User '${user}' not logged in. Use the 'peer network login' command to obtain a security token.`)
+  spec.secureContext = user
+  return spec
 }
 
 /** `weft chaincode deploy|invoke|query`, Fabric's `peer chaincode` against the peer at peer.address. */

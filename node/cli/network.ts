@@ -1,13 +1,19 @@
 import { create } from '@bufbuild/protobuf'
 import { EmptySchema } from '@bufbuild/protobuf/wkt'
+import { createInterface } from 'node:readline'
 import { Command } from 'commander'
 import { goJson } from '../../src/gojson/index.ts'
 import { Openchain } from '../../src/protos/api_pb.ts'
-import { PeerEndpointSchema, type PeersMessage } from '../../src/protos/fabric_pb.ts'
+import { PeerEndpointSchema, Response_StatusCode, type PeersMessage, type Response } from '../../src/protos/fabric_pb.ts'
+import { Devops, SecretSchema } from '../../src/protos/devops_pb.ts'
+import { fromUtf8 } from '../../src/crypto/bytes.ts'
+import { createLogger } from '../../src/util/logger.ts'
 import type { UpFlags } from './network-up.ts'
-import { failedTo, runClientVerb, withConfigOption, type ClientFlags } from './peer-client.ts'
+import { failedTo, runClientVerb, withConfigOption, type ClientFlags, type LocalPeer } from './peer-client.ts'
 
-/** `weft network list`: the peers the running peer is connected to, as Fabric prints them; `up` and `down`: a local network. */
+const log = createLogger('networkCmd')
+
+/** `weft network list`: the peers the running peer is connected to, as Fabric prints them; `up` and `down`: a local network; `login`: a user. */
 export function networkCommand (): Command {
   const network = new Command('network').description('network commands')
   withConfigOption(network.command('list').alias('ls'))
@@ -32,5 +38,39 @@ export function networkCommand (): Command {
     .description('stop the network `weft network up` runs in a directory')
     .option('--dir <dir>', 'the network\'s directory', 'weft-network')
     .action(async (flags: { dir: string }) => { await (await import('./network-up.ts')).networkDown(flags) })
+  withConfigOption(network.command('login').argument('[user...]'))
+    .description('log a user in at the running peer (Devops.Login, which enrolls it with membership services) and keep its login token')
+    .option('-p, --password <secret>', 'the user\'s enrollment secret (asked for when not given)')
+    .action(async (users: string[], flags: ClientFlags & { password?: string }) => {
+      await runClientVerb(flags, async peer => { await login(peer, users, flags.password) })
+    })
   return network
+}
+
+/** Fabric's networkLogin: one user; a user with a token here is already logged in; the token is written on success. */
+async function login (peer: LocalPeer, users: string[], password: string | undefined): Promise<void> {
+  if (users.length === 0) throw new Error('Must supply username')
+  if (users.length !== 1) throw new Error('Must supply username as the 1st and only parameter')
+  const [user] = users
+  if (await peer.tokens.has(user)) {
+    log.info(`User '${user}' is already logged in.`)
+    return
+  }
+  const secret = password ?? await askPassword(user)
+  const res = await peer.call<Response>(Devops, 'login', create(SecretSchema, { enrollId: user, enrollSecret: secret })).catch(failedTo('Error on client login'))
+  if (res.status !== Response_StatusCode.SUCCESS) throw new Error(`Error on client login: ${fromUtf8(res.msg)}`)
+  await peer.tokens.put(user)
+  log.info(`Login successful for user '${user}'.`)
+}
+
+/** The secret as one line of standard input (a terminal echoes it: give -p, or pipe it, to keep it off the screen). */
+async function askPassword (user: string): Promise<string> {
+  process.stdout.write(`Enter password for user '${user}': `)
+  const rl = createInterface({ input: process.stdin, terminal: false })
+  try {
+    for await (const line of rl) return line
+    throw new Error('Error trying to read password from console: EOF')
+  } finally {
+    rl.close()
+  }
 }

@@ -8,6 +8,7 @@ import { channelOptions, clientCredentials, connect, unaryCall } from '../grpc/c
 import { clientConstructor } from '../grpc/service-definition.ts'
 import { clientTlsFromConfig, type ClientTls } from '../grpc/tls.ts'
 import { dialAddress } from '../host-port.ts'
+import { LoginTokens } from '../peer/login-tokens.ts'
 import { TxEventWatch } from './tx-events.ts'
 
 /** Fabric's CLI gives the peer 3 s to accept the connection. */
@@ -28,7 +29,11 @@ export class LocalPeer {
     /** rest.address, for what only the REST service tells (a transaction's block, or why it was rejected). */
     readonly restAddress: string,
     readonly tls: ClientTls | undefined,
-    readonly creds: ChannelCredentials
+    readonly creds: ChannelCredentials,
+    /** security.enabled: chaincode verbs need a user (-u) with a login token here. */
+    readonly securityEnabled: boolean,
+    /** Where login tokens are kept (peer.fileSystemPath/client), as Fabric's CLI keeps them. */
+    readonly tokens: LoginTokens
   ) {}
 
   /** From core.yaml (`file`, else ./core.yaml when present) and CORE_* variables, as `weft node start` reads them. */
@@ -40,7 +45,9 @@ export class LocalPeer {
       dialAddress(config.peer.validator.events.address, 'peer.validator.events.address'),
       dialAddress(config.rest.address, 'rest.address'),
       tls,
-      await clientCredentials(tls))
+      await clientCredentials(tls),
+      config.security.enabled,
+      new LoginTokens(config.peer.fileSystemPath))
   }
 
   /** Listens for BLOCK and REJECTION events at peer.validator.events.address (for --wait). */

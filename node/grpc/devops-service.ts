@@ -3,8 +3,9 @@ import { status, type Server, type UntypedHandleCall } from '@grpc/grpc-js'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { membershipUnavailable, type PeerApi } from '../../src/peer-api.ts'
 import type { ChaincodeInvocationSpec, ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
-import { Devops } from '../../src/protos/devops_pb.ts'
-import { ResponseSchema, Response_StatusCode } from '../../src/protos/fabric_pb.ts'
+import { Devops, type Secret } from '../../src/protos/devops_pb.ts'
+import { ResponseSchema, Response_StatusCode, type Response } from '../../src/protos/fabric_pb.ts'
+import { errorMessage } from '../../src/util/errors.ts'
 import { addService } from './service-definition.ts'
 import { GrpcError, unary } from './unary.ts'
 
@@ -20,8 +21,9 @@ const invocation = (req: ChaincodeInvocationSpec): ChaincodeInvocationSpec => {
 }
 
 /**
- * protos.Devops: Login fails with a Response{FAILURE} saying membership services are not
- * available (Weft has none); Build, Deploy, Invoke and Query go to the peer, a failure being
+ * protos.Devops: Login enrolls the user with membership services (crypto.RegisterClient), a
+ * refusal being a Response{FAILURE} with the reason (on a peer without membership services:
+ * that they are not available); Build, Deploy, Invoke and Query go to the peer, a failure being
  * an UNKNOWN status with the peer's message, as grpc-go sends Fabric's errors. Requests Fabric
  * would crash on (no chaincodeSpec / chaincodeID) get INVALID_ARGUMENT. The EXP_ methods need
  * membership services too: UNIMPLEMENTED.
@@ -31,8 +33,16 @@ export function addDevopsService (server: Server, peer: PeerApi, options: { secu
     throw new GrpcError(status.UNIMPLEMENTED, `Devops.${name} is not implemented: it needs membership services, which this peer does not have`)
   })
   addService(server, Devops, {
-    login: unary('/protos.Devops/Login', async () =>
-      create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(membershipUnavailable(options.securityEnabled)) })),
+    login: unary('/protos.Devops/Login', async (req: Secret) => {
+      const failure = (msg: string): Response => create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(msg) })
+      if (peer.users === undefined) return failure(membershipUnavailable(options.securityEnabled))
+      try {
+        await peer.users.login(req.enrollId, req.enrollSecret)
+      } catch (err) {
+        return failure(errorMessage(err))
+      }
+      return create(ResponseSchema, { status: Response_StatusCode.SUCCESS })
+    }),
     build: unary('/protos.Devops/Build', async (req: ChaincodeSpec) => peer.build(needChaincodeID(req, 'ChaincodeSpec'))),
     deploy: unary('/protos.Devops/Deploy', async (req: ChaincodeSpec) => peer.deploy(needChaincodeID(req, 'ChaincodeSpec'))),
     invoke: unary('/protos.Devops/Invoke', async (req: ChaincodeInvocationSpec) => peer.invoke(invocation(req))),

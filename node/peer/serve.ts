@@ -26,6 +26,10 @@ import { limitsFromConfig } from '../net/connection-guard.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
+import type { NodeSecurity } from '../../src/security/member.ts'
+import { enrollNode } from '../../src/security/node-security.ts'
+import { caMembershipClient } from './enrollment.ts'
+import { memberFiles } from './member-files.ts'
 import { loadOrCreateIdentity, nodeIdentity } from './identity.ts'
 import { readNetworkFile } from './network-file.ts'
 import { writePidFile } from './pid-file.ts'
@@ -62,7 +66,8 @@ export function wsMultiaddr (address: string, key: string): string {
 }
 
 /**
- * Fabric's serve() on Node: config is already loaded; data directory and pid file, LevelDB,
+ * Fabric's serve() on Node: config is already loaded; data directory and pid file, enrollment with
+ * membership services (security.enabled), LevelDB,
  * identity, libp2p, the peer on its gRPC and libp2p transports (PeerNode assembles it), then
  * the gRPC services, the event hub server, REST, metrics and the web app around it.
  */
@@ -80,6 +85,13 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const serverTls = await serverTlsFromConfig(config)
     log.info(`Security enabled status: ${config.security.enabled}`)
     log.info(`Privacy enabled status: ${config.security.privacy}`)
+    // Before anything listens: a peer that cannot enroll does not start.
+    let security: NodeSecurity | undefined
+    if (config.security.enabled) {
+      const ca = await caMembershipClient(config, systemScheduler)
+      cleanups.push(ca.close)
+      security = await enrollNode(config, ca.client, memberFiles(dataDir), systemScheduler)
+    }
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
     const limits = limitsFromConfig(config)
@@ -96,7 +108,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       random: systemRandom,
       chaincodeRuntime: workerRuntime(),
       packageChaincode: spec => packageChaincode(spec.chaincodeID?.path ?? '', { roots: chaincodeRoots(config.chaincode.node.roots) }),
-      identity: nodeIdentity(key, network, config.security.enabled)
+      identity: nodeIdentity(key, network, config.security.enabled),
+      security
     })
     config = node.config
     let stopRequested!: () => void

@@ -2,14 +2,16 @@ import { create } from '@bufbuild/protobuf'
 import { parseRpcRequest, type RpcId } from '../../src/gojson/rpc-request.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { ChaincodeInvocationSpecSchema, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
+import type { LoginTokens } from '../peer/login-tokens.ts'
 import { rpcFail, rpcOK, rpcResponseJson, type RestReply, type RpcErrorKind, type RpcResult } from './replies.ts'
 
 export interface ChaincodeRpcDeps {
   peer: PeerApi
   /** chaincode.mode is dev: deploys are named by chaincodeID.name instead of a path. */
   devMode: boolean
-  /** security.enabled: requests must name a logged-in user (none can be, without membership services). */
+  /** security.enabled: requests must name a user with a login token, who signs the transaction. */
   securityEnabled: boolean
+  tokens: LoginTokens
 }
 
 const errorMessage = (err: unknown): string => err instanceof Error ? err.message : String(err)
@@ -20,7 +22,7 @@ function rpcErrorReply (status: number, kind: RpcErrorKind, data: string, id: Rp
 }
 
 /** The checks Fabric runs before it submits; undefined when the spec may go on. */
-function checkSpec (spec: ChaincodeSpec, deploy: boolean, deps: ChaincodeRpcDeps): RpcResult | undefined {
+async function checkSpec (spec: ChaincodeSpec, deploy: boolean, deps: ChaincodeRpcDeps): Promise<RpcResult | undefined> {
   if (spec.chaincodeID === undefined) return rpcFail('invalidParams', 'Payload must contain a ChaincodeID.')
   if (deploy && deps.devMode && spec.chaincodeID.name === '') return rpcFail('invalidParams', 'Chaincode name may not be blank in development mode.')
   if (deploy && !deps.devMode && spec.chaincodeID.path === '') return rpcFail('invalidParams', 'Chaincode path may not be blank.')
@@ -28,14 +30,13 @@ function checkSpec (spec: ChaincodeSpec, deploy: boolean, deps: ChaincodeRpcDeps
   if (spec.ctorMsg === undefined || spec.ctorMsg.args.length === 0) return rpcFail('invalidParams', 'Payload must contain a CtorMsg with a Chaincode function name.')
   if (deps.securityEnabled) {
     if (spec.secureContext === '') return rpcFail('invalidParams', 'Must supply username for chaincode when security is enabled.')
-    // Fabric looks for the user's login token here; without membership services nobody has one.
-    return rpcFail('missingRegistration', "User not logged in. Use the '/registrar' endpoint to obtain a security token.")
+    if (!(await deps.tokens.has(spec.secureContext))) return rpcFail('missingRegistration', "User not logged in. Use the '/registrar' endpoint to obtain a security token.")
   }
   return undefined
 }
 
 async function run (method: 'deploy' | 'invoke' | 'query', spec: ChaincodeSpec, deps: ChaincodeRpcDeps, waitMs: number | undefined): Promise<RpcResult> {
-  const refused = checkSpec(spec, method === 'deploy', deps)
+  const refused = await checkSpec(spec, method === 'deploy', deps)
   if (refused !== undefined) return refused
   if (method === 'deploy') {
     try {

@@ -111,7 +111,7 @@ const schemas: Record<string, Json> = {
   }
 }
 
-const registrarNote = 'Weft has no membership services client: enrollment never succeeds, as on a Fabric peer whose membership service is unreachable.'
+const registrarNote = 'Login enrolls the user with membership services (security.enabled, the peer enrolled); the login token is kept under peer.fileSystemPath/client. Without membership services enrollment never succeeds, as on a Fabric peer whose membership service is unreachable.'
 const noPattern = errorReply('rest.validPatterns.enrollmentID is not configured.')
 const enrollmentID = idParam('enrollmentID', 'the user\'s enrollment id (rest.validPatterns.enrollmentID).')
 

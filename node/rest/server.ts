@@ -15,7 +15,8 @@ import { handleChaincodeRpc } from './chaincode-rpc.ts'
 import { goRoutePath } from './go-path.ts'
 import { openApiDocument } from './openapi.ts'
 import { rpcFail, rpcResponseJson, restError, type RestReply } from './replies.ts'
-import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register } from './registrar.ts'
+import { LoginTokens } from '../peer/login-tokens.ts'
+import { compileEnrollmentIDPattern, deleteEnrollmentID, getEnrollmentCert, getEnrollmentID, getTransactionCert, register, type RegistrarDeps } from './registrar.ts'
 
 export interface RestOptions {
   /** A PeerNode's metrics and consensus status, where given, feed /healthz. */
@@ -62,8 +63,14 @@ const routes: ReadonlyArray<[string, readonly string[]]> = [
 export async function startRest (options: RestOptions): Promise<RestServer> {
   const { peer, config } = options
   const bodyLimit = options.bodyLimit ?? 1024 * 1024
-  const registrar = { securityEnabled: config.security.enabled, enrollmentID: compileEnrollmentIDPattern(config.rest.validPatterns.enrollmentID) }
-  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled }
+  const tokens = new LoginTokens(config.peer.fileSystemPath)
+  const registrar: RegistrarDeps = {
+    securityEnabled: config.security.enabled,
+    enrollmentID: compileEnrollmentIDPattern(config.rest.validPatterns.enrollmentID),
+    users: peer.users,
+    tokens
+  }
+  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled, tokens }
   const listen = parseListenAddress(options.address ?? config.rest.address, 'rest.address')
   const badEscapes = new WeakSet<IncomingMessage>()
 
@@ -130,11 +137,11 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     return q < 0 ? '' : req.originalUrl.slice(q + 1)
   }
 
-  app.post('/registrar', async (req, reply) => send(reply, register(body(req), registrar)))
-  app.get('/registrar/:id', async (req, reply) => send(reply, getEnrollmentID(param(req), registrar)))
-  app.delete('/registrar/:id', async (req, reply) => send(reply, deleteEnrollmentID(param(req), registrar)))
-  app.get('/registrar/:id/ecert', async (req, reply) => send(reply, getEnrollmentCert(param(req), registrar)))
-  app.get('/registrar/:id/tcert', async (req, reply) => send(reply, getTransactionCert(param(req), rawQuery(req), registrar)))
+  app.post('/registrar', async (req, reply) => send(reply, await register(body(req), registrar)))
+  app.get('/registrar/:id', async (req, reply) => send(reply, await getEnrollmentID(param(req), registrar)))
+  app.delete('/registrar/:id', async (req, reply) => send(reply, await deleteEnrollmentID(param(req), registrar)))
+  app.get('/registrar/:id/ecert', async (req, reply) => send(reply, await getEnrollmentCert(param(req), registrar)))
+  app.get('/registrar/:id/tcert', async (req, reply) => send(reply, await getTransactionCert(param(req), rawQuery(req), registrar)))
   app.get('/chain', async (_req, reply) => send(reply, await getChain(peer)))
   app.get('/chain/blocks/:id', {
     schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,20}$' } }, required: ['id'] } },

@@ -12,6 +12,8 @@ export interface ExecutionContext {
   onRejection?: (tx: Transaction, error: string) => void
   /** Hears every execution (deploy, invoke, query), how long it took and whether it failed. */
   observer?: ExecutionObserver
+  /** security.enabled: throws why a transaction may not run (its certificate or signature), before it runs. */
+  preValidate?: (tx: Transaction) => void
 }
 
 export interface ExecutionObserver {
@@ -84,6 +86,11 @@ async function observed (ctx: ExecutionContext, tx: Transaction): Promise<Execut
 /** One deploy, invoke or query, with Fabric's error texts (clients and REJECTION events show them). */
 export async function executeTransaction (ctx: ExecutionContext, tx: Transaction): Promise<ExecutionOutcome> {
   const { support } = ctx
+  try {
+    ctx.preValidate?.(tx)
+  } catch (err) {
+    return { error: err as Error }
+  }
   const ledger = support.ledger
   const inLedger = tx.type !== Transaction_Type.CHAINCODE_QUERY
   switch (tx.type) {

@@ -21,6 +21,8 @@ export interface HandlerHost extends RequestHost {
   readonly scheduler: Scheduler
   /** Milliseconds of silence before a KEEPALIVE is sent; 0 = never. */
   readonly keepalive: number
+  /** The transaction binding sent to chaincode; without it (security off) none. */
+  readonly binding?: (tx: Transaction) => Uint8Array
   registerHandler (h: Handler): void
   deregisterHandler (h: Handler): void
 }
@@ -154,12 +156,12 @@ export class Handler {
   initOrReady (txid: string, initArgs: Uint8Array[] | undefined, tx: Transaction, input: ChaincodeInput): TxContext {
     const ctx = this.createTxContext(txid, tx)
     if (initArgs !== undefined) {
-      const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, input) })
+      const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, input, this.host.binding) })
       this.fire(MsgType.INIT)
       this.isTransaction.set(txid, true)
       this.send(msg, ctx)
     } else {
-      const msg = ccMessage(MsgType.READY, { txid, securityContext: securityContext(tx, input) })
+      const msg = ccMessage(MsgType.READY, { txid, securityContext: securityContext(tx, input, this.host.binding) })
       this.fire(MsgType.READY)
       this.isTransaction.delete(txid)
       ctx.notify(msg)
@@ -177,7 +179,7 @@ export class Handler {
       throw new Error(`chaincode ${this.name} cannot take a transaction while in state ${this.state}`)
     }
     this.isTransaction.set(msg.txid, msg.type !== MsgType.QUERY)
-    msg.securityContext = securityContext(tx, input)
+    msg.securityContext = securityContext(tx, input, this.host.binding)
     if (msg.type === MsgType.TRANSACTION) this.fire(MsgType.TRANSACTION)
     this.send(msg, ctx)
     return ctx
@@ -316,10 +318,11 @@ export class Handler {
  * The security context every INIT / READY / TRANSACTION / QUERY carries. Fabric's Go shim reads
  * the chaincode's args from its payload (the marshaled ctorMsg), so it is sent with security off too.
  */
-function securityContext (tx: Transaction, input: ChaincodeInput): ReturnType<typeof create<typeof ChaincodeSecurityContextSchema>> {
+function securityContext (tx: Transaction, input: ChaincodeInput, binding: ((tx: Transaction) => Uint8Array) | undefined): ReturnType<typeof create<typeof ChaincodeSecurityContextSchema>> {
   return create(ChaincodeSecurityContextSchema, {
     callerCert: tx.cert,
     callerSign: tx.signature,
+    binding: binding?.(tx),
     metadata: tx.metadata,
     payload: toBinary(ChaincodeInputSchema, input),
     txTimestamp: tx.timestamp

@@ -33,6 +33,8 @@ export interface ChaincodeSupportInit {
   /** peer.networkId and peer.id, which Fabric names in launch errors. */
   networkId?: string
   peerId?: string
+  /** security.enabled: the transaction binding chaincode reads with GetBinding (Fabric's secHelper.GetTransactionBinding). */
+  binding?: (tx: Transaction) => Uint8Array
 }
 
 /** A started or registered chaincode (Fabric's chaincodeRTEnv). */
@@ -57,6 +59,7 @@ export class ChaincodeSupport implements HandlerHost {
   readonly startupTimeout: number
   readonly keepalive: number
   readonly scheduler: Scheduler
+  readonly binding?: (tx: Transaction) => Uint8Array
   private readonly runtime?: ChaincodeRuntime
   private readonly running = new Map<string, Entry>()
   private readonly launchLocks = new Map<string, Promise<void>>()
@@ -73,6 +76,7 @@ export class ChaincodeSupport implements HandlerHost {
     this.startupTimeout = init.startupTimeout ?? 300_000
     this.keepalive = init.keepalive ?? 0
     this.scheduler = init.scheduler ?? systemScheduler
+    this.binding = init.binding
     this.where = `networkid:${init.networkId ?? 'dev'},peerid:${init.peerId ?? ''}`
   }
 

@@ -10,7 +10,14 @@ export interface MessageSigner {
   /** What others verify this peer's signatures with; sent as PeerEndpoint.pkiID. */
   readonly pkiID: Uint8Array
   sign (data: Uint8Array): Promise<Uint8Array>
+  /** How this peer checks another's signature against that peer's pkiID; default: the pkiID is a raw Ed25519 public key. */
+  verify?: SignatureCheck
 }
+
+/** Whether `signature` over `data` is the signature of the holder of `pkiID`; throws when it cannot tell. */
+export type SignatureCheck = (pkiID: Uint8Array, data: Uint8Array, signature: Uint8Array) => Promise<boolean>
+
+const ed25519Check: SignatureCheck = async (pkiID, data, signature) => await publicKeyFromRaw(pkiID).verify(data, signature)
 
 /** Signs with a libp2p private key, the peer's identity. */
 export function keySigner (key: PrivateKey): MessageSigner {
@@ -30,12 +37,12 @@ export async function signMessage (msg: Message, signer: MessageSigner): Promise
 }
 
 /** Throws with the reason when `msg` was not signed by the holder of `pkiID`. */
-export async function verifyMessage (msg: Message, pkiID: Uint8Array, from: string): Promise<void> {
+export async function verifyMessage (msg: Message, pkiID: Uint8Array, from: string, check: SignatureCheck = ed25519Check): Promise<void> {
   if (pkiID.length === 0) throw new Error(`cannot verify the signature of a message from ${from}: its endpoint has no pkiID`)
   if (msg.signature.length === 0) throw new Error(`message from ${from} is not signed`)
   let ok: boolean
   try {
-    ok = await publicKeyFromRaw(pkiID).verify(signedBytes(msg), msg.signature)
+    ok = await check(pkiID, signedBytes(msg), msg.signature)
   } catch (err) {
     throw new Error(`cannot verify the signature of a message from ${from}: ${(err as Error).message}`)
   }

@@ -93,7 +93,7 @@ class ShimHandler implements StubChannel {
       try {
         // Fabric's Go shim takes the args from the security context's copy of the ctorMsg.
         const input = decodePayload(ChaincodeInputSchema, msg.securityContext?.payload ?? msg.payload)
-        stub = new ChaincodeStub(this, msg.txid, input.args, !isQuery, msg.securityContext?.txTimestamp)
+        stub = new ChaincodeStub(this, msg.txid, input.args, !isQuery, msg.securityContext)
         const { function: f, params } = stub.getFunctionAndParameters()
         const payload = resultBytes(await this.chaincode[fn](stub, f, params))
         return ccMessage(isQuery ? T.QUERY_COMPLETED : T.COMPLETED, { txid: msg.txid, payload, chaincodeEvent: isQuery ? undefined : stub.event })

@@ -2,9 +2,9 @@ import { create, toBinary } from '@bufbuild/protobuf'
 import type { Timestamp } from '@bufbuild/protobuf/wkt'
 import { ChaincodeEventSchema, type ChaincodeEvent } from '../../protos/chaincodeevent_pb.ts'
 import {
-  ChaincodeMessageSchema, ChaincodeMessage_Type as T, ChaincodeSpecSchema, PutStateInfoSchema, RangeQueryStateCloseSchema,
+  ChaincodeMessageSchema, ChaincodeMessage_Type as T, ChaincodeSecurityContextSchema, ChaincodeSpecSchema, PutStateInfoSchema, RangeQueryStateCloseSchema,
   RangeQueryStateNextSchema, RangeQueryStateResponseSchema, RangeQueryStateSchema,
-  type ChaincodeMessage, type RangeQueryStateResponse
+  type ChaincodeMessage, type ChaincodeSecurityContext, type RangeQueryStateResponse
 } from '../../protos/chaincode_pb.ts'
 import { ccMessage, decodePayload, payloadText } from '../messages.ts'
 
@@ -30,12 +30,20 @@ export class ChaincodeStub {
     private readonly txid: string,
     private readonly args: Uint8Array[],
     private readonly isTransaction: boolean,
-    private readonly timestamp?: Timestamp
+    private readonly security: ChaincodeSecurityContext = create(ChaincodeSecurityContextSchema)
   ) {}
 
   getTxID (): string { return this.txid }
   /** The transaction's timestamp as the client set it (the same on every peer). */
-  getTxTimestamp (): Timestamp | undefined { return this.timestamp }
+  getTxTimestamp (): Timestamp | undefined { return this.security.txTimestamp }
+  /** The submitter's certificate (its TCert, DER); empty for a transaction without security. */
+  getCallerCertificate (): Uint8Array { return this.security.callerCert }
+  /** The transaction's metadata as the submitter set it. */
+  getCallerMetadata (): Uint8Array { return this.security.metadata }
+  /** The hash of the caller's certificate and the transaction's nonce (security on), binding the call to this transaction. */
+  getBinding (): Uint8Array { return this.security.binding }
+  /** The marshaled ChaincodeInput the transaction carries. */
+  getPayload (): Uint8Array { return this.security.payload }
   getArgs (): Uint8Array[] { return this.args }
   getStringArgs (): string[] { return this.args.map(a => dec.decode(a)) }
   /** The first argument and the rest, as Fabric passes them to Init / Invoke / Query. */

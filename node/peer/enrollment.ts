@@ -1,0 +1,18 @@
+import type { CoreConfig } from '../../src/config/schema.ts'
+import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
+import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
+import { caMembership } from '../../src/security/ca-membership.ts'
+import type { MembershipClient } from '../../src/security/keystore.ts'
+import type { Scheduler } from '../../src/util/scheduler.ts'
+import { createCaRpc } from '../ca/client.ts'
+
+/** How long one call to membership services may take before the peer gives up on it. */
+const CA_TIMEOUT = 10_000
+
+/** The CA at peer.pki.eca.paddr / tca.paddr over gRPC (closed when the peer stops). */
+export async function caMembershipClient (config: CoreConfig, scheduler: Scheduler): Promise<{ client: MembershipClient, close: () => void }> {
+  const { pki } = config.peer
+  const rpc = await createCaRpc({ eca: pki.eca.paddr, tca: pki.tca.paddr, tlsca: pki.tlsca.paddr, timeout: CA_TIMEOUT })
+  const client = new CaClient({ suite: cryptoSuite(config.security.hashAlgorithm, config.security.level), rpc, now: () => scheduler.now() })
+  return { client: caMembership(client, rpc), close: rpc.close }
+}
