@@ -12,7 +12,9 @@ const CA_TIMEOUT = 10_000
 /** The CA at peer.pki.eca.paddr / tca.paddr over gRPC (closed when the peer stops). */
 export async function caMembershipClient (config: CoreConfig, scheduler: Scheduler): Promise<{ client: MembershipClient, close: () => void }> {
   const { pki } = config.peer
-  const rpc = await createCaRpc({ eca: pki.eca.paddr, tca: pki.tca.paddr, tlsca: pki.tlsca.paddr, timeout: CA_TIMEOUT })
+  // As Fabric's node: TLS trusts peer.pki.tls.rootcert.file and expects the name "tlsca" unless overridden.
+  const tls = pki.tls.enabled ? { rootCertFile: pki.tls.rootcert.file, serverNameOverride: pki.tls.serverhostoverride === '' ? 'tlsca' : pki.tls.serverhostoverride } : undefined
+  const rpc = await createCaRpc({ eca: pki.eca.paddr, tca: pki.tca.paddr, tlsca: pki.tlsca.paddr, tls, timeout: CA_TIMEOUT })
   const client = new CaClient({ suite: cryptoSuite(config.security.hashAlgorithm, config.security.level), rpc, now: () => scheduler.now() })
-  return { client: caMembership(client, rpc), close: rpc.close }
+  return { client: caMembership(client), close: rpc.close }
 }

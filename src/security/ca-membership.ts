@@ -1,13 +1,11 @@
-import { create } from '@bufbuild/protobuf'
 import { fromUtf8 } from '../crypto/bytes.ts'
 import type { CaClient } from '../crypto/fabric/ca-client.ts'
-import type { CaRpc } from '../crypto/fabric/ca-rpc.ts'
-import { getExtension, OID_ECERT_SUBJECT_ROLE, parseCertificate } from '../crypto/fabric/x509.ts'
-import { HashSchema, Role } from '../protos/ca_pb.ts'
+import { getExtension, OID_ECERT_SUBJECT_ROLE } from '../crypto/fabric/x509.ts'
+import { Role } from '../protos/ca_pb.ts'
 import type { MembershipClient } from './keystore.ts'
 
 /** The keystore's membership calls on fabric-crypto's CA client: enrollment with the chains, TCert batches, peers' certificates by hash. */
-export function caMembership (client: CaClient, rpc: CaRpc): MembershipClient {
+export function caMembership (client: CaClient): MembershipClient {
   return {
     async enroll (enrollID, enrollSecret) {
       const e = await client.enroll(enrollID, enrollSecret)
@@ -20,10 +18,10 @@ export function caMembership (client: CaClient, rpc: CaRpc): MembershipClient {
     },
     // As Fabric's getEnrollmentCertByHashFromECA: only a validator's or a peer's certificate will do.
     async enrollmentCertificate (pkiID) {
-      const { cert } = await rpc.ecap.readCertificateByHash(create(HashSchema, { hash: pkiID }))
-      const role = Number(fromUtf8(getExtension(parseCertificate(cert), OID_ECERT_SUBJECT_ROLE)))
+      const cert = await client.readCertificateByHash(pkiID)
+      const role = Number(fromUtf8(getExtension(cert, OID_ECERT_SUBJECT_ROLE)))
       if (role !== Role.VALIDATOR && role !== Role.PEER) throw new Error(`Invalid ECertSubjectRole in enrollment certificate for signing. Not a validator or peer: role ${role}`)
-      return cert
+      return cert.raw
     }
   }
 }

@@ -36,5 +36,5 @@ export function memoryRawStore (): RawStore {
 export async function enrollInMemory (ca: MembershipServices, config: CoreConfig): Promise<NodeSecurity> {
   const rpc = { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc
   const client = new CaClient({ suite: cryptoSuite(config.security.hashAlgorithm, config.security.level), rpc, now: () => systemScheduler.now() })
-  return await enrollNode(config, caMembership(client, rpc), memoryRawStore(), systemScheduler)
+  return await enrollNode(config, caMembership(client), memoryRawStore(), systemScheduler)
 }

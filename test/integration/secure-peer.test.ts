@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import { serveCa, type RunningCa } from '../../node/ca/serve.ts'
+import { SERVER_NAME, tlsFiles } from '../helpers/tls-fixtures.ts'
 import { loadCaConfig } from '../../src/ca/config.ts'
 import { fromUtf8, toHex } from '../../src/crypto/bytes.ts'
 import { pemToCertDer } from '../../src/crypto/fabric/pem.ts'
@@ -99,6 +100,30 @@ describe('a security-enabled peer', () => {
     const nobody = inProcessPeer({ security: { enabled: true }, peer: { pki: { eca: { paddr: '127.0.0.1:1' }, tca: { paddr: '127.0.0.1:1' } } } })
     await expect(nobody).rejects.toThrow(/^cannot enroll validator vp with membership services at 127\.0\.0\.1:1 \(peer\.pki\.eca\.paddr\): rpc error: code = 14 /)
   }, 30_000)
+
+  it('enrolls over TLS with peer.pki.tls.*, and not with a CA it does not trust', async () => {
+    const tlsDir = await mkdtemp(join(tmpdir(), 'weft-ca-tls-'))
+    const tlsCa = await serveCa(loadCaConfig({
+      env: {
+        MEMBERSRVC_CA_SERVER_PORT: '127.0.0.1:0',
+        MEMBERSRVC_CA_SECURITY_TLS_ENABLED: 'true',
+        MEMBERSRVC_CA_SERVER_TLS_CERT_FILE: tlsFiles.server,
+        MEMBERSRVC_CA_SERVER_TLS_KEY_FILE: tlsFiles.serverKey
+      }
+    }), tlsDir)
+    const paddr = tlsCa.grpc.address
+    const pki = (rootcert: string) => ({ eca: { paddr }, tca: { paddr }, tlsca: { paddr }, tls: { enabled: true, rootcert: { file: rootcert }, serverhostoverride: SERVER_NAME } })
+    try {
+      const enrolled = await inProcessPeer({ security: { enabled: true, enrollID: 'test_vp2', enrollSecret: 'vQelbRvja7cJ' }, peer: { pki: pki(tlsFiles.ca) } })
+      expect((await enrolled.peer.node.getPeerEndpoint()).pkiID.length).toBeGreaterThan(0)
+      await enrolled.close()
+      const untrusting = inProcessPeer({ security: { enabled: true, enrollID: 'test_vp3', enrollSecret: '9LKqKH5peurL' }, peer: { pki: pki(tlsFiles.otherCa) } })
+      await expect(untrusting).rejects.toThrow(`cannot enroll validator test_vp3 with membership services at ${paddr} (peer.pki.eca.paddr): `)
+    } finally {
+      await tlsCa.stop()
+      await rm(tlsDir, { recursive: true, force: true })
+    }
+  }, 60_000)
 })
 
 describe('users', () => {

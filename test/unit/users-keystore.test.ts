@@ -16,7 +16,7 @@ async function setup (batch: number): Promise<{ users: Users, calls: { enroll: n
   const ca = await memoryMembershipServices()
   const suite = cryptoSuite('SHA3', 256)
   const rpc = { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc
-  const real = caMembership(new CaClient({ suite, rpc, now: () => systemScheduler.now() }), rpc)
+  const real = caMembership(new CaClient({ suite, rpc, now: () => systemScheduler.now() }))
   const calls = { enroll: 0, batches: 0 }
   const counted: MembershipClient = {
     enroll: async (id, secret) => { calls.enroll++; return await real.enroll(id, secret) },
