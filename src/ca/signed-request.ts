@@ -1,6 +1,6 @@
 import { clone, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import type { EcPublicKey } from '../crypto/fabric/ec-key.ts'
-import { ecdsaVerifyDigest, parseBigIntText } from '../crypto/fabric/ecdsa.ts'
+import { verifyCaRequest } from '../crypto/fabric/ca-signature.ts'
 import type { CryptoSuite } from '../crypto/fabric/suite.ts'
 import type { Signature } from '../protos/ca_pb.ts'
 
@@ -12,15 +12,7 @@ import type { Signature } from '../protos/ca_pb.ts'
 export function verifySignedRequest<Desc extends DescMessage> (
   suite: CryptoSuite, pub: EcPublicKey, schema: Desc, req: MessageShape<Desc>, sigField: string, sig: Signature | undefined
 ): boolean {
-  if (sig === undefined) return false
-  let r: bigint, s: bigint
-  try {
-    r = parseBigIntText(sig.r)
-    s = parseBigIntText(sig.s)
-  } catch {
-    return false
-  }
   const unsigned = clone(schema, req) as Record<string, unknown>
   unsigned[sigField] = undefined
-  return ecdsaVerifyDigest(pub, suite.hash(toBinary(schema, unsigned as MessageShape<Desc>)), { r, s })
+  return verifyCaRequest(suite, pub, toBinary(schema, unsigned as MessageShape<Desc>), sig)
 }
