@@ -13,7 +13,7 @@ import { readFile, mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePorts } from '../test/free-ports.ts'
+import { freePorts } from '../node/net/free-ports.ts'
 import type { LoadResult } from './tools/loadgen.ts'
 import { fmt, loadgen, median, weftPeer } from './tools/weft-peer.ts'
 
