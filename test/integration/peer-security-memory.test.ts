@@ -6,6 +6,7 @@ import { timestampAt } from '../../src/ledger/block.ts'
 import { getPeersMessage, helloMessage } from '../../src/peer/messages.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
 import { keySigner, signMessage, verifyMessage, type MessageSigner, type SigningRule } from '../../src/peer/security.ts'
+import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { memoryPeer, newLedger, testInit } from './peer-helpers.ts'
 import { captureLogs } from '../helpers/logs.ts'
@@ -27,6 +28,19 @@ async function securePeer (net: MemoryNetwork, id: string, rule: SigningRule = '
   const peer = await memoryPeer(net, id, { securityEnabled: true }, { signer, handlerFactory: factory })
   peers.push(peer)
   return { peer, signer, handled }
+}
+
+/** Chats with `peer` as vp0 naming `real`'s pkiID: HELLO signed by `impostor`, then unsigned, then signed by `real`. */
+async function helloAsVp0 (peer: Peer, real: MessageSigner, impostor: MessageSigner): Promise<{ mine: ChatStream, hello: Message, signed: Message }> {
+  const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
+  const [mine, theirs] = memoryChatPair('vp0', 'vp1')
+  void peer.handleChat(theirs, false).catch(() => {})
+  const hello = helloMessage(create(PeerEndpointSchema, endpoint), await peer.ledger.getBlockchainInfo(), timestampAt(0))
+  await mine.send(await signMessage(hello, impostor))
+  await mine.send(hello) // unsigned
+  const signed = await signMessage(hello, real)
+  await mine.send(signed)
+  return { mine, hello, signed }
 }
 
 describe('security.enabled', () => {
@@ -53,14 +67,7 @@ describe('security.enabled', () => {
     const net = new MemoryNetwork()
     const b = await securePeer(net, 'vp1')
     const real = keySigner(await generateKeyPair('Ed25519'))
-    const impostor = keySigner(await generateKeyPair('Ed25519'))
-    const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
-    const [mine, theirs] = memoryChatPair('vp0', 'vp1')
-    void b.peer.handleChat(theirs, false).catch(() => {})
-    const hello = helloMessage(create(PeerEndpointSchema, endpoint), await b.peer.ledger.getBlockchainInfo(), timestampAt(0))
-    await mine.send(await signMessage(hello, impostor))
-    await mine.send(hello) // unsigned
-    await mine.send(await signMessage(hello, real))
+    const { mine } = await helloAsVp0(b.peer, real, keySigner(await generateKeyPair('Ed25519')))
     // The first message b answers is the properly signed HELLO: the two before it never reached its FSM.
     const reply = await mine.recv() as Message
     expect(reply.type).toBe(Message_Type.DISC_HELLO)
@@ -83,17 +90,9 @@ describe('security.enabled', () => {
     const net = new MemoryNetwork()
     const b = await securePeer(net, 'vp1', 'hello')
     const real = { ...keySigner(await generateKeyPair('Ed25519')), rule: 'hello' as const }
-    const impostor = { ...real, sign: keySigner(await generateKeyPair('Ed25519')).sign }
-    const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
-    const [mine, theirs] = memoryChatPair('vp0', 'vp1')
-    void b.peer.handleChat(theirs, false).catch(() => {})
-    const hello = helloMessage(create(PeerEndpointSchema, endpoint), await b.peer.ledger.getBlockchainInfo(), timestampAt(0))
-    await mine.send(await signMessage(hello, impostor))
-    await mine.send(hello) // unsigned
-    const signed = await signMessage(hello, real)
+    const { mine, hello, signed } = await helloAsVp0(b.peer, real, { ...real, sign: keySigner(await generateKeyPair('Ed25519')).sign })
     // The signature covers the payload alone, as Fabric's secHelper.Sign(msg.Payload).
     expect(await publicKeyFromRaw(real.pkiID).verify(hello.payload, signed.signature)).toBe(true)
-    await mine.send(signed)
     const reply = await mine.recv() as Message
     expect(reply.type).toBe(Message_Type.DISC_HELLO)
     await expect(verifyMessage(reply, b.signer.pkiID, 'vp1', 'hello')).resolves.toBeUndefined()
