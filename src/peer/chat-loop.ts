@@ -3,7 +3,7 @@ import type { ChatStream } from '../transport/chat-stream.ts'
 import { createLogger } from '../util/logger.ts'
 import type { MessageHandler } from './message-handler.ts'
 import { parsePayload, typeName } from './messages.ts'
-import { verifyMessage, type SignatureCheck } from './security.ts'
+import { isSigned, verifyMessage, type MessageSigner } from './security.ts'
 import { errorMessage } from '../util/errors.ts'
 
 const log = createLogger('peer')
@@ -36,15 +36,18 @@ export async function receiveLoop (stream: ChatStream, handler: MessageHandler, 
 }
 
 /**
- * With security on: HELLO must be signed by the key its endpoint names (Fabric's rule), every
- * later message of any type by that same key — checked here, before a consensus handler sees it.
+ * With security on: HELLO must be signed by the key its endpoint names (Fabric's rule); under the
+ * 'every' rule each later message too, by that same key — checked here, before a consensus
+ * handler sees it. Under Fabric's rule the HELLO binds the stream, and the handler refuses
+ * anything else before it.
  */
-export const verifyIncoming = (check?: SignatureCheck): Verifier => async (msg, handler, stream) => {
+export const verifyIncoming = (signer: MessageSigner): Verifier => async (msg, handler, stream) => {
+  if (!isSigned(signer.rule, msg.type)) return
   let pkiID = handler.to()?.pkiID
   if (msg.type === Message_Type.DISC_HELLO) pkiID = parsePayload(HelloMessageSchema, msg, 'HelloMessage').peerEndpoint?.pkiID
   if (pkiID === undefined) throw new Error(`cannot verify ${typeName(msg.type)} from ${stream.remote}: no HELLO yet`)
   try {
-    await verifyMessage(msg, pkiID, handler.to()?.ID?.name ?? stream.remote, check)
+    await verifyMessage(msg, pkiID, handler.to()?.ID?.name ?? stream.remote, signer.rule, signer.verify)
   } catch (err) {
     throw new Error(`Error Verifying signature for received ${typeName(msg.type)}: ${(err as Error).message}`)
   }

@@ -193,7 +193,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
           throw new Error(`Error creating new Peer Handler, error returned sending DISC_HELLO: ${(err as Error).message}`)
         }
       }
-      await receiveLoop(stream, handler, this.config.securityEnabled ? verifyIncoming(this.signer?.verify) : undefined)
+      await receiveLoop(stream, handler, this.config.securityEnabled ? verifyIncoming(this.signer!) : undefined)
     } catch (err) {
       failure = err as Error
       log.error(`Chat with ${handler.to()?.ID?.name ?? stream.remote} (${stream.transport}) ended: ${failure.message}`)

@@ -8,10 +8,11 @@ import type { NodeSecurity } from './member.ts'
  * Messages signed with this peer's enrollment key, as Fabric 0.6.1's crypto.Peer does it: the
  * pkiID is the hash of the enrollment certificate, and another peer's signature is checked
  * against the enrollment certificate the ECA gives for that peer's pkiID (a peer or validator
- * only), fetched once.
+ * only), fetched once. Fabric signs and checks only HELLO on the Chat stream.
  */
 export class EnrollmentSigning implements MessageSigner {
   readonly pkiID: Uint8Array
+  readonly rule = 'hello'
   private readonly certs = new Map<string, Promise<Uint8Array>>()
   private readonly known = new Map<string, Uint8Array>()
 

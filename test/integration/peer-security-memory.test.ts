@@ -1,11 +1,12 @@
 import { create, fromBinary } from '@bufbuild/protobuf'
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKeyPair, publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { HelloMessageSchema, Message_Type, PeerEndpointSchema, type Message } from '../../src/protos/fabric_pb.ts'
 import { timestampAt } from '../../src/ledger/block.ts'
 import { getPeersMessage, helloMessage } from '../../src/peer/messages.ts'
 import { createPeer, type Peer } from '../../src/peer/peer.ts'
-import { keySigner, signMessage, verifyMessage } from '../../src/peer/security.ts'
+import { keySigner, signMessage, verifyMessage, type MessageSigner, type SigningRule } from '../../src/peer/security.ts'
+import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { memoryChatPair, MemoryNetwork } from '../../src/transport/memory.ts'
 import { memoryPeer, newLedger, testInit } from './peer-helpers.ts'
 import { captureLogs } from '../helpers/logs.ts'
@@ -21,12 +22,25 @@ afterEach(async () => {
 })
 
 /** A peer with security on; `handled` is every message that passed the signature check to its handlers. */
-async function securePeer (net: MemoryNetwork, id: string): Promise<{ peer: Peer, signer: ReturnType<typeof keySigner>, handled: Handled[] }> {
-  const signer = keySigner(await generateKeyPair('Ed25519'))
+async function securePeer (net: MemoryNetwork, id: string, rule: SigningRule = 'every'): Promise<{ peer: Peer, signer: MessageSigner, handled: Handled[] }> {
+  const signer = { ...keySigner(await generateKeyPair('Ed25519')), rule }
   const { factory, handled } = watchedHandlers()
   const peer = await memoryPeer(net, id, { securityEnabled: true }, { signer, handlerFactory: factory })
   peers.push(peer)
   return { peer, signer, handled }
+}
+
+/** Chats with `peer` as vp0 naming `real`'s pkiID: HELLO signed by `impostor`, then unsigned, then signed by `real`. */
+async function helloAsVp0 (peer: Peer, real: MessageSigner, impostor: MessageSigner): Promise<{ mine: ChatStream, hello: Message, signed: Message }> {
+  const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
+  const [mine, theirs] = memoryChatPair('vp0', 'vp1')
+  void peer.handleChat(theirs, false).catch(() => {})
+  const hello = helloMessage(create(PeerEndpointSchema, endpoint), await peer.ledger.getBlockchainInfo(), timestampAt(0))
+  await mine.send(await signMessage(hello, impostor))
+  await mine.send(hello) // unsigned
+  const signed = await signMessage(hello, real)
+  await mine.send(signed)
+  return { mine, hello, signed }
 }
 
 describe('security.enabled', () => {
@@ -39,8 +53,8 @@ describe('security.enabled', () => {
     expect(b.peer.getRemoteLedger('vp0').to()?.pkiID).toEqual(a.signer.pkiID)
     expect(a.signer.pkiID).toHaveLength(32) // the raw Ed25519 public key
     const hello = await a.peer.prepareOutgoing(await a.peer.newHelloMessage())
-    await expect(verifyMessage(hello, a.signer.pkiID, 'vp0')).resolves.toBeUndefined()
-    await expect(verifyMessage(hello, b.signer.pkiID, 'vp0')).rejects.toThrow(/does not verify/)
+    await expect(verifyMessage(hello, a.signer.pkiID, 'vp0', 'every')).resolves.toBeUndefined()
+    await expect(verifyMessage(hello, b.signer.pkiID, 'vp0', 'every')).rejects.toThrow(/does not verify/)
     expect(await a.peer.broadcast(getPeersMessage())).toEqual([])
     // Each checked the other's signatures and took every message: HELLO both ways, then the peers asked for and sent.
     await waitFor('b\'s answer at a', () => a.handled.some(h => h.type === Message_Type.DISC_PEERS))
@@ -53,18 +67,11 @@ describe('security.enabled', () => {
     const net = new MemoryNetwork()
     const b = await securePeer(net, 'vp1')
     const real = keySigner(await generateKeyPair('Ed25519'))
-    const impostor = keySigner(await generateKeyPair('Ed25519'))
-    const endpoint = { ID: { name: 'vp0' }, address: 'vp0', type: 1, pkiID: real.pkiID } as const
-    const [mine, theirs] = memoryChatPair('vp0', 'vp1')
-    void b.peer.handleChat(theirs, false).catch(() => {})
-    const hello = helloMessage(create(PeerEndpointSchema, endpoint), await b.peer.ledger.getBlockchainInfo(), timestampAt(0))
-    await mine.send(await signMessage(hello, impostor))
-    await mine.send(hello) // unsigned
-    await mine.send(await signMessage(hello, real))
+    const { mine } = await helloAsVp0(b.peer, real, keySigner(await generateKeyPair('Ed25519')))
     // The first message b answers is the properly signed HELLO: the two before it never reached its FSM.
     const reply = await mine.recv() as Message
     expect(reply.type).toBe(Message_Type.DISC_HELLO)
-    await expect(verifyMessage(reply, b.signer.pkiID, 'vp1')).resolves.toBeUndefined()
+    await expect(verifyMessage(reply, b.signer.pkiID, 'vp1', 'every')).resolves.toBeUndefined()
     expect(fromBinary(HelloMessageSchema, reply.payload).peerEndpoint?.pkiID).toEqual(b.signer.pkiID)
     await waitFor('registered', () => b.peer.peerIDs().includes('vp0'))
     expect(b.handled).toHaveLength(1)
@@ -77,6 +84,27 @@ describe('security.enabled', () => {
     // Neither the altered nor the unsigned message got past the signature check to the FSM.
     expect(typeNames(b.handled)).toEqual(['DISC_HELLO', 'DISC_GET_PEERS'])
     expect(b.handled.filter(h => h.error !== undefined)).toEqual([])
+  })
+
+  it('under Fabric\'s rule signs only HELLO, over its payload, and takes later messages unsigned', async () => {
+    const net = new MemoryNetwork()
+    const b = await securePeer(net, 'vp1', 'hello')
+    const real = { ...keySigner(await generateKeyPair('Ed25519')), rule: 'hello' as const }
+    const { mine, hello, signed } = await helloAsVp0(b.peer, real, { ...real, sign: keySigner(await generateKeyPair('Ed25519')).sign })
+    // The signature covers the payload alone, as Fabric's secHelper.Sign(msg.Payload).
+    expect(await publicKeyFromRaw(real.pkiID).verify(hello.payload, signed.signature)).toBe(true)
+    const reply = await mine.recv() as Message
+    expect(reply.type).toBe(Message_Type.DISC_HELLO)
+    await expect(verifyMessage(reply, b.signer.pkiID, 'vp1', 'hello')).resolves.toBeUndefined()
+    await waitFor('registered', () => b.peer.peerIDs().includes('vp0'))
+    expect(typeNames(b.handled)).toEqual(['DISC_HELLO'])
+
+    await mine.send(getPeersMessage()) // unsigned, as Fabric sends it
+    const peersReply = await mine.recv() as Message
+    expect(peersReply.type).toBe(Message_Type.DISC_PEERS)
+    expect(peersReply.signature).toHaveLength(0)
+    expect((await b.peer.prepareOutgoing(getPeersMessage())).signature).toHaveLength(0)
+    expect(typeNames(b.handled)).toEqual(['DISC_HELLO', 'DISC_GET_PEERS'])
   })
 
   it('needs a signer; with security off nothing is signed and no pkiID is sent', async () => {
