@@ -13,6 +13,7 @@ import { EventSchema, EventType, InterestSchema } from '../../src/protos/events_
 import { keySigner } from '../../src/peer/security.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
 import { CHAT_PROTOCOL, libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { libp2pCaRpc } from '../../src/transport/libp2p-ca.ts'
 import { dialLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 import { systemRandom } from '../../src/util/scheduler.ts'
@@ -24,6 +25,7 @@ import { PeerFacade } from './facade.ts'
 import { ChatMeter, type FsmState } from './meter.ts'
 import { isQuotaError, QUOTA_TEXT, watchStore, type Notices } from './notices.ts'
 import { ChaincodeSources } from './sources.ts'
+import { tabUserKeys } from './tab-users.ts'
 import type { VisibilityScheduler } from './visibility.ts'
 import { WriteBehindStore } from './write-behind.ts'
 
@@ -123,7 +125,7 @@ export class BrowserPeer {
           sync: { blocks: { channelSize: 100 }, state: { deltas: { channelSize: 100 } } }
         },
         ledger: ledger === undefined ? undefined : { state: { dataStructure: { name: ledger.stateStructure as CoreConfig['ledger']['state']['dataStructure']['name'], configs: { numBuckets: ledger.numBuckets, maxGroupingAtEachLevel: ledger.maxGroupingAtEachLevel } } } },
-        security: { enabled: boot?.securityEnabled === true },
+        security: { enabled: boot?.securityEnabled === true, ...boot?.security },
         rest: { enabled: false },
         web: { enabled: false }
       })
@@ -142,6 +144,10 @@ export class BrowserPeer {
         addEventListener('pagehide', flush)
         document.addEventListener('visibilitychange', () => { if (document.hidden) flush() })
       }
+      // With security, users log in here: keys in IndexedDB, the CA reached through the Node peer.
+      const userKeys = config.security.enabled && boot !== undefined
+        ? tabUserKeys(init.slot, config, libp2pCaRpc(libp2p, preferredMultiaddrs(boot)[0] ?? ''), init.scheduler)
+        : undefined
       const meter = new ChatMeter()
       const sources = new ChaincodeSources()
       const node = await PeerNode.create(config, {
@@ -151,12 +157,13 @@ export class BrowserPeer {
         random: systemRandom,
         chaincodeRuntime: webWorkerRuntime(),
         packageChaincode: sources.packageChaincode,
-        identity: { signer: config.security.enabled ? keySigner(init.key) : undefined, validators: boot?.validators }
+        identity: { signer: config.security.enabled ? keySigner(init.key) : undefined, validators: boot?.validators },
+        users: userKeys?.keystore
       })
       node.onStop(reason => {
         if (reason !== undefined) notices.show('fatal', 'error', `Consensus stopped this peer: ${reason.message}. Reload the page to start it again.`)
       })
-      const facade = new PeerFacade(node, sources)
+      const facade = new PeerFacade(node, sources, userKeys?.names)
       const peer = new BrowserPeer(peerId, name, role, dbName, libp2p, node, facade, meter, sources, store, init)
       await node.start()
       // Leaving: stop, which says DISC_DISCONNECT first (best effort), so peers forget this tab's address instead of redialling it.

@@ -11,6 +11,8 @@ export function explain (err: unknown): string {
   const msg = (err as Error)?.message ?? String(err)
   if (isQuotaError(err)) return QUOTA_TEXT
   if (err instanceof TransactionFailedError) return `Chaincode error: ${msg}`
+  // The CA's own reason (wrong secret, unknown user) or why it could not be reached.
+  if (/membership services|security is not enabled/.test(msg)) return msg
   if (/no peer known to send|calling ProcessTransaction|unreachable|dial|ECONNREFUSED|connection/i.test(msg)) return `Peer unreachable: ${msg}. Check that the Node peer is running; the tab reconnects by itself.`
   if (/^Error:|chaincode|Incorrect number|Invalid|not found|Nil amount|Failed to/i.test(msg)) return `Chaincode error: ${msg}`
   if (/has not started|not started yet/i.test(msg)) return msg
@@ -33,6 +35,20 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   const queryArgs = h('input', { size: 40, value: EXAMPLES[0].query.join(' ') })
   const callOut = h('div')
   const history = h('ul', { class: 'events history' })
+  // Users (security enabled): logged in here, their keys in this tab's IndexedDB.
+  const loginUser = h('input', { id: 'login-user', size: 16, placeholder: 'user', 'aria-label': 'user', autocomplete: 'username' })
+  const loginSecret = h('input', { id: 'login-secret', size: 16, type: 'password', placeholder: 'secret', 'aria-label': 'secret', autocomplete: 'current-password' })
+  const loginOut = h('div', { id: 'login-result' })
+  const userList = h('ul', { id: 'user-list', class: 'events' })
+  const signAs = h('select', { id: 'sign-as', 'aria-label': 'sign as' }, h('option', { value: '' }, '(no user)'))
+  const user = (): string | undefined => signAs.value === '' ? undefined : signAs.value
+  const showUsers = async (f: PeerFacade): Promise<void> => {
+    const names = await f.users()
+    userList.replaceChildren(...names.map(n => h('li', {}, n)))
+    const keep = signAs.value
+    signAs.replaceChildren(h('option', { value: '' }, '(no user)'), ...names.map(n => h('option', { value: n }, n)))
+    signAs.value = names.includes(keep) ? keep : names[0] ?? ''
+  }
 
   const loadExample = async (): Promise<void> => {
     const ex = EXAMPLES.find(e => e.name === example.value)
@@ -105,7 +121,7 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     deployOut.replaceChildren(h('div', { class: 'result' }, 'deploying… (waits for the block)'))
     const args = parseArgs(deployArgs.value)
     const ex = example.value !== '' ? example.value : undefined
-    const r = await f.deploy(ex !== undefined ? { example: ex, args } : { source: source.value, args })
+    const r = await f.deploy(ex !== undefined ? { example: ex, args } : { source: source.value, args }, { user: user() })
     remember(r.name, ex ?? 'pasted')
     ccSelect.value = r.name
     ccName.value = ''
@@ -115,18 +131,33 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   const invokeBtn = h('button', { class: 'btn primary' }, 'Invoke')
   onClick(invokeBtn, callOut, async f => {
     callOut.replaceChildren(h('div', { class: 'result' }, 'invoking… (waits for the block)'))
-    const r = await f.invoke(selected(), parseArgs(callArgs.value))
+    const r = await f.invoke(selected(), parseArgs(callArgs.value), { user: user() })
     show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted in block #${r.block}`)
   })
   const queryBtn = h('button', { class: 'btn' }, 'Query')
   onClick(queryBtn, callOut, async f => {
     const args = parseArgs(queryArgs.value)
-    const r = await f.query(selected(), args)
+    const r = await f.query(selected(), args, { user: user() })
     show(callOut, true, `query ${args.join(' ')}\n→ ${r}`)
+  })
+
+  const loginBtn = h('button', { id: 'login-button', class: 'btn' }, 'Log in')
+  onClick(loginBtn, loginOut, async f => {
+    const name = loginUser.value.trim()
+    await f.login(name, loginSecret.value)
+    loginSecret.value = ''
+    await showUsers(f)
+    signAs.value = name
+    show(loginOut, true, `${name} is logged in: its keys are in this tab`)
   })
 
   updateCalls()
   root.append(
+    h('div', { class: 'panel' }, h('h2', {}, 'Users', h('small', {}, 'security enabled: enroll with the CA through the Node peer; keys stay in this tab (IndexedDB)')),
+      h('div', { class: 'row' }, h('label', {}, 'log in'), loginUser, loginSecret, loginBtn),
+      loginOut,
+      h('div', { class: 'row' }, h('label', {}, 'sign as'), signAs),
+      userList),
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'Deploy', h('small', {}, 'JS chaincode (NODE): an example or pasted source')),
         h('div', { class: 'row' }, h('label', {}, 'chaincode'), example),
@@ -150,6 +181,7 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
       void loadExample()
       if (f === undefined || attached) return
       attached = true
+      await showUsers(f)
       for (const b of (await f.latestBlocks(500)).reverse()) for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed')
       f.onBlock(b => { for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed') })
     }
