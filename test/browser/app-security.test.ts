@@ -128,6 +128,20 @@ describe('web app: users of a security-enabled network', () => {
     expect(await page.evaluate(() => window.weft.users())).toEqual(['jim'])
   })
 
+  it('the console signs as the logged-in user and waits for the Node peer\'s commit (its BLOCK events: the tab has no chat)', async () => {
+    await showView(page, 'chaincode')
+    expect(await page.inputValue('#sign-as')).toBe('jim')
+    expect(await page.textContent('#user-list')).toBe('jim')
+    await page.fill('#view-chaincode input[aria-label="chaincode name"]', chaincode)
+    await page.click('#view-chaincode button:text-is("Invoke")')
+    const done = await page.waitForSelector('#view-chaincode .result:has-text("txid")', { timeout: 45_000 }).then(async e => ({ text: await e.textContent(), ok: await e.evaluate(n => n.classList.contains('ok')) }))
+    expect(done.text).toContain('committed by the Node peer')
+    expect(done.ok).toBe(true)
+    const txid = /txid (\S+)/.exec(done.text ?? '')![1]
+    const tx = await peer.running.node.getTransactionByID(txid)
+    expect(tx?.cert.length).toBeGreaterThan(0)
+  })
+
   it('keeps the user\'s keys in IndexedDB across a reload and never sends them', async () => {
     const pem = await storedKey(page, 'jim')
     expect(pem).toMatch(/PRIVATE KEY/)

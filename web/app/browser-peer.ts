@@ -172,7 +172,8 @@ export class BrowserPeer {
       node.onBlock(() => { void peer.refreshHead() })
       if (boot !== undefined) peer.watchBootstrap(boot)
       // REJECTION events come from the peer that executed the transaction: follow the Node peer's.
-      if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '')
+      // With security the Node peer refuses this tab's chat (it is no enrolled peer): its BLOCK events tell what committed.
+      if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '', config.security.enabled)
       return peer
     } catch (err) {
       try { await libp2p.stop() } catch { /* already failing */ }
@@ -242,19 +243,24 @@ export class BrowserPeer {
   /**
    * Registers for REJECTION events at the Node peer (`/weft/events/0.6.1`, Fabric's Events.Chat
    * rules) and hands them to the page, so an invoke the chaincode refused is reported with the
-   * chaincode's own error. Reconnects while the page lives.
+   * chaincode's own error; with `blocks`, BLOCK events too, so a wait ends when the Node peer
+   * commits. Reconnects while the page lives.
    */
-  private async followRejections (address: string): Promise<void> {
+  private async followRejections (address: string, blocks: boolean): Promise<void> {
     let wait = 2000
     while (!this.stopped && address !== '') {
       try {
         const stream = this.events = await dialLibp2pEvents(this.libp2p, address)
-        const reg = create(EventSchema, { Event: { case: 'register', value: { events: [create(InterestSchema, { eventType: EventType.REJECTION })] } } })
+        const interests = [EventType.REJECTION, ...(blocks ? [EventType.BLOCK] : [])].map(eventType => create(InterestSchema, { eventType }))
+        const reg = create(EventSchema, { Event: { case: 'register', value: { events: interests } } })
         await stream.send(reg)
         const ack = await stream.recv()
         if (ack?.Event.case !== 'register') throw new Error('the peer did not acknowledge the registration')
         wait = 2000
-        for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) this.facade.rejection(ev)
+        for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) {
+          if (ev.Event.case === 'block') this.facade.committedElsewhere(ev.Event.value.transactions.map(t => t.txid))
+          else this.facade.rejection(ev)
+        }
       } catch (err) {
         if (!this.stopped) console.warn(`weft: REJECTION events from ${address}: ${errorMessage(err)}; retrying in ${wait / 1000} s`)
       }

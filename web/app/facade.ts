@@ -39,7 +39,8 @@ export interface Rejection { txid: string, chaincode: string, error: string, tim
 
 export { TransactionFailedError }
 
-interface Waiter { resolve: (block: number) => void, reject: (err: Error) => void, suspectAfter?: number }
+/** Resolved with the block number, or undefined when the block was committed by another peer only. */
+interface Waiter { resolve: (block: number | undefined) => void, reject: (err: Error) => void, suspectAfter?: number }
 
 const RECENT = 20_000
 
@@ -69,6 +70,11 @@ export class PeerFacade {
     this.rejected.set(txid, rejection)
     this.emit({ kind: 'REJECTION', ...rejection })
     this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`, true))
+  }
+
+  /** Transactions the Node peer committed (its BLOCK events) while this tab's chain does not follow it. */
+  committedElsewhere (txids: string[]): void {
+    for (const txid of txids) this.waiters.get(txid)?.resolve(undefined)
   }
 
   close (): void {
@@ -109,6 +115,9 @@ export class PeerFacade {
       try { l(e) } catch (err) { console.warn(`event listener failed: ${errorMessage(err)}`) }
     }
   }
+
+  /** Whether users log in here (security enabled). */
+  get hasUsers (): boolean { return this.node.users !== undefined }
 
   /** Enrolls `user` with the CA (its keys stay in this tab); throws the CA's reason, or why users cannot log in here. */
   async login (user: string, secret: string): Promise<void> {
@@ -157,11 +166,11 @@ export class PeerFacade {
     return fromUtf8(resp.msg)
   }
 
-  /** Resolves with the number of the block holding `txid`. */
-  waitFor (txid: string, timeoutMs = 30_000): Promise<number> {
+  /** Resolves with the number of the block holding `txid` (undefined: committed by the Node peer, not in this tab's chain). */
+  waitFor (txid: string, timeoutMs = 30_000): Promise<number | undefined> {
     const known = this.recent.get(txid)
     if (known !== undefined) return Promise.resolve(known)
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<number | undefined>((resolve, reject) => {
       const started = Date.now()
       const done = (): void => { clearInterval(tick); this.waiters.delete(txid) }
       const w: Waiter = {

@@ -21,6 +21,11 @@ export function explain (err: unknown): string {
 
 interface Known { name: string, label: string }
 
+/** Where a transaction committed: a block of this tab's chain, or (security, no chat) the Node peer's. */
+function where (block: number | undefined): string {
+  return block === undefined ? 'by the Node peer' : `in block #${block}`
+}
+
 export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | undefined): { attach: () => Promise<void> } {
   const known = new Map<string, Known>()
   const example = h('select', {}, EXAMPLES.map(e => h('option', { value: e.name }, e.title)), h('option', { value: '' }, 'paste an ES module…'))
@@ -43,6 +48,7 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   const signAs = h('select', { id: 'sign-as', 'aria-label': 'sign as' }, h('option', { value: '' }, '(no user)'))
   const user = (): string | undefined => signAs.value === '' ? undefined : signAs.value
   const showUsers = async (f: PeerFacade): Promise<void> => {
+    usersPanel.hidden = !f.hasUsers
     const names = await f.users()
     userList.replaceChildren(...names.map(n => h('li', {}, n)))
     const keep = signAs.value
@@ -126,13 +132,13 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     ccSelect.value = r.name
     ccName.value = ''
     updateCalls()
-    show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\nin block #${r.block}`)
+    show(deployOut, true, `deployed ${ex ?? 'pasted chaincode'} as ${r.name}\n${r.block === undefined ? 'committed ' : ''}${where(r.block)}`)
   })
   const invokeBtn = h('button', { class: 'btn primary' }, 'Invoke')
   onClick(invokeBtn, callOut, async f => {
     callOut.replaceChildren(h('div', { class: 'result' }, 'invoking… (waits for the block)'))
     const r = await f.invoke(selected(), parseArgs(callArgs.value), { user: user() })
-    show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted in block #${r.block}`)
+    show(callOut, true, `invoke ${callArgs.value}\ntxid ${r.txid}\ncommitted ${where(r.block)}`)
   })
   const queryBtn = h('button', { class: 'btn' }, 'Query')
   onClick(queryBtn, callOut, async f => {
@@ -152,12 +158,13 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   })
 
   updateCalls()
+  const usersPanel = h('div', { class: 'panel', hidden: true }, h('h2', {}, 'Users', h('small', {}, 'security enabled: enroll with the CA through the Node peer; keys stay in this tab (IndexedDB)')),
+    h('div', { class: 'row' }, h('label', {}, 'log in'), loginUser, loginSecret, loginBtn),
+    loginOut,
+    h('div', { class: 'row' }, h('label', {}, 'sign as'), signAs),
+    userList)
   root.append(
-    h('div', { class: 'panel' }, h('h2', {}, 'Users', h('small', {}, 'security enabled: enroll with the CA through the Node peer; keys stay in this tab (IndexedDB)')),
-      h('div', { class: 'row' }, h('label', {}, 'log in'), loginUser, loginSecret, loginBtn),
-      loginOut,
-      h('div', { class: 'row' }, h('label', {}, 'sign as'), signAs),
-      userList),
+    usersPanel,
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'Deploy', h('small', {}, 'JS chaincode (NODE): an example or pasted source')),
         h('div', { class: 'row' }, h('label', {}, 'chaincode'), example),
@@ -179,9 +186,11 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     async attach () {
       const f = facade()
       void loadExample()
-      if (f === undefined || attached) return
-      attached = true
+      if (f === undefined) return
+      // Users may log in through window.weft too: list them again whenever the view is shown.
       await showUsers(f)
+      if (attached) return
+      attached = true
       for (const b of (await f.latestBlocks(500)).reverse()) for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed')
       f.onBlock(b => { for (const t of b.txs) if (t.type === 'deploy') remember(t.chaincode, t.args.join(' ') || 'deployed') })
     }
