@@ -164,7 +164,6 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
     h('div', { class: 'row' }, h('label', {}, 'sign as'), signAs),
     userList)
   root.append(
-    usersPanel,
     h('div', { class: 'grid2' },
       h('div', { class: 'panel' }, h('h2', {}, 'Deploy', h('small', {}, 'JS chaincode (NODE): an example or pasted source')),
         h('div', { class: 'row' }, h('label', {}, 'chaincode'), example),
@@ -178,7 +177,8 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
         h('div', { class: 'row' }, h('label', {}, 'query'), queryArgs, queryBtn),
         h('p', { class: 'muted' }, 'Arguments: function first, separated by spaces ("quoted words" allowed) or a JSON array. An invoke returns once its block is in this peer\'s chain.'),
         callOut,
-        h('h2', { style: 'margin-top:14px' }, 'History'), history))
+        h('h2', { style: 'margin-top:14px' }, 'History'), history)),
+    usersPanel
   )
 
   let attached = false
