@@ -100,6 +100,9 @@ describe('web app: users of a security-enabled network', () => {
   it('a user logs in in the tab and deploys and invokes as that user; the Node peer commits the signed transactions', async () => {
     await page.evaluate(async () => { await window.weft.login('jim', '6avZQLwcUe9b') })
     expect(await page.evaluate(() => window.weft.users())).toEqual(['jim'])
+    // The Node peer takes no Chat from a tab that is no enrolled peer; the page says so without alarm.
+    const notice = await waitInPage(page, 'the no-chat notice', () => window.weft.notices.find(n => n.text.startsWith('No Chat with')), 20_000)
+    expect(notice?.level).toBe('warn')
     const deployed = await page.evaluate(async () => await window.weft.deploy({ example: 'example02', args: ['init', 'a', '100', 'b', '200'] }, { user: 'jim', wait: false }))
     chaincode = deployed.name
     const invoked = await page.evaluate(async (cc) => await window.weft.invoke(cc, ['invoke', 'a', 'b', '7'], { user: 'jim', wait: false }), chaincode)
@@ -131,7 +134,7 @@ describe('web app: users of a security-enabled network', () => {
   it('the console signs as the logged-in user and waits for the Node peer\'s commit (its BLOCK events: the tab has no chat)', async () => {
     await showView(page, 'chaincode')
     expect(await page.inputValue('#sign-as')).toBe('jim')
-    expect(await page.textContent('#user-list')).toBe('jim')
+    expect(await page.locator('#user-list li').allTextContents()).toEqual(['jim Log out'])
     await page.fill('#view-chaincode input[aria-label="chaincode name"]', chaincode)
     await page.click('#view-chaincode button:text-is("Invoke")')
     const done = await page.waitForSelector('#view-chaincode .result:has-text("txid")', { timeout: 45_000 }).then(async e => ({ text: await e.textContent(), ok: await e.evaluate(n => n.classList.contains('ok')) }))
@@ -163,5 +166,15 @@ describe('web app: users of a security-enabled network', () => {
       expect(contains(bytes, pemBody.subarray(0, 32))).toBe(false)
     }
     for (const body of posted) expect(body).not.toContain(pem!.split('\n')[1])
+  })
+
+  it('logs a user out: its keys are gone from IndexedDB, and signing as it fails as Fabric says', async () => {
+    await showView(page, 'chaincode')
+    await page.click('#user-list li[data-user="jim"] button')
+    await waitInPage(page, 'jim gone from the list', () => document.querySelector('#user-list li') === null)
+    expect(await page.evaluate(() => window.weft.users())).toEqual([])
+    expect(await storedKey(page, 'jim')).toBeUndefined()
+    const err = await page.evaluate(async (cc) => await window.weft.invoke(cc, ['invoke', 'a', 'b', '1'], { user: 'jim', wait: false }).then(() => '', (e: Error) => e.message), chaincode)
+    expect(err).toContain('crypto/client/jim/ks/raw/eca.cert.chain: no such file or directory')
   })
 })

@@ -231,6 +231,11 @@ export class BrowserPeer {
         void this.node.connect(address)
       }
       if (Date.now() - this.started < 8000) return
+      if (boot.securityEnabled) {
+        // Expected: a security-enabled peer chats only with enrolled peers, which a tab is not.
+        this.init.notices.show('unreachable', 'warn', `No Chat with ${peerLabel(boot)}: with security it takes only peers enrolled with its CA. This tab's chain does not follow the network; logged-in users still deploy, invoke and query through it.`)
+        return
+      }
       this.init.notices.show('unreachable', 'error', `Peer unreachable: no Chat with ${peerLabel(boot)} at ${address || '?'}. Is it running? The tab keeps retrying.`)
     }
     this.monitor = setInterval(check, 2000)

@@ -50,7 +50,11 @@ export function mountConsoleView (root: HTMLElement, facade: () => PeerFacade | 
   const showUsers = async (f: PeerFacade): Promise<void> => {
     usersPanel.hidden = !f.hasUsers
     const names = await f.users()
-    userList.replaceChildren(...names.map(n => h('li', {}, n)))
+    userList.replaceChildren(...names.map(n => h('li', { 'data-user': n }, n, ' ', h('button', {
+      class: 'btn',
+      title: `forget ${n}'s keys in this tab`,
+      onclick: () => { void f.logout(n).then(() => showUsers(f)) }
+    }, 'Log out'))))
     const keep = signAs.value
     signAs.replaceChildren(h('option', { value: '' }, '(no user)'), ...names.map(n => h('option', { value: n }, n)))
     signAs.value = names.includes(keep) ? keep : names[0] ?? ''
