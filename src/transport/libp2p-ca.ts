@@ -41,6 +41,10 @@ export function encodeCaRequest (path: string, message: Uint8Array): Uint8Array 
   return out
 }
 
+function tooLarge (maxSize: number): Uint8Array {
+  return encodeAnswer(FAILED, utf8(`request is larger than ${maxSize} bytes`))
+}
+
 /** An answer frame: a status byte, then the response message or the error's text. */
 function encodeAnswer (status: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(1 + payload.length)
@@ -67,14 +71,15 @@ function lookup (path: string): { key: keyof CaRpc, method: DescMethod } | undef
  */
 export async function relayCaRequest (rpc: CaRpc, frame: Uint8Array, maxSize = CA_MAX_MESSAGE_SIZE): Promise<Uint8Array> {
   const fail = (why: string): Uint8Array => encodeAnswer(FAILED, utf8(why))
-  if (frame.length > maxSize) return fail(`request of ${frame.length} bytes is larger than ${maxSize} bytes`)
+  if (frame.length > maxSize) return tooLarge(maxSize)
   if (frame.length < 1 || frame.length < 1 + frame[0]) return fail('malformed membership services request')
   const path = fromUtf8(frame.subarray(1, 1 + frame[0]))
   const target = lookup(path)
   if (target === undefined) return fail(`unknown method ${path}: only ECAP, TCAP and TLSCAP are relayed`)
   let req: unknown
   try {
-    req = fromBinary(target.method.input, frame.subarray(1 + frame[0]))
+    // A copy (Node's Buffer.slice would not be one): the CA may keep the request's bytes after the stream's buffers are reused.
+    req = fromBinary(target.method.input, new Uint8Array(frame.subarray(1 + frame[0])))
   } catch (err) {
     return fail(`cannot decode ${path} request: ${errorMessage(err)}`)
   }
@@ -101,7 +106,7 @@ export function framedCaRpc (send: (frame: Uint8Array) => Promise<Uint8Array>): 
         const answer = await send(encodeCaRequest(path, toBinary(method.input, req as never)))
         if (answer.length === 0) throw new Error(`empty answer to ${path}`)
         if (answer[0] !== OK) throw new Error(fromUtf8(answer.subarray(1)))
-        return fromBinary(method.output, answer.subarray(1))
+        return fromBinary(method.output, new Uint8Array(answer.subarray(1)))
       }
     }
     rpc[key] = calls
@@ -113,11 +118,17 @@ export function framedCaRpc (send: (frame: Uint8Array) => Promise<Uint8Array>): 
 export async function serveLibp2pCa (node: Libp2p, rpc: CaRpc): Promise<() => Promise<void>> {
   await node.handle(CA_PROTOCOL, async (stream) => {
     const signal = AbortSignal.timeout(CA_CALL_TIMEOUT)
-    // One byte of room: an oversize request is read whole and answered with the reason.
-    const lp = lpStream(stream, { maxDataLength: CA_MAX_MESSAGE_SIZE + 1 })
+    const lp = lpStream(stream, { maxDataLength: CA_MAX_MESSAGE_SIZE })
     try {
-      const frame = await lp.read({ signal })
-      await lp.write(await relayCaRequest(rpc, frame.subarray()), { signal })
+      let answer: Uint8Array
+      try {
+        answer = await relayCaRequest(rpc, (await lp.read({ signal })).subarray())
+      } catch (err) {
+        // Refused from its length prefix, unread.
+        if ((err as Error).name !== 'InvalidDataLengthError') throw err
+        answer = tooLarge(CA_MAX_MESSAGE_SIZE)
+      }
+      await lp.write(answer, { signal })
       await stream.close({ signal })
     } catch (err) {
       log.warn(`membership services call over libp2p failed: ${errorMessage(err)}`)
@@ -138,7 +149,7 @@ export function libp2pCaRpc (node: Libp2p, address: string): CaRpc {
       throw new Error(`cannot reach membership services through the peer at ${address} (${CA_PROTOCOL}): ${errorMessage(err)}`)
     }
     try {
-      const lp = lpStream(stream, { maxDataLength: CA_MAX_MESSAGE_SIZE + 1 })
+      const lp = lpStream(stream, { maxDataLength: CA_MAX_MESSAGE_SIZE })
       await lp.write(frame, { signal })
       const answer = await lp.read({ signal })
       await stream.close({ signal })

@@ -63,7 +63,7 @@ describe('the /weft/ca/0.6.1 relay', () => {
     }
     expect(answerText(await relayCaRequest(direct, new Uint8Array([40, 1, 2])))).toBe('malformed membership services request')
     const big = encodeCaRequest('/protos.ECAP/ReadCACertificate', new Uint8Array(2000))
-    expect(answerText(await relayCaRequest(direct, big, 1024))).toBe(`request of ${big.length} bytes is larger than 1024 bytes`)
+    expect(answerText(await relayCaRequest(direct, big, 1024))).toBe('request is larger than 1024 bytes')
     // The same request within the limit is answered.
     const ok = await relayCaRequest(direct, encodeCaRequest('/protos.ECAP/ReadCACertificate', empty), 1024)
     expect(ok[0]).toBe(0)
