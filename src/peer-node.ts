@@ -285,7 +285,8 @@ export class PeerNode implements PeerApi {
         getHandlerFactory: () => e.handlerFactory(newPeerHandler)
       })
     }
-    const users = security === undefined ? undefined : new Users(security.keystore)
+    const userKeys = security?.keystore ?? (config.security.enabled ? platform.users : undefined)
+    const users = userKeys === undefined ? undefined : new Users(userKeys)
     node = new PeerNode(config, platform, log, ledger, hub, support, peer, validators, engine, reject, rejections, rejected, chaincodeCalls, security, users)
     return node
   }

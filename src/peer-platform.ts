@@ -2,7 +2,7 @@ import type { ChaincodeRuntime } from './chaincode/runtime.ts'
 import type { SecurityUtils } from './consensus/interfaces.ts'
 import type { ValidatorEntry } from './consensus/validators.ts'
 import type { MessageSigner } from './peer/security.ts'
-import type { NodeSecurity } from './security/member.ts'
+import type { MemberKeystore, NodeSecurity } from './security/member.ts'
 import type { ChaincodeSpec } from './protos/chaincode_pb.ts'
 import type { KVStore } from './storage/kv.ts'
 import type { PeerTransport } from './transport/peer-transport.ts'
@@ -47,6 +47,11 @@ export interface PeerPlatform {
    * Without it a security-enabled peer signs with `identity` and no user can log in.
    */
   security?: NodeSecurity
+  /**
+   * With security.enabled but no enrollment of its own (a browser tab): the users it signs for,
+   * kept by the edge. Ignored when `security` is given (its keystore holds the users).
+   */
+  users?: MemberKeystore
   /** Where the node's own lines go (start, stop, failures); default the `peer-node` logger. */
   logger?: Logger
 }

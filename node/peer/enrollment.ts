@@ -1,5 +1,6 @@
 import type { CoreConfig } from '../../src/config/schema.ts'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
+import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { caMembership } from '../../src/security/ca-membership.ts'
 import type { MembershipClient } from '../../src/security/keystore.ts'
@@ -9,12 +10,12 @@ import { createCaRpc } from '../ca/client.ts'
 /** How long one call to membership services may take before the peer gives up on it. */
 const CA_TIMEOUT = 10_000
 
-/** The CA at peer.pki.eca.paddr / tca.paddr over gRPC (closed when the peer stops). */
-export async function caMembershipClient (config: CoreConfig, scheduler: Scheduler): Promise<{ client: MembershipClient, close: () => void }> {
+/** The CA at peer.pki.eca.paddr / tca.paddr over gRPC (closed when the peer stops); `rpc` is what the peer relays to browser tabs. */
+export async function caMembershipClient (config: CoreConfig, scheduler: Scheduler): Promise<{ client: MembershipClient, rpc: CaRpc, close: () => void }> {
   const { pki } = config.peer
   // As Fabric's node: TLS trusts peer.pki.tls.rootcert.file and expects the name "tlsca" unless overridden.
   const tls = pki.tls.enabled ? { rootCertFile: pki.tls.rootcert.file, serverNameOverride: pki.tls.serverhostoverride === '' ? 'tlsca' : pki.tls.serverhostoverride } : undefined
   const rpc = await createCaRpc({ eca: pki.eca.paddr, tca: pki.tca.paddr, tlsca: pki.tlsca.paddr, tls, timeout: CA_TIMEOUT })
   const client = new CaClient({ suite: cryptoSuite(config.security.hashAlgorithm, config.security.level), rpc, now: () => scheduler.now() })
-  return { client: caMembership(client), close: rpc.close }
+  return { client: caMembership(client), rpc, close: rpc.close }
 }

@@ -4,6 +4,7 @@ import type { CoreConfig } from '../../src/config/schema.ts'
 import { PeerNode } from '../../src/peer-node.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { serveLibp2pCa } from '../../src/transport/libp2p-ca.ts'
 import { serveLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import { errorMessage } from '../../src/util/errors.ts'
 import { createLogger } from '../../src/util/logger.ts'
@@ -26,6 +27,7 @@ import { limitsFromConfig } from '../net/connection-guard.ts'
 import { startRest } from '../rest/server.ts'
 import { openLevelDB } from '../storage.ts'
 import { bootstrapInfo, startWebApp, type BootstrapInfo } from '../web/index.ts'
+import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import type { NodeSecurity } from '../../src/security/member.ts'
 import { enrollNode } from '../../src/security/node-security.ts'
 import { caMembershipClient } from './enrollment.ts'
@@ -87,10 +89,12 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     log.info(`Privacy enabled status: ${config.security.privacy}`)
     // Before anything listens: a peer that cannot enroll does not start.
     let security: NodeSecurity | undefined
+    let caRpc: CaRpc | undefined
     if (config.security.enabled) {
       const ca = await caMembershipClient(config, systemScheduler)
       cleanups.push(ca.close)
       security = await enrollNode(config, ca.client, memberFiles(dataDir), systemScheduler)
+      caRpc = ca.rpc
     }
     const store = await openLevelDB(join(dataDir, 'db'))
     const key = await loadOrCreateIdentity(join(dataDir, 'identity.key'))
@@ -117,6 +121,8 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     node.onStop(() => stopRequested())
     cleanups.push(() => node.stop())
     cleanups.push(await serveLibp2pEvents(libp2p, stream => node.serveEvents(stream)))
+    // Browser tabs enroll their users through this peer: they cannot reach the CA's gRPC.
+    if (caRpc !== undefined) cleanups.push(await serveLibp2pCa(libp2p, caRpc))
 
     const listenAddress = config.peer.listenAddress !== '' ? config.peer.listenAddress : config.peer.address
     const grpc = await startGrpcServer({ address: listenAddress, key: 'peer.listenAddress', tls: serverTls, maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, limits }, server => {

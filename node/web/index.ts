@@ -23,6 +23,8 @@ export function bootstrapInfo (config: CoreConfig, peerId: string, multiaddrs: s
     networkId: config.peer.networkId,
     consensus: config.peer.validator.consensus.plugin,
     securityEnabled: config.security.enabled,
+    // A tab signs its users' transactions at the network's level and hash.
+    ...(config.security.enabled ? { security: { level: config.security.level, hashAlgorithm: config.security.hashAlgorithm } } : {}),
     ledger: { stateStructure: ds.name, numBuckets: ds.configs.numBuckets, maxGroupingAtEachLevel: ds.configs.maxGroupingAtEachLevel },
     ...(validators !== undefined ? { validators } : {})
   }

@@ -467,7 +467,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
       return await this.engine.processTransaction(tx)
     }
     const validators = this.getValidators().map(p => p.address)
-    const targets = (validators.length > 0 ? validators : this.discovery.all()).map(a => this.routeTo(a))
+    const known = validators.length > 0 ? validators : this.discovery.all()
+    // Without any chat (a tab that is no enrolled peer of a security-enabled network): its root nodes still take transactions.
+    const targets = (known.length > 0 ? known : this.config.discovery.rootNodes).map(a => this.routeTo(a))
     return await sendToRandomPeer(this.dialer, targets, this.random, tx)
   }
 

@@ -92,6 +92,8 @@ describe('web app views', () => {
     expect(await page.isDisabled(invoke)).toBe(true)
     expect(await page.isDisabled(query)).toBe(true)
     expect(await page.isVisible('#view-chaincode .hint')).toBe(true)
+    // Without security there are no users to log in.
+    expect(await page.isVisible('#login-user')).toBe(false)
 
     await page.click('#view-chaincode button:text-is("Deploy")')
     const deployed = await page.waitForSelector('#view-chaincode .result.ok:has-text("deployed")', { timeout: 30_000 }).then(e => e.textContent())

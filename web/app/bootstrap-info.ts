@@ -13,6 +13,8 @@ export interface BootstrapInfo {
   /** peer.validator.consensus.plugin of the network (noops or pbft). */
   consensus: string
   securityEnabled: boolean
+  /** security.level and security.hashAlgorithm, with security enabled: what the tab's users sign with. */
+  security?: { level: number, hashAlgorithm: string }
   /** The state structure every peer of the network must share, or state hashes differ. */
   ledger: { stateStructure: string, numBuckets: number, maxGroupingAtEachLevel: number }
   /** The validating network when a network file lists it (name vpN and libp2p peer id). */

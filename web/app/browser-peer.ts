@@ -13,6 +13,7 @@ import { EventSchema, EventType, InterestSchema } from '../../src/protos/events_
 import { keySigner } from '../../src/peer/security.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
 import { CHAT_PROTOCOL, libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { libp2pCaRpc } from '../../src/transport/libp2p-ca.ts'
 import { dialLibp2pEvents } from '../../src/transport/libp2p-events.ts'
 import type { PeerTransport } from '../../src/transport/peer-transport.ts'
 import { systemRandom } from '../../src/util/scheduler.ts'
@@ -24,6 +25,7 @@ import { PeerFacade } from './facade.ts'
 import { ChatMeter, type FsmState } from './meter.ts'
 import { isQuotaError, QUOTA_TEXT, watchStore, type Notices } from './notices.ts'
 import { ChaincodeSources } from './sources.ts'
+import { tabUserKeys } from './tab-users.ts'
 import type { VisibilityScheduler } from './visibility.ts'
 import { WriteBehindStore } from './write-behind.ts'
 
@@ -123,7 +125,7 @@ export class BrowserPeer {
           sync: { blocks: { channelSize: 100 }, state: { deltas: { channelSize: 100 } } }
         },
         ledger: ledger === undefined ? undefined : { state: { dataStructure: { name: ledger.stateStructure as CoreConfig['ledger']['state']['dataStructure']['name'], configs: { numBuckets: ledger.numBuckets, maxGroupingAtEachLevel: ledger.maxGroupingAtEachLevel } } } },
-        security: { enabled: boot?.securityEnabled === true },
+        security: { enabled: boot?.securityEnabled === true, ...boot?.security },
         rest: { enabled: false },
         web: { enabled: false }
       })
@@ -142,6 +144,10 @@ export class BrowserPeer {
         addEventListener('pagehide', flush)
         document.addEventListener('visibilitychange', () => { if (document.hidden) flush() })
       }
+      // With security, users log in here: keys in IndexedDB, the CA reached through the Node peer.
+      const userKeys = config.security.enabled && boot !== undefined
+        ? tabUserKeys(init.slot, config, libp2pCaRpc(libp2p, preferredMultiaddrs(boot)[0] ?? ''), init.scheduler)
+        : undefined
       const meter = new ChatMeter()
       const sources = new ChaincodeSources()
       const node = await PeerNode.create(config, {
@@ -151,12 +157,13 @@ export class BrowserPeer {
         random: systemRandom,
         chaincodeRuntime: webWorkerRuntime(),
         packageChaincode: sources.packageChaincode,
-        identity: { signer: config.security.enabled ? keySigner(init.key) : undefined, validators: boot?.validators }
+        identity: { signer: config.security.enabled ? keySigner(init.key) : undefined, validators: boot?.validators },
+        users: userKeys?.keystore
       })
       node.onStop(reason => {
         if (reason !== undefined) notices.show('fatal', 'error', `Consensus stopped this peer: ${reason.message}. Reload the page to start it again.`)
       })
-      const facade = new PeerFacade(node, sources)
+      const facade = new PeerFacade(node, sources, userKeys?.names)
       const peer = new BrowserPeer(peerId, name, role, dbName, libp2p, node, facade, meter, sources, store, init)
       await node.start()
       // Leaving: stop, which says DISC_DISCONNECT first (best effort), so peers forget this tab's address instead of redialling it.
@@ -165,7 +172,8 @@ export class BrowserPeer {
       node.onBlock(() => { void peer.refreshHead() })
       if (boot !== undefined) peer.watchBootstrap(boot)
       // REJECTION events come from the peer that executed the transaction: follow the Node peer's.
-      if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '')
+      // With security the Node peer refuses this tab's chat (it is no enrolled peer): its BLOCK events tell what committed.
+      if (boot !== undefined && role === 'non-validator') void peer.followRejections(preferredMultiaddrs(boot)[0] ?? '', config.security.enabled)
       return peer
     } catch (err) {
       try { await libp2p.stop() } catch { /* already failing */ }
@@ -223,6 +231,11 @@ export class BrowserPeer {
         void this.node.connect(address)
       }
       if (Date.now() - this.started < 8000) return
+      if (boot.securityEnabled) {
+        // Expected: a security-enabled peer chats only with enrolled peers, which a tab is not.
+        this.init.notices.show('unreachable', 'warn', `No Chat with ${peerLabel(boot)}: with security it takes only peers enrolled with its CA. This tab's chain does not follow the network; logged-in users still deploy, invoke and query through it.`)
+        return
+      }
       this.init.notices.show('unreachable', 'error', `Peer unreachable: no Chat with ${peerLabel(boot)} at ${address || '?'}. Is it running? The tab keeps retrying.`)
     }
     this.monitor = setInterval(check, 2000)
@@ -235,19 +248,24 @@ export class BrowserPeer {
   /**
    * Registers for REJECTION events at the Node peer (`/weft/events/0.6.1`, Fabric's Events.Chat
    * rules) and hands them to the page, so an invoke the chaincode refused is reported with the
-   * chaincode's own error. Reconnects while the page lives.
+   * chaincode's own error; with `blocks`, BLOCK events too, so a wait ends when the Node peer
+   * commits. Reconnects while the page lives.
    */
-  private async followRejections (address: string): Promise<void> {
+  private async followRejections (address: string, blocks: boolean): Promise<void> {
     let wait = 2000
     while (!this.stopped && address !== '') {
       try {
         const stream = this.events = await dialLibp2pEvents(this.libp2p, address)
-        const reg = create(EventSchema, { Event: { case: 'register', value: { events: [create(InterestSchema, { eventType: EventType.REJECTION })] } } })
+        const interests = [EventType.REJECTION, ...(blocks ? [EventType.BLOCK] : [])].map(eventType => create(InterestSchema, { eventType }))
+        const reg = create(EventSchema, { Event: { case: 'register', value: { events: interests } } })
         await stream.send(reg)
         const ack = await stream.recv()
         if (ack?.Event.case !== 'register') throw new Error('the peer did not acknowledge the registration')
         wait = 2000
-        for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) this.facade.rejection(ev)
+        for (let ev = await stream.recv(); ev !== undefined; ev = await stream.recv()) {
+          if (ev.Event.case === 'block') this.facade.committedElsewhere(ev.Event.value.transactions.map(t => t.txid))
+          else this.facade.rejection(ev)
+        }
       } catch (err) {
         if (!this.stopped) console.warn(`weft: REJECTION events from ${address}: ${errorMessage(err)}; retrying in ${wait / 1000} s`)
       }

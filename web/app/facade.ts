@@ -29,6 +29,8 @@ export interface SubmitOptions {
   /** Wait for the transaction's block (default true). */
   wait?: boolean
   timeoutMs?: number
+  /** With security: the logged-in user whose TCert signs the transaction (its secureContext). */
+  user?: string
 }
 
 export interface Committed { txid: string, block?: number }
@@ -37,7 +39,8 @@ export interface Rejection { txid: string, chaincode: string, error: string, tim
 
 export { TransactionFailedError }
 
-interface Waiter { resolve: (block: number) => void, reject: (err: Error) => void, suspectAfter?: number }
+/** Resolved with the block number, or undefined when the block was committed by another peer only. */
+interface Waiter { resolve: (block: number | undefined) => void, reject: (err: Error) => void, suspectAfter?: number }
 
 const RECENT = 20_000
 
@@ -51,7 +54,7 @@ export class PeerFacade {
   /** The last REJECTION events by txid, for the explorer (a rejected transaction is in no block). */
   readonly rejected = new LruMap<string, Rejection>(10_000)
 
-  constructor (readonly node: PeerNode, readonly sources: ChaincodeSources) {
+  constructor (readonly node: PeerNode, readonly sources: ChaincodeSources, private readonly userNames?: () => Promise<string[]>) {
     this.unsubscribe.push(node.onBlock(({ number, block, hash }) => { this.handleBlock(summarizeBlock(number, block, hash)) }))
     // REJECTION comes from the peer that executed the transaction: this one when it validates.
     this.unsubscribe.push(node.subscribeEvents([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { this.rejection(ev) }, 'page'))
@@ -67,6 +70,11 @@ export class PeerFacade {
     this.rejected.set(txid, rejection)
     this.emit({ kind: 'REJECTION', ...rejection })
     this.waiters.get(txid)?.reject(new TransactionFailedError(txid, `transaction ${txid} failed: ${error}`, true))
+  }
+
+  /** Transactions the Node peer committed (its BLOCK events) while this tab's chain does not follow it. */
+  committedElsewhere (txids: string[]): void {
+    for (const txid of txids) this.waiters.get(txid)?.resolve(undefined)
   }
 
   close (): void {
@@ -108,12 +116,31 @@ export class PeerFacade {
     }
   }
 
+  /** Whether users log in here (security enabled). */
+  get hasUsers (): boolean { return this.node.users !== undefined }
+
+  /** Enrolls `user` with the CA (its keys stay in this tab); throws the CA's reason, or why users cannot log in here. */
+  async login (user: string, secret: string): Promise<void> {
+    if (this.node.users === undefined) throw new Error('security is not enabled on this network: there are no users to log in')
+    await this.node.users.login(user, secret)
+  }
+
+  /** Forgets `user`'s keys in this tab. */
+  async logout (user: string): Promise<void> {
+    await this.node.users?.remove(user)
+  }
+
+  /** The users logged in in this tab. */
+  async users (): Promise<string[]> {
+    return await this.userNames?.() ?? []
+  }
+
   /** Deploys a chaincode; resolves with its name (= the deploy txid) and, unless told not to wait, its block. */
   async deploy (req: DeployRequest, opts: SubmitOptions = {}): Promise<Committed & { name: string }> {
     if (req.source === undefined && req.example === undefined) throw new Error('deploy needs an example name or a source')
     const source = req.source ?? await exampleSource(req.example!)
     const path = this.sources.add(source, req.example ?? 'pasted')
-    const spec = create(ChaincodeSpecSchema, { type: ChaincodeSpec_Type.NODE, chaincodeID: { path }, ctorMsg: { args: req.args.map(a => utf8(a)) } })
+    const spec = create(ChaincodeSpecSchema, { type: ChaincodeSpec_Type.NODE, chaincodeID: { path }, ctorMsg: { args: req.args.map(a => utf8(a)) }, secureContext: opts.user })
     const cds = await this.node.build(spec)
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     // As Fabric, the deploy transaction's id is the chaincode name.
@@ -128,22 +155,22 @@ export class PeerFacade {
   }
 
   async invoke (name: string, args: string[], opts: SubmitOptions = {}): Promise<Committed> {
-    const resp = await this.node.invoke(invocation(name, args))
+    const resp = await this.node.invoke(invocation(name, args, opts.user))
     const txid = fromUtf8(resp.msg)
     if (opts.wait === false) return { txid }
     return { txid, block: await this.waitFor(txid, opts.timeoutMs) }
   }
 
-  async query (name: string, args: string[]): Promise<string> {
-    const resp = await this.node.query(invocation(name, args))
+  async query (name: string, args: string[], opts: { user?: string } = {}): Promise<string> {
+    const resp = await this.node.query(invocation(name, args, opts.user))
     return fromUtf8(resp.msg)
   }
 
-  /** Resolves with the number of the block holding `txid`. */
-  waitFor (txid: string, timeoutMs = 30_000): Promise<number> {
+  /** Resolves with the number of the block holding `txid` (undefined: committed by the Node peer, not in this tab's chain). */
+  waitFor (txid: string, timeoutMs = 30_000): Promise<number | undefined> {
     const known = this.recent.get(txid)
     if (known !== undefined) return Promise.resolve(known)
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<number | undefined>((resolve, reject) => {
       const started = Date.now()
       const done = (): void => { clearInterval(tick); this.waiters.delete(txid) }
       const w: Waiter = {
@@ -190,8 +217,8 @@ export class PeerFacade {
   }
 }
 
-export function invocation (name: string, args: string[]): ReturnType<typeof create<typeof ChaincodeInvocationSpecSchema>> {
+export function invocation (name: string, args: string[], user?: string): ReturnType<typeof create<typeof ChaincodeInvocationSpecSchema>> {
   return create(ChaincodeInvocationSpecSchema, {
-    chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(a => utf8(a)) } }
+    chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(a => utf8(a)) }, secureContext: user }
   })
 }

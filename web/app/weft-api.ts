@@ -55,7 +55,13 @@ export interface WeftApi {
   stats (): { received: Record<string, number>, sent: Record<string, number> }
   deploy (req: DeployRequest, opts?: SubmitOptions): Promise<Committed & { name: string }>
   invoke (chaincode: string, args: string[], opts?: SubmitOptions): Promise<Committed>
-  query (chaincode: string, args: string[]): Promise<string>
+  query (chaincode: string, args: string[], opts?: { user?: string }): Promise<string>
+  /** With security: enrolls `user` through the CA; its keys stay in this tab (IndexedDB). Rejects with the CA's reason. */
+  login (user: string, secret: string): Promise<void>
+  /** Forgets a user's keys in this tab. */
+  logout (user: string): Promise<void>
+  /** The users logged in in this tab. */
+  users (): Promise<string[]>
   /** The newest `count` blocks, newest first. */
   blocks (count?: number): Promise<BlockSummary[]>
   onBlock (listener: (b: BlockSummary) => void): () => void
@@ -110,7 +116,10 @@ export function createWeftApi (state: AppState, ready: Promise<void>): WeftApi {
     },
     deploy: (req, opts) => peer().facade.deploy(req, opts),
     invoke: (cc, args, opts) => peer().facade.invoke(cc, args, opts),
-    query: (cc, args) => peer().facade.query(cc, args),
+    query: (cc, args, opts) => peer().facade.query(cc, args, opts),
+    login: (user, secret) => peer().facade.login(user, secret),
+    logout: user => peer().facade.logout(user),
+    users: () => peer().facade.users(),
     blocks: (count = 20) => peer().facade.latestBlocks(count),
     onBlock: listener => peer().facade.onBlock(listener),
     onEvent: listener => peer().facade.onEvent(listener),

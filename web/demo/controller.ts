@@ -13,6 +13,8 @@ import { StorageMeter, type StorageReading } from './storage-meter.ts'
 export interface DemoStartOptions {
   n?: number
   storage?: 'memory' | 'indexeddb'
+  /** A CA in this tab enrolls the validators and a demo user: signed consensus and signed transactions. */
+  security?: boolean
   /** PBFT timeouts etc. (ms), see DemoNetworkOptions.pbft. */
   pbft?: { batchSize?: number, batchTimeout?: number, requestTimeout?: number, viewChangeTimeout?: number, K?: number }
 }
@@ -22,6 +24,8 @@ export interface DemoStatus {
   starting: boolean
   n: number
   storage: 'memory' | 'indexeddb'
+  /** Whether the network runs with security (the in-tab CA, signed consensus and transactions). */
+  security: boolean
   chaincode: string
   view: number
   /** The primary of `view` once that view is in effect (quorum active, primary up); undefined meanwhile. */
@@ -100,9 +104,9 @@ export class DemoController {
     try {
       if (this.storage === 'indexeddb') {
         // A fresh network each time: the demo's chains from an earlier start are dropped.
-        for (let i = 0; i < n; i++) await destroyIndexedDB(`weft-demo-vp${i}`).catch(() => {})
+        for (const name of [...Array.from({ length: n }, (_, i) => `vp${i}`), 'ca']) await destroyIndexedDB(`weft-demo-${name}`).catch(() => {})
       }
-      this.note(`starting ${n} validators (PBFT, ${this.storage} storage)…`)
+      this.note(`starting ${n} validators (PBFT, ${this.storage} storage${opts.security === true ? ', security: a CA in this tab' : ''})…`)
       const started = Date.now()
       const meter = this.meter = new StorageMeter(this.storage)
       // Each replica writes through a write-behind queue: a block is one IndexedDB transaction
@@ -118,6 +122,7 @@ export class DemoController {
         openStore: this.storage === 'indexeddb' ? openStore : undefined,
         scheduler: this.scheduler,
         pbft: opts.pbft,
+        security: opts.security,
         onFlow: e => { this.recordFlow(e) },
         onNotice: text => { this.note(text) }
       })
@@ -218,6 +223,7 @@ export class DemoController {
       starting: this.starting,
       n: net?.n ?? 0,
       storage: this.storage,
+      security: net?.security ?? false,
       chaincode: net?.chaincode ?? '',
       view: cur.view,
       primary: cur.primary,

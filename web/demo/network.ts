@@ -13,6 +13,7 @@ import { systemRandom, systemScheduler, type Scheduler } from '../../src/util/sc
 import type { BlockSummary } from '../app/chain.ts'
 import { PeerFacade } from '../app/facade.ts'
 import { ChaincodeSources } from '../app/sources.ts'
+import { DEMO_USER, DemoCa } from './demo-ca.ts'
 import { decodeConsensus, flowDetails, forge, withPbft, type FlowEvent } from './flow.ts'
 import { DemoLinks } from './links.ts'
 
@@ -31,6 +32,8 @@ export interface DemoNetworkOptions {
   onFlow?: (e: FlowEvent) => void
   /** Things worth telling the user: crashes, view changes, recoveries. */
   onNotice?: (text: string) => void
+  /** Security enabled: a CA in this tab enrolls the validators (signed consensus) and the demo user (signed transactions). */
+  security?: boolean
 }
 
 export interface ReplicaStatus {
@@ -97,6 +100,8 @@ export class DemoNetwork {
   private stopped = false
   private readonly blockListeners = new Set<(replica: number, b: BlockSummary) => void>()
   private lastNotice = new Map<string, number>()
+  /** The in-tab CA, with security. */
+  private ca?: DemoCa
 
   private constructor (readonly options: DemoNetworkOptions) {
     this.n = options.n ?? 4
@@ -108,6 +113,10 @@ export class DemoNetwork {
   static async start (options: DemoNetworkOptions): Promise<DemoNetwork> {
     const net = new DemoNetwork(options)
     try {
+      if (options.security === true) {
+        net.ca = await DemoCa.start(await (options.openStore ?? memoryStore)('weft-demo-ca'), options.scheduler ?? systemScheduler)
+        if (net.n > net.ca.validators) throw new Error(`with security the demo network runs at most ${net.ca.validators} validators (the CA's test_vpN users)`)
+      }
       for (let i = 0; i < net.n; i++) {
         const name = `vp${i}`
         const store = await (options.openStore ?? memoryStore)(`weft-demo-${name}`)
@@ -116,7 +125,8 @@ export class DemoNetwork {
       // Everyone is reachable before anyone dials.
       for (const r of net.replicas) await net.create(r)
       for (const r of net.replicas) await r.node!.start()
-      const { name } = await net.replicas[0].facade!.deploy({ source: options.chaincodeSource, args: ['init'] }, { timeoutMs: 60_000 })
+      if (net.ca !== undefined) await net.replicas[0].node!.users!.login(DEMO_USER, net.ca.secret(DEMO_USER))
+      const { name } = await net.replicas[0].facade!.deploy({ source: options.chaincodeSource, args: ['init'] }, { timeoutMs: 60_000, user: net.user })
       net.chaincode = name
       await net.waitUntil(() => net.replicas.every(r => r.facade !== undefined && r.node!.height >= 2), 30_000, 'every replica to commit the deploy')
       return net
@@ -125,6 +135,11 @@ export class DemoNetwork {
       throw err
     }
   }
+
+  /** Who signs the demo's transactions: the demo user with security, else nobody. */
+  get user (): string | undefined { return this.ca === undefined ? undefined : DEMO_USER }
+
+  get security (): boolean { return this.ca !== undefined }
 
   /** Every block any replica commits or receives. */
   onBlock (listener: (replica: number, b: BlockSummary) => void): () => void {
@@ -160,19 +175,22 @@ export class DemoNetwork {
       // Fabric's code defaults (core.yaml's 1000003 / 5 make every block hash twice as many tree nodes).
       ledger: { state: { dataStructure: { configs: { numBuckets: 10009, maxGroupingAtEachLevel: 10 } } } },
       rest: { enabled: false },
-      web: { enabled: false }
+      web: { enabled: false },
+      security: this.ca?.settings(r.index) ?? { enabled: false }
     })
   }
 
   private async create (r: DemoReplica, restart = false): Promise<void> {
-    const node = await PeerNode.create(this.config(r, restart), {
+    const config = this.config(r, restart)
+    const node = await PeerNode.create(config, {
       store: r.store,
       transports: [this.links.transport(r.name)],
       scheduler: this.options.scheduler ?? systemScheduler,
       random: systemRandom,
       chaincodeRuntime: unsandboxedInProcessRuntime(),
       packageChaincode: this.sources.packageChaincode,
-      identity: { validators: this.replicas.map(x => ({ name: x.name, peerId: x.name })) }
+      identity: { validators: this.replicas.map(x => ({ name: x.name, peerId: x.name })) },
+      security: await this.ca?.enroll(config)
     })
     node.onStop(reason => {
       if (reason === undefined) return
@@ -314,7 +332,7 @@ export class DemoNetwork {
     if (targets.length === 0) throw new Error('no replica is reachable')
     const r = targets[this.rr++ % targets.length]
     if (r.facade === undefined) throw new Error(`${r.name} is down`)
-    const { txid } = await r.facade.invoke(this.chaincode, args, { wait: false })
+    const { txid } = await r.facade.invoke(this.chaincode, args, { wait: false, user: this.user })
     return txid
   }
 

@@ -30,6 +30,7 @@ function blank (canvas: HTMLCanvasElement): { ctx: CanvasRenderingContext2D, w: 
 export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   const nInput = h('input', { type: 'number', min: 1, max: 16, value: 4, style: 'width:60px' })
   const storage = h('select', {}, h('option', { value: 'memory' }, 'memory'), h('option', { value: 'indexeddb' }, 'IndexedDB'))
+  const security = h('input', { type: 'checkbox', id: 'demo-security', title: 'a CA in this tab enrolls the validators and a demo user: signed consensus, signed transactions' })
   const startBtn = h('button', { class: 'btn primary' }, 'Start demo network')
   const stopBtn = h('button', { class: 'btn' }, 'Stop')
   const out = h('div')
@@ -54,7 +55,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   }
   startBtn.addEventListener('click', () => act(async () => {
     out.replaceChildren()
-    await demo.start({ n: Number(nInput.value), storage: storage.value as 'memory' | 'indexeddb' })
+    await demo.start({ n: Number(nInput.value), storage: storage.value as 'memory' | 'indexeddb', security: security.checked })
   }))
   stopBtn.addEventListener('click', () => act(() => demo.stop()))
   loadBtn.addEventListener('click', () => act(() => {
@@ -65,7 +66,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
   root.append(
     h('div', { class: 'panel' },
       h('h2', {}, 'In-tab PBFT network', h('small', {}, 'N validators (vp0…), each a full Weft peer from src/, over in-memory links in this tab')),
-      h('div', { class: 'row' }, h('label', {}, 'validators'), nInput, h('label', {}, 'storage'), storage, startBtn, stopBtn),
+      h('div', { class: 'row' }, h('label', {}, 'validators'), nInput, h('label', {}, 'storage'), storage, h('label', { for: 'demo-security' }, 'security'), security, startBtn, stopBtn),
       h('p', { class: 'muted' }, 'A view change needs pending requests: start the load, then crash the primary (or make it byzantine). Restart it to watch it catch up.'),
       out, stats, stall),
     h('div', { class: 'panel' }, h('h2', {}, 'Storage', h('small', {}, 'what waits to be written, and whether IndexedDB keeps up')), meter),
@@ -122,7 +123,7 @@ export function mountDemoView (root: HTMLElement, demo: DemoController): void {
     const s = demo.status()
     startBtn.disabled = s.running || s.starting
     stopBtn.disabled = !s.running
-    nInput.disabled = storage.disabled = s.running || s.starting
+    nInput.disabled = storage.disabled = security.disabled = s.running || s.starting
     loadBtn.disabled = !s.running
     loadBtn.textContent = s.load.active ? 'Stop load' : 'Start load'
     const last = s.load.last
