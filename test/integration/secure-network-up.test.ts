@@ -3,32 +3,25 @@
 // invokes with -u, alice invokes through another peer's REST with secureContext; all four commit
 // one chain whose transactions carry TCerts of the CA's TCA; a wrong secret is refused with the
 // CA's reason; Ctrl-C stops the peers and the CA.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import { alive } from '../../node/peer/pid-file.ts'
 import { fromBase64 } from '../../src/crypto/bytes.ts'
 import { pemToCertDer } from '../../src/crypto/fabric/pem.ts'
 import { OID_TCERT_ENC_TCERT_INDEX, parseCertificate, verifyCertificate } from '../../src/crypto/fabric/x509.ts'
 import { finish, Proc } from '../helpers/processes.ts'
+import { networkUpPerTest } from '../helpers/network-up.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-let up: Proc | undefined
-let dir: string | undefined
-afterEach(async () => {
-  await up?.stop()
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
-  up = dir = undefined
-})
+const networkUp = networkUpPerTest()
 
 interface Chain { height: number, currentBlockHash: string }
 interface Block { transactions?: Array<{ txid: string, cert?: string, signature?: string }> }
 
 it('starts a CA and four enrolled PBFT validators; a user logs in and invokes from the CLI and REST, signed with TCerts; Ctrl-C stops all', async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weft-secure-network-'))
-  up = Proc.weft(['network', 'up', '4', '--security', '--dir', dir, '--no-web', '--timeout', '40'])
+  const { up, dir } = await networkUp(['4', '--security', '--no-web', '--timeout', '40'])
   await up.waitForOutput('the network to be up', /^Every peer is up/m, { timeoutMs: 50_000, everyMs: 100 })
   const rows = [...up.stdout.matchAll(/^(vp\d)\s+(http:\/\/127\.0\.0\.1:\d+)\s+(127\.0\.0\.1:\d+)\s+(127\.0\.0\.1:\d+)\s+(12D3\w+)$/gm)]
   expect(rows.map(r => r[1])).toEqual(['vp0', 'vp1', 'vp2', 'vp3'])
@@ -37,11 +30,11 @@ it('starts a CA and four enrolled PBFT validators; a user logs in and invokes fr
   const jim = /^jim\s+(\w+)\s+bank_a$/m.exec(up.stdout)
   expect(jim?.[1]).toBe('6avZQLwcUe9b')
   const caPid = Number(await readFile(join(dir, 'ca', 'ca.pid'), 'utf8'))
-  const pids = [caPid, ...await Promise.all([0, 1, 2, 3].map(async i => Number(await readFile(join(dir!, `vp${i}`, 'peer.pid'), 'utf8'))))]
+  const pids = [caPid, ...await Promise.all([0, 1, 2, 3].map(async i => Number(await readFile(join(dir, `vp${i}`, 'peer.pid'), 'utf8'))))]
   expect(pids.every(alive)).toBe(true)
 
   // The CLI as a user runs it against vp0, its login tokens in a directory of its own.
-  const cli = async (...args: string[]) => await finish(Proc.weft(args, { env: { CORE_PEER_ADDRESS: grpc[0], CORE_SECURITY_ENABLED: 'true', CORE_PEER_FILESYSTEMPATH: join(dir!, 'cli') } }), 30_000)
+  const cli = async (...args: string[]) => await finish(Proc.weft(args, { env: { CORE_PEER_ADDRESS: grpc[0], CORE_SECURITY_ENABLED: 'true', CORE_PEER_FILESYSTEMPATH: join(dir, 'cli') } }), 30_000)
   const wrong = await cli('network', 'login', 'bob', '-p', 'not-his')
   expect(wrong.code).not.toBe(0)
   expect(wrong.stderr).toContain('Identity or token does not match')
