@@ -2,7 +2,8 @@
 // four PBFT validators enrolled with it; jim logs in with `weft network login` and deploys and
 // invokes with -u, alice invokes through another peer's REST with secureContext; all four commit
 // one chain whose transactions carry TCerts of the CA's TCA; a wrong secret is refused with the
-// CA's reason; Ctrl-C stops the peers and the CA.
+// CA's reason; Ctrl-C stops the peers and the CA, and `weft network down` stops them when `up`
+// itself was killed.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
@@ -86,3 +87,15 @@ it('starts a CA and four enrolled PBFT validators; a user logs in and invokes fr
   expect(await up.exited).toEqual({ code: 0, signal: null })
   expect(pids.filter(alive)).toEqual([])
 }, 90_000)
+
+it('weft network down stops the peers and the CA of a network whose `up` was killed', async () => {
+  const { up, dir } = await networkUp(['1', '--security', '--no-web', '--timeout', '40'])
+  await up.waitForOutput('the network to be up', /^Every peer is up/m, { timeoutMs: 50_000, everyMs: 100 })
+  const pids = await Promise.all(['ca/ca.pid', 'vp0/peer.pid'].map(async f => Number(await readFile(join(dir, f), 'utf8'))))
+  up.child.kill('SIGKILL')
+  await up.exited
+  expect(pids.every(alive)).toBe(true)
+  const down = await finish(Proc.weft(['network', 'down', '--dir', dir]), 40_000)
+  expect(down.code, down.output).toBe(0)
+  expect(pids.filter(alive)).toEqual([])
+}, 60_000)
