@@ -56,7 +56,6 @@ export interface RunningCaChild {
   /** Resolves once it accepts connections; rejects when it ends first. */
   ready: Promise<void>
   exited: Promise<string>
-  alive (): boolean
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has ended. */
   stop (graceMs?: number): Promise<void>
 }
@@ -72,7 +71,6 @@ export async function startCa (ca: LocalCa): Promise<RunningCaChild> {
   return {
     ready: Promise.race([listening(ca.address, c), c.ended]),
     exited: c.exited,
-    alive: c.alive,
     stop: async (graceMs = 10_000) => { await stopChild(c, graceMs) }
   }
 }
