@@ -30,13 +30,23 @@ export async function loadNodeConfig (options: NodeConfigOptions = {}): Promise<
  * ports with its data in ./data, instead of Fabric's /var/hyperledger/production.
  */
 export async function configFileFor (file?: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string | undefined> {
+  const cfgPath = env.PEER_CFG_PATH !== undefined && env.PEER_CFG_PATH !== '' ? [env.PEER_CFG_PATH] : []
+  return await findConfigFile('core.yaml', file, cfgPath)
+}
+
+/**
+ * The membersrvc.yaml `weft ca start` reads, as Fabric's membersrvc looks (./, then its source
+ * tree): the one named, else ./membersrvc.yaml, else the one shipped with Weft (loopback port,
+ * data in ./data).
+ */
+export async function caConfigFileFor (file?: string): Promise<string | undefined> {
+  return await findConfigFile('membersrvc.yaml', file, [])
+}
+
+/** `file` when named, else the first of <dir>/name for `dirs`, ./name, <Weft>/name that exists. */
+async function findConfigFile (name: string, file: string | undefined, dirs: string[]): Promise<string | undefined> {
   if (file !== undefined) return file
-  const places = [
-    ...(env.PEER_CFG_PATH !== undefined && env.PEER_CFG_PATH !== '' ? [join(env.PEER_CFG_PATH, 'core.yaml')] : []),
-    'core.yaml',
-    join(REPO_ROOT, 'core.yaml')
-  ]
-  for (const place of places) {
+  for (const place of [...dirs.map(d => join(d, name)), name, join(REPO_ROOT, name)]) {
     try {
       await access(place)
       return place

@@ -1,21 +1,15 @@
 import { Command } from 'commander'
-import { access, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { loadCaConfig, type MembersrvcConfig } from '../../src/ca/config.ts'
 import { ConfigError } from '../../src/config/load.ts'
 import { parseLogSpec } from '../../src/util/log-spec.ts'
 import { setLogLevels } from '../../src/util/logger.ts'
 import type { serveCa as ServeCa } from '../ca/serve.ts'
+import { caConfigFileFor } from '../config.ts'
 import { untilStopped } from './node.ts'
 
-/** membersrvc.yaml as Fabric's membersrvc finds it: the one named, else ./membersrvc.yaml when present. */
 async function readCaConfig (named?: string): Promise<{ config: MembersrvcConfig, file: string | undefined }> {
-  let file = named
-  if (file === undefined) {
-    try {
-      await access('membersrvc.yaml')
-      file = 'membersrvc.yaml'
-    } catch {}
-  }
+  const file = await caConfigFileFor(named)
   let yaml: string | undefined
   if (file !== undefined) {
     try {
@@ -53,7 +47,7 @@ async function start (opts: { config?: string, dataDir?: string, loggingLevel?: 
 export function caCommand (): Command {
   const ca = new Command('ca').description('membership services (Fabric\'s membersrvc: ECA, TCA, TLSCA on one gRPC port)')
   ca.command('start')
-    .description('start membership services (config: ./membersrvc.yaml if present, MEMBERSRVC_CA_* environment variables)')
+    .description('start membership services (config: --config, else ./membersrvc.yaml, else the one shipped with Weft; MEMBERSRVC_CA_* environment variables over it)')
     .option('--config <file>', 'membersrvc.yaml to read')
     .option('--data-dir <dir>', 'where the database and CA certificates live (default: server.rootpath/server.cadir)')
     .option('--logging-level <spec>', 'default level and module overrides, e.g. "info:eca,tca=debug" (over logging.server and logging.<module>)')

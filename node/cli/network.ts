@@ -32,6 +32,7 @@ export function networkCommand (): Command {
     .option('--dir <dir>', 'where each peer keeps its data directory (vp0, vp1, …) and log', 'weft-network')
     .option('--base-port <port>', 'vpI listens on base+10·I … base+10·I+5 (REST, gRPC, events, libp2p, metrics, web app); default: free ports from the OS')
     .option('--no-web', 'no web app')
+    .option('--security', 'with membership services: a `weft ca start` child (data in DIR/ca), validators enrolled as test_vp0… with security.enabled')
     .option('--timeout <seconds>', 'how long the peers may take to start and connect', '90')
     .action(async (n: string, flags: UpFlags) => { await (await import('./network-up.ts')).networkUp(n, flags) })
   network.command('down')

@@ -35,6 +35,17 @@ export interface NetworkLayout {
   peers: LocalPeer[]
   /** peer.validator.network of every peer. */
   networkFile: string
+  security?: PeerSecurity
+}
+
+/** security.* and peer.pki.* of the peers of a network with membership services. */
+export interface PeerSecurity {
+  /** host:port of the CA's ECA, TCA and TLSCA. */
+  caAddress: string
+  level: number
+  hashAlgorithm: string
+  /** vpI's security.enrollID and enrollSecret. */
+  enrollments: Array<{ id: string, secret: string }>
 }
 
 export interface LayoutOptions {
@@ -43,6 +54,7 @@ export interface LayoutOptions {
   dir: string
   /** vpI's ports are basePort + 10·I + 0…5 (REST, gRPC, events, libp2p, metrics, web); default: ports the OS says are free. */
   basePort?: number
+  security?: PeerSecurity
 }
 
 /** Ports, each peer's identity (created once, kept in its data directory) and the network file. */
@@ -66,7 +78,7 @@ export async function layOutNetwork (opts: LayoutOptions): Promise<NetworkLayout
   const networkFile = join(dir, 'network.yaml')
   const validators = peers.map(p => ({ name: p.name, peerId: p.peerId, address: `/ip4/127.0.0.1/tcp/${p.ports.libp2p}/ws/p2p/${p.peerId}` }))
   await writeFile(networkFile, `# Written by weft network up: the validators of ${dir}.\n${stringify({ validators })}`)
-  return { dir, consensus: opts.consensus, peers, networkFile }
+  return { dir, consensus: opts.consensus, peers, networkFile, security: opts.security }
 }
 
 /** The CORE_* variables that make `weft node start` the layout's peer `p` (they override any ./core.yaml). */
@@ -92,7 +104,22 @@ function peerEnv (net: NetworkLayout, p: LocalPeer, web: boolean): Record<string
     CORE_WEB_ENABLED: String(web),
     CORE_WEB_ADDRESS: at('web'),
     CORE_PBFT_GENERAL_N: String(n),
-    CORE_PBFT_GENERAL_F: String(Math.floor((n - 1) / 3))
+    CORE_PBFT_GENERAL_F: String(Math.floor((n - 1) / 3)),
+    ...(net.security === undefined ? {} : securityEnv(net.security, net.peers.indexOf(p)))
+  }
+}
+
+function securityEnv (sec: PeerSecurity, i: number): Record<string, string> {
+  return {
+    CORE_SECURITY_ENABLED: 'true',
+    CORE_SECURITY_ENROLLID: sec.enrollments[i].id,
+    CORE_SECURITY_ENROLLSECRET: sec.enrollments[i].secret,
+    CORE_SECURITY_LEVEL: String(sec.level),
+    CORE_SECURITY_HASHALGORITHM: sec.hashAlgorithm,
+    CORE_PEER_PKI_ECA_PADDR: sec.caAddress,
+    CORE_PEER_PKI_TCA_PADDR: sec.caAddress,
+    CORE_PEER_PKI_TLSCA_PADDR: sec.caAddress,
+    CORE_PEER_PKI_TLS_ENABLED: 'false'
   }
 }
 
@@ -126,13 +153,7 @@ export function startNetwork (net: NetworkLayout, opts: StartOptions): RunningNe
   }
   const stop = async (graceMs = 10_000): Promise<void> => {
     stopping = true
-    await Promise.all(children.map(async c => {
-      if (!c.alive()) return
-      c.child.kill('SIGTERM')
-      const timer = systemScheduler.schedule(graceMs, () => { if (c.alive()) c.child.kill('SIGKILL') })
-      await c.exited
-      timer.cancel()
-    }))
+    await Promise.all(children.map(async c => { await stopChild(c, graceMs) }))
   }
   const ready = async (): Promise<void> => {
     const polling = new AbortController()
@@ -153,29 +174,45 @@ export function startNetwork (net: NetworkLayout, opts: StartOptions): RunningNe
   return { ready: ready(), stopped, stop }
 }
 
-interface PeerChild {
-  peer: LocalPeer
+/** A `weft` child process (a peer, the CA) and how it ended. */
+export interface Child {
   child: ChildProcess
   alive (): boolean
   /** How it ended. */
   exited: Promise<string>
-  /** Rejects, naming the peer and its log, when it ends: for waits it must not end during. */
+  /** Rejects, naming the process and its log, when it ends: for waits it must not end during. */
   ended: Promise<never>
 }
 
-function startPeer (net: NetworkLayout, peer: LocalPeer, web: boolean): PeerChild {
-  const logFile = join(peer.dataDir, 'peer.log')
-  // The log file itself, not a pipe through this process: a peer outlives a `network up` killed with -9.
+interface PeerChild extends Child {
+  peer: LocalPeer
+}
+
+/** Runs `weft <args>` with its output appended to `logFile` (not a pipe through this process: it outlives a `network up` killed with -9). */
+export function startWeft (args: string[], env: Record<string, string>, name: string, logFile: string): Child {
   const log = openSync(logFile, 'a')
-  const child = spawn(process.execPath, [weftBin, 'node', 'start'], { env: { ...process.env, ...peerEnv(net, peer, web) }, stdio: ['ignore', log, log] })
+  const child = spawn(process.execPath, [weftBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
   closeSync(log)
   const exited = new Promise<string>(resolve => {
     child.once('error', err => { resolve(`could not start: ${errorMessage(err)}`) })
     child.once('exit', (code, signal) => { resolve(signal !== null ? `signal ${signal}` : `exit code ${code}`) })
   })
-  const ended = exited.then(how => { throw new Error(`${peer.name} ended (${how}); see ${logFile}`) })
+  const ended = exited.then(how => { throw new Error(`${name} ended (${how}); see ${logFile}`) })
   ended.catch(() => {})
-  return { peer, child, alive: () => child.exitCode === null && child.signalCode === null, exited, ended }
+  return { child, alive: () => child.exitCode === null && child.signalCode === null, exited, ended }
+}
+
+/** SIGTERM, and SIGKILL when it has not ended `graceMs` later; resolves once it has. */
+export async function stopChild (c: Child, graceMs: number): Promise<void> {
+  if (!c.alive()) return
+  c.child.kill('SIGTERM')
+  const timer = systemScheduler.schedule(graceMs, () => { if (c.alive()) c.child.kill('SIGKILL') })
+  await c.exited
+  timer.cancel()
+}
+
+function startPeer (net: NetworkLayout, peer: LocalPeer, web: boolean): PeerChild {
+  return { peer, ...startWeft(['node', 'start'], peerEnv(net, peer, web), peer.name, join(peer.dataDir, 'peer.log')) }
 }
 
 /** Polls the peer's REST GET /network/peers until it lists every one of `names` (itself included). */

@@ -2,35 +2,27 @@
 // that find one another through the network file it writes; a deploy and an invoke through
 // two peers' REST commit the same blocks on all four; SIGINT to the command (Ctrl-C) ends every
 // peer's process with it.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import { alive } from '../../node/peer/pid-file.ts'
-import { Proc } from '../helpers/processes.ts'
+import { networkUpPerTest } from '../helpers/network-up.ts'
 import { waitFor } from '../helpers/wait.ts'
 
-let up: Proc | undefined
-let dir: string | undefined
-afterEach(async () => {
-  await up?.stop()
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
-  up = dir = undefined
-})
+const networkUp = networkUpPerTest()
 
 interface RpcAnswer { result?: { message: string }, error?: unknown }
 interface Chain { height: number, currentBlockHash: string }
 
 it('starts a PBFT network of four that commits one chain, and Ctrl-C stops every peer', async () => {
-  dir = await mkdtemp(join(tmpdir(), 'weft-network-'))
-  up = Proc.weft(['network', 'up', '4', '--consensus', 'pbft', '--dir', dir, '--no-web', '--timeout', '40'])
+  const { up, dir } = await networkUp(['4', '--consensus', 'pbft', '--no-web', '--timeout', '40'])
   await up.waitForOutput('the network to be up', /^Every peer is up/m, { timeoutMs: 45_000, everyMs: 100 })
   // The table: one row per validator, its REST URL in the second column.
   const rows = [...up.stdout.matchAll(/^(vp\d)\s+(http:\/\/127\.0\.0\.1:\d+)\s+(127\.0\.0\.1:\d+)\s+(127\.0\.0\.1:\d+)\s+(12D3\w+)$/gm)]
   expect(rows.map(r => r[1])).toEqual(['vp0', 'vp1', 'vp2', 'vp3'])
   const rest = rows.map(r => r[2])
-  const pids = await Promise.all([0, 1, 2, 3].map(async i => Number(await readFile(join(dir!, `vp${i}`, 'peer.pid'), 'utf8'))))
+  const pids = await Promise.all([0, 1, 2, 3].map(async i => Number(await readFile(join(dir, `vp${i}`, 'peer.pid'), 'utf8'))))
   expect(pids.every(alive)).toBe(true)
 
   const rpc = async (i: number, method: string, params: unknown): Promise<RpcAnswer> =>

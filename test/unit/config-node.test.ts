@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/config/index.ts'
-import { configFileFor, loadNodeConfig } from '../../node/config.ts'
+import { caConfigFileFor, configFileFor, loadNodeConfig } from '../../node/config.ts'
+import { loadCaConfig } from '../../src/ca/config.ts'
 
 const dir = await mkdtemp(join(tmpdir(), 'weft-config-'))
 afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
@@ -45,5 +46,17 @@ describe('configFileFor', () => {
     // The tests run in the clone, whose ./core.yaml is also the one shipped.
     expect(await configFileFor(undefined, { PEER_CFG_PATH: join(dir, 'missing') })).toBe('core.yaml')
     expect(await configFileFor(undefined, {})).toBe('core.yaml')
+  })
+})
+
+describe('caConfigFileFor', () => {
+  it('looks where Fabric\'s membersrvc looks: the file named, ./membersrvc.yaml, then the shipped one (loopback, data in ./data)', async () => {
+    expect(await caConfigFileFor('x.yaml')).toBe('x.yaml')
+    // The tests run in the clone, whose ./membersrvc.yaml is also the one shipped.
+    const found = await caConfigFileFor()
+    expect(found).toBe('membersrvc.yaml')
+    const config = loadCaConfig({ yaml: await readFile(found!, 'utf8') })
+    expect([config.server.rootpath, config.server.cadir, config.server.port]).toEqual(['./data', '.membersrvc', '127.0.0.1:7054'])
+    expect(config.eca.users.jim).toBe('1 6avZQLwcUe9b bank_a')
   })
 })

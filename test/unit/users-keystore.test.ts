@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
+import { ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
 import { toHex } from '../../src/crypto/bytes.ts'
@@ -25,6 +26,12 @@ async function setup (batch: number): Promise<{ users: Users, calls: { enroll: n
   }
   const raw = memoryRawStore()
   return { users: new Users(new Keystore(suite, raw, counted, batch)), calls, raw }
+}
+
+/** The same key files opened again with the CA gone, as a restarted peer whose CA is stopped. */
+function restartedWithoutCa (raw: ReturnType<typeof memoryRawStore>): Users {
+  const down = async (): Promise<never> => { throw new Error('14 UNAVAILABLE: No connection established') }
+  return new Users(new Keystore(cryptoSuite('SHA3', 256), raw, { enroll: down, tcertBatch: down, enrollmentCertificate: down }, 3))
 }
 
 describe('users', () => {
@@ -58,5 +65,24 @@ describe('users', () => {
     await users.remove('jim')
     expect(await users.isEnrolled('jim')).toBe(false)
     await expect(users.member('jim')).rejects.toThrow(/no such file or directory/)
+  })
+
+  it('unused TCerts are kept in the keystore: after a restart they sign without the TCA, none used twice', async () => {
+    const { users, calls, raw } = await setup(3)
+    await users.login('jim', '6avZQLwcUe9b')
+    const first = await (await users.member('jim')).nextTCert()
+    expect(calls.batches).toBe(1)
+
+    const member = await restartedWithoutCa(raw).member('jim')
+    const [second, third] = [await member.nextTCert(), await member.nextTCert()]
+    const message = new TextEncoder().encode('after a restart')
+    const suite = cryptoSuite('SHA3', 256)
+    for (const tcert of [second, third]) {
+      expect(ecdsaVerify(suite, parseCertificate(tcert.cert).publicKey, message, tcert.sign(message))).toBe(true)
+    }
+    expect(new Set([first, second, third].map(c => toHex(c.cert))).size).toBe(3)
+    // The batch is spent and the TCA cannot be reached: the next one fails with why.
+    await expect(member.nextTCert()).rejects.toThrow(/UNAVAILABLE/)
+    expect(calls.batches).toBe(1)
   })
 })
