@@ -4,6 +4,7 @@ import { utf8 } from '../../src/crypto/bytes.ts'
 import { ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
+import { ConfidentialityLevel } from '../../src/protos/chaincode_pb.ts'
 import { TransactionSchema, Transaction_Type } from '../../src/protos/fabric_pb.ts'
 import { fabricVerifier } from '../../src/security/fabric-verifier.ts'
 import { preValidateTransaction, randomNonce, signTransaction, transactionBinding } from '../../src/security/transactions.ts'
@@ -52,6 +53,14 @@ for (const [alg, level] of [['SHA3', 256], ['SHA3', 384], ['SHA2', 256]] as cons
       expect(() => { preValidateTransaction(foreign, verifier) }).toThrow('Certificate has not been signed by a trusted authority. [x509: certificate signed by unknown authority]')
       const expired = signTransaction(unsigned(), ca.tcert(undefined, { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2026-02-01T00:00:00Z') }))
       expect(() => { preValidateTransaction(expired, verifier) }).toThrow('Certificate has not been signed by a trusted authority. [x509: certificate has expired or is not yet valid]')
+    })
+
+    it('refuses a confidential transaction it cannot decrypt, and an unknown confidentiality level, after the signature check', () => {
+      const confidential = signTransaction(create(TransactionSchema, { ...unsigned(), confidentialityLevel: ConfidentialityLevel.CONFIDENTIAL }), ca.tcert())
+      expect(() => { preValidateTransaction(confidential, verifier) }).toThrow('Confidential transactions are not supported by this peer (security.privacy is not implemented).')
+      expect(() => { preValidateTransaction({ ...confidential, signature: new Uint8Array(0) }, verifier) }).toThrow(/^Missing Transaction Signature\.$/)
+      const unknown = signTransaction(create(TransactionSchema, { ...unsigned(), confidentialityLevel: 7 as ConfidentialityLevel }), ca.tcert())
+      expect(() => { preValidateTransaction(unknown, verifier) }).toThrow(/^Invalid confidentiality level$/)
     })
 
     it('binds the transaction as the hash of its certificate and nonce', () => {
