@@ -1,6 +1,8 @@
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { loadCaConfig, type MembersrvcConfig } from '../src/ca/config.ts'
 import { loadConfig, ConfigError, type CoreConfig } from '../src/config/index.ts'
+import { errorMessage } from '../src/util/errors.ts'
 import { REPO_ROOT } from './web/build.ts'
 
 export interface NodeConfigOptions {
@@ -12,15 +14,24 @@ export interface NodeConfigOptions {
 
 /** Reads the config file (if any) and process.env, then builds the typed config. */
 export async function loadNodeConfig (options: NodeConfigOptions = {}): Promise<CoreConfig> {
-  let yaml: string | undefined
-  if (options.file !== undefined) {
-    try {
-      yaml = await readFile(options.file, 'utf8')
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${options.file}: ${(err as Error).message}`)
-    }
-  }
+  const yaml = await readConfigFile(options.file)
   return loadConfig({ yaml, yamlSource: options.file, env: options.env ?? process.env, chaincodeDevMode: options.chaincodeDevMode })
+}
+
+/** The membersrvc.yaml `weft ca start` finds (or the one named) and MEMBERSRVC_CA_* from `env`, as one typed config. */
+export async function loadCaNodeConfig (named?: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<{ config: MembersrvcConfig, file: string | undefined }> {
+  const file = await caConfigFileFor(named)
+  const yaml = await readConfigFile(file)
+  return { config: loadCaConfig({ yaml, yamlSource: file, env }), file }
+}
+
+async function readConfigFile (file: string | undefined): Promise<string | undefined> {
+  if (file === undefined) return undefined
+  try {
+    return await readFile(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${errorMessage(err)}`)
+  }
 }
 
 /**

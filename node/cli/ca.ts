@@ -1,25 +1,10 @@
 import { Command } from 'commander'
-import { readFile } from 'node:fs/promises'
-import { loadCaConfig, type MembersrvcConfig } from '../../src/ca/config.ts'
-import { ConfigError } from '../../src/config/load.ts'
+import type { MembersrvcConfig } from '../../src/ca/config.ts'
 import { parseLogSpec } from '../../src/util/log-spec.ts'
 import { setLogLevels } from '../../src/util/logger.ts'
 import type { serveCa as ServeCa } from '../ca/serve.ts'
-import { caConfigFileFor } from '../config.ts'
+import { loadCaNodeConfig } from '../config.ts'
 import { untilStopped } from './node.ts'
-
-async function readCaConfig (named?: string): Promise<{ config: MembersrvcConfig, file: string | undefined }> {
-  const file = await caConfigFileFor(named)
-  let yaml: string | undefined
-  if (file !== undefined) {
-    try {
-      yaml = await readFile(file, 'utf8')
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
-    }
-  }
-  return { config: loadCaConfig({ yaml, yamlSource: file, env: process.env }), file }
-}
 
 /** Fabric's LoggingInit per CA module: logging.server is the default, logging.<module> each module's level; --logging-level over all. */
 function initCaLogging (logging: MembersrvcConfig['logging'], flag?: string): void {
@@ -30,7 +15,7 @@ function initCaLogging (logging: MembersrvcConfig['logging'], flag?: string): vo
 }
 
 async function start (opts: { config?: string, dataDir?: string, loggingLevel?: string }): Promise<void> {
-  const { config, file } = await readCaConfig(opts.config)
+  const { config, file } = await loadCaNodeConfig(opts.config)
   initCaLogging(config.logging, opts.loggingLevel)
   // Loaded here, not at start: gRPC and LevelDB cost every other verb their load time.
   const { serveCa } = await import('../ca/serve.ts') as { serveCa: typeof ServeCa }

@@ -1,15 +1,16 @@
 // `weft network up --security`: membership services for the local network, a `weft ca start`
 // child on a free loopback port with its database under the network's directory, read from the
 // membersrvc.yaml `weft ca start` finds (its users table names the validators and the users).
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { loadCaConfig, type MembersrvcConfig } from '../../src/ca/config.ts'
+import type { MembersrvcConfig } from '../../src/ca/config.ts'
 import { MemberRole } from '../../src/ca/roles.ts'
 import { parseUserEntry, type UserEntry } from '../../src/ca/users.ts'
 import { ConfigError } from '../../src/config/load.ts'
 import { sleep, systemScheduler } from '../../src/util/scheduler.ts'
-import { caConfigFileFor } from '../config.ts'
+import { loadCaNodeConfig } from '../config.ts'
+import { parseListenAddress } from '../host-port.ts'
 import { freePorts } from '../net/free-ports.ts'
 import { startWeft, stopChild, type Child } from './local-network.ts'
 
@@ -26,10 +27,8 @@ export interface LocalCa {
 
 /** The CA's port, data directory (<dir>/ca) and config; refuses TLS, which the local peers are not given roots for. */
 export async function layOutCa (dir: string): Promise<LocalCa> {
-  const file = await caConfigFileFor()
-  const yaml = file === undefined ? undefined : await readFile(file, 'utf8')
   const [port] = await freePorts(1)
-  const config = loadCaConfig({ yaml, yamlSource: file, env: { ...process.env, MEMBERSRVC_CA_SERVER_PORT: `127.0.0.1:${port}` } })
+  const { config, file } = await loadCaNodeConfig(undefined, { ...process.env, MEMBERSRVC_CA_SERVER_PORT: `127.0.0.1:${port}` })
   if (config.security.tls_enabled) throw new ConfigError(`${file ?? 'membersrvc.yaml'}: weft network up --security runs membership services without TLS (security.tls_enabled is true)`)
   const users = Object.entries(config.eca.users).map(([id, line]) => parseUserEntry(id, String(line)))
   return { address: config.server.port, dataDir: join(dir, 'ca'), file, config, users }
@@ -77,7 +76,7 @@ export async function startCa (ca: LocalCa): Promise<RunningCaChild> {
 
 /** Polls a TCP connection to `address` until one opens (the CA listens once its authorities are ready). */
 async function listening (address: string, c: Child): Promise<void> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))]
+  const { host, port } = parseListenAddress(address, 'server.port')
   while (c.alive()) {
     const open = await new Promise<boolean>(resolve => {
       const s = connect(port, host, () => { s.destroy(); resolve(true) })
