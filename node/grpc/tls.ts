@@ -5,6 +5,7 @@ import { isIP } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext, type SecureContextOptions } from 'node:tls'
 import { ConfigError, type CoreConfig } from '../../src/config/index.ts'
 import { errorMessage } from '../../src/util/errors.ts'
+import { parseListenAddress } from '../host-port.ts'
 
 /** A certificate (chain) and its private key, PEM. */
 export interface ServerTls {
@@ -91,9 +92,12 @@ export async function clientSecureContext (tls: ClientTls): Promise<SecureContex
  * that the connection failed); undefined when it succeeds.
  */
 export async function tlsHandshakeFailure (target: string, tls: ClientTls, timeoutMs: number): Promise<string | undefined> {
-  const at = target.lastIndexOf(':')
-  const host = target.slice(0, at).replace(/^\[|\]$/g, '')
-  const port = Number(target.slice(at + 1))
+  let host: string, port: number
+  try {
+    ({ host, port } = parseListenAddress(target, 'target'))
+  } catch {
+    return undefined // not host:port: no handshake to blame, the caller's error stands
+  }
   const secureContext = await clientSecureContext(tls)
   const name = tls.serverNameOverride
   const servername = name ?? (isIP(host) === 0 ? host : undefined)
