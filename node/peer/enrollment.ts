@@ -1,8 +1,6 @@
 import type { CoreConfig } from '../../src/config/schema.ts'
-import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
-import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
-import { caMembership } from '../../src/security/ca-membership.ts'
+import { membershipOver } from '../../src/security/ca-membership.ts'
 import type { MembershipClient } from '../../src/security/keystore.ts'
 import type { Scheduler } from '../../src/util/scheduler.ts'
 import { createCaRpc } from '../ca/client.ts'
@@ -16,6 +14,5 @@ export async function caMembershipClient (config: CoreConfig, scheduler: Schedul
   // As Fabric's node: TLS trusts peer.pki.tls.rootcert.file and expects the name "tlsca" unless overridden.
   const tls = pki.tls.enabled ? { rootCertFile: pki.tls.rootcert.file, serverNameOverride: pki.tls.serverhostoverride === '' ? 'tlsca' : pki.tls.serverhostoverride } : undefined
   const rpc = await createCaRpc({ eca: pki.eca.paddr, tca: pki.tca.paddr, tlsca: pki.tlsca.paddr, tls, timeout: CA_TIMEOUT })
-  const client = new CaClient({ suite: cryptoSuite(config.security.hashAlgorithm, config.security.level), rpc, now: () => scheduler.now() })
-  return { client: caMembership(client), rpc, close: rpc.close }
+  return { client: membershipOver(rpc, config.security, () => scheduler.now()), rpc, close: rpc.close }
 }

@@ -1,4 +1,5 @@
 import { cryptoRandomBytes, type RandomBytes } from '../crypto/fabric/ec-key.ts'
+import type { CaRpc } from '../crypto/fabric/ca-rpc.ts'
 import { cryptoSuite } from '../crypto/fabric/suite.ts'
 import type { KVStore } from '../storage/kv.ts'
 import { createLogger } from '../util/logger.ts'
@@ -58,4 +59,9 @@ export async function createMembershipServices (components: MembershipComponents
   aca = await ACA.open(ctx, config.aca.attributes, { eca: eca.authority, tca: tca.authority })
   log.info(`membership services ready (security level ${config.security.level}, ${config.security.hashAlgorithm})`)
   return { config, eca, tca, tlsca, aca, store }
+}
+
+/** The public services (ECAP, TCAP, TLSCAP) as the CaRpc a client takes, called in process: a CA in a tab, or in a test. */
+export function inProcessCaRpc (services: MembershipServices): CaRpc {
+  return { ecap: services.eca.ecap, tcap: services.tca.tcap, tlscap: services.tlsca.tlscap } as unknown as CaRpc
 }

@@ -1,5 +1,7 @@
 import { fromUtf8 } from '../crypto/bytes.ts'
-import type { CaClient } from '../crypto/fabric/ca-client.ts'
+import { CaClient } from '../crypto/fabric/ca-client.ts'
+import type { CaRpc } from '../crypto/fabric/ca-rpc.ts'
+import { cryptoSuite } from '../crypto/fabric/suite.ts'
 import { getExtension, OID_ECERT_SUBJECT_ROLE } from '../crypto/fabric/x509.ts'
 import { Role } from '../protos/ca_pb.ts'
 import type { MembershipClient } from './keystore.ts'
@@ -24,4 +26,9 @@ export function caMembership (client: CaClient): MembershipClient {
       return cert.raw
     }
   }
+}
+
+/** The membership calls over `rpc`, at the security level and hash of `security` (core.yaml's security.*). */
+export function membershipOver (rpc: CaRpc, security: { hashAlgorithm: string, level: number }, now: () => number): MembershipClient {
+  return caMembership(new CaClient({ suite: cryptoSuite(security.hashAlgorithm, security.level), rpc, now }))
 }

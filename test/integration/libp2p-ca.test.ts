@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNodeLibp2p, type NodeLibp2p } from '../../node/libp2p/create-node.ts'
 import { fromUtf8 } from '../../src/crypto/bytes.ts'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
+import { inProcessCaRpc } from '../../src/ca/membership.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { EmptySchema, RegisterUserReqSchema } from '../../src/protos/ca_pb.ts'
@@ -21,7 +22,7 @@ let other: NodeLibp2p
 beforeAll(async () => {
   ;[server, client, other] = await Promise.all([0, 1, 2].map(() => createNodeLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })))
   const ca = await memoryMembershipServices()
-  await serveLibp2pCa(server, { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc)
+  await serveLibp2pCa(server, inProcessCaRpc(ca))
 })
 afterAll(async () => { for (const n of [server, client, other]) await n?.stop() })
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
 import { utf8 } from '../../src/crypto/bytes.ts'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
-import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
+import { inProcessCaRpc } from '../../src/ca/membership.ts'
 import { ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
@@ -46,7 +46,7 @@ describe('a peer without an enrollment of its own', () => {
       const packageChaincode = async (): Promise<Uint8Array> => utf8(source)
       const vpOverrides: ConfigOverrides = { security: { enabled: true, enrollID: 'test_vp0', enrollSecret: 'MwYpmSRjupbT' } }
       const vp = await memoryNode(net, 'vp0', vpOverrides, { packageChaincode, security: await enrollInMemory(ca, withOverrides(loadConfig(), vpOverrides)) })
-      const rpc = { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc
+      const rpc = inProcessCaRpc(ca)
       const users = new Keystore(suite, memoryRawStore(), caMembership(new CaClient({ suite, rpc, now: () => systemScheduler.now() })), 4)
       const tab = await memoryNode(net, 'tab', { security: { enabled: true }, peer: { validator: { enabled: false }, discovery: { rootnode: 'vp0' } } },
         { packageChaincode, users, identity: { signer: keySigner(await generateKeyPair('Ed25519')) } })

@@ -3,7 +3,7 @@
 // oversize and undecodable requests, and an unreachable CA are refused with the reason.
 import { create, toBinary } from '@bufbuild/protobuf'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { MembershipServices } from '../../src/ca/membership.ts'
+import { inProcessCaRpc, type MembershipServices } from '../../src/ca/membership.ts'
 import { fromUtf8 } from '../../src/crypto/bytes.ts'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
@@ -21,7 +21,7 @@ const answerText = (answer: Uint8Array): string => fromUtf8(answer.subarray(1))
 
 beforeAll(async () => {
   ca = await memoryMembershipServices()
-  direct = { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc
+  direct = inProcessCaRpc(ca)
 })
 
 describe('the /weft/ca/0.6.1 relay', () => {

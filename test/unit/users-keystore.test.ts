@@ -2,7 +2,7 @@
 // keys, a refused login leaves nothing behind, TCerts come in batches and each is used once.
 import { describe, expect, it } from 'vitest'
 import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
-import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
+import { inProcessCaRpc } from '../../src/ca/membership.ts'
 import { ecdsaVerify } from '../../src/crypto/fabric/ecdsa.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
 import { parseCertificate } from '../../src/crypto/fabric/x509.ts'
@@ -16,7 +16,7 @@ import { memoryMembershipServices, memoryRawStore } from '../helpers/secure-memb
 async function setup (batch: number): Promise<{ users: Users, calls: { enroll: number, batches: number }, raw: ReturnType<typeof memoryRawStore> }> {
   const ca = await memoryMembershipServices()
   const suite = cryptoSuite('SHA3', 256)
-  const rpc = { ecap: ca.eca.ecap, tcap: ca.tca.tcap, tlscap: ca.tlsca.tlscap } as unknown as CaRpc
+  const rpc = inProcessCaRpc(ca)
   const real = caMembership(new CaClient({ suite, rpc, now: () => systemScheduler.now() }))
   const calls = { enroll: 0, batches: 0 }
   const counted: MembershipClient = {

@@ -2,10 +2,9 @@
 // in IndexedDB (member-store.ts) and never leave the tab; only the CA calls of enrollment and
 // TCert batches go out, through the Node peer's /weft/ca/0.6.1 relay (or a CA in the tab).
 import type { CoreConfig } from '../../src/config/schema.ts'
-import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
 import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
 import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
-import { caMembership } from '../../src/security/ca-membership.ts'
+import { membershipOver } from '../../src/security/ca-membership.ts'
 import { Keystore } from '../../src/security/keystore.ts'
 import type { Scheduler } from '../../src/util/scheduler.ts'
 import { tabMemberStore } from './member-store.ts'
@@ -21,9 +20,8 @@ export function tabUserKeys (slot: number, config: CoreConfig, rpc: CaRpc, sched
   const { hashAlgorithm, level, tcert } = config.security
   const suite = cryptoSuite(hashAlgorithm, level)
   const store = tabMemberStore(slot)
-  const client = new CaClient({ suite, rpc, now: () => scheduler.now() })
   return {
-    keystore: new Keystore(suite, store, caMembership(client), tcert.batch.size),
+    keystore: new Keystore(suite, store, membershipOver(rpc, config.security, () => scheduler.now()), tcert.batch.size),
     names: () => store.names('client')
   }
 }

@@ -2,13 +2,11 @@
 // the demo's store), its validators enrolled as Fabric's test_vpN, and one demo user whose TCerts
 // sign every transaction. Members' keys live in memory for as long as the demo runs.
 import { loadCaConfig } from '../../src/ca/config.ts'
-import { createMembershipServices, type MembershipServices } from '../../src/ca/membership.ts'
+import { createMembershipServices, inProcessCaRpc, type MembershipServices } from '../../src/ca/membership.ts'
+import { parseUserEntry } from '../../src/ca/users.ts'
 import type { CoreConfig } from '../../src/config/schema.ts'
-import { CaClient } from '../../src/crypto/fabric/ca-client.ts'
-import type { CaRpc } from '../../src/crypto/fabric/ca-rpc.ts'
-import { cryptoSuite } from '../../src/crypto/fabric/suite.ts'
-import { caMembership } from '../../src/security/ca-membership.ts'
-import type { RawStore } from '../../src/security/keystore.ts'
+import { membershipOver } from '../../src/security/ca-membership.ts'
+import { memoryRawStore } from '../../src/security/memory-raw-store.ts'
 import type { NodeSecurity } from '../../src/security/member.ts'
 import { enrollNode } from '../../src/security/node-security.ts'
 import type { KVStore } from '../../src/storage/kv.ts'
@@ -18,7 +16,7 @@ import type { Scheduler } from '../../src/util/scheduler.ts'
 export const DEMO_USER = 'jim'
 
 export class DemoCa {
-  private readonly files = new Map<string, string>()
+  private readonly files = memoryRawStore('', ' (demo CA)')
 
   private constructor (private readonly services: MembershipServices, private readonly scheduler: Scheduler) {}
 
@@ -41,26 +39,12 @@ export class DemoCa {
   secret (user: string): string {
     const entry = this.services.config.eca.users[user]
     if (entry === undefined) throw new Error(`the demo CA has no user ${user}`)
-    return String(entry).split(/\s+/)[1]
+    return parseUserEntry(user, String(entry)).secret
   }
 
   /** Enrolls (or, after a crash, reopens) the replica configured by `config`; every replica shares one key store, so the demo user logs in once. */
   async enroll (config: CoreConfig): Promise<NodeSecurity> {
-    const { hashAlgorithm, level } = config.security
-    const rpc = { ecap: this.services.eca.ecap, tcap: this.services.tca.tcap, tlscap: this.services.tlsca.tlscap } as unknown as CaRpc
-    const client = new CaClient({ suite: cryptoSuite(hashAlgorithm, level), rpc, now: () => this.scheduler.now() })
-    return await enrollNode(config, caMembership(client), this.raw(), this.scheduler)
-  }
-
-  private raw (): RawStore {
-    const dir = (kind: string, name: string): string => `crypto/${kind}/${name}/ks/raw/`
-    const under = (prefix: string): string[] => [...this.files.keys()].filter(k => k.startsWith(prefix))
-    return {
-      read: async (kind, name, alias) => this.files.get(dir(kind, name) + alias),
-      write: async (kind, name, alias, text) => { this.files.set(dir(kind, name) + alias, text) },
-      has: async (kind, name) => under(dir(kind, name)).length > 0,
-      remove: async (kind, name) => { for (const k of under(dir(kind, name))) this.files.delete(k) },
-      missing: (kind, name, alias) => `open ${dir(kind, name)}${alias}: no such file or directory (demo CA)`
-    }
+    const membership = membershipOver(inProcessCaRpc(this.services), config.security, () => this.scheduler.now())
+    return await enrollNode(config, membership, this.files, this.scheduler)
   }
 }
