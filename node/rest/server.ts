@@ -70,7 +70,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     users: peer.users,
     tokens
   }
-  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled, tokens }
+  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled, privacy: config.security.privacy, tokens }
   const listen = parseListenAddress(options.address ?? config.rest.address, 'rest.address')
   const badEscapes = new WeakSet<IncomingMessage>()
 

@@ -101,12 +101,6 @@ describe('a security-enabled peer', () => {
     await expect(nobody).rejects.toThrow(/^cannot enroll validator vp with membership services at 127\.0\.0\.1:1 \(peer\.pki\.eca\.paddr\): rpc error: code = 14 /)
   }, 30_000)
 
-  it('does not start with security.privacy, which Weft does not implement, and says so', async () => {
-    const paddr = ca.grpc.address
-    const privacy = inProcessPeer({ security: { enabled: true, privacy: true, enrollID: 'test_vp4', enrollSecret: 'Pqh90CEW5juZ' }, peer: { pki: { eca: { paddr }, tca: { paddr }, tlsca: { paddr } } } })
-    await expect(privacy).rejects.toThrow('security.privacy (confidential transactions) is not implemented by Weft yet')
-  }, 30_000)
-
   it('enrolls over TLS with peer.pki.tls.*, and not with a CA it does not trust', async () => {
     const tlsDir = await mkdtemp(join(tmpdir(), 'weft-ca-tls-'))
     const tlsCa = await serveCa(loadCaConfig({
