@@ -5,14 +5,11 @@
 // a transaction encrypted to another key, tampered with or in an unknown protocol version is
 // rejected with its reason and commits nothing.
 import { create } from '@bufbuild/protobuf'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
-import { serveCa, type RunningCa } from '../../node/ca/serve.ts'
 import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
-import { loadCaConfig } from '../../src/ca/config.ts'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { generateEcKey } from '../../src/crypto/fabric/ec-key.ts'
 import { pemToPrivateKey } from '../../src/crypto/fabric/keys.ts'
@@ -26,13 +23,12 @@ import { seededRandom } from '../../src/util/scheduler.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 import { weftWith } from '../interop/weft-cli.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { chaincodeRpc, inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
+import { chaincodeRpc, securePeerWithCa, type InProcessPeer } from './in-process-peer.ts'
 
 for (const level of [256, 384] as const) {
   describe(`security.privacy at security level ${level}`, () => {
     const suite = cryptoSuite('SHA3', level)
-    let ca: RunningCa
-    let caDir: string
+    let secured: Awaited<ReturnType<typeof securePeerWithCa>> | undefined
     let vp: InProcessPeer
     let example: string
     const rejections: Event[] = []
@@ -42,23 +38,15 @@ for (const level of [256, 384] as const) {
 
     beforeAll(async () => {
       setLogLevel('warn')
-      caDir = await mkdtemp(join(tmpdir(), 'weft-ca-'))
-      ca = await serveCa(loadCaConfig({ env: { MEMBERSRVC_CA_SERVER_PORT: '127.0.0.1:0', MEMBERSRVC_CA_SECURITY_LEVEL: String(level) } }), caDir)
-      const paddr = ca.grpc.address
-      vp = await inProcessPeer({
-        security: { enabled: true, privacy: true, level, enrollID: 'test_vp0', enrollSecret: 'MwYpmSRjupbT', tcert: { batch: { size: 8 } } },
-        peer: { pki: { eca: { paddr }, tca: { paddr }, tlsca: { paddr } } },
-        chaincode: { node: { roots: [EXAMPLES_ROOT] } }
-      })
+      secured = await securePeerWithCa({ security: { privacy: true, level }, chaincode: { node: { roots: [EXAMPLES_ROOT] } } }, { MEMBERSRVC_CA_SECURITY_LEVEL: String(level) })
+      vp = secured.vp
       vp.peer.node.subscribeEvents([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { rejections.push(ev) })
       const login = await fetch(`${vp.peer.restUrl}/registrar`, { method: 'POST', body: JSON.stringify({ enrollId: 'test_user0', enrollSecret: 'MS9qrN8hFjlE' }) })
       expect(login.status).toBe(200)
     }, 60_000)
 
     afterAll(async () => {
-      await vp?.close()
-      await ca?.stop()
-      await rm(caDir, { recursive: true, force: true })
+      await secured?.close()
       setLogLevel('info')
     })
 
