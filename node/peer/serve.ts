@@ -129,7 +129,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       addPeerService(server, node, grpcTransport.chatHandler)
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
-      addOpenchainService(server, node)
+      addOpenchainService(server, node, config.security.privacy)
       if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, stream => node.serveChaincode(stream))
     })
     cleanups.push(() => grpc.close())

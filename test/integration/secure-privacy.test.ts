@@ -66,6 +66,13 @@ for (const level of [256, 384] as const) {
       // The block holds ciphertext: the constructor's arguments are nowhere in it.
       expect(Buffer.from(deployTx.payload).includes('init')).toBe(false)
       expect(Buffer.from(deployTx.chaincodeID).includes(example)).toBe(false)
+      // REST gives the block as Fabric does under privacy: the deploy's undecodable payload emptied.
+      const at = await vp.peer.node.transactionStatus(example)
+      const block = await fetch(`${vp.peer.restUrl}/chain/blocks/${at.status === 'committed' ? at.block : -1}`)
+      expect(block.status).toBe(200)
+      const listed = (await block.json() as { transactions: Array<{ txid: string, payload?: string, toValidators?: string }> }).transactions.find(t => t.txid === example)
+      expect(listed?.payload).toBeUndefined()
+      expect(listed?.toValidators).toBeDefined()
 
       const invoked = await chaincodeRpc(vp.peer, { method: 'invoke', params: spec(['invoke', 'a', 'b', '10'], 'test_user0'), wait: true })
       expect(invoked.error).toBeUndefined()
