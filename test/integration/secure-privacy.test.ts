@@ -7,6 +7,7 @@
 import { create } from '@bufbuild/protobuf'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLES_ROOT } from '../../node/chaincode/package.ts'
 import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
@@ -25,6 +26,8 @@ import { weftWith } from '../interop/weft-cli.ts'
 import { waitFor } from '../helpers/wait.ts'
 import { chaincodeRpc, securePeerWithCa, type InProcessPeer } from './in-process-peer.ts'
 
+const FIXTURES = fileURLToPath(new URL('./fixtures/chaincode', import.meta.url))
+
 for (const level of [256, 384] as const) {
   describe(`security.privacy at security level ${level}`, () => {
     const suite = cryptoSuite('SHA3', level)
@@ -38,7 +41,7 @@ for (const level of [256, 384] as const) {
 
     beforeAll(async () => {
       setLogLevel('warn')
-      secured = await securePeerWithCa({ security: { privacy: true, level }, chaincode: { node: { roots: [EXAMPLES_ROOT] } } }, { MEMBERSRVC_CA_SECURITY_LEVEL: String(level) })
+      secured = await securePeerWithCa({ security: { privacy: true, level }, chaincode: { node: { roots: [EXAMPLES_ROOT, FIXTURES] } } }, { MEMBERSRVC_CA_SECURITY_LEVEL: String(level) })
       vp = secured.vp
       vp.peer.node.subscribeEvents([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { rejections.push(ev) })
       const login = await fetch(`${vp.peer.restUrl}/registrar`, { method: 'POST', body: JSON.stringify({ enrollId: 'test_user0', enrollSecret: 'MS9qrN8hFjlE' }) })
@@ -115,6 +118,13 @@ for (const level of [256, 384] as const) {
       }
       expect(await query('a')).toBe('90')
     }, 30_000)
+
+    it('refuses one confidential chaincode calling another, as Fabric does', async () => {
+      const relay = await chaincodeRpc(vp.peer, { method: 'deploy', params: { type: 2, chaincodeID: { path: join(FIXTURES, 'relay.ts') }, ctorMsg: { args: ['init'] }, secureContext: 'test_user0' }, wait: true })
+      expect(relay.error).toBeUndefined()
+      const relayed = await chaincodeRpc(vp.peer, { method: 'query', params: { type: 2, chaincodeID: { name: relay.result!.message }, ctorMsg: { args: ['query', example, 'query', 'a'] }, secureContext: 'test_user0' } })
+      expect(relayed.error?.data).toMatch(/Error chaincode-chaincode interactions not supported for with privacy enabled/)
+    }, 60_000)
 
     it('the CLI with security.privacy sends its user\'s invoke and query CONFIDENTIAL, and prints the decrypted result', async () => {
       const cli = async (...args: string[]) => await weftWith({
