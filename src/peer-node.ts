@@ -8,6 +8,7 @@ import { newDeployTransaction, newExecuteTransaction } from './chaincode/transac
 import { withOverrides } from './config/overrides.ts'
 import type { CoreConfig } from './config/schema.ts'
 import { fromUtf8, toHex, utf8 } from './crypto/bytes.ts'
+import { cryptoSuite } from './crypto/fabric/suite.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
 import { StateTransferError } from './consensus/interfaces.ts'
@@ -21,12 +22,13 @@ import type { PeerApi, SubmitOptions, TransactionStatus } from './peer-api.ts'
 import type { PeerPlatform } from './peer-platform.ts'
 import { newPeerHandler } from './peer/handler.ts'
 import { createPeer, type Peer } from './peer/peer.ts'
-import { ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
+import { ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type, ConfidentialityLevel, type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec } from './protos/chaincode_pb.ts'
 import type { Event, Interest } from './protos/events_pb.ts'
 import { PeerEndpoint_Type, ResponseSchema, Response_StatusCode, Transaction_Type, type PeerEndpoint, type Response, type Transaction } from './protos/fabric_pb.ts'
 import { ServerStatus_StatusCode } from './protos/server_admin_pb.ts'
 import type { NodeSecurity } from './security/member.ts'
 import { EnrollmentSigning } from './security/node-signing.ts'
+import { decryptQueryResult, encryptTransaction, preExecuteTransaction, stateEncryptor } from './security/confidentiality.ts'
 import { preValidateTransaction, randomNonce, signTransaction, transactionBinding } from './security/transactions.ts'
 import { Users } from './security/users.ts'
 import { transportDialer, transportFor } from './transport/peer-transport.ts'
@@ -175,6 +177,10 @@ export class PeerNode implements PeerApi {
     if (validator) await makeGenesis(ledger)
     const hub = new EventHub({ bufferSize: config.peer.validator.events.buffersize, timeoutMs: config.peer.validator.events.timeout, scheduler })
     hub.attachLedger(ledger)
+    const suite = security === undefined ? undefined : cryptoSuite(config.security.hashAlgorithm, config.security.level)
+    // Only an enrolled validator holds the chain's private key, which confidential transactions need.
+    const chainKey = security?.self.chain?.privateKey
+    const preExecute = suite === undefined ? undefined : (tx: Transaction): Transaction => preExecuteTransaction(suite, tx, chainKey)
     const support = new ChaincodeSupport({
       ledger,
       userRunsChaincode: config.chaincode.mode === 'dev',
@@ -184,7 +190,16 @@ export class PeerNode implements PeerApi {
       scheduler,
       networkId: config.peer.networkId,
       peerId: config.peer.id,
-      binding: security === undefined ? undefined : tx => transactionBinding(tx, security.verifier)
+      binding: security === undefined ? undefined : tx => transactionBinding(tx, security.verifier),
+      confidentiality: suite === undefined || preExecute === undefined
+        ? undefined
+        : {
+            preExecute,
+            stateEncryptor: (deployTx, tx) => {
+              if (chainKey === undefined) throw new Error('this peer holds no chain private key for a confidential chaincode\'s state')
+              return stateEncryptor(suite, chainKey, deployTx, tx)
+            }
+          }
     })
     const d = config.peer.discovery
     // The other validators of the network, where listed with an address, are dialled as root nodes are.
@@ -238,7 +253,12 @@ export class PeerNode implements PeerApi {
     if (validator) {
       const ctx: ExecutionContext = {
         support,
-        preValidate: security === undefined ? undefined : tx => { preValidateTransaction(tx, security.verifier) },
+        preValidate: security === undefined || preExecute === undefined
+          ? undefined
+          : tx => {
+            preValidateTransaction(tx, security.verifier)
+            return preExecute(tx)
+          },
         onRejection: reject,
         observer: {
           now: () => scheduler.now(),
@@ -475,14 +495,14 @@ export class PeerNode implements PeerApi {
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     if (name === '') throw new Error('name not given for deploy')
     // As Fabric, the deploy transaction's id is the chaincode name.
-    await this.submit(await this.signedBy(user, spec.metadata, newDeployTransaction(cds, name, this.now())), opts)
+    await this.submit(await this.signedBy(user, spec, newDeployTransaction(cds, name, this.now())), opts)
     return cds
   }
 
   async invoke (cis: ChaincodeInvocationSpec, opts: SubmitOptions = {}): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
     const [user, spec] = this.withoutSecureContext(cis)
-    return await this.submit(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now())), opts)
+    return await this.submit(await this.signedBy(user, spec.chaincodeSpec!, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_INVOKE, this.now())), opts)
   }
 
   /** With users, the secureContext names the user who signs; Fabric clears it before the transaction is built. */
@@ -495,16 +515,39 @@ export class PeerNode implements PeerApi {
   }
 
   /**
-   * Devops' secure path: the spec's metadata, a nonce, `user`'s next TCert and its signature
-   * (crypto.InitClient fails for a user not logged in).
+   * Devops' secure path: the spec's metadata, a nonce, encryption for a CONFIDENTIAL spec
+   * (confidentiality protocol 1.2, to the chain key `user` got at enrollment), then `user`'s
+   * next TCert and its signature (crypto.InitClient fails for a user not logged in).
    */
-  private async signedBy (user: string | undefined, metadata: Uint8Array, tx: Transaction): Promise<Transaction> {
+  private async signedBy (user: string | undefined, spec: ChaincodeSpec, tx: Transaction): Promise<Transaction> {
     if (user === undefined || this.users === undefined) return tx
     const member = await this.users.member(user)
-    tx.metadata = metadata
+    tx.metadata = spec.metadata
     tx.nonce = randomNonce(this.platform.random)
+    if (spec.confidentialityLevel === ConfidentialityLevel.CONFIDENTIAL) {
+      const chain = member.chain
+      if (chain?.queryStateKey === undefined) throw new Error(`${user} holds no chain key from membership services: it cannot send confidential transactions`)
+      tx = encryptTransaction(this.suite(), tx, { chainPublicKey: chain.publicKey, queryStateKey: chain.queryStateKey })
+    }
     return signTransaction(tx, await member.nextTCert())
   }
+
+  /**
+   * A confidential query's result comes back encrypted to a key only its user derives (Fabric's
+   * Devops decrypts it with DecryptQueryResult before answering).
+   */
+  private async queryResult (user: string | undefined, tx: Transaction, resp: Response): Promise<Response> {
+    if (user === undefined || this.users === undefined || tx.confidentialityLevel !== ConfidentialityLevel.CONFIDENTIAL) return resp
+    const queryStateKey = (await this.users.member(user)).chain?.queryStateKey
+    if (queryStateKey === undefined) throw new Error(`${user} holds no query state key to decrypt the query result`)
+    try {
+      return create(ResponseSchema, { ...resp, msg: decryptQueryResult(this.suite(), queryStateKey, tx, resp.msg) })
+    } catch (err) {
+      throw new Error(`Failed decrypting query transaction result: ${errorMessage(err)}`)
+    }
+  }
+
+  private suite () { return cryptoSuite(this.config.security.hashAlgorithm, this.config.security.level) }
 
 
   /**
@@ -529,9 +572,10 @@ export class PeerNode implements PeerApi {
   async query (cis: ChaincodeInvocationSpec): Promise<Response> {
     if ((cis.chaincodeSpec?.chaincodeID?.name ?? '') === '') throw new Error('name not given for invoke/query')
     const [user, spec] = this.withoutSecureContext(cis)
-    const resp = await this.peer.executeTransaction(await this.signedBy(user, spec.chaincodeSpec!.metadata, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now())))
+    const tx = await this.signedBy(user, spec.chaincodeSpec!, newExecuteTransaction(spec, this.newTxid(), Transaction_Type.CHAINCODE_QUERY, this.now()))
+    const resp = await this.peer.executeTransaction(tx)
     if (resp.status === Response_StatusCode.FAILURE) throw new Error(fromUtf8(resp.msg))
-    return resp
+    return await this.queryResult(user, tx, resp)
   }
 
   /**

@@ -8,7 +8,7 @@ import { parseGoDuration } from '../../src/config/duration.ts'
 import { concatBytes, fromUtf8, toHex, utf8 } from '../../src/crypto/bytes.ts'
 import { parseChaincodeInput, parseGoJson, type JsonNode } from '../../src/gojson/index.ts'
 import {
-  ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type,
+  ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type, ConfidentialityLevel,
   type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec
 } from '../../src/protos/chaincode_pb.ts'
 import { Devops } from '../../src/protos/devops_pb.ts'
@@ -238,6 +238,7 @@ async function withUser (peer: LocalPeer, spec: ChaincodeSpec, flags: SpecFlags)
   if (user === undefined) throw new Error('Must supply username for chaincode when security is enabled')
   if (!(await peer.tokens.has(user))) throw new Error(`User '${user}' not logged in. Use the 'peer network login' command to obtain a security token.`)
   spec.secureContext = user
+  if (peer.privacy) spec.confidentialityLevel = ConfidentialityLevel.CONFIDENTIAL
   return spec
 }
 

@@ -32,6 +32,8 @@ export class LocalPeer {
     readonly creds: ChannelCredentials,
     /** security.enabled: chaincode verbs need a user (-u) with a login token here. */
     readonly securityEnabled: boolean,
+    /** security.privacy: a user's chaincode requests are sent CONFIDENTIAL, as Fabric's CLI marks them. */
+    readonly privacy: boolean,
     /** Where login tokens are kept (peer.fileSystemPath/client), as Fabric's CLI keeps them. */
     readonly tokens: LoginTokens
   ) {}
@@ -47,6 +49,7 @@ export class LocalPeer {
       tls,
       await clientCredentials(tls),
       config.security.enabled,
+      config.security.privacy,
       new LoginTokens(config.peer.fileSystemPath))
   }
 

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf'
 import type { Server } from '@grpc/grpc-js'
-import { withoutCodePackages } from '../../src/events/code-package.ts'
+import { blockForClients } from '../../src/events/code-package.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { BlockCountSchema, Openchain, type BlockNumber } from '../../src/protos/api_pb.ts'
 import { addService } from './service-definition.ts'
@@ -9,9 +9,9 @@ import { unary } from './unary.ts'
 /**
  * protos.Openchain as Fabric's ServerOpenchain answers it: an empty chain is an error,
  * a block past the end is "openchain: resource not found", blocks come without deploy
- * code packages, GetPeers lists the known peers only.
+ * code packages (see blockForClients for `privacy`), GetPeers lists the known peers only.
  */
-export function addOpenchainService (server: Server, peer: PeerApi): void {
+export function addOpenchainService (server: Server, peer: PeerApi, privacy = false): void {
   addService(server, Openchain, {
     getBlockchainInfo: unary('/protos.Openchain/GetBlockchainInfo', async () => {
       const info = await peer.getBlockchainInfo()
@@ -21,7 +21,7 @@ export function addOpenchainService (server: Server, peer: PeerApi): void {
     getBlockByNumber: unary('/protos.Openchain/GetBlockByNumber', async (req: BlockNumber) => {
       const block = await peer.getBlockByNumber(req.number)
       if (block === undefined) throw new Error('openchain: resource not found')
-      return withoutCodePackages(block)
+      return blockForClients(block, privacy)
     }),
     getBlockCount: unary('/protos.Openchain/GetBlockCount', async () => {
       const { height } = await peer.getBlockchainInfo()

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { CoreConfig } from '../../src/config/schema.ts'
-import { ConfigError } from '../../src/config/index.ts'
 import { PeerNode } from '../../src/peer-node.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../../src/transport/frame.ts'
 import { libp2pChat } from '../../src/transport/libp2p-chat.ts'
@@ -88,9 +87,6 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
     const serverTls = await serverTlsFromConfig(config)
     log.info(`Security enabled status: ${config.security.enabled}`)
     log.info(`Privacy enabled status: ${config.security.privacy}`)
-    // Fabric's confidentiality protocol is not implemented: a peer that promised privacy and then
-    // ran confidential transactions' ciphertext (or refused them all) would mislead its users.
-    if (config.security.privacy) throw new ConfigError('security.privacy (confidential transactions) is not implemented by Weft yet: set security.privacy to false (CORE_SECURITY_PRIVACY=false)')
     // Before anything listens: a peer that cannot enroll does not start.
     let security: NodeSecurity | undefined
     let caRpc: CaRpc | undefined
@@ -133,7 +129,7 @@ export async function serve (config: CoreConfig): Promise<RunningPeer> {
       addPeerService(server, node, grpcTransport.chatHandler)
       addAdminService(server, node)
       addDevopsService(server, node, { securityEnabled: config.security.enabled })
-      addOpenchainService(server, node)
+      addOpenchainService(server, node, config.security.privacy)
       if (config.chaincode.mode === 'dev') addChaincodeSupportService(server, stream => node.serveChaincode(stream))
     })
     cleanups.push(() => grpc.close())

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf'
-import { withoutCodePackages } from '../../src/events/code-package.ts'
+import { blockForClients } from '../../src/events/code-package.ts'
 import { goJson } from '../../src/gojson/encode.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
 import { BlockchainInfoSchema, BlockSchema, PeersMessageSchema, TransactionSchema } from '../../src/protos/fabric_pb.ts'
@@ -21,8 +21,8 @@ export async function getChain (peer: PeerApi): Promise<RestReply> {
 
 const maxUint64 = 2n ** 64n - 1n
 
-/** GET /chain/blocks/:id: the block with deploy code packages removed. */
-export async function getBlock (peer: PeerApi, id: string, idValid: boolean): Promise<RestReply> {
+/** GET /chain/blocks/:id: the block with deploy code packages removed (see blockForClients for `privacy`). */
+export async function getBlock (peer: PeerApi, id: string, idValid: boolean, privacy: boolean): Promise<RestReply> {
   // strconv.ParseUint(id, 10, 64): plain digits within range.
   if (!idValid || !/^[0-9]+$/.test(id) || BigInt(id) > maxUint64) return restError(400, 'Block id must be an integer (uint64).')
   let block
@@ -33,7 +33,7 @@ export async function getBlock (peer: PeerApi, id: string, idValid: boolean): Pr
   }
   if (block === undefined) return restError(404, 'openchain: resource not found')
   try {
-    return ok(goJson(BlockSchema, withoutCodePackages(block)))
+    return ok(goJson(BlockSchema, blockForClients(block, privacy)))
   } catch (err) {
     return restError(500, errorMessage(err))
   }

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf'
 import { parseRpcRequest, type RpcId } from '../../src/gojson/rpc-request.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
-import { ChaincodeInvocationSpecSchema, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
+import { ChaincodeInvocationSpecSchema, ConfidentialityLevel, type ChaincodeSpec } from '../../src/protos/chaincode_pb.ts'
 import type { LoginTokens } from '../peer/login-tokens.ts'
 import { rpcFail, rpcOK, rpcResponseJson, type RestReply, type RpcErrorKind, type RpcResult } from './replies.ts'
 
@@ -11,6 +11,8 @@ export interface ChaincodeRpcDeps {
   devMode: boolean
   /** security.enabled: requests must name a user with a login token, who signs the transaction. */
   securityEnabled: boolean
+  /** security.privacy: a logged-in user's transactions are made CONFIDENTIAL, whatever the request says. */
+  privacy: boolean
   tokens: LoginTokens
 }
 
@@ -31,6 +33,7 @@ async function checkSpec (spec: ChaincodeSpec, deploy: boolean, deps: ChaincodeR
   if (deps.securityEnabled) {
     if (spec.secureContext === '') return rpcFail('invalidParams', 'Must supply username for chaincode when security is enabled.')
     if (!(await deps.tokens.has(spec.secureContext))) return rpcFail('missingRegistration', "User not logged in. Use the '/registrar' endpoint to obtain a security token.")
+    if (deps.privacy) spec.confidentialityLevel = ConfidentialityLevel.CONFIDENTIAL
   }
   return undefined
 }

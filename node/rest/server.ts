@@ -70,7 +70,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     users: peer.users,
     tokens
   }
-  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled, tokens }
+  const rpcDeps = { peer, devMode: config.chaincode.mode === 'dev', securityEnabled: config.security.enabled, privacy: config.security.privacy, tokens }
   const listen = parseListenAddress(options.address ?? config.rest.address, 'rest.address')
   const badEscapes = new WeakSet<IncomingMessage>()
 
@@ -146,7 +146,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   app.get('/chain/blocks/:id', {
     schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,20}$' } }, required: ['id'] } },
     attachValidation: true
-  }, async (req, reply) => send(reply, await getBlock(peer, param(req), req.validationError === undefined)))
+  }, async (req, reply) => send(reply, await getBlock(peer, param(req), req.validationError === undefined, config.security.privacy)))
   app.post('/chaincode', async (req, reply) => send(reply, await handleChaincodeRpc(body(req), rpcDeps)))
   app.get('/transactions/:id', async (req, reply) => send(reply, await getTransaction(peer, param(req))))
   app.get('/network/peers', async (_req, reply) => send(reply, await getPeers(peer)))

@@ -12,8 +12,12 @@ export interface ExecutionContext {
   onRejection?: (tx: Transaction, error: string) => void
   /** Hears every execution (deploy, invoke, query), how long it took and whether it failed. */
   observer?: ExecutionObserver
-  /** security.enabled: throws why a transaction may not run (its certificate or signature), before it runs. */
-  preValidate?: (tx: Transaction) => void
+  /**
+   * security.enabled: throws why a transaction may not run (its certificate or signature, a
+   * confidential one that does not decrypt), else gives the transaction to run: a confidential
+   * one decrypted. The block keeps the transaction as it came.
+   */
+  preValidate?: (tx: Transaction) => Transaction
 }
 
 export interface ExecutionObserver {
@@ -84,10 +88,11 @@ async function observed (ctx: ExecutionContext, tx: Transaction): Promise<Execut
 }
 
 /** One deploy, invoke or query, with Fabric's error texts (clients and REJECTION events show them). */
-export async function executeTransaction (ctx: ExecutionContext, tx: Transaction): Promise<ExecutionOutcome> {
+export async function executeTransaction (ctx: ExecutionContext, given: Transaction): Promise<ExecutionOutcome> {
   const { support } = ctx
+  let tx = given
   try {
-    ctx.preValidate?.(tx)
+    if (ctx.preValidate !== undefined) tx = ctx.preValidate(given)
   } catch (err) {
     return { error: err as Error }
   }

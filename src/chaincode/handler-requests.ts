@@ -6,6 +6,7 @@ import {
 } from '../protos/chaincode_pb.ts'
 import { Transaction_Type } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
+import type { StateEncryptor } from '../security/confidentiality.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, typeName } from './messages.ts'
 import { RangeCursor } from './range-cursor.ts'
 import type { TxContext } from './tx-context.ts'
@@ -29,6 +30,8 @@ export interface RequestSource {
   nextCursorId (txid: string): string
   /** Whether `txid`'s reads see committed state (a query) rather than its own writes. */
   readsCommitted (txid: string): boolean
+  /** The state encryptor when `txid` is a confidential transaction; undefined for a public one. */
+  stateCipher (txid: string): StateEncryptor | undefined
 }
 
 const response = (txid: string, payload?: Uint8Array): ChaincodeMessage => ccMessage(MsgType.RESPONSE, { txid, payload })
@@ -46,21 +49,23 @@ export async function serveReadRequest (h: RequestSource, msg: ChaincodeMessage)
   switch (msg.type) {
     case MsgType.GET_STATE: {
       const value = await h.host.ledger.getState(name, new TextDecoder().decode(msg.payload), committed)
-      return response(msg.txid, value ?? undefined)
+      // A key that is not there has nothing to decrypt.
+      if (value === undefined || value === null) return response(msg.txid)
+      return response(msg.txid, h.stateCipher(msg.txid)?.decrypt(value) ?? value)
     }
     case MsgType.RANGE_QUERY_STATE: {
       const ctx = requireContext(h, msg)
       const q = decodePayload(RangeQueryStateSchema, msg.payload)
       const cursor = new RangeCursor(h.host.ledger.rangeScan(name, q.startKey, q.endKey, committed))
       const id = h.nextCursorId(msg.txid)
-      return await pageOf(ctx, id, cursor)
+      return await pageOf(ctx, id, cursor, h.stateCipher(msg.txid))
     }
     case MsgType.RANGE_QUERY_STATE_NEXT: {
       const ctx = requireContext(h, msg)
       const q = decodePayload(RangeQueryStateNextSchema, msg.payload)
       const cursor = ctx.cursors.get(q.ID)
       if (cursor === undefined) return errorMessage(msg.txid, 'Range query iterator not found')
-      return await pageOf(ctx, q.ID, cursor)
+      return await pageOf(ctx, q.ID, cursor, h.stateCipher(msg.txid))
     }
     case MsgType.RANGE_QUERY_STATE_CLOSE: {
       const ctx = requireContext(h, msg)
@@ -80,9 +85,11 @@ function requireContext (h: RequestSource, msg: ChaincodeMessage): TxContext {
   return ctx
 }
 
-async function pageOf (ctx: TxContext, id: string, cursor: RangeCursor): Promise<ChaincodeMessage> {
+async function pageOf (ctx: TxContext, id: string, cursor: RangeCursor, cipher: StateEncryptor | undefined): Promise<ChaincodeMessage> {
   try {
-    const { kvs, hasMore } = await cursor.page()
+    const page = await cursor.page()
+    const { hasMore } = page
+    const kvs = cipher === undefined ? page.kvs : page.kvs.map(([key, value]): [string, Uint8Array] => [key, cipher.decrypt(value)])
     if (hasMore) ctx.cursors.set(id, cursor)
     else {
       await cursor.close()
@@ -104,11 +111,13 @@ export async function serveBusyRequest (h: RequestSource, msg: ChaincodeMessage)
   switch (msg.type) {
     case MsgType.PUT_STATE: {
       const info = decodePayload(PutStateInfoSchema, msg.payload)
+      // Fabric encrypts first: a confidential chaincode may store an empty value.
+      const value = h.stateCipher(msg.txid)?.encrypt(info.value) ?? info.value
       // protobuf cannot tell an empty value from none, and Fabric's ledger refuses nil values.
-      if (info.key === '' || info.value.length === 0) {
-        throw new Error(`LedgerError - InvalidArgument: An empty string key or a nil value is not supported. Method invoked with key='${info.key}', value='${goBytesLiteral(info.value.length === 0 ? undefined : info.value)}'`)
+      if (info.key === '' || value.length === 0) {
+        throw new Error(`LedgerError - InvalidArgument: An empty string key or a nil value is not supported. Method invoked with key='${info.key}', value='${goBytesLiteral(value.length === 0 ? undefined : value)}'`)
       }
-      await ledger.setState(name, info.key, info.value)
+      await ledger.setState(name, info.key, value)
       return response(msg.txid)
     }
     case MsgType.DEL_STATE:
@@ -116,6 +125,8 @@ export async function serveBusyRequest (h: RequestSource, msg: ChaincodeMessage)
       return response(msg.txid)
     case MsgType.INVOKE_CHAINCODE:
     case MsgType.INVOKE_QUERY: {
+      // Fabric has no confidentiality for one chaincode calling another.
+      if (h.stateCipher(msg.txid) !== undefined) throw new Error(`[${msg.txid.slice(0, 8)}]Error chaincode-chaincode interactions not supported for with privacy enabled. Sending ERROR`)
       const spec = decodePayload(ChaincodeSpecSchema, msg.payload)
       if (spec.chaincodeID === undefined || spec.chaincodeID.name === '') throw new Error('the chaincode to call has no name')
       const type = msg.type === MsgType.INVOKE_CHAINCODE ? Transaction_Type.CHAINCODE_INVOKE : Transaction_Type.CHAINCODE_QUERY

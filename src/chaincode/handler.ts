@@ -1,9 +1,11 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import {
-  ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeSecurityContextSchema, type ChaincodeMessage_Type,
+  ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeSecurityContextSchema, ConfidentialityLevel, type ChaincodeMessage_Type,
   type ChaincodeID, type ChaincodeInput, type ChaincodeMessage
 } from '../protos/chaincode_pb.ts'
-import type { Transaction } from '../protos/fabric_pb.ts'
+import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
+import type { StateEncryptor } from '../security/confidentiality.ts'
+import type { ChaincodeConfidentiality } from './confidential-state.ts'
 import { createLogger } from '../util/logger.ts'
 import type { TimerHandle } from '../util/scheduler.ts'
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
@@ -23,6 +25,8 @@ export interface HandlerHost extends RequestHost {
   readonly keepalive: number
   /** The transaction binding sent to chaincode; without it (security off) none. */
   readonly binding?: (tx: Transaction) => Uint8Array
+  /** security.enabled: how confidential transactions' state is encrypted. */
+  readonly confidentiality?: ChaincodeConfidentiality
   registerHandler (h: Handler): void
   deregisterHandler (h: Handler): void
 }
@@ -49,6 +53,8 @@ export class Handler {
    * has moved on to the next transaction.
    */
   private readonly inflight = new Map<string, Promise<void>>()
+  /** The decrypted deploy transaction of this chaincode (Fabric's deployTXSecContext), from its INIT or READY. */
+  private deployTx?: Transaction
   private keepaliveTimer?: TimerHandle
   private cursorSeq = 0
   private closed = false
@@ -102,6 +108,9 @@ export class Handler {
     switch (msg.type) {
       case MsgType.KEEPALIVE: return
       case MsgType.QUERY_COMPLETED:
+        this.isTransaction.delete(msg.txid)
+        this.notify(this.sealed(msg, MsgType.QUERY_ERROR, 'Failed to encrypt query result'))
+        return
       case MsgType.QUERY_ERROR:
         this.isTransaction.delete(msg.txid)
         this.notify(msg)
@@ -153,8 +162,9 @@ export class Handler {
    * Deploy (INIT with the constructor's args) or first use after a (re)start (READY).
    * Fabric sends READY when the constructor has no args at all.
    */
-  initOrReady (txid: string, initArgs: Uint8Array[] | undefined, tx: Transaction, input: ChaincodeInput): TxContext {
+  initOrReady (txid: string, initArgs: Uint8Array[] | undefined, tx: Transaction, input: ChaincodeInput, deployTx: Transaction): TxContext {
     const ctx = this.createTxContext(txid, tx)
+    this.deployTx = deployTx
     if (initArgs !== undefined) {
       const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, input, this.host.binding) })
       this.fire(MsgType.INIT)
@@ -199,6 +209,21 @@ export class Handler {
   /** Reads during a transaction see its own writes; queries read committed state. */
   readsCommitted (txid: string): boolean { return this.isTransaction.get(txid) !== true }
 
+  /**
+   * The state encryptor of a confidential transaction in flight, undefined for a public one
+   * (or without security). Fabric makes a fresh one for every value, so each starts counting
+   * its GCM nonces at 0; so does this.
+   */
+  stateCipher (txid: string): StateEncryptor | undefined {
+    const confidentiality = this.host.confidentiality
+    if (confidentiality === undefined) return undefined
+    const tx = this.txs.get(txid)?.tx
+    if (tx === undefined) throw new Error(`[${shortTxid(txid)}]No context for txid ${txid}`)
+    if (tx.confidentialityLevel === ConfidentialityLevel.PUBLIC) return undefined
+    if (this.deployTx === undefined) throw new Error(`[${shortTxid(txid)}]no deploy transaction for chaincode ${this.name}`)
+    return confidentiality.stateEncryptor(this.deployTx, tx.type === Transaction_Type.CHAINCODE_DEPLOY ? this.deployTx : tx)
+  }
+
   // --- internals ---
 
   private onRegister (msg: ChaincodeMessage): void {
@@ -217,13 +242,29 @@ export class Handler {
     this.send(ccMessage(MsgType.REGISTERED))
   }
 
+  /**
+   * A confidential transaction's answer encrypted with its state encryptor; if that fails, an
+   * answer of type `failed` saying why (Fabric's handler does this for query results, and for
+   * a transaction's answer when it set an event with a payload).
+   */
+  private sealed (msg: ChaincodeMessage, failed: ChaincodeMessage_Type, what: string): ChaincodeMessage {
+    try {
+      const cipher = this.stateCipher(msg.txid)
+      return cipher === undefined ? msg : { ...msg, payload: cipher.encrypt(msg.payload) }
+    } catch (err) {
+      log.error(`[${shortTxid(msg.txid)}]${what}: ${describeError(err)}`)
+      return { ...msg, type: failed, payload: new TextEncoder().encode(`${what} ${describeError(err)}`) }
+    }
+  }
+
   /** COMPLETED or ERROR for the INIT or TRANSACTION in progress. */
   private onDone (msg: ChaincodeMessage, dst: HandlerState): void {
     const from = this.state
     this.state = dst
     if (dst === 'ready' && from !== 'ready') {
       this.isTransaction.delete(msg.txid)
-      this.notify(msg)
+      const eventPayload = (msg.chaincodeEvent?.payload.length ?? 0) > 0
+      this.notify(eventPayload ? this.sealed(msg, MsgType.ERROR, 'Failed to encrypt chaincode event payload') : msg)
     } else if (dst === 'end') {
       // A failed INIT leaves the chaincode unusable: deregister it, as Fabric does, and hang up.
       this.isTransaction.delete(msg.txid)

@@ -7,6 +7,7 @@ import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { createLogger } from '../util/logger.ts'
 import { systemScheduler, TimeoutError, withTimeout, type Scheduler } from '../util/scheduler.ts'
+import type { ChaincodeConfidentiality } from './confidential-state.ts'
 import { chaincodeIDText, Handler, type HandlerHost } from './handler.ts'
 import { ccMessage, decodePayload, MsgType, payloadText, typeName } from './messages.ts'
 import { nodeChaincodeName } from './package.ts'
@@ -35,6 +36,8 @@ export interface ChaincodeSupportInit {
   peerId?: string
   /** security.enabled: the transaction binding chaincode reads with GetBinding (Fabric's secHelper.GetTransactionBinding). */
   binding?: (tx: Transaction) => Uint8Array
+  /** security.enabled: confidential transactions decrypted, a confidential chaincode's state encrypted. */
+  confidentiality?: ChaincodeConfidentiality
 }
 
 /** A started or registered chaincode (Fabric's chaincodeRTEnv). */
@@ -60,6 +63,7 @@ export class ChaincodeSupport implements HandlerHost {
   readonly keepalive: number
   readonly scheduler: Scheduler
   readonly binding?: (tx: Transaction) => Uint8Array
+  readonly confidentiality?: ChaincodeConfidentiality
   private readonly runtime?: ChaincodeRuntime
   private readonly running = new Map<string, Entry>()
   private readonly launchLocks = new Map<string, Promise<void>>()
@@ -77,6 +81,7 @@ export class ChaincodeSupport implements HandlerHost {
     this.keepalive = init.keepalive ?? 0
     this.scheduler = init.scheduler ?? systemScheduler
     this.binding = init.binding
+    this.confidentiality = init.confidentiality
     this.where = `networkid:${init.networkId ?? 'dev'},peerid:${init.peerId ?? ''}`
   }
 
@@ -185,12 +190,19 @@ export class ChaincodeSupport implements HandlerHost {
       if (e.handler.isRunning()) return { chaincodeID, input }
     }
     let cds = deployCds
+    // The deploy transaction as it runs (decrypted): a confidential chaincode's state keys come from it.
+    let deployTx = tx
     if (cds === undefined) {
       if (this.userRunsChaincode) log.error('You are attempting to perform an action other than Deploy on Chaincode that is not ready and you are in developer mode. Did you forget to Deploy your chaincode?')
       const depTx = await this.ledger.getTransactionByID(name)
       if (depTx === undefined) throw new Error(`Could not get deployment transaction for ${name} - LedgerError - ResourceNotFound: ledger: resource not found`)
       try {
-        cds = decodePayload(ChaincodeDeploymentSpecSchema, depTx.payload)
+        deployTx = this.confidentiality?.preExecute(depTx) ?? depTx
+      } catch (err) {
+        throw new Error(`failed tx preexecution${name} - ${(err as Error).message}`)
+      }
+      try {
+        cds = decodePayload(ChaincodeDeploymentSpecSchema, deployTx.payload)
       } catch (err) {
         throw new Error(`failed to unmarshal deployment transactions for ${name} - ${(err as Error).message}`)
       }
@@ -199,7 +211,7 @@ export class ChaincodeSupport implements HandlerHost {
     // Fabric sends INIT only for a deploy whose constructor has args; otherwise READY.
     const initArgs = deployCds !== undefined && input.args.length > 0 ? input.args : undefined
     try {
-      await this.sendInitOrReady(tx, name, initArgs, input)
+      await this.sendInitOrReady(tx, name, initArgs, input, deployTx)
     } catch (err) {
       await this.stop(name, err as Error)
       throw new Error(`Failed to init chaincode(${(err as Error).message})`)
@@ -301,12 +313,12 @@ export class ChaincodeSupport implements HandlerHost {
     }
   }
 
-  private async sendInitOrReady (tx: Transaction, name: string, initArgs: Uint8Array[] | undefined, input: ChaincodeInput): Promise<void> {
+  private async sendInitOrReady (tx: Transaction, name: string, initArgs: Uint8Array[] | undefined, input: ChaincodeInput, deployTx: Transaction): Promise<void> {
     const handler = this.running.get(name)?.handler
     if (handler === undefined) throw new Error(`handler not found for chaincode ${name}`)
     let ctx: TxContext
     try {
-      ctx = handler.initOrReady(tx.txid, initArgs, tx, input)
+      ctx = handler.initOrReady(tx.txid, initArgs, tx, input, deployTx)
     } catch (err) {
       throw new Error(`Error sending INIT: ${(err as Error).message}`)
     }

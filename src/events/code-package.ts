@@ -27,3 +27,12 @@ export function withoutCodePackages (block: Block, onUndecodable?: (tx: Transact
   }
   return copy
 }
+
+/**
+ * A block as Fabric's GetBlockByNumber hands it to REST and Openchain clients: without code
+ * packages; under security.privacy a deploy whose payload is ciphertext gets an empty payload
+ * instead of failing the answer.
+ */
+export function blockForClients (block: Block, privacy: boolean): Block {
+  return withoutCodePackages(block, privacy ? tx => { tx.payload = new Uint8Array(0) } : undefined)
+}

@@ -1,9 +1,9 @@
-import type { EcPrivateKey } from '../crypto/fabric/ec-key.ts'
-import { aesKeyToPem, pemToPrivateKey, privateKeyToPem } from '../crypto/fabric/keys.ts'
+import { cryptoRandomBytes, type EcPrivateKey } from '../crypto/fabric/ec-key.ts'
+import { aesKeyToPem, pemToAesKey, pemToPrivateKey, pemToPublicKey, privateKeyToPem } from '../crypto/fabric/keys.ts'
 import { certDerToPem, pemToCertDer } from '../crypto/fabric/pem.ts'
-import type { CryptoSuite } from '../crypto/fabric/suite.ts'
+import { NONCE_SIZE, type CryptoSuite } from '../crypto/fabric/suite.ts'
 import { certifiedKey, type CaRoots } from './fabric-verifier.ts'
-import type { CertifiedKey, Member, MemberKeystore, MemberKind } from './member.ts'
+import type { CertifiedKey, ChainKeys, Member, MemberKeystore, MemberKind } from './member.ts'
 
 /** What enrollment with the ECA gives a member (fabric-crypto's enrollment client does the protocol). */
 export interface Enrollment {
@@ -44,6 +44,7 @@ const ALIAS = {
   eca: 'eca.cert.chain',
   tca: 'tca.cert.chain',
   chainKey: 'chain.key',
+  queryKey: 'query.key',
   kdfKey: 'tca.kdf.key',
   // Fabric keeps them in its keystore's database (table TCerts); Weft in a file beside the keys.
   unusedTCerts: 'tcerts.unused'
@@ -83,14 +84,35 @@ export class Keystore implements MemberKeystore {
     await w(ALIAS.key, privateKeyToPem(e.signKey))
     await w(ALIAS.cert, certDerToPem(e.ecert))
     if (e.chainKey !== undefined) await w(ALIAS.chainKey, e.chainKey)
-    return this.member(kind, enrollID, e.signKey, e.ecert, { eca: [e.ecaChain], tca: [e.tcaChain] })
+    return this.member(kind, enrollID, e.signKey, e.ecert, { eca: [e.ecaChain], tca: [e.tcaChain] }, await this.chainKeys(kind, enrollID))
   }
 
   async open (kind: MemberKind, name: string): Promise<EnrolledMember | undefined> {
     const r = (alias: string): Promise<string | undefined> => this.raw.read(kind, name, alias)
     const [eca, tca, id, key, cert] = await Promise.all([r(ALIAS.eca), r(ALIAS.tca), r(ALIAS.id), r(ALIAS.key), r(ALIAS.cert)])
     if (eca === undefined || tca === undefined || id === undefined || key === undefined || cert === undefined) return undefined
-    return this.member(kind, id, pemToPrivateKey(key), pemToCertDer(cert), { eca: [pemToCertDer(eca)], tca: [pemToCertDer(tca)] })
+    return this.member(kind, id, pemToPrivateKey(key), pemToCertDer(cert), { eca: [pemToCertDer(eca)], tca: [pemToCertDer(tca)] }, await this.chainKeys(kind, id))
+  }
+
+  /**
+   * The kept chain key: private for a validator, public for others (as the ECA sent it). A
+   * client's query state key is made the first time it is needed, as Fabric makes it at
+   * registration, and kept as query.key.
+   */
+  private async chainKeys (kind: MemberKind, name: string): Promise<ChainKeys | undefined> {
+    const pem = await this.raw.read(kind, name, ALIAS.chainKey)
+    if (pem === undefined) return undefined
+    if (kind === 'validator') {
+      const privateKey = pemToPrivateKey(pem)
+      return { publicKey: privateKey.publicKey, privateKey }
+    }
+    if (kind !== 'client') return { publicKey: pemToPublicKey(pem) }
+    let query = await this.raw.read(kind, name, ALIAS.queryKey)
+    if (query === undefined) {
+      query = aesKeyToPem(cryptoRandomBytes(NONCE_SIZE))
+      await this.raw.write(kind, name, ALIAS.queryKey, query)
+    }
+    return { publicKey: pemToPublicKey(pem), queryStateKey: pemToAesKey(query) }
   }
 
   notEnrolled (kind: MemberKind, name: string): string { return this.raw.missing(kind, name, ALIAS.eca) }
@@ -99,8 +121,8 @@ export class Keystore implements MemberKeystore {
 
   remove (kind: MemberKind, name: string): Promise<void> { return this.raw.remove(kind, name) }
 
-  private member (kind: MemberKind, enrollmentID: string, signKey: EcPrivateKey, ecert: Uint8Array, roots: CaRoots): EnrolledMember {
-    return new EnrolledMember(enrollmentID, certifiedKey(this.suite, ecert, signKey), roots, {
+  private member (kind: MemberKind, enrollmentID: string, signKey: EcPrivateKey, ecert: Uint8Array, roots: CaRoots, chain: ChainKeys | undefined): EnrolledMember {
+    return new EnrolledMember(enrollmentID, certifiedKey(this.suite, ecert, signKey), roots, chain, {
       fetch: async () => {
         const batch = await this.client.tcertBatch(enrollmentID, signKey, this.tcertBatchSize)
         // Kept as Fabric keeps it, though every batch brings its own.
@@ -140,6 +162,7 @@ export class EnrolledMember implements Member {
     readonly enrollmentID: string,
     readonly enrollment: CertifiedKey,
     readonly roots: CaRoots,
+    readonly chain: ChainKeys | undefined,
     private readonly tcerts: TCertSource
   ) {}
 

@@ -1,6 +1,7 @@
 // What a security-enabled peer needs from Fabric's crypto and its membership services, kept
 // behind interfaces: the edge supplies the keystore (files, IndexedDB) and the CA client, and
 // the primitives (ECDSA, x509, hashes by security level) come from src/crypto/fabric.
+import type { EcPrivateKey, EcPublicKey } from '../crypto/fabric/ec-key.ts'
 
 /** A certificate (DER) and the private key that signs for it (ECDSA over the security level's hash, DER-encoded r, s). */
 export interface CertifiedKey {
@@ -8,10 +9,23 @@ export interface CertifiedKey {
   sign (data: Uint8Array): Uint8Array
 }
 
+/**
+ * The chain key the ECA hands out with the enrollment certificates (confidentiality 1.2): a
+ * validator gets its private key, everyone else the public one; a client adds its own query
+ * state key (query.key), from which the key of each confidential query's result is derived.
+ */
+export interface ChainKeys {
+  readonly publicKey: EcPublicKey
+  readonly privateKey?: EcPrivateKey
+  readonly queryStateKey?: Uint8Array
+}
+
 /** One enrolled member, as Fabric's crypto node holds it: enrollment certificate and key, and TCerts. */
 export interface Member {
   readonly enrollmentID: string
   readonly enrollment: CertifiedKey
+  /** Undefined when the CA handed out no chain key. */
+  readonly chain?: ChainKeys
   /** A transaction certificate with its derived key, one per transaction (fetched from the TCA in batches). */
   nextTCert (): Promise<CertifiedKey>
 }

@@ -2,7 +2,6 @@
 // the submitter's TCert in Transaction.cert, a signature over the marshaled transaction (with
 // its signature field empty) by the TCert's key, and the checks a validator makes before execution.
 import { clone, create, toBinary } from '@bufbuild/protobuf'
-import { ConfidentialityLevel } from '../protos/chaincode_pb.ts'
 import { TransactionSchema, type Transaction } from '../protos/fabric_pb.ts'
 import { NONCE_SIZE } from '../crypto/fabric/suite.ts'
 import type { Random } from '../util/scheduler.ts'
@@ -40,10 +39,6 @@ export function preValidateTransaction (tx: Transaction, verifier: CertificateVe
     throw new Error(`Certificate has not been signed by a trusted authority. [${(err as Error).message}]`)
   }
   if (!verifier.verify(tx.cert, signedTransactionBytes(tx), tx.signature)) throw new Error('Invalid Transaction Signature.')
-  // Fabric's pre-execution step next: public transactions run as they are; Weft cannot decrypt
-  // confidential ones (security.privacy), so it says so rather than run ciphertext.
-  if (tx.confidentialityLevel === ConfidentialityLevel.CONFIDENTIAL) throw new Error('Confidential transactions are not supported by this peer (security.privacy is not implemented).')
-  if (tx.confidentialityLevel !== ConfidentialityLevel.PUBLIC) throw new Error('Invalid confidentiality level')
 }
 
 /** GetTransactionBinding: the hash of the certificate followed by the nonce. */

@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
+import { serveCa, type RunningCa } from '../../node/ca/serve.ts'
 import { serve, type RunningPeer } from '../../node/peer/serve.ts'
+import { loadCaConfig } from '../../src/ca/config.ts'
 import { loadConfig, withOverrides, type ConfigOverrides } from '../../src/config/index.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
 
@@ -42,6 +44,30 @@ export function peerForSuite (overrides: ConfigOverrides, ready: (peer: RunningP
     await running?.close()
     setLogLevel('info')
   })
+}
+
+/**
+ * Weft's membership services (loopback, fresh directory; `caEnv` sets MEMBERSRVC_CA_*) and a
+ * validator with security.enabled enrolled with it as test_vp0; `overrides` sets further keys.
+ */
+export async function securePeerWithCa (overrides: ConfigOverrides, caEnv: Record<string, string> = {}): Promise<{ ca: RunningCa, vp: InProcessPeer, close (): Promise<void> }> {
+  const caDir = await mkdtemp(join(tmpdir(), 'weft-ca-'))
+  const ca = await serveCa(loadCaConfig({ env: { MEMBERSRVC_CA_SERVER_PORT: '127.0.0.1:0', ...caEnv } }), caDir)
+  const paddr = ca.grpc.address
+  const vp = await inProcessPeer({
+    ...overrides,
+    security: { enabled: true, enrollID: 'test_vp0', enrollSecret: 'MwYpmSRjupbT', ...overrides.security },
+    peer: { ...overrides.peer, pki: { eca: { paddr }, tca: { paddr }, tlsca: { paddr } } }
+  })
+  return {
+    ca,
+    vp,
+    close: async () => {
+      await vp.close()
+      await ca.stop()
+      await rm(caDir, { recursive: true, force: true })
+    }
+  }
 }
 
 export interface RpcAnswer { result?: { message: string }, error?: { code: number, data: string } }

@@ -31,12 +31,12 @@ import { unaryCall } from '../../node/grpc/client.ts'
 import { clientConstructor } from '../../node/grpc/service-definition.ts'
 import { weftWith } from '../interop/weft-cli.ts'
 import { waitFor } from '../helpers/wait.ts'
-import { chaincodeRpc, inProcessPeer, type InProcessPeer } from './in-process-peer.ts'
+import { chaincodeRpc, inProcessPeer, securePeerWithCa, type InProcessPeer } from './in-process-peer.ts'
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/chaincode', import.meta.url))
 const suite = cryptoSuite('SHA3', 256)
 let ca: RunningCa
-let caDir: string
+let secured: Awaited<ReturnType<typeof securePeerWithCa>> | undefined
 let vp: InProcessPeer
 let example: string
 let caller: string
@@ -58,21 +58,13 @@ const spec = (name: string, args: string[], user?: string) => ({ type: 2, chainc
 
 beforeAll(async () => {
   setLogLevel('warn')
-  caDir = await mkdtemp(join(tmpdir(), 'weft-ca-'))
-  ca = await serveCa(loadCaConfig({ env: { MEMBERSRVC_CA_SERVER_PORT: '127.0.0.1:0' } }), caDir)
-  const paddr = ca.grpc.address
-  vp = await inProcessPeer({
-    security: { enabled: true, enrollID: 'test_vp0', enrollSecret: 'MwYpmSRjupbT', tcert: { batch: { size: 8 } } },
-    peer: { pki: { eca: { paddr }, tca: { paddr }, tlsca: { paddr } } },
-    chaincode: { node: { roots: [EXAMPLES_ROOT, FIXTURES] } }
-  })
+  secured = await securePeerWithCa({ security: { tcert: { batch: { size: 8 } } }, chaincode: { node: { roots: [EXAMPLES_ROOT, FIXTURES] } } })
+  ;({ ca, vp } = secured)
   vp.peer.node.subscribeEvents([create(InterestSchema, { eventType: EventType.REJECTION })], ev => { rejections.push(ev) })
 }, 60_000)
 
 afterAll(async () => {
-  await vp?.close()
-  await ca?.stop()
-  await rm(caDir, { recursive: true, force: true })
+  await secured?.close()
   setLogLevel('info')
 })
 
@@ -99,12 +91,6 @@ describe('a security-enabled peer', () => {
     await expect(wrong).rejects.toThrow(`cannot enroll validator test_vp1 with membership services at ${ca.grpc.address} (peer.pki.eca.paddr): `)
     const nobody = inProcessPeer({ security: { enabled: true }, peer: { pki: { eca: { paddr: '127.0.0.1:1' }, tca: { paddr: '127.0.0.1:1' } } } })
     await expect(nobody).rejects.toThrow(/^cannot enroll validator vp with membership services at 127\.0\.0\.1:1 \(peer\.pki\.eca\.paddr\): rpc error: code = 14 /)
-  }, 30_000)
-
-  it('does not start with security.privacy, which Weft does not implement, and says so', async () => {
-    const paddr = ca.grpc.address
-    const privacy = inProcessPeer({ security: { enabled: true, privacy: true, enrollID: 'test_vp4', enrollSecret: 'Pqh90CEW5juZ' }, peer: { pki: { eca: { paddr }, tca: { paddr }, tlsca: { paddr } } } })
-    await expect(privacy).rejects.toThrow('security.privacy (confidential transactions) is not implemented by Weft yet')
   }, 30_000)
 
   it('enrolls over TLS with peer.pki.tls.*, and not with a CA it does not trust', async () => {

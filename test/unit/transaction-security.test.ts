@@ -55,12 +55,11 @@ for (const [alg, level] of [['SHA3', 256], ['SHA3', 384], ['SHA2', 256]] as cons
       expect(() => { preValidateTransaction(expired, verifier) }).toThrow('Certificate has not been signed by a trusted authority. [x509: certificate has expired or is not yet valid]')
     })
 
-    it('refuses a confidential transaction it cannot decrypt, and an unknown confidentiality level, after the signature check', () => {
+    it('checks only certificate and signature: the confidentiality level is pre-execution\'s to check', () => {
       const confidential = signTransaction(create(TransactionSchema, { ...unsigned(), confidentialityLevel: ConfidentialityLevel.CONFIDENTIAL }), ca.tcert())
-      expect(() => { preValidateTransaction(confidential, verifier) }).toThrow('Confidential transactions are not supported by this peer (security.privacy is not implemented).')
+      expect(() => { preValidateTransaction(confidential, verifier) }).not.toThrow()
       expect(() => { preValidateTransaction({ ...confidential, signature: new Uint8Array(0) }, verifier) }).toThrow(/^Missing Transaction Signature\.$/)
-      const unknown = signTransaction(create(TransactionSchema, { ...unsigned(), confidentialityLevel: 7 as ConfidentialityLevel }), ca.tcert())
-      expect(() => { preValidateTransaction(unknown, verifier) }).toThrow(/^Invalid confidentiality level$/)
+      expect(() => { preValidateTransaction({ ...confidential, confidentialityLevel: ConfidentialityLevel.PUBLIC }, verifier) }).toThrow(/^Invalid Transaction Signature\.$/)
     })
 
     it('binds the transaction as the hash of its certificate and nonce', () => {

@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf'
 import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { TransactionFailedError } from '../../src/events/tx-waiter.ts'
 import { EventType, InterestSchema, type Event } from '../../src/protos/events_pb.ts'
-import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type } from '../../src/protos/chaincode_pb.ts'
+import { ChaincodeInvocationSpecSchema, ChaincodeSpecSchema, ChaincodeSpec_Type, ConfidentialityLevel } from '../../src/protos/chaincode_pb.ts'
 import type { PeerNode } from '../../src/peer-node.ts'
 import { summarizeBlock, summarizeTx, type BlockSummary, type EventSummary } from './chain.ts'
 import { exampleSource, type ChaincodeSources } from './sources.ts'
@@ -140,7 +140,7 @@ export class PeerFacade {
     if (req.source === undefined && req.example === undefined) throw new Error('deploy needs an example name or a source')
     const source = req.source ?? await exampleSource(req.example!)
     const path = this.sources.add(source, req.example ?? 'pasted')
-    const spec = create(ChaincodeSpecSchema, { type: ChaincodeSpec_Type.NODE, chaincodeID: { path }, ctorMsg: { args: req.args.map(a => utf8(a)) }, secureContext: opts.user })
+    const spec = create(ChaincodeSpecSchema, { type: ChaincodeSpec_Type.NODE, chaincodeID: { path }, ctorMsg: { args: req.args.map(a => utf8(a)) }, secureContext: opts.user, confidentialityLevel: this.level(opts.user) })
     const cds = await this.node.build(spec)
     const name = cds.chaincodeSpec?.chaincodeID?.name ?? ''
     // As Fabric, the deploy transaction's id is the chaincode name.
@@ -155,14 +155,14 @@ export class PeerFacade {
   }
 
   async invoke (name: string, args: string[], opts: SubmitOptions = {}): Promise<Committed> {
-    const resp = await this.node.invoke(invocation(name, args, opts.user))
+    const resp = await this.node.invoke(invocation(name, args, opts.user, this.level(opts.user)))
     const txid = fromUtf8(resp.msg)
     if (opts.wait === false) return { txid }
     return { txid, block: await this.waitFor(txid, opts.timeoutMs) }
   }
 
   async query (name: string, args: string[], opts: { user?: string } = {}): Promise<string> {
-    const resp = await this.node.query(invocation(name, args, opts.user))
+    const resp = await this.node.query(invocation(name, args, opts.user, this.level(opts.user)))
     return fromUtf8(resp.msg)
   }
 
@@ -207,6 +207,11 @@ export class PeerFacade {
   }
 
   /** The newest `count` blocks, newest first. */
+  /** security.privacy: a user's transactions go CONFIDENTIAL, as Fabric's REST and CLI send them. */
+  private level (user: string | undefined): ConfidentialityLevel {
+    return user !== undefined && this.node.config.security.privacy ? ConfidentialityLevel.CONFIDENTIAL : ConfidentialityLevel.PUBLIC
+  }
+
   async latestBlocks (count: number): Promise<BlockSummary[]> {
     const out: BlockSummary[] = []
     for (let n = this.node.height - 1; n >= 0 && out.length < count; n--) {
@@ -217,8 +222,8 @@ export class PeerFacade {
   }
 }
 
-export function invocation (name: string, args: string[], user?: string): ReturnType<typeof create<typeof ChaincodeInvocationSpecSchema>> {
+export function invocation (name: string, args: string[], user?: string, confidentialityLevel = ConfidentialityLevel.PUBLIC): ReturnType<typeof create<typeof ChaincodeInvocationSpecSchema>> {
   return create(ChaincodeInvocationSpecSchema, {
-    chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(a => utf8(a)) }, secureContext: user }
+    chaincodeSpec: { type: ChaincodeSpec_Type.NODE, chaincodeID: { name }, ctorMsg: { args: args.map(a => utf8(a)) }, secureContext: user, confidentialityLevel }
   })
 }
