@@ -6,6 +6,7 @@ import type { HashableState } from '../hashable-state.ts'
 import { compositeKey, splitCompositeKey } from '../keys.ts'
 import type { StateDelta } from '../state-delta.ts'
 import { BucketCache } from './bucket-cache.ts'
+import { Prefetcher } from './prefetch.ts'
 import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
 import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
@@ -38,6 +39,7 @@ export class BucketTreeState implements HashableState {
   /** Inner nodes as stored, by nodeKey. */
   private readonly nodes: LruMap<number, Uint8Array>
   private readonly data: BucketCache
+  private readonly prefetch: Prefetcher
   private persistedHash?: Uint8Array
   private work?: WorkingSet
 
@@ -45,6 +47,7 @@ export class BucketTreeState implements HashableState {
     this.config = new BucketTreeConfig(options)
     this.nodes = new LruMap(cache.cachedBucketNodes ?? 50_000)
     this.data = new BucketCache(column, cache.cachedDataNodes ?? 50_000)
+    this.prefetch = new Prefetcher(column, this.config, this.data, this.nodes, nodeKey)
   }
 
   static async open (column: Column, options: BucketTreeOptions, cache: BucketTreeCacheOptions = {}): Promise<BucketTreeState> {
@@ -63,6 +66,7 @@ export class BucketTreeState implements HashableState {
     const bucket = this.bucketOf(composite)
     const cached = this.data.lookup(bucket, composite)
     if (cached !== undefined) return cached
+    this.prefetch.want(bucket)
     return (await this.column.get(dataNodeKey(bucket, composite))) ?? null
   }
 
@@ -101,6 +105,7 @@ export class BucketTreeState implements HashableState {
       below = nodes.buckets
     }
     // What memory lacks is read at once: the changed leaf buckets' other data nodes, and those inner nodes.
+    await this.prefetch.settle()
     const [existing] = await Promise.all([this.data.load(leafBuckets), this.readNodes(w.levels)])
     leafBuckets.forEach((bucket, i) => {
       const merged = merge(w.leaves.get(bucket)!, existing.get(bucket)!)
@@ -144,6 +149,7 @@ export class BucketTreeState implements HashableState {
   clearWorkingSet (persisted: boolean): void {
     const w = this.work
     this.work = undefined
+    this.prefetch.reset()
     if (!persisted || w === undefined || !w.computed) return
     this.persistedHash = w.hash
     for (const [bucket, nodes] of w.merged) this.data.set(bucket, nodes)
