@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf'
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire'
 import { timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt'
 import { computeCryptoHash } from '../crypto/hash.ts'
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire'
 import { BlockSchema, NonHashDataSchema, type Block, type Transaction } from '../protos/fabric_pb.ts'
 
 /** Fabric's block hash: SHAKE256-64 of the block marshaled without nonHashData. */
