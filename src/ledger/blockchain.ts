@@ -1,14 +1,25 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf'
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire'
+import { fromBinary } from '@bufbuild/protobuf'
+import { BinaryReader } from '@bufbuild/protobuf/wire'
 import { concatBytes, utf8 } from '../crypto/bytes.ts'
 import { BlockSchema, type Block, type Transaction } from '../protos/fabric_pb.ts'
 import { StorageError, type WriteBatch, type Columns } from '../storage/index.ts'
-import { blockHash } from './block.ts'
+import { blockHash, encodeBlock } from './block.ts'
+import { varintSize, writeVarint } from './buckettree/varint.ts'
 import { encodeUint64, decodeUint64 } from './keys.ts'
 
 const blockCountKey = utf8('blockCount')
 const prefixBlockHash = 1
 const prefixTxID = 2
+
+/** Unsigned varints, one after another, as protobuf's BinaryWriter writes them (uint64 fields without tags). */
+function uvarints (...values: number[]): Uint8Array {
+  let size = 0
+  for (const v of values) size += varintSize(v)
+  const out = new Uint8Array(size)
+  let o = 0
+  for (const v of values) o = writeVarint(out, o, v)
+  return out
+}
 
 /** Blocks by number, the height, and the block-hash and txid indexes (Fabric's blockchain + sync indexer). */
 export class Blockchain {
@@ -69,12 +80,19 @@ export class Blockchain {
 
   /** Stores a block as given at `n` (state transfer); raises the height when it is past the tip. */
   putToBatch (block: Block, n: number, batch: WriteBatch): { number: number, hash: Uint8Array } {
-    const hash = blockHash(block)
-    batch.put(this.cols.blockchain, encodeUint64(n), toBinary(BlockSchema, block))
+    const { bytes, hash } = encodeBlock(block)
+    batch.put(this.cols.blockchain, encodeUint64(n), bytes)
     if (n + 1 > this.size) batch.put(this.cols.blockchain, blockCountKey, encodeUint64(n + 1))
-    batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), new BinaryWriter().uint64(n).finish())
+    batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), uvarints(n))
+    const prefix = this.cols.indexes.prefix
     block.transactions.forEach((tx, i) => {
-      batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)), new BinaryWriter().uint64(n).uint64(i).finish())
+      // The store's key in one go: column, index kind, txid.
+      const id = utf8(tx.txid)
+      const key = new Uint8Array(2 + id.length)
+      key[0] = prefix
+      key[1] = prefixTxID
+      key.set(id, 2)
+      batch.putStoreKey(key, uvarints(n, i))
     })
     return { number: n, hash }
   }

@@ -80,6 +80,17 @@ export class WriteBatch {
     return this
   }
 
+  /** A put whose key already starts with its column's prefix (Column.prefix): no copy to make. */
+  putStoreKey (key: Bytes, value: Bytes): this {
+    this.ops.push({ type: 'put', key, value })
+    return this
+  }
+
+  delStoreKey (key: Bytes): this {
+    this.ops.push({ type: 'del', key })
+    return this
+  }
+
   get length (): number { return this.ops.length }
 }
 

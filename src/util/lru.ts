@@ -1,9 +1,11 @@
 /**
- * A Map bounded by the total weight of its values: past `capacity`, the least recently used
- * entries go (`onEvict` hears of each).
+ * A Map bounded by the total weight of its values: past `capacity`, entries not used since they
+ * were last passed over go, oldest first (`onEvict` hears of each). Least recently used, nearly:
+ * a read only marks its entry (the second-chance clock), so the bucket tree's thousands of reads
+ * a block cost a lookup each, not a delete and a re-insert.
  */
 export class LruMap<K, V> {
-  private readonly map = new Map<K, { value: V, weight: number }>()
+  private readonly map = new Map<K, { value: V, weight: number, used: boolean }>()
   private total = 0
 
   constructor (
@@ -17,23 +19,33 @@ export class LruMap<K, V> {
   get (key: K): V | undefined {
     const e = this.map.get(key)
     if (e === undefined) return undefined
-    // Map keeps insertion order: re-inserting makes this the most recently used.
-    this.map.delete(key)
-    this.map.set(key, e)
+    e.used = true
     return e.value
   }
 
   has (key: K): boolean { return this.map.has(key) }
 
   set (key: K, value: V): void {
-    this.delete(key)
     const weight = this.weigh(value)
-    this.map.set(key, { value, weight })
+    const e = this.map.get(key)
+    if (e === undefined) this.map.set(key, { value, weight, used: false })
+    else {
+      this.total -= e.weight
+      e.value = value
+      e.weight = weight
+      e.used = true
+    }
     this.total += weight
     while (this.total > this.capacity && this.map.size > 0) {
-      const [oldest, e] = this.map.entries().next().value as [K, { weight: number }]
+      const [oldest, o] = this.map.entries().next().value as [K, { weight: number, used: boolean }]
       this.map.delete(oldest)
-      this.total -= e.weight
+      // Used since it was last passed over: it goes to the back, unmarked, instead.
+      if (o.used) {
+        o.used = false
+        this.map.set(oldest, o as { value: V, weight: number, used: boolean })
+        continue
+      }
+      this.total -= o.weight
       this.onEvict?.(oldest)
     }
   }

@@ -76,8 +76,16 @@ export class BucketCache {
       if (nodes === undefined) missing.push(b)
       else out.set(b, nodes)
     }
-    const found = await this.column.readRanges(missing.map(b => ({ gte: encodeBucketNumber(b), lt: encodeBucketNumber(b + 1) })))
-    missing.forEach((b, i) => {
+    for (const [b, nodes] of await this.read(missing)) out.set(b, nodes)
+    return out
+  }
+
+  /** Contents of `buckets` (sorted ascending) as stored, read together. */
+  async read (buckets: number[]): Promise<Map<number, DataNode[]>> {
+    const out = new Map<number, DataNode[]>()
+    if (buckets.length === 0) return out
+    const found = await this.column.readRanges(buckets.map(b => ({ gte: encodeBucketNumber(b), lt: encodeBucketNumber(b + 1) })))
+    buckets.forEach((b, i) => {
       out.set(b, found[i].map(([key, value]) => ({ composite: key.subarray(decodeBucketNumber(key).length), value })))
     })
     return out

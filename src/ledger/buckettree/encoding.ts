@@ -4,15 +4,12 @@ import { varintSize, writeVarint } from './varint.ts'
  * Keys of the bucket tree in the state column, as Fabric lays them out:
  * a data node is orderPreservingVarUint64(bucket) + compositeKey; a bucket node is
  * 0x00 varint(level) varint(bucket), so all bucket nodes sort before all data.
+ * `prefix`, when given, is the column's byte put in front: the store's key made in one go
+ * (a block writes thousands of these).
  */
 export function encodeBucketNumber (n: number): Uint8Array {
-  const be = new Uint8Array(8)
-  new DataView(be.buffer).setBigUint64(0, BigInt(n))
-  let start = 0
-  while (start < 8 && be[start] === 0) start++
-  const out = new Uint8Array(1 + 8 - start)
-  out[0] = 8 - start
-  out.set(be.subarray(start), 1)
+  const out = new Uint8Array(bucketNumberSize(n))
+  writeBucketNumber(out, 0, n)
   return out
 }
 
@@ -24,16 +21,33 @@ export function decodeBucketNumber (b: Uint8Array): { bucket: number, length: nu
   return { bucket: n, length: size + 1 }
 }
 
-export function dataNodeKey (bucket: number, composite: Uint8Array): Uint8Array {
-  const prefix = encodeBucketNumber(bucket)
-  const out = new Uint8Array(prefix.length + composite.length)
-  out.set(prefix, 0)
-  out.set(composite, prefix.length)
+export function dataNodeKey (bucket: number, composite: Uint8Array, prefix?: number): Uint8Array {
+  const start = prefix === undefined ? 0 : 1
+  const size = bucketNumberSize(bucket)
+  const out = new Uint8Array(start + size + composite.length)
+  if (prefix !== undefined) out[0] = prefix
+  writeBucketNumber(out, start, bucket)
+  out.set(composite, start + size)
   return out
 }
 
-export function bucketNodeKey (level: number, bucket: number): Uint8Array {
-  const out = new Uint8Array(1 + varintSize(level) + varintSize(bucket))
-  writeVarint(out, writeVarint(out, 1, level), bucket)
+export function bucketNodeKey (level: number, bucket: number, prefix?: number): Uint8Array {
+  const start = prefix === undefined ? 0 : 1
+  const out = new Uint8Array(start + 1 + varintSize(level) + varintSize(bucket))
+  if (prefix !== undefined) out[0] = prefix
+  writeVarint(out, writeVarint(out, start + 1, level), bucket)
   return out
+}
+
+/** Bytes of orderPreservingVarUint64: a length byte, then the number big-endian without leading zeros. */
+function bucketNumberSize (n: number): number {
+  let size = 1
+  for (let rest = n; rest > 0; rest = Math.floor(rest / 256)) size++
+  return size
+}
+
+function writeBucketNumber (out: Uint8Array, at: number, n: number): void {
+  const size = bucketNumberSize(n) - 1
+  out[at] = size
+  for (let i = size, rest = n; i >= 1; i--, rest = Math.floor(rest / 256)) out[at + i] = rest % 256
 }

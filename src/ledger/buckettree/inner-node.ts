@@ -1,40 +1,59 @@
 import { computeCryptoHash } from '../../crypto/hash.ts'
+import type { BucketTreeConfig } from './config.ts'
 import { varintSize, writeVarint } from './varint.ts'
 
 /**
- * An inner bucket node a block changes: per child, its new hash (undefined when that subtree
- * became empty) or null while it is as stored.
+ * The inner nodes of one level that a block changes, in flat arrays (a block changes
+ * thousands): node j is bucket `buckets[j]`, its children `children[j * grouping + i]`.
  */
-export interface WorkingNode {
+export interface WorkingLevel {
+  /** Ascending. */
+  buckets: number[]
+  /** Per child, its new hash (undefined when that subtree became empty) or null while it is as stored. */
   children: (Uint8Array | null | undefined)[]
   /** The node as stored before the block (each child's hash varint-prefixed, 0 = none), if it was. */
-  stored?: Uint8Array
+  stored: (Uint8Array | undefined)[]
   /** The node to store once rebuilt; none when no child is left (then it is deleted). */
-  value?: Uint8Array
+  values: (Uint8Array | undefined)[]
 }
 
-export function newWorkingNode (grouping: number): WorkingNode {
-  return { children: new Array(grouping).fill(null) }
+/** The level above `below` (ascending buckets): their parents, and for each of them its parent's index. */
+export function parentLevel (below: number[], config: BucketTreeConfig): { level: WorkingLevel, parentIndex: Int32Array } {
+  const buckets: number[] = []
+  const parentIndex = new Int32Array(below.length)
+  for (let i = 0; i < below.length; i++) {
+    const parent = config.parentBucket(below[i])
+    if (buckets.length === 0 || buckets[buckets.length - 1] !== parent) buckets.push(parent)
+    parentIndex[i] = buckets.length - 1
+  }
+  const n = buckets.length
+  return {
+    level: { buckets, children: new Array<Uint8Array | null | undefined>(n * config.grouping).fill(null), stored: new Array(n).fill(undefined), values: new Array(n).fill(undefined) },
+    parentIndex
+  }
 }
 
-// Where each child's hash lies while a node is rebuilt (reused: thousands of nodes a block).
+// Where each child's hash lies while a node is rebuilt, and the bytes hashed (reused: thousands of nodes a block).
 const sources: (Uint8Array | undefined)[] = []
 const starts: number[] = []
 const lengths: number[] = []
+let input = new Uint8Array(1024)
 
 /**
- * Sets the node's new value and returns its hash, made straight from its stored bytes and
+ * Sets node j's new value and returns its hash, made straight from its stored bytes and
  * changed children: no child left → no hash (the node is deleted); one → that child's hash
  * passed up unchanged; more → the hash of their concatenation.
  */
-export function rebuildNode (node: WorkingNode): Uint8Array | undefined {
-  const g = node.children.length
-  const stored = node.stored
+export function rebuildNode (level: WorkingLevel, j: number, grouping: number): Uint8Array | undefined {
+  const stored = level.stored[j]
+  const children = level.children
+  const first = j * grouping
   let pos = 0
   let valueSize = 0
   let hashSize = 0
   let present = 0
-  for (let i = 0; i < g; i++) {
+  let last = 0
+  for (let i = 0; i < grouping; i++) {
     let source: Uint8Array | undefined
     let start = 0
     let length = 0
@@ -47,37 +66,47 @@ export function rebuildNode (node: WorkingNode): Uint8Array | undefined {
       if (length > 0) { source = stored; start = pos }
       pos += length
     }
-    const changed = node.children[i]
+    const changed = children[first + i]
     if (changed !== null) {
       source = changed
       start = 0
       length = changed?.length ?? 0
     }
     if (source === undefined) length = 0
-    else { present++; hashSize += length }
+    else { present++; hashSize += length; last = i }
     sources[i] = source
     starts[i] = start
     lengths[i] = length
     valueSize += varintSize(length) + length
   }
-  if (present === 0) return undefined
+  if (present === 0) {
+    level.values[j] = undefined
+    return undefined
+  }
   const value = new Uint8Array(valueSize)
-  const input = present > 1 ? new Uint8Array(hashSize) : undefined
-  let only: Uint8Array | undefined
+  if (present > 1 && input.length < hashSize) input = new Uint8Array(hashSize * 2)
   let o = 0
   let h = 0
-  for (let i = 0; i < g; i++) {
+  for (let i = 0; i < grouping; i++) {
     o = writeVarint(value, o, lengths[i])
     const source = sources[i]
     if (source === undefined) continue
     copy(source, starts[i], lengths[i], value, o)
-    if (input !== undefined) copy(source, starts[i], lengths[i], input, h)
-    else only = value.subarray(o, o + lengths[i])
+    if (present > 1) copy(source, starts[i], lengths[i], input, h)
     o += lengths[i]
     h += lengths[i]
   }
-  node.value = value
-  return input !== undefined ? computeCryptoHash(input) : only
+  level.values[j] = value
+  if (present > 1) return computeCryptoHash(input.subarray(0, h))
+  const only = sources[last]!
+  return only === stored ? stored.subarray(starts[last], starts[last] + lengths[last]) : only
+}
+
+/** The hash of a node as stored (the root, when a ledger opens). */
+export function storedNodeHash (stored: Uint8Array | undefined, grouping: number): Uint8Array | undefined {
+  if (stored === undefined) return undefined
+  const level: WorkingLevel = { buckets: [1], children: new Array(grouping).fill(null), stored: [stored], values: [undefined] }
+  return rebuildNode(level, 0, grouping)
 }
 
 function copy (from: Uint8Array, start: number, length: number, to: Uint8Array, at: number): void {

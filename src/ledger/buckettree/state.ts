@@ -6,18 +6,19 @@ import type { HashableState } from '../hashable-state.ts'
 import { compositeKey, splitCompositeKey } from '../keys.ts'
 import type { StateDelta } from '../state-delta.ts'
 import { BucketCache } from './bucket-cache.ts'
+import { Prefetcher } from './prefetch.ts'
 import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
 import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
-import { newWorkingNode, rebuildNode, type WorkingNode } from './inner-node.ts'
+import { parentLevel, rebuildNode, storedNodeHash, type WorkingLevel } from './inner-node.ts'
 
 interface WorkingSet {
   /** Leaf data changes by bucket, each list sorted by composite key. */
   leaves: Map<number, DataNode[]>
   /** Each changed leaf bucket's whole contents after the change, once computed. */
   merged: Map<number, DataNode[]>
-  /** levels[level] = inner nodes of that level on the changed leaves' paths to the root. */
-  levels: Map<number, WorkingNode>[]
+  /** levels[level] = inner nodes of that level on the changed leaves' paths to the root (none below lowestLevel - 1). */
+  levels: WorkingLevel[]
   hash?: Uint8Array
   computed: boolean
 }
@@ -38,6 +39,7 @@ export class BucketTreeState implements HashableState {
   /** Inner nodes as stored, by nodeKey. */
   private readonly nodes: LruMap<number, Uint8Array>
   private readonly data: BucketCache
+  private readonly prefetch: Prefetcher
   private persistedHash?: Uint8Array
   private work?: WorkingSet
 
@@ -45,13 +47,12 @@ export class BucketTreeState implements HashableState {
     this.config = new BucketTreeConfig(options)
     this.nodes = new LruMap(cache.cachedBucketNodes ?? 50_000)
     this.data = new BucketCache(column, cache.cachedDataNodes ?? 50_000)
+    this.prefetch = new Prefetcher(column, this.config, this.data, this.nodes, nodeKey)
   }
 
   static async open (column: Column, options: BucketTreeOptions, cache: BucketTreeCacheOptions = {}): Promise<BucketTreeState> {
     const s = new BucketTreeState(column, options, cache)
-    const root = newWorkingNode(s.config.grouping)
-    root.stored = await column.get(bucketNodeKey(0, 1))
-    s.persistedHash = rebuildNode(root)
+    s.persistedHash = storedNodeHash(await column.get(bucketNodeKey(0, 1)), s.config.grouping)
     await s.data.warm()
     return s
   }
@@ -65,22 +66,26 @@ export class BucketTreeState implements HashableState {
     const bucket = this.bucketOf(composite)
     const cached = this.data.lookup(bucket, composite)
     if (cached !== undefined) return cached
+    this.prefetch.want(bucket)
     return (await this.column.get(dataNodeKey(bucket, composite))) ?? null
   }
 
   prepareWorkingSet (delta: StateDelta): void {
     if (delta.isEmpty()) return
     const leaves = new Map<number, DataNode[]>()
-    for (const e of delta.entries()) {
-      const composite = compositeKey(e.chaincodeID, e.key)
-      const bucket = this.bucketOf(composite)
-      let list = leaves.get(bucket)
-      if (list === undefined) leaves.set(bucket, list = [])
-      // Its own copy: these values stay in the bucket cache, and a view would pin the message it came in.
-      list.push({ composite, value: e.value === null ? null : e.value.slice() })
+    // Any order: each bucket's list is sorted below.
+    for (const [cc, kvs] of delta.chaincodes) {
+      for (const [key, u] of kvs) {
+        const composite = compositeKey(cc, key)
+        const bucket = this.bucketOf(composite)
+        let list = leaves.get(bucket)
+        if (list === undefined) leaves.set(bucket, list = [])
+        // Its own copy: these values stay in the bucket cache, and a view would pin the message it came in.
+        list.push({ composite, value: u.value === null ? null : u.value.slice() })
+      }
     }
-    for (const list of leaves.values()) list.sort((a, b) => compareBytes(a.composite, b.composite))
-    this.work = { leaves, merged: new Map(), levels: this.config.bucketsAt.map(() => new Map()), computed: false }
+    for (const list of leaves.values()) if (list.length > 1) list.sort(byComposite)
+    this.work = { leaves, merged: new Map(), levels: [], computed: false }
   }
 
   async computeCryptoHash (): Promise<Uint8Array | undefined> {
@@ -89,27 +94,29 @@ export class BucketTreeState implements HashableState {
     if (w.computed) return w.hash
     const lowest = this.config.lowestLevel
     const leafBuckets = [...w.leaves.keys()].sort((a, b) => a - b)
-    // The inner nodes on the changed leaves' paths to the root, level by level.
+    // The inner nodes on the changed leaves' paths to the root, level by level, each child's parent found once.
+    const g = this.config.grouping
+    const parentIndexes: Int32Array[] = []
     let below = leafBuckets
     for (let level = lowest - 1; level >= 0; level--) {
-      const nodes = w.levels[level]
-      for (const b of below) {
-        const parent = this.config.parentBucket(b)
-        if (!nodes.has(parent)) nodes.set(parent, newWorkingNode(this.config.grouping))
-      }
-      below = [...nodes.keys()]
+      const { level: nodes, parentIndex } = parentLevel(below, this.config)
+      w.levels[level] = nodes
+      parentIndexes[level + 1] = parentIndex
+      below = nodes.buckets
     }
     // What memory lacks is read at once: the changed leaf buckets' other data nodes, and those inner nodes.
+    await this.prefetch.settle()
     const [existing] = await Promise.all([this.data.load(leafBuckets), this.readNodes(w.levels)])
-    for (const bucket of leafBuckets) {
+    leafBuckets.forEach((bucket, i) => {
       const merged = merge(w.leaves.get(bucket)!, existing.get(bucket)!)
       w.merged.set(bucket, merged)
-      this.setChild(w.levels[lowest - 1], bucket, bucketHash(merged))
-    }
+      w.levels[lowest - 1].children[parentIndexes[lowest][i] * g + this.config.childIndex(bucket)] = bucketHash(merged)
+    })
     for (let level = lowest - 1; level >= 0; level--) {
-      for (const [bucket, node] of w.levels[level]) {
-        const hash = rebuildNode(node)
-        if (level > 0) this.setChild(w.levels[level - 1], bucket, hash)
+      const nodes = w.levels[level]
+      for (let j = 0; j < nodes.buckets.length; j++) {
+        const hash = rebuildNode(nodes, j, g)
+        if (level > 0) w.levels[level - 1].children[parentIndexes[level][j] * g + this.config.childIndex(nodes.buckets[j])] = hash
         else w.hash = hash
       }
     }
@@ -121,33 +128,37 @@ export class BucketTreeState implements HashableState {
     const w = this.work
     if (w === undefined) return
     await this.computeCryptoHash()
+    const prefix = this.column.prefix
     for (const [bucket, nodes] of w.leaves) {
       for (const n of nodes) {
-        const key = dataNodeKey(bucket, n.composite)
-        if (n.value === null) batch.del(this.column, key)
-        else batch.put(this.column, key, n.value)
+        const key = dataNodeKey(bucket, n.composite, prefix)
+        if (n.value === null) batch.delStoreKey(key)
+        else batch.putStoreKey(key, n.value)
       }
     }
     w.levels.forEach((nodes, level) => {
-      for (const [bucket, node] of nodes) {
-        const key = bucketNodeKey(level, bucket)
-        if (node.value === undefined) batch.del(this.column, key)
-        else batch.put(this.column, key, node.value)
-      }
+      nodes.buckets.forEach((bucket, j) => {
+        const key = bucketNodeKey(level, bucket, prefix)
+        const value = nodes.values[j]
+        if (value === undefined) batch.delStoreKey(key)
+        else batch.putStoreKey(key, value)
+      })
     })
   }
 
   clearWorkingSet (persisted: boolean): void {
     const w = this.work
     this.work = undefined
+    this.prefetch.reset()
     if (!persisted || w === undefined || !w.computed) return
     this.persistedHash = w.hash
     for (const [bucket, nodes] of w.merged) this.data.set(bucket, nodes)
     w.levels.forEach((nodes, level) => {
-      for (const [bucket, node] of nodes) {
-        if (node.value === undefined) this.nodes.delete(nodeKey(level, bucket))
-        else this.nodes.set(nodeKey(level, bucket), node.value)
-      }
+      nodes.buckets.forEach((bucket, j) => {
+        const value = nodes.values[j]
+        if (value === undefined) this.nodes.delete(nodeKey(level, bucket))
+        else this.nodes.set(nodeKey(level, bucket), value)
+      })
     })
   }
 
@@ -170,27 +181,27 @@ export class BucketTreeState implements HashableState {
     }
   }
 
-  private setChild (parents: Map<number, WorkingNode>, child: number, hash: Uint8Array | undefined): void {
-    parents.get(this.config.parentBucket(child))!.children[this.config.childIndex(child)] = hash
-  }
-
   /** Sets each node's stored value, from the cache or else read together. */
-  private async readNodes (levels: Map<number, WorkingNode>[]): Promise<void> {
-    const missing: WorkingNode[] = []
+  private async readNodes (levels: WorkingLevel[]): Promise<void> {
+    const missing: [WorkingLevel, number][] = []
     const keys: Uint8Array[] = []
     levels.forEach((nodes, level) => {
-      for (const [bucket, node] of nodes) {
-        node.stored = this.nodes.get(nodeKey(level, bucket))
-        if (node.stored === undefined) { missing.push(node); keys.push(bucketNodeKey(level, bucket)) }
-      }
+      nodes.buckets.forEach((bucket, j) => {
+        const stored = this.nodes.get(nodeKey(level, bucket))
+        if (stored !== undefined) nodes.stored[j] = stored
+        else { missing.push([nodes, j]); keys.push(bucketNodeKey(level, bucket)) }
+      })
     })
+    if (keys.length === 0) return
     const read = await this.column.getMany(keys)
-    missing.forEach((node, i) => { node.stored = read[i] })
+    missing.forEach(([nodes, j], i) => { nodes.stored[j] = read[i] })
   }
 }
 
-/** One number for a node's place: levels are few, buckets below 2^32. */
-function nodeKey (level: number, bucket: number): number { return level * 2 ** 32 + bucket }
+/** One number for a node's place: levels are fewer than 64; a small integer while buckets are below 2^24. */
+function nodeKey (level: number, bucket: number): number { return bucket * 64 + level }
+
+function byComposite (a: DataNode, b: DataNode): number { return compareBytes(a.composite, b.composite) }
 
 /** The bucket's contents after the update: updates win over stored nodes, deletes drop out. */
 function merge (updates: DataNode[], existing: DataNode[]): DataNode[] {

@@ -16,10 +16,3 @@ export function writeVarint (out: Uint8Array, offset: number, n: number): number
   out[offset++] = n
   return offset
 }
-
-/** Writes varint(length) then the bytes; returns the offset after them. */
-export function writeBytes (out: Uint8Array, offset: number, b: Uint8Array): number {
-  offset = writeVarint(out, offset, b.length)
-  out.set(b, offset)
-  return offset + b.length
-}
