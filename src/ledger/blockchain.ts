@@ -52,7 +52,9 @@ export class Blockchain {
     const v = await this.cols.indexes.get(concatBytes(Uint8Array.of(prefixTxID), utf8(txid)))
     if (v === undefined) return undefined
     const r = new BinaryReader(v)
-    return { block: Number(r.uint64()), index: Number(r.uint64()) }
+    const at = { block: Number(r.uint64()), index: Number(r.uint64()) }
+    // A block staged past the tip by state transfer is not part of the chain yet.
+    return at.block < this.size ? at : undefined
   }
 
   async getTransaction (txid: string): Promise<Transaction | undefined> {
@@ -70,13 +72,18 @@ export class Blockchain {
   /** Stores a block as given at `n` (state transfer); raises the height when it is past the tip. */
   putToBatch (block: Block, n: number, batch: WriteBatch): { number: number, hash: Uint8Array } {
     const hash = blockHash(block)
-    batch.put(this.cols.blockchain, encodeUint64(n), toBinary(BlockSchema, block))
+    this.stageToBatch(block, n, hash, batch)
     if (n + 1 > this.size) batch.put(this.cols.blockchain, blockCountKey, encodeUint64(n + 1))
+    return { number: n, hash }
+  }
+
+  /** A block's bytes and indexes without the height: past the tip, it is not part of the chain yet. */
+  stageToBatch (block: Block, n: number, hash: Uint8Array, batch: WriteBatch): void {
+    batch.put(this.cols.blockchain, encodeUint64(n), toBinary(BlockSchema, block))
     batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), new BinaryWriter().uint64(n).finish())
     block.transactions.forEach((tx, i) => {
       batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)), new BinaryWriter().uint64(n).uint64(i).finish())
     })
-    return { number: n, hash }
   }
 
   /** Call once the batch holding block `n` is written. */
