@@ -1,12 +1,12 @@
 // State transfer fetches the chain with several block requests in flight, checks and keeps the
 // answers in order, stores the verified blocks in batches while it fetches, and refuses a peer
 // whose block breaks the chain mid-window. Virtual time: every latency and timeout is a timer of
-// the injected scheduler.
+// the injected scheduler. And the answering side groups blocks in its SYNC_BLOCKS.
 import { create, fromBinary } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { toHex } from '../../src/crypto/bytes.ts'
 import { Ledger } from '../../src/ledger/ledger.ts'
-import { Message_Type, SyncBlockRangeSchema, SyncBlocksSchema, SyncStateSnapshotRequestSchema, SyncStateSnapshotSchema, type Message, type SyncBlocks, type SyncStateSnapshot } from '../../src/protos/fabric_pb.ts'
+import { BlockSchema, Message_Type, SyncBlockRangeSchema, SyncBlocksSchema, SyncStateSnapshotRequestSchema, SyncStateSnapshotSchema, TransactionSchema, type Block, type Message, type SyncBlocks, type SyncStateSnapshot } from '../../src/protos/fabric_pb.ts'
 import type { Channel } from '../../src/peer/channel.ts'
 import type { PeerHandler } from '../../src/peer/handler.ts'
 import { defaultStateTransferConfig, StateTransfer, type StateTransferConfig } from '../../src/peer/state-transfer.ts'
@@ -169,7 +169,8 @@ describe('state transfer keeps a window of block requests in flight', () => {
     const scheduler = new VirtualScheduler()
     const source = await chainOf(300)
     const liar = new Remote('vp0', await chainOf(300), scheduler, sb => {
-      if (sb.range?.start === 275n && sb.blocks.length > 0) sb.blocks[0].transactions[0].txid = 'forged'
+      const forged = sb.blocks[Number(sb.range!.start) - 275]
+      if (forged !== undefined) forged.transactions[0].txid = 'forged'
     })
     const honest = new Remote('vp1', source, scheduler)
     const s = await setup([liar, honest], { requestsInFlight: 8, blocksPerWrite: 20 })
@@ -194,8 +195,8 @@ describe('state transfer keeps a window of block requests in flight', () => {
     const scheduler = new VirtualScheduler()
     const source = await chainOf(100)
     let served = 0
-    // vp0 answers its first 25 blocks, then nothing more.
-    const mute = new Remote('vp0', source, scheduler, sb => { if (++served > 25) sb.range!.correlationId = 0n })
+    // vp0 answers its first two requests (one message of ten blocks each), then nothing more.
+    const mute = new Remote('vp0', source, scheduler, sb => { if (++served > 2) sb.range!.correlationId = 0n })
     const other = new Remote('vp1', source, scheduler)
     const s = await setup([mute, other], { requestsInFlight: 4, blockTimeout: 2000, maxDeltas: 10 })
     const head = await source.getBlockchainInfo()
@@ -203,11 +204,25 @@ describe('state transfer keeps a window of block requests in flight', () => {
     const r = await run(scheduler, s.transfer.syncToTarget(100, head.currentBlockHash, ['vp0', 'vp1']))
     expect(r).toEqual({ ok: true, blockNumber: 100 })
     expect(s.dropped).toEqual([])
-    expect(other.asked[0]).toMatchObject({ start: 75, end: 66 })
+    expect(other.asked[0]).toMatchObject({ start: 80, end: 71 })
     expect(mute.open).toBe(0)
     // One block timeout, plus a few latencies, passed on the injected clock.
     expect(scheduler.now() - t0).toBeGreaterThanOrEqual(2000)
     expect(scheduler.now() - t0).toBeLessThan(2000 + 100 * LATENCY)
     expect(toHex((await s.ledger.getBlockchainInfo()).currentBlockHash)).toBe(toHex(head.currentBlockHash))
+  })
+})
+
+describe('answering SYNC_GET_BLOCKS', () => {
+  it('groups consecutive blocks up to about 64 KiB a message, never splitting one', async () => {
+    const big = (n: number): Block => create(BlockSchema, { transactions: [create(TransactionSchema, { txid: `t${n}`, payload: new Uint8Array(30_000) })] })
+    const sent: SyncBlocks[] = []
+    const requester = { name: 'x', sendMessage: async (m: Message) => { sent.push(fromBinary(SyncBlocksSchema, m.payload)) } }
+    const source = { getBlockByNumber: async (n: number) => n < 5 ? big(n) : undefined, getStateDelta: async () => undefined, getStateSnapshot: async () => ({ blockNumber: 0, entries: [] }) }
+    await sendBlocks(requester, source, create(SyncBlockRangeSchema, { correlationId: 3n, start: 4n, end: 0n }))
+    expect(sent.map(sb => [sb.range!.start, sb.range!.end, sb.blocks.map(b => b.transactions[0].txid)])).toEqual([[4n, 3n, ['t4', 't3']], [2n, 1n, ['t2', 't1']], [0n, 0n, ['t0']]])
+    sent.length = 0
+    await sendBlocks(requester, source, create(SyncBlockRangeSchema, { correlationId: 4n, start: 3n, end: 9n }))
+    expect(sent.map(sb => [sb.range!.start, sb.range!.end, sb.blocks.length])).toEqual([[3n, 4n, 2], [5n, 5n, 0]])
   })
 })
