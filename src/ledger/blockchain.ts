@@ -86,6 +86,24 @@ export class Blockchain {
     })
   }
 
+  /**
+   * Adds to `batch` the deletion of every block stored past the height (staged by a state
+   * transfer that did not commit them) and of the index entries that still point at it.
+   */
+  async discardPastTipToBatch (batch: WriteBatch): Promise<void> {
+    for await (const [key, bytes] of this.cols.blockchain.entries({ gte: encodeUint64(this.size), lte: encodeUint64(Number.MAX_SAFE_INTEGER) })) {
+      const n = decodeUint64(key)
+      const block = fromBinary(BlockSchema, bytes)
+      batch.del(this.cols.blockchain, key)
+      const indexKeys = [concatBytes(Uint8Array.of(prefixBlockHash), blockHash(block)), ...block.transactions.map(tx => concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)))]
+      const at = await this.cols.indexes.getMany(indexKeys)
+      indexKeys.forEach((k, i) => {
+        const v = at[i]
+        if (v !== undefined && new BinaryReader(v).uint64() === n) batch.del(this.cols.indexes, k)
+      })
+    }
+  }
+
   /** Call once the batch holding block `n` is written. */
   persisted (n: number, hash: Uint8Array): void {
     if (n + 1 > this.size) {

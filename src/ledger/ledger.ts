@@ -68,6 +68,8 @@ export class Ledger {
     const sb = await cols.persist.get(stateBlockKey)
     const ledger = new Ledger(cols, chain, state, options.scheduler ?? systemScheduler, sb === undefined ? chain.height - 1 : Number(decodeUint64(sb)))
     await ledger.checkStateHash()
+    // Left by a state transfer that stopped with the process.
+    await ledger.discardStagedBlocks()
     return ledger
   }
 
@@ -223,6 +225,18 @@ export class Ledger {
     }
     await this.cols.store.write(batch.ops)
     for (const { number, hash } of blocks) this.staged.set(number, hash)
+  }
+
+  /**
+   * Removes what stageSyncedBlocks wrote and no commit took in (a state transfer that failed),
+   * with the hash and txid index entries that point at it: the next block at that number may be
+   * another.
+   */
+  async discardStagedBlocks (): Promise<void> {
+    this.staged.clear()
+    const batch = new WriteBatch()
+    await this.chain.discardPastTipToBatch(batch)
+    if (batch.ops.length > 0) await this.cols.store.write(batch.ops)
   }
 
   /** A block stageSyncedBlocks wrote, not yet part of the chain. */

@@ -132,16 +132,27 @@ export class StateTransfer {
     if (!Number.isSafeInteger(target) || target < s) {
       throw new FatalTransferError(`cannot sync to block ${target}: the state already belongs to block ${s}`)
     }
-    // A snapshot will skip the blocks' deltas: the blocks can be stored while the rest are fetched.
-    const stager = target - s > this.config.maxDeltas ? new BlockStager(ledger, this.config.blocksPerWrite) : undefined
     const chain = new VerifiedChain(this.config.maxBufferedBlocks)
+    if (target - s <= this.config.maxDeltas) {
+      await this.fetchChain(chain, target, targetHash, s, peers)
+      await this.toTarget(chain, s, target, peers)
+      return
+    }
+    // A snapshot will skip the blocks' deltas: the blocks can be stored while the rest are fetched.
+    const stager = new BlockStager(ledger, this.config.blocksPerWrite)
     try {
       await this.fetchChain(chain, target, targetHash, s, peers, stager)
-      await stager?.flush()
+      await stager.flush()
+      await this.toTarget(chain, s, target, peers)
     } finally {
-      // No write of ours may land after the transfer ends.
-      await stager?.settled().catch(() => {})
+      // No write of ours may land after the transfer ends, nor a staged block stay unclaimed.
+      await stager.settled().catch(() => {})
+      await ledger.discardStagedBlocks().catch(err => { log.error(`Could not remove the blocks staged for block ${target}: ${errorMessage(err)}`) })
     }
+  }
+
+  /** With the chain verified: the state from block `s` to the target, by deltas or a snapshot. */
+  private async toTarget (chain: VerifiedChain, s: number, target: number, peers: string[]): Promise<void> {
     if (target === s) return
     if (target - s <= this.config.maxDeltas) {
       try {
@@ -152,7 +163,7 @@ export class StateTransfer {
         log.info(`${errorMessage(err)}; falling back to a state snapshot`)
       }
     }
-    const at = await this.syncSnapshot(chain, ledger.stateBlockNumber, target, peers)
+    const at = await this.syncSnapshot(chain, this.stack.ledger.stateBlockNumber, target, peers)
     if (at < target) await this.playDeltas(chain, at + 1, target, peers)
   }
 

@@ -5,6 +5,7 @@
 import { create, fromBinary } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
 import { toHex } from '../../src/crypto/bytes.ts'
+import { encodeUint64 } from '../../src/ledger/keys.ts'
 import { Ledger } from '../../src/ledger/ledger.ts'
 import { BlockSchema, Message_Type, SyncBlockRangeSchema, SyncBlocksSchema, SyncStateSnapshotRequestSchema, SyncStateSnapshotSchema, TransactionSchema, type Block, type Message, type SyncBlocks, type SyncStateSnapshot } from '../../src/protos/fabric_pb.ts'
 import type { Channel } from '../../src/peer/channel.ts'
@@ -33,7 +34,8 @@ class Remote {
     readonly name: string,
     private readonly source: Ledger,
     private readonly scheduler: VirtualScheduler,
-    private readonly edit: (sb: SyncBlocks) => void = () => {}
+    private readonly edit: (sb: SyncBlocks) => void = () => {},
+    private readonly stateFrom: Ledger = source
   ) {
     this.blocks = new SyncRequest(10, scheduler)
     this.snapshot = new SyncRequest(50, scheduler)
@@ -70,7 +72,7 @@ class Remote {
     return {
       getBlockByNumber: async n => await this.source.getBlockByNumber(n),
       getStateDelta: async n => await this.source.getStateDelta(n),
-      getStateSnapshot: async () => await this.source.stateSnapshot()
+      getStateSnapshot: async () => await this.stateFrom.stateSnapshot()
     }
   }
 
@@ -189,6 +191,24 @@ describe('state transfer keeps a window of block requests in flight', () => {
     expect(toHex((await s.ledger.getTempStateHash())!)).toBe(toHex((await source.getTempStateHash())!))
     expect((await s.ledger.getBlockByNumber(275))!.transactions[0].txid).toBe((await source.getBlockByNumber(275))!.transactions[0].txid)
     expect(await s.ledger.verifyChain(300, 0)).toBe(0)
+  })
+
+  it('removes the blocks it stored while fetching when the transfer fails after all', async () => {
+    const scheduler = new VirtualScheduler()
+    const source = await chainOf(300)
+    const other = await newLedger()
+    await commitBlocks(other, 300, { tag: 'other' })
+    // The right chain with a state that is not the one its blocks name.
+    const vp0 = new Remote('vp0', source, scheduler, () => {}, other)
+    const s = await setup([vp0], { requestsInFlight: 4, blocksPerWrite: 50 })
+    const head = await source.getBlockchainInfo()
+    const r = await run(scheduler, s.transfer.syncToTarget(300, head.currentBlockHash))
+    expect(r.ok).toBe(false)
+    expect(s.dropped).toEqual(['vp0'])
+    expect(s.writes()).toBe(1 + 6 + 1) // genesis, six staged writes, the one that removes them
+    expect(s.ledger.height).toBe(1)
+    for (const n of [1, 150, 300]) expect(await s.ledger.cols.blockchain.get(encodeUint64(n))).toBeUndefined()
+    expect(await s.ledger.chain.blockNumberByHash(head.currentBlockHash)).toBeUndefined()
   })
 
   it('gives up on a peer that stops answering mid-window after the block timeout, in virtual time, and completes from another', async () => {
