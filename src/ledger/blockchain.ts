@@ -63,7 +63,9 @@ export class Blockchain {
     const v = await this.cols.indexes.get(concatBytes(Uint8Array.of(prefixTxID), utf8(txid)))
     if (v === undefined) return undefined
     const r = new BinaryReader(v)
-    return { block: Number(r.uint64()), index: Number(r.uint64()) }
+    const at = { block: Number(r.uint64()), index: Number(r.uint64()) }
+    // A block staged past the tip by state transfer is not part of the chain yet.
+    return at.block < this.size ? at : undefined
   }
 
   async getTransaction (txid: string): Promise<Transaction | undefined> {
@@ -81,8 +83,14 @@ export class Blockchain {
   /** Stores a block as given at `n` (state transfer); raises the height when it is past the tip. */
   putToBatch (block: Block, n: number, batch: WriteBatch): { number: number, hash: Uint8Array } {
     const { bytes, hash } = encodeBlock(block)
-    batch.put(this.cols.blockchain, encodeUint64(n), bytes)
+    this.stageToBatch(block, n, hash, batch, bytes)
     if (n + 1 > this.size) batch.put(this.cols.blockchain, blockCountKey, encodeUint64(n + 1))
+    return { number: n, hash }
+  }
+
+  /** A block's bytes and indexes without the height: past the tip, it is not part of the chain yet. */
+  stageToBatch (block: Block, n: number, hash: Uint8Array, batch: WriteBatch, bytes = encodeBlock(block).bytes): void {
+    batch.put(this.cols.blockchain, encodeUint64(n), bytes)
     batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), uvarints(n))
     const prefix = this.cols.indexes.prefix
     block.transactions.forEach((tx, i) => {
@@ -94,7 +102,24 @@ export class Blockchain {
       key.set(id, 2)
       batch.putStoreKey(key, uvarints(n, i))
     })
-    return { number: n, hash }
+  }
+
+  /**
+   * Adds to `batch` the deletion of every block stored past the height (staged by a state
+   * transfer that did not commit them) and of the index entries that still point at it.
+   */
+  async discardPastTipToBatch (batch: WriteBatch): Promise<void> {
+    for await (const [key, bytes] of this.cols.blockchain.entries({ gte: encodeUint64(this.size), lte: encodeUint64(Number.MAX_SAFE_INTEGER) })) {
+      const n = decodeUint64(key)
+      const block = fromBinary(BlockSchema, bytes)
+      batch.del(this.cols.blockchain, key)
+      const indexKeys = [concatBytes(Uint8Array.of(prefixBlockHash), blockHash(block)), ...block.transactions.map(tx => concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)))]
+      const at = await this.cols.indexes.getMany(indexKeys)
+      indexKeys.forEach((k, i) => {
+        const v = at[i]
+        if (v !== undefined && new BinaryReader(v).uint64() === n) batch.del(this.cols.indexes, k)
+      })
+    }
   }
 
   /** Call once the batch holding block `n` is written. */

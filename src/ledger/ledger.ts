@@ -31,6 +31,9 @@ export interface CommittedBlock {
   block: Block
 }
 
+/** A block from another peer with its hash, checked by the caller against the chain it belongs to. */
+export type SyncedBlock = CommittedBlock
+
 /** Which block the state column holds the state of; written in the same batch as that state. */
 const stateBlockKey = new TextEncoder().encode('stateBlock')
 
@@ -41,6 +44,8 @@ const stateBlockKey = new TextEncoder().encode('stateBlock')
 export class Ledger {
   private currentBatch?: unknown
   private readonly listeners = new Set<(b: CommittedBlock) => void>()
+  /** Hashes of the blocks stageSyncedBlocks wrote past the tip, until a commit takes them into the chain. */
+  private readonly staged = new Map<number, Uint8Array>()
 
   private constructor (
     readonly cols: Columns,
@@ -63,6 +68,8 @@ export class Ledger {
     const sb = await cols.persist.get(stateBlockKey)
     const ledger = new Ledger(cols, chain, state, options.scheduler ?? systemScheduler, sb === undefined ? chain.height - 1 : Number(decodeUint64(sb)))
     await ledger.checkStateHash()
+    // Left by a state transfer that stopped with the process.
+    await ledger.discardStagedBlocks()
     return ledger
   }
 
@@ -161,7 +168,7 @@ export class Ledger {
 
   async getBlockByHash (hash: Uint8Array): Promise<Block | undefined> {
     const n = await this.chain.blockNumberByHash(hash)
-    return n === undefined ? undefined : this.chain.getBlock(n)
+    return n === undefined || n >= this.chain.height ? undefined : this.chain.getBlock(n)
   }
 
   getTransactionByID (txid: string): Promise<Transaction | undefined> { return this.chain.getTransaction(txid) }
@@ -206,14 +213,50 @@ export class Ledger {
   }
 
   /**
+   * State transfer: writes verified blocks past the tip in one store write without making them
+   * part of the chain (the height stays, they cannot be read), so that storing them overlaps
+   * fetching the rest; commitSyncedBlock then takes them in with the state above them.
+   */
+  async stageSyncedBlocks (blocks: readonly SyncedBlock[]): Promise<void> {
+    const batch = new WriteBatch()
+    for (const { number, block, hash } of blocks) {
+      if (!Number.isSafeInteger(number) || number < this.chain.height) throw new RangeError(`cannot stage block ${number}: the chain has height ${this.chain.height}`)
+      this.chain.stageToBatch(block, number, hash, batch)
+    }
+    await this.cols.store.write(batch.ops)
+    for (const { number, hash } of blocks) this.staged.set(number, hash)
+  }
+
+  /**
+   * Removes what stageSyncedBlocks wrote and no commit took in (a state transfer that failed),
+   * with the hash and txid index entries that point at it: the next block at that number may be
+   * another.
+   */
+  async discardStagedBlocks (): Promise<void> {
+    this.staged.clear()
+    const batch = new WriteBatch()
+    await this.chain.discardPastTipToBatch(batch)
+    if (batch.ops.length > 0) await this.cols.store.write(batch.ops)
+  }
+
+  /** A block stageSyncedBlocks wrote, not yet part of the chain. */
+  async getStagedBlock (n: number): Promise<Block | undefined> {
+    return this.staged.has(n) ? await this.chain.getBlock(n) : undefined
+  }
+
+  /**
    * State transfer: stores block `n`, received from another peer, together with the state that
    * applyStateDelta prepared, in one atomic write. That state must hash to the block's stateHash
    * (else nothing is written and the delta is dropped). `recordDelta` keeps the applied delta as
    * block n's delta, for a delta that led from block n-1's state (not for a whole snapshot).
+   * `below` are the verified blocks numbered up to n-1 that come with it (staged ones are not
+   * written again), for a state that skips them.
    */
-  async commitSyncedBlock (id: unknown, n: number, block: Block, recordDelta: boolean): Promise<CommittedBlock> {
+  async commitSyncedBlock (id: unknown, n: number, block: Block, recordDelta: boolean, below: readonly SyncedBlock[] = []): Promise<CommittedBlock> {
     return await this.endBatch(id, async () => {
-      if (!Number.isSafeInteger(n) || n < 0 || n > this.chain.height) throw new RangeError(`cannot store synced block ${n}: the chain has height ${this.chain.height}`)
+      const low = n - below.length
+      if (!Number.isSafeInteger(n) || low < 0 || low > this.chain.height) throw new RangeError(`cannot store synced block ${n}: the chain has height ${this.chain.height}`)
+      if (below.some((b, i) => b.number !== low + i)) throw new RangeError(`the blocks below synced block ${n} are not ${low}-${n - 1}`)
       if (!(this.state.impl instanceof RawState)) {
         const actual = await this.state.getHash() ?? new Uint8Array(0)
         if (!equalBytes(actual, block.stateHash)) {
@@ -221,10 +264,15 @@ export class Ledger {
         }
       }
       const batch = new WriteBatch()
+      for (const b of below) {
+        const staged = this.staged.get(b.number)
+        if (staged === undefined || !equalBytes(staged, b.hash)) this.chain.stageToBatch(b.block, b.number, b.hash, batch)
+      }
       const { hash } = this.chain.putToBatch(block, n, batch)
       if (recordDelta) await this.state.addChangesForPersistence(n, batch)
       else await this.state.addStateChanges(batch)
       await this.writeBatch(batch, n)
+      for (const b of below) this.appended(b.number, b.hash, b.block)
       return this.appended(n, hash, block)
     })
   }
@@ -269,6 +317,7 @@ export class Ledger {
 
   /** Block `n` is stored: the chain grows to hold it and listeners hear of it. */
   private appended (n: number, hash: Uint8Array, block: Block): CommittedBlock {
+    this.staged.delete(n)
     this.chain.persisted(n, hash)
     const committed = { number: n, hash, block }
     for (const l of this.listeners) l(committed)

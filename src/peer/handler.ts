@@ -11,7 +11,7 @@ import type { Channel } from './channel.ts'
 import { DuplicateHandlerError } from './errors.ts'
 import type { HandlerFactory, MessageHandler } from './message-handler.ts'
 import { getPeersMessage, parsePayload, peersMessage, syncGetBlocksMessage, syncGetDeltasMessage, syncGetSnapshotMessage, typeName } from './messages.ts'
-import { SyncRequest } from './sync-request.ts'
+import { SyncRequest, type OpenRequest } from './sync-request.ts'
 import { sendBlocks, sendStateDeltas, sendStateSnapshot, type SyncSource } from './sync-responder.ts'
 import { errorMessage } from '../util/errors.ts'
 
@@ -149,6 +149,21 @@ export class PeerHandler implements MessageHandler {
     return ch
   }
 
+  /**
+   * Asks for blocks start..end beside the block requests still open (state transfer keeps a
+   * window of them in flight); answers arrive on its channel until it is closed.
+   */
+  async openBlockRequest (start: bigint, end: bigint): Promise<OpenRequest<SyncBlocks>> {
+    const request = this.blocks.add()
+    try {
+      await this.sendMessage(syncGetBlocksMessage(request.correlationId, start, end))
+    } catch (err) {
+      request.close()
+      throw err
+    }
+    return request
+  }
+
   async requestStateSnapshot (): Promise<Channel<SyncStateSnapshot>> {
     const ch = this.snapshot.reset()
     await this.sendMessage(syncGetSnapshotMessage(this.snapshot.correlationId))
@@ -262,11 +277,12 @@ export class PeerHandler implements MessageHandler {
   private deliverRange<T extends { range?: SyncBlockRange }> (request: SyncRequest<T>, answer: T, what: string): void {
     const r = answer.range
     if (r === undefined) throw new Error(`${what} carries no range`)
-    if (!request.matches(r.correlationId)) {
+    const channel = request.channelOf(r.correlationId)
+    if (channel === undefined) {
       log.warn(`Ignoring ${what} message with correlationId = ${r.correlationId}, blocks ${r.start} to ${r.end}, as current correlationId = ${request.correlationId}`)
-    } else if (!request.channel.tryPush(answer)) {
+    } else if (!channel.tryPush(answer)) {
       log.warn(`Did NOT send ${what} message to channel for block range ${r.start}-${r.end}, closing channel as the message has been discarded`)
-      request.reset()
+      request.end(r.correlationId)
     }
   }
 }

@@ -2,6 +2,7 @@
 // (which carry a timestamp and which do not matters: the bytes are compared with Fabric's).
 import { clone, create, fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import type { Timestamp } from '@bufbuild/protobuf/wkt'
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire'
 import {
   BlockSchema, BlockStateSchema, HelloMessageSchema, MessageSchema, Message_Type, PeersMessageSchema,
   SyncBlockRangeSchema, SyncBlocksSchema, SyncStateDeltasRequestSchema, SyncStateDeltasSchema,
@@ -41,6 +42,17 @@ export function syncGetBlocksMessage (correlationId: bigint, start: bigint, end:
 export function syncBlocksMessage (correlationId: bigint, blockNumber: bigint, block: Block | undefined): Message {
   const range = create(SyncBlockRangeSchema, { correlationId, start: blockNumber, end: blockNumber })
   return message(Message_Type.SYNC_BLOCKS, toBinary(SyncBlocksSchema, create(SyncBlocksSchema, { range, blocks: block === undefined ? [] : [block] })))
+}
+
+/**
+ * Consecutive blocks start..end (descending when start > end), already marshaled, in one
+ * message: the bytes toBinary gives for SyncBlocks { range, blocks }, each block encoded once.
+ */
+export function syncBlocksGroupMessage (correlationId: bigint, start: bigint, end: bigint, blocks: readonly Uint8Array[]): Message {
+  const w = new BinaryWriter()
+  w.tag(1, WireType.LengthDelimited).bytes(toBinary(SyncBlockRangeSchema, create(SyncBlockRangeSchema, { correlationId, start, end })))
+  for (const b of blocks) w.tag(2, WireType.LengthDelimited).bytes(b)
+  return message(Message_Type.SYNC_BLOCKS, w.finish())
 }
 
 /** A block announced to non-validators: transaction payloads dropped, its state delta in Fabric's encoding. */

@@ -4,14 +4,16 @@
 // state is checked against its block's stateHash before it is adopted.
 import { equalBytes, toHex } from '../crypto/bytes.ts'
 import { blockHash } from '../ledger/block.ts'
-import type { Ledger } from '../ledger/ledger.ts'
+import type { Ledger, SyncedBlock } from '../ledger/ledger.ts'
 import { StateDelta } from '../ledger/state-delta.ts'
-import type { Block } from '../protos/fabric_pb.ts'
+import type { Block, SyncBlocks } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
 import { randomInt, TimeoutError, type Random } from '../util/scheduler.ts'
+import { BlockStager } from './block-stager.ts'
 import type { Channel } from './channel.ts'
 import { MisbehaviourError } from './errors.ts'
 import type { PeerHandler } from './handler.ts'
+import type { OpenRequest } from './sync-request.ts'
 import { replacementDelta, SnapshotAssembler } from './snapshot.ts'
 import { errorMessage } from '../util/errors.ts'
 
@@ -28,12 +30,16 @@ export interface StateTransferConfig {
   blockTimeout: number
   deltaTimeout: number
   snapshotTimeout: number
-  /** Verified blocks kept in memory between the chain and the state phase; beyond it they are fetched again. */
+  /** Verified blocks kept in memory between the chain and the state phase; beyond it they are read back or fetched again. */
   maxBufferedBlocks: number
+  /** Block requests kept in flight to one peer while the chain is fetched (each of blocksPerRequest). */
+  requestsInFlight: number
+  /** Verified blocks stored per write while the rest of the chain is fetched, when a snapshot will skip their deltas. */
+  blocksPerWrite: number
 }
 
 export const defaultStateTransferConfig: StateTransferConfig = {
-  blocksPerRequest: 10, deltasPerRequest: 20, maxDeltas: 200, blockTimeout: 2000, deltaTimeout: 2000, snapshotTimeout: 60_000, maxBufferedBlocks: 10_000
+  blocksPerRequest: 10, deltasPerRequest: 20, maxDeltas: 200, blockTimeout: 2000, deltaTimeout: 2000, snapshotTimeout: 60_000, maxBufferedBlocks: 10_000, requestsInFlight: 8, blocksPerWrite: 250
 }
 
 /** What state transfer needs from the peer coordinator (Fabric's PartialStack). */
@@ -127,7 +133,26 @@ export class StateTransfer {
       throw new FatalTransferError(`cannot sync to block ${target}: the state already belongs to block ${s}`)
     }
     const chain = new VerifiedChain(this.config.maxBufferedBlocks)
-    await this.fetchChain(chain, target, targetHash, s, peers)
+    if (target - s <= this.config.maxDeltas) {
+      await this.fetchChain(chain, target, targetHash, s, peers)
+      await this.toTarget(chain, s, target, peers)
+      return
+    }
+    // A snapshot will skip the blocks' deltas: the blocks can be stored while the rest are fetched.
+    const stager = new BlockStager(ledger, this.config.blocksPerWrite)
+    try {
+      await this.fetchChain(chain, target, targetHash, s, peers, stager)
+      await stager.flush()
+      await this.toTarget(chain, s, target, peers)
+    } finally {
+      // No write of ours may land after the transfer ends, nor a staged block stay unclaimed.
+      await stager.settled().catch(() => {})
+      await ledger.discardStagedBlocks().catch(err => { log.error(`Could not remove the blocks staged for block ${target}: ${errorMessage(err)}`) })
+    }
+  }
+
+  /** With the chain verified: the state from block `s` to the target, by deltas or a snapshot. */
+  private async toTarget (chain: VerifiedChain, s: number, target: number, peers: string[]): Promise<void> {
     if (target === s) return
     if (target - s <= this.config.maxDeltas) {
       try {
@@ -138,15 +163,16 @@ export class StateTransfer {
         log.info(`${errorMessage(err)}; falling back to a state snapshot`)
       }
     }
-    const at = await this.syncSnapshot(chain, ledger.stateBlockNumber, target, peers)
+    const at = await this.syncSnapshot(chain, this.stack.ledger.stateBlockNumber, target, peers)
     if (at < target) await this.playDeltas(chain, at + 1, target, peers)
   }
 
   /**
    * Walks down from the target to the block above `s`, each block's hash linking to the one
-   * above, and the last onto block `s` (already verified, or the local one).
+   * above, and the last onto block `s` (already verified, or the local one). Fetched blocks go
+   * to `stager` as well, when given.
    */
-  private async fetchChain (chain: VerifiedChain, target: number, targetHash: Uint8Array, s: number, peers: string[]): Promise<void> {
+  private async fetchChain (chain: VerifiedChain, target: number, targetHash: Uint8Array, s: number, peers: string[], stager?: BlockStager): Promise<void> {
     const ledger = this.stack.ledger
     let cursor = target
     let expected = targetHash
@@ -160,27 +186,42 @@ export class StateTransfer {
     }
     if (cursor > s) {
       await this.tryOverPeers(peers, `blocks ${cursor} down to ${s + 1}`, async (h, id) => {
-        while (cursor > s) {
-          const low = Math.max(s + 1, cursor - this.config.blocksPerRequest + 1)
-          const ch = await h.requestBlocks(BigInt(cursor), BigInt(low))
-          while (cursor >= low) {
-            const sb = await next(ch, this.config.blockTimeout, `blocks ${cursor}-${low} from ${id}`, this.signal)
-            const r = sb.range!
-            if (r.start < r.end) throw new MisbehaviourError(`${id} sent blocks in increasing order (${r.start}-${r.end}) when asked for them backwards`)
-            if (sb.blocks.length === 0) throw new Error(`${id} does not have block ${cursor}`)
-            for (const [i, block] of sb.blocks.entries()) {
-              if (r.start - BigInt(i) !== BigInt(cursor) || cursor < low) throw new MisbehaviourError(`${id} sent block ${r.start - BigInt(i)} when block ${cursor} was due`)
-              const hash = blockHash(block)
-              if (!equalBytes(hash, expected)) {
-                // The top block only tells us the peer has another head; below it, a broken link is a lie.
-                const msg = `block ${cursor} from ${id} has hash ${toHex(hash).slice(0, 16)}…, the chain needs ${toHex(expected).slice(0, 16)}…`
-                throw cursor === target ? new Error(msg) : new MisbehaviourError(msg)
-              }
-              chain.add(cursor, hash, block)
-              expected = block.previousBlockHash
-              cursor--
+        // Requests for the next ranges down go out before the answers to the first are in; their
+        // answers are checked and kept in order, top down.
+        const inFlight: Array<{ low: number, request: OpenRequest<SyncBlocks> }> = []
+        let unasked = cursor
+        try {
+          while (cursor > s) {
+            while (unasked > s && inFlight.length < this.config.requestsInFlight) {
+              const low = Math.max(s + 1, unasked - this.config.blocksPerRequest + 1)
+              inFlight.push({ low, request: await h.openBlockRequest(BigInt(unasked), BigInt(low)) })
+              unasked = low - 1
             }
+            const { low, request } = inFlight[0]
+            while (cursor >= low) {
+              const sb = await next(request.channel, this.config.blockTimeout, `blocks ${cursor}-${low} from ${id}`, this.signal)
+              const r = sb.range!
+              if (r.start < r.end) throw new MisbehaviourError(`${id} sent blocks in increasing order (${r.start}-${r.end}) when asked for them backwards`)
+              if (sb.blocks.length === 0) throw new Error(`${id} does not have block ${cursor}`)
+              for (const [i, block] of sb.blocks.entries()) {
+                if (r.start - BigInt(i) !== BigInt(cursor) || cursor < low) throw new MisbehaviourError(`${id} sent block ${r.start - BigInt(i)} when block ${cursor} was due`)
+                const hash = blockHash(block)
+                if (!equalBytes(hash, expected)) {
+                  // The top block only tells us the peer has another head; below it, a broken link is a lie.
+                  const msg = `block ${cursor} from ${id} has hash ${toHex(hash).slice(0, 16)}…, the chain needs ${toHex(expected).slice(0, 16)}…`
+                  throw cursor === target ? new Error(msg) : new MisbehaviourError(msg)
+                }
+                chain.add(cursor, hash, block)
+                await stager?.add({ number: cursor, block, hash })
+                expected = block.previousBlockHash
+                cursor--
+              }
+            }
+            request.close()
+            inFlight.shift()
           }
+        } finally {
+          for (const { request } of inFlight) request.close()
         }
       })
     }
@@ -245,8 +286,8 @@ export class StateTransfer {
       if (b <= s) throw new Error(`the snapshot from ${id} is of block ${b}, not past this peer's state at block ${s}`)
       const block = await this.blockOf(chain, b, h, id)
       const replacement = await replacementDelta(this.stack.ledger, snapshot.delta)
-      const before: Block[] = []
-      for (let n = s + 1; n < b; n++) before.push(await this.blockOf(chain, n, h, id))
+      const before: SyncedBlock[] = []
+      for (let n = s + 1; n < b; n++) before.push({ number: n, block: await this.blockOf(chain, n, h, id), hash: chain.hashes.get(n)! })
       await this.adopt(b, block, replacement, false, id, before)
       adopted = b
     })
@@ -255,9 +296,9 @@ export class StateTransfer {
 
   /**
    * Applies `delta`, checks the state hash against `block`, and commits block and state as one
-   * write (after the verified blocks `before` it, which carry no state of their own).
+   * write, with the verified blocks `before` it, which carry no state of their own.
    */
-  private async adopt (n: number, block: Block, delta: StateDelta, recordDelta: boolean, from: string, before: Block[] = []): Promise<void> {
+  private async adopt (n: number, block: Block, delta: StateDelta, recordDelta: boolean, from: string, before: SyncedBlock[] = []): Promise<void> {
     const ledger = this.stack.ledger
     const id = `statetransfer:${n}`
     ledger.applyStateDelta(id, delta)
@@ -266,22 +307,17 @@ export class StateTransfer {
       ledger.rollbackStateDelta(id)
       throw new MisbehaviourError(`the state from ${from} for block ${n} hashes to ${toHex(hash).slice(0, 16) || '(empty)'}…, but the block says ${toHex(block.stateHash).slice(0, 16) || '(empty)'}…`)
     }
-    try {
-      for (const [i, b] of before.entries()) await ledger.putRawBlock(b, n - before.length + i)
-    } catch (err) {
-      ledger.rollbackStateDelta(id)
-      throw err
-    }
-    await ledger.commitSyncedBlock(id, n, block, recordDelta)
+    await ledger.commitSyncedBlock(id, n, block, recordDelta, before)
   }
 
-  /** Block `n` of the verified chain: kept in memory, already in the ledger, or fetched again and checked. */
+  /** Block `n` of the verified chain: kept in memory, already in the ledger or staged there, or fetched again and checked. */
   private async blockOf (chain: VerifiedChain, n: number, h: PeerHandler, id: string): Promise<Block> {
     const expected = chain.hashes.get(n)
     if (expected === undefined) throw new Error(`block ${n} is not part of the verified chain`)
     const kept = chain.blocks.get(n)
     if (kept !== undefined) return kept
-    const local = await this.stack.ledger.getBlockByNumber(n)
+    const ledger = this.stack.ledger
+    const local = await ledger.getBlockByNumber(n) ?? await ledger.getStagedBlock(n)
     if (local !== undefined && equalBytes(blockHash(local), expected)) return local
     const block = await this.fetchOne(h, id, n)
     if (!equalBytes(blockHash(block), expected)) throw new MisbehaviourError(`block ${n} from ${id} differs from the verified chain`)

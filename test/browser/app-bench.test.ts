@@ -26,7 +26,11 @@ describe('benchmark: chain sync into a tab', () => {
     const t0 = Date.now()
     await openApp(page, peer.url)
     const started = Date.now()
-    await waitInPage(page, 'every block fetched', n => (window.weft.stats().received.SYNC_BLOCKS ?? 0) >= n, 150_000, BLOCKS)
+    // The state (a snapshot, or deltas for a short chain) is asked for once the whole chain is fetched and checked.
+    await waitInPage(page, 'every block fetched', () => {
+      const { received } = window.weft.stats()
+      return (received.SYNC_STATE_SNAPSHOT ?? 0) + (received.SYNC_STATE_DELTAS ?? 0) > 0
+    }, 150_000)
     const fetched = Date.now()
     await waitInPage(page, 'the whole chain', n => window.weft.height === n + 1 && window.weft.stateHash !== '', 150_000, BLOCKS)
     await page.evaluate(() => window.weft.flush())

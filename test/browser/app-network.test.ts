@@ -64,9 +64,10 @@ describe('web app: two tabs and a Node peer', () => {
       await waitInPage(page, 'the chain', () => window.weft.height === 201 && window.weft.stateHash !== '')
       expect(await tabHead(page)).toEqual(head)
     }
-    // Block 0 too: a non-validating tab makes no genesis block of its own.
-    const synced = await a.evaluate(() => window.weft.stats().received.SYNC_BLOCKS ?? 0)
-    expect(synced).toBeGreaterThanOrEqual(PRELOAD + 1)
+    // Block 0 too, fetched and linked: a non-validating tab makes no genesis block of its own.
+    const chain = await a.evaluate(n => window.weft.blocks(n), PRELOAD + 1)
+    expect(chain.map(bl => bl.number)).toEqual(Array.from({ length: PRELOAD + 1 }, (_, i) => PRELOAD - i))
+    expect(chain.slice(0, -1).every((bl, i) => bl.previousHash === chain[i + 1].hash)).toBe(true)
 
     const direct = async (page: Page, other: string): Promise<unknown> => await waitInPage(page, `a WebRTC chat with ${other.slice(-8)}`,
       () => window.weft.connections.find(c => c.state === 'established' && c.transport === 'webrtc'), 45_000)

@@ -1,7 +1,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../src/crypto/bytes.ts'
-import { timestampAt } from '../../src/ledger/block.ts'
+import { blockHash, timestampAt } from '../../src/ledger/block.ts'
 import { StateDelta } from '../../src/ledger/state-delta.ts'
 import {
   BlockSchema, Message_Type, SyncBlockRangeSchema, SyncBlocksSchema, SyncStateDeltasSchema, SyncStateSnapshotSchema, type Message
@@ -51,26 +51,27 @@ async function take (s: ChatStream, n: number, type: Message_Type): Promise<Mess
 }
 
 describe('sync messages', () => {
-  it('SYNC_GET_BLOCKS: one SYNC_BLOCKS per block, ascending or descending, echoing the correlation id', async () => {
+  it('SYNC_GET_BLOCKS: the blocks in order, ascending or descending, grouped in SYNC_BLOCKS whose range names them, echoing the correlation id', async () => {
     const { p, s } = await served(5)
     await s.send(syncGetBlocksMessage(41n, 1n, 3n))
-    const up = (await take(s, 3, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
-    expect(up.map(b => [b.range?.correlationId, b.range?.start, b.range?.end])).toEqual([[41n, 1n, 1n], [41n, 2n, 2n], [41n, 3n, 3n]])
-    for (const b of up) {
-      const stored = await p.ledger.getBlockByNumber(Number(b.range!.start))
-      expect(toBinary(BlockSchema, b.blocks[0])).toEqual(toBinary(BlockSchema, stored!))
+    const [up] = (await take(s, 1, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
+    expect([up.range?.correlationId, up.range?.start, up.range?.end]).toEqual([41n, 1n, 3n])
+    expect(up.blocks.length).toBe(3)
+    for (const [i, b] of up.blocks.entries()) {
+      const stored = await p.ledger.getBlockByNumber(1 + i)
+      expect(toBinary(BlockSchema, b)).toEqual(toBinary(BlockSchema, stored!))
     }
     await s.send(syncGetBlocksMessage(42n, 4n, 0n))
-    const down = (await take(s, 5, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
-    expect(down.map(b => Number(b.range!.start))).toEqual([4, 3, 2, 1, 0])
-    expect(down.every(b => b.blocks.length === 1 && b.range!.correlationId === 42n)).toBe(true)
+    const [down] = (await take(s, 1, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
+    expect([down.range?.correlationId, down.range?.start, down.range?.end]).toEqual([42n, 4n, 0n])
+    expect(down.blocks.map(b => toHex(blockHash(b)))).toEqual(await Promise.all([4, 3, 2, 1, 0].map(async n => toHex(blockHash((await p.ledger.getBlockByNumber(n))!)))))
   })
 
   it('SYNC_GET_BLOCKS past the end: the blocks it has, then an empty SYNC_BLOCKS for the first missing one', async () => {
     const { s } = await served(3)
     await s.send(syncGetBlocksMessage(7n, 2n, 1000n))
-    const got = (await take(s, 3, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
-    expect(got.map(b => [Number(b.range!.start), b.blocks.length])).toEqual([[2, 1], [3, 1], [4, 0]])
+    const got = (await take(s, 2, Message_Type.SYNC_BLOCKS)).map(m => fromBinary(SyncBlocksSchema, m.payload))
+    expect(got.map(b => [Number(b.range!.start), Number(b.range!.end), b.blocks.length])).toEqual([[2, 3, 2], [4, 4, 0]])
     await s.send(getPeersMessage()) // and nothing more came before the next answer
     expect((await s.recv())?.type).toBe(Message_Type.DISC_PEERS)
   })

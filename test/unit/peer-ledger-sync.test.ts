@@ -1,7 +1,9 @@
 // Ledger.commitSyncedBlock: a block from another peer and the state it leads to, in one write.
 import { describe, expect, it } from 'vitest'
-import { toHex, utf8 } from '../../src/crypto/bytes.ts'
-import { Ledger } from '../../src/ledger/ledger.ts'
+import { concatBytes, toHex, utf8 } from '../../src/crypto/bytes.ts'
+import { blockHash } from '../../src/ledger/block.ts'
+import { encodeUint64 } from '../../src/ledger/keys.ts'
+import { Ledger, type SyncedBlock } from '../../src/ledger/ledger.ts'
 import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { memoryStore, type KVStore } from '../../src/storage/index.ts'
 import { commitBlocks, ledgerOptions, newLedger } from '../integration/peer-helpers.ts'
@@ -77,4 +79,58 @@ describe('Ledger.commitSyncedBlock', () => {
     expect(await ledger.getStateDelta(4)).toBeUndefined()
     expect(await ledger.verifyChain(4, 0)).toBe(0)
   })
+
+  it('staged blocks stay out of the chain until a commit takes them in with the state above them, in one write', async () => {
+    const source = await newLedger()
+    await commitBlocks(source, 4)
+    const { ledger, writes } = await countingLedger()
+    const below = await Promise.all([1, 2, 3].map(async n => await synced(source, n)))
+    await ledger.stageSyncedBlocks(below.slice(0, 2))
+    expect(ledger.height).toBe(1)
+    expect(await ledger.getBlockByNumber(1)).toBeUndefined()
+    expect(await ledger.getBlockByHash(below[0].hash)).toBeUndefined()
+    expect(await ledger.getTransactionByID(below[0].block.transactions[0].txid)).toBeUndefined()
+    const seen: number[] = []
+    ledger.onBlock(b => seen.push(b.number))
+    const state = new StateDelta()
+    for await (const [k, v] of source.rangeScan('mycc', '', '', true)) state.set('mycc', k, v, null)
+    const before = writes()
+    ledger.applyStateDelta('snap', state)
+    await ledger.commitSyncedBlock('snap', 4, (await source.getBlockByNumber(4))!, false, below)
+    expect(writes() - before).toBe(1)
+    expect(seen).toEqual([1, 2, 3, 4])
+    expect(ledger.height).toBe(5)
+    expect(await ledger.verifyChain(4, 0)).toBe(0)
+    for (const b of below) expect((await ledger.getTransactionByID(b.block.transactions[0].txid))?.txid).toBe(b.block.transactions[0].txid)
+    expect((await ledger.getBlockByHash(below[0].hash))?.transactions[0].txid).toBe(below[0].block.transactions[0].txid)
+  })
+
+  it('removes blocks staged and never committed, with their index entries: when told, and on reopening', async () => {
+    const source = await newLedger()
+    await commitBlocks(source, 3)
+    const { ledger, store } = await countingLedger()
+    const staged = await Promise.all([1, 2, 3].map(async n => await synced(source, n)))
+    const stored = async (): Promise<number> => {
+      let n = 0
+      for (const b of staged) {
+        if (await ledger.cols.blockchain.get(encodeUint64(b.number)) !== undefined) n++
+        if (await ledger.cols.indexes.get(concatBytes(Uint8Array.of(2), utf8(b.block.transactions[0].txid))) !== undefined) n++
+      }
+      return n
+    }
+    await ledger.stageSyncedBlocks(staged)
+    expect(await stored()).toBe(6)
+    await ledger.discardStagedBlocks()
+    expect(await stored()).toBe(0)
+    await ledger.stageSyncedBlocks(staged)
+    const reopened = await Ledger.open(store, ledgerOptions)
+    expect(await stored()).toBe(0)
+    expect(reopened.height).toBe(1)
+    expect(await reopened.getBlockByNumber(0)).toBeDefined()
+  })
 })
+
+async function synced (source: Ledger, n: number): Promise<SyncedBlock> {
+  const block = (await source.getBlockByNumber(n))!
+  return { number: n, block, hash: blockHash(block) }
+}

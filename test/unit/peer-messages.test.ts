@@ -5,11 +5,11 @@ import { TimestampSchema } from '@bufbuild/protobuf/wkt'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../src/crypto/bytes.ts'
 import {
-  BlockStateSchema, HelloMessageSchema, MessageSchema, PeersMessageSchema, SyncBlocksSchema, SyncStateSnapshotSchema,
+  BlockSchema, BlockStateSchema, HelloMessageSchema, MessageSchema, PeersMessageSchema, SyncBlockRangeSchema, SyncBlocksSchema, SyncStateSnapshotSchema,
   TransactionSchema, type Message
 } from '../../src/protos/fabric_pb.ts'
 import {
-  chainTransactionMessage, disconnectMessage, getPeersMessage, helloMessage, peersMessage, syncBlockAddedMessage, syncBlocksMessage,
+  chainTransactionMessage, disconnectMessage, getPeersMessage, helloMessage, peersMessage, syncBlockAddedMessage, syncBlocksGroupMessage, syncBlocksMessage,
   syncDeltasMessage, syncGetBlocksMessage, syncGetDeltasMessage, syncGetSnapshotMessage, syncSnapshotMessage
 } from '../../src/peer/messages.ts'
 
@@ -50,6 +50,16 @@ describe('Chat messages as Fabric builds them', () => {
     expect(bytes(syncGetBlocksMessage(32303n, 0n, 4n))).toBe(vector('message_sync_get_blocks').proto_hex)
     const block = fromBinary(SyncBlocksSchema, payloadOf('message_sync_blocks')).blocks[0]
     expect(bytes(syncBlocksMessage(32303n, 7n, block))).toBe(vector('message_sync_blocks').proto_hex)
+  })
+
+  it('SYNC_BLOCKS of several blocks: what toBinary gives for SyncBlocks { range, blocks }, one block the same bytes as Fabric\'s', () => {
+    const block = fromBinary(SyncBlocksSchema, payloadOf('message_sync_blocks')).blocks[0]
+    const encoded = toBinary(BlockSchema, block)
+    expect(bytes(syncBlocksGroupMessage(32303n, 7n, 7n, [encoded]))).toBe(vector('message_sync_blocks').proto_hex)
+    const other = create(BlockSchema, { ...block, stateHash: new Uint8Array([1, 2, 3]) })
+    const group = syncBlocksGroupMessage(9n, 7n, 6n, [encoded, toBinary(BlockSchema, other)])
+    const range = create(SyncBlockRangeSchema, { correlationId: 9n, start: 7n, end: 6n })
+    expect(toHex(group.payload)).toBe(toHex(toBinary(SyncBlocksSchema, create(SyncBlocksSchema, { range, blocks: [block, other] }))))
   })
 
   it('SYNC_BLOCK_ADDED: the block without transaction payloads, and its delta', () => {
