@@ -112,7 +112,7 @@ export class DemoController {
       // Each replica writes through a write-behind queue: a block is one IndexedDB transaction
       // at most, and blocks that pile up while one is written go out together.
       const openStore = async (name: string): Promise<WriteBehindStore> => {
-        const store = new WriteBehindStore(await openIndexedDB(name, { writeInWorker: true }), { onError: err => { this.note(`${name}: writing to IndexedDB failed: ${errorMessage(err)}`) } })
+        const store = new WriteBehindStore(await openIndexedDB(name), { onError: err => { this.note(`${name}: writing to IndexedDB failed: ${errorMessage(err)}`) } })
         meter.add(name.replace(/^weft-demo-/, ''), store)
         return store
       }
