@@ -45,7 +45,9 @@ describe('the IndexedDB log store in Chromium', () => {
   })
 
   it('a write past the quota fails whole with QUOTA, and the store goes on once there is room', async () => {
-    const page = await browser.newPage('quota')
+    // A browser of its own: Chromium enforced the quota override only in a fresh profile, not after other pages of the origin.
+    const own = await startBrowser()
+    const page = await own.newPage('quota')
     await openEntry(page, server.url)
     const origin = new URL(server.url).origin
     const cdp = await page.context().newCDPSession(page)
@@ -56,7 +58,7 @@ describe('the IndexedDB log store in Chromium', () => {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin })
     const want = ['00', ...Array.from({ length: r.written }, (_, i) => [(0x10 + i).toString(16), (0x80 + i).toString(16)]).flat(), 'ff'].sort()
     expect(await callInPage(page, 'afterQuota', 'weft-quota')).toEqual(want)
-    await page.close()
+    await own.close()
   })
 
   it('converts a store in the old one-record-per-key layout on open, and deletes the old database', async () => {
