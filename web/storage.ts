@@ -70,7 +70,7 @@ export class LogStore implements KVStore {
   private readonly inlineMax: number
   private readonly snapshotAfterOps: number
   private readonly cacheBytes: number
-  /** What went to IndexedDB (for the demo's storage meter and tests): records, write() calls, ops, bytes, ms under way, snapshots. */
+  /** What went to IndexedDB (tests and diagnostics): records, write() calls in them, ops, bytes, ms transactions were under way, snapshots. */
   readonly stats = { records: 0, batches: 0, ops: 0, bytes: 0, writeMs: 0, snapshots: 0 }
 
   constructor (private readonly db: IDBDatabase, private readonly unlock: () => void, name: string, opts: LogStoreOptions) {
