@@ -1,47 +1,69 @@
 // The records of the IndexedDB log store (storage.ts), each one IndexedDB value: a batch record
-// holds the ops of one or more write() calls; a snapshot chunk holds entries of the whole store
-// as of a log position, a value either inline or as a reference into the batch record that
-// holds it. Both end in a CRC-32 of what precedes it, so a damaged record is told from a whole one.
+// holds the ops of one or more write() calls, its large values in a values record beside it; a
+// snapshot chunk holds entries of the whole store as of a log position, a value either inline
+// or as a reference into the values record that holds it. Both end in a CRC-32 of what precedes it, so a damaged record is told from a whole one.
 import type { BatchOp, Bytes } from '../src/storage/kv.ts'
 
 const PUT = 1
 const DEL = 2
+const PUT_REF = 3
 const INLINE = 1
 const REF = 2
 
-/** Where a value lies in a batch record. */
+/** Where a value lies: at `off`, `len` bytes long, in the values record of batch `seq`. */
 export interface ValueRef { seq: number, off: number, len: number }
 
-/** One batch record with the ops of every batch in `batches`, in order. */
-export function packBatch (batches: BatchOp[][]): Uint8Array {
+/**
+ * One batch record with the ops of every batch in `batches`, in order; values longer than
+ * `inlineMax` go to a values record beside it (a batch record is dropped once a snapshot covers
+ * it, a values record stays while any of its values is live).
+ */
+export function packBatch (batches: BatchOp[][], inlineMax: number): { rec: Uint8Array, values?: Uint8Array } {
   let size = 4
-  for (const ops of batches) for (const op of ops) size += 5 + op.key.byteLength + (op.type === 'put' ? 4 + op.value.byteLength : 0)
-  const w = new Writer(size)
+  let valueSize = 4
   for (const ops of batches) {
     for (const op of ops) {
-      w.byte(op.type === 'put' ? PUT : DEL)
-      w.bytes(op.key)
-      if (op.type === 'put') w.bytes(op.value)
+      size += 5 + op.key.byteLength
+      if (op.type === 'del') continue
+      if (op.value.byteLength > inlineMax) { size += 8; valueSize += op.value.byteLength } else size += 4 + op.value.byteLength
     }
   }
-  return w.seal()
+  const w = new Writer(size)
+  const v = valueSize > 4 ? new Writer(valueSize) : undefined
+  for (const ops of batches) {
+    for (const op of ops) {
+      if (op.type === 'del') {
+        w.byte(DEL)
+        w.bytes(op.key)
+      } else if (v !== undefined && op.value.byteLength > inlineMax) {
+        w.byte(PUT_REF)
+        w.bytes(op.key)
+        w.u32(v.at)
+        w.u32(op.value.byteLength)
+        v.raw(op.value)
+      } else {
+        w.byte(PUT)
+        w.bytes(op.key)
+        w.bytes(op.value)
+      }
+    }
+  }
+  return { rec: w.seal(), values: v?.seal() }
 }
 
-/** Calls `each` with every op of a batch record: the key (a view into `rec`) and, for a put, where its value lies. */
-export function readBatch (rec: Uint8Array, each: (key: Bytes, valueOff: number, valueLen: number) => void): void {
+/**
+ * Calls `each` with every op of a batch record: the key (a view into `rec`) and, for a put,
+ * its value (a view) or where it lies in the values record (`off`, `len`).
+ */
+export function readBatch (rec: Uint8Array, each: (key: Bytes, value?: Bytes, off?: number, len?: number) => void): void {
   const r = new Reader(rec)
   while (r.more()) {
     const type = r.byte()
     const key = r.bytes()
-    if (type === PUT) {
-      const len = r.u32()
-      each(key, r.at, len)
-      r.skip(len)
-    } else if (type === DEL) {
-      each(key, -1, 0)
-    } else {
-      throw new RangeError(`unknown op type ${type}`)
-    }
+    if (type === PUT) each(key, r.bytes())
+    else if (type === PUT_REF) each(key, undefined, r.u32(), r.u32())
+    else if (type === DEL) each(key)
+    else throw new RangeError(`unknown op type ${type}`)
   }
 }
 
@@ -109,10 +131,14 @@ class Writer {
 
   byte (b: number): void { this.buf[this.at++] = b }
   u32 (n: number): void { this.view.setUint32(this.at, n); this.at += 4 }
-  bytes (b: Bytes): void {
-    this.u32(b.byteLength)
+  raw (b: Bytes): void {
     this.buf.set(b, this.at)
     this.at += b.byteLength
+  }
+
+  bytes (b: Bytes): void {
+    this.u32(b.byteLength)
+    this.raw(b)
   }
 
   seal (): Uint8Array {

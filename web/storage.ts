@@ -2,16 +2,17 @@
 // about 120 µs a record whatever its size, and a ledger block is thousands of keys.
 //
 // On disk (database `weft-log-NAME`): object store `log`, one record per group of write()
-// calls (a batch record, storage-records.ts) under a rising sequence number, written in one
-// transaction, so a batch is wholly in the log or not at all; object store `snapshot`, the
-// whole store as of a log position in chunks of a few MB, written (with `meta`, which names
-// the chunks and the position, and with the deletion of the log records it replaces) in one
-// transaction every so often. Opening reads the snapshot and replays the log after it.
+// calls (a batch record, storage-records.ts) under a rising sequence number, and object store
+// `values`, under the same number, the group's values too large to keep in memory; both in
+// one transaction, so a batch is wholly in the log or not at all. Object store `snapshot`:
+// the whole store as of a log position in chunks of a few MB, written (with `meta`, which
+// names the chunks and the position, and with the deletion of the batch records it replaces
+// and of the values records nothing points into any more) in one transaction every so often.
+// Opening reads the snapshot and replays the log after it.
 //
-// In memory: every key, in a Map and in sorted order, with its value when that is small;
-// a larger value (a block) is kept as a reference into the batch record that holds it and
-// read back on demand, the last few records read or written kept in a cache. Batch records
-// that hold a live reference stay in the log when a snapshot replaces the others.
+// In memory: every key, in a Map and in sorted order, with its value when that is small
+// (`inlineMax`, 1 KB); a larger value (a block) is kept as a reference into its values record
+// and read back on demand, the last few values records read or written kept in a cache.
 import { BrowserLevel } from 'browser-level'
 import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../src/storage/kv.ts'
 import { binaryKey, SortedKeys } from '../src/storage/sorted-keys.ts'
@@ -26,7 +27,7 @@ export interface LogStoreOptions {
   inlineMax?: number
   /** Write a snapshot once the log since the last holds this many ops and at least as many as there are keys. */
   snapshotAfterOps?: number
-  /** Bytes of batch records kept in memory for reading large values. */
+  /** Bytes of values records kept in memory for reading large values. */
   cacheBytes?: number
 }
 
@@ -52,22 +53,23 @@ export class LogStore implements KVStore {
   readonly location: string
   private readonly entries_ = new Map<string, Entry>()
   private readonly sorted = new SortedKeys()
-  /** Live references into each batch record. */
+  /** Live references into each values record. */
   private readonly refs = new Map<number, number>()
-  /** Batch records in the log, by sequence number. */
+  /** Batch records in the log, and values records, by sequence number. */
   private readonly records = new Set<number>()
+  private readonly valueRecords = new Set<number>()
   private nextSeq = 1
   private meta: Meta = { version: 1, gen: 0, lastSeq: 0, chunks: 0 }
   private opsSinceSnapshot = 0
   private queue: Queued[] = []
   private writing?: Promise<void>
-  /** Reads that may still fetch a batch record: a snapshot then leaves every record in place. */
+  /** Reads that may still fetch a values record: a snapshot then leaves every one in place. */
   private readers = 0
   private readonly cache = new Map<number, Uint8Array>()
   private cachedBytes = 0
   private readonly loading = new Map<number, Promise<Uint8Array>>()
   private closed = false
-  private readonly inlineMax: number
+  readonly inlineMax: number
   private readonly snapshotAfterOps: number
   private readonly cacheBytes: number
   /** What went to IndexedDB (tests and diagnostics): records, write() calls in them, ops, bytes, ms transactions were under way, snapshots. */
@@ -80,11 +82,11 @@ export class LogStore implements KVStore {
     this.cacheBytes = opts.cacheBytes ?? 32 << 20
   }
 
-  /** Keys held, bytes of values held in memory, and bytes of batch records cached. */
-  get memory (): { keys: number, valueBytes: number, cacheBytes: number, records: number } {
+  /** Keys held, bytes of values held in memory, bytes of values records cached; batch and values records on disk. */
+  get memory (): { keys: number, valueBytes: number, cacheBytes: number, records: number, valueRecords: number } {
     let valueBytes = 0
     for (const e of this.entries_.values()) valueBytes += e.value?.byteLength ?? 0
-    return { keys: this.entries_.size, valueBytes, cacheBytes: this.cachedBytes, records: this.records.size }
+    return { keys: this.entries_.size, valueBytes, cacheBytes: this.cachedBytes, records: this.records.size, valueRecords: this.valueRecords.size }
   }
 
   // ------------------------------------------------------------------ reads
@@ -149,7 +151,7 @@ export class LogStore implements KVStore {
     return rec.slice(ref.off, ref.off + ref.len)
   }
 
-  /** A batch record, from the cache or from IndexedDB (reads of one record at once share it). */
+  /** A values record, from the cache or from IndexedDB (reads of one record at once share it). */
   private record (seq: number): Promise<Uint8Array> {
     const cached = this.cache.get(seq)
     if (cached !== undefined) {
@@ -159,8 +161,8 @@ export class LogStore implements KVStore {
     }
     let p = this.loading.get(seq)
     if (p === undefined) {
-      p = request<Uint8Array | undefined>(this.db.transaction('log').objectStore('log').get(seq), this.location).then(rec => {
-        if (rec === undefined || !intact(rec)) throw this.corrupt(`log record ${seq} is ${rec === undefined ? 'missing' : 'damaged'}`)
+      p = request<Uint8Array | undefined>(this.db.transaction('values').objectStore('values').get(seq), this.location).then(rec => {
+        if (rec === undefined || !intact(rec)) throw this.corrupt(`values record ${seq} is ${rec === undefined ? 'missing' : 'damaged'}`)
         this.remember(seq, rec)
         return rec
       }).finally(() => this.loading.delete(seq))
@@ -201,11 +203,14 @@ export class LogStore implements KVStore {
       while (n < this.queue.length && (n === 0 || bytes + this.queue[n].bytes <= GROUP_BYTES)) bytes += this.queue[n++].bytes
       const group = this.queue.splice(0, n)
       const t0 = performance.now()
-      let rec: Uint8Array
+      let packed: { rec: Uint8Array, values?: Uint8Array }
       const seq = this.nextSeq
       try {
-        rec = packBatch(group.map(g => g.ops))
-        await this.transact(['log'], tx => { tx.objectStore('log').put(rec, seq) })
+        const p = packed = packBatch(group.map(g => g.ops), this.inlineMax)
+        await this.transact(['log', 'values'], tx => {
+          tx.objectStore('log').put(p.rec, seq)
+          if (p.values !== undefined) tx.objectStore('values').put(p.values, seq)
+        })
       } catch (err) {
         const e = writeError(err, this.location)
         for (const g of group) g.reject(e)
@@ -215,11 +220,14 @@ export class LogStore implements KVStore {
       }
       this.nextSeq = seq + 1
       this.records.add(seq)
-      this.apply(seq, rec)
-      this.remember(seq, rec)
+      this.apply(seq, packed.rec)
+      if (packed.values !== undefined) {
+        this.valueRecords.add(seq)
+        this.remember(seq, packed.values)
+      }
       this.stats.records++
       this.stats.batches += group.length
-      this.stats.bytes += rec.byteLength
+      this.stats.bytes += packed.rec.byteLength + (packed.values?.byteLength ?? 0)
       for (const g of group) g.resolve()
       if (this.opsSinceSnapshot >= Math.max(this.snapshotAfterOps, this.entries_.size)) {
         await this.snapshot().catch((err: unknown) => { log.warn(`${this.location}: writing a snapshot failed (the log grows until one succeeds): ${errorMessage(err)}`) })
@@ -230,11 +238,11 @@ export class LogStore implements KVStore {
   /** Applies a batch record (written now, or replayed on open) to the keys in memory. */
   private apply (seq: number, rec: Uint8Array): void {
     let ops = 0
-    readBatch(rec, (key, off, len) => {
+    readBatch(rec, (key, value, off, len) => {
       ops++
-      if (off < 0) this.set(key, undefined)
-      else if (len <= this.inlineMax) this.set(key, { key: key.slice(), value: rec.slice(off, off + len) })
-      else this.set(key, { key: key.slice(), ref: { seq, off, len } })
+      if (value !== undefined) this.set(key, { key: key.slice(), value: value.slice() })
+      else if (off !== undefined && len !== undefined) this.set(key, { key: key.slice(), ref: { seq, off, len } })
+      else this.set(key, undefined)
     })
     this.opsSinceSnapshot += ops
     this.stats.ops += ops
@@ -257,29 +265,31 @@ export class LogStore implements KVStore {
 
   /**
    * Writes the whole store as a snapshot as of the last record, and deletes the batch records
-   * it makes unneeded (those no value lies in), all in one transaction.
+   * it replaces and the values records no value lies in any more, all in one transaction.
    */
   private async snapshot (): Promise<void> {
     const meta: Meta = { version: 1, gen: this.meta.gen + 1, lastSeq: this.nextSeq - 1, chunks: 0 }
     const all = this.sorted.range(undefined, false, undefined, false)
     const chunks = packSnapshot((function * (m) { for (const k of all) { const e = m.get(k)!; yield e.ref !== undefined ? { key: e.key, ref: e.ref } : { key: e.key, value: e.value! } } })(this.entries_), CHUNK_BYTES)
     meta.chunks = chunks.length
-    // A read under way may still fetch any record: then they all stay, until the next snapshot.
-    const drop = this.readers > 0 ? [] : [...this.records].filter(s => (this.refs.get(s) ?? 0) === 0)
+    // A read under way may still fetch any values record: then they all stay, until the next snapshot.
+    const dropValues = this.readers > 0 ? [] : [...this.valueRecords].filter(s => (this.refs.get(s) ?? 0) === 0)
     const old = this.meta
-    await this.transact(['log', 'snapshot'], tx => {
+    await this.transact(['log', 'values', 'snapshot'], tx => {
       const snap = tx.objectStore('snapshot')
       chunks.forEach((c, i) => snap.put(c, [meta.gen, i]))
       snap.put(meta, 'meta')
       if (old.chunks > 0) snap.delete(IDBKeyRange.bound([old.gen, 0], [old.gen, Infinity]))
-      const logStore = tx.objectStore('log')
-      for (const s of drop) logStore.delete(s)
+      tx.objectStore('log').delete(IDBKeyRange.upperBound(meta.lastSeq))
+      const values = tx.objectStore('values')
+      for (const s of dropValues) values.delete(s)
     })
     this.meta = meta
     this.opsSinceSnapshot = 0
     this.stats.snapshots++
-    for (const s of drop) {
-      this.records.delete(s)
+    this.records.clear()
+    for (const s of dropValues) {
+      this.valueRecords.delete(s)
       this.refs.delete(s)
       const c = this.cache.get(s)
       if (c !== undefined) { this.cache.delete(s); this.cachedBytes -= c.byteLength }
@@ -301,6 +311,7 @@ export class LogStore implements KVStore {
     }
     const seqs = await request<number[]>(this.db.transaction('log').objectStore('log').getAllKeys(), this.location)
     for (const s of seqs) this.records.add(s)
+    for (const s of await request<number[]>(this.db.transaction('values').objectStore('values').getAllKeys(), this.location)) this.valueRecords.add(s)
     const replay = seqs.filter(s => s > meta.lastSeq)
     for (let i = 0; i < replay.length; i += REPLAY_READ) {
       const part = replay.slice(i, i + REPLAY_READ)
@@ -312,11 +323,12 @@ export class LogStore implements KVStore {
         // The last record only: the write that was under way when the tab or browser died.
         log.warn(`${this.location}: the last log record (${seq}) is damaged; dropping it, the store is as it was before that write`)
         this.records.delete(seq)
-        await this.transact(['log'], tx => { tx.objectStore('log').delete(seq) })
+        this.valueRecords.delete(seq)
+        await this.transact(['log', 'values'], tx => { tx.objectStore('log').delete(seq); tx.objectStore('values').delete(seq) })
       }
     }
     let last = meta.lastSeq
-    for (const s of this.records) last = Math.max(last, s)
+    for (const s of [...this.records, ...this.valueRecords]) last = Math.max(last, s)
     this.nextSeq = last + 1
     this.stats.ops = 0
   }
@@ -369,7 +381,7 @@ export async function openIndexedDB (name: string, opts: LogStoreOptions = {}): 
     const store = new LogStore(db, unlock, name, opts)
     let meta = await request<Meta | undefined>(db.transaction('snapshot').objectStore('snapshot').get('meta'), location)
     // No meta: a new database, or one whose conversion was cut short; either way it starts over.
-    if (meta === undefined) meta = await initialize(db, name, location)
+    if (meta === undefined) meta = await initialize(db, name, location, store.inlineMax)
     else void dropLevelDatabase(name)
     await store.load(meta)
     return store
@@ -403,6 +415,7 @@ function openDatabase (dbName: string, location: string): Promise<IDBDatabase> {
     const req = indexedDB.open(dbName, 1)
     req.onupgradeneeded = () => {
       req.result.createObjectStore('log')
+      req.result.createObjectStore('values')
       req.result.createObjectStore('snapshot')
     }
     req.onsuccess = () => {
@@ -420,7 +433,7 @@ function openDatabase (dbName: string, location: string): Promise<IDBDatabase> {
  * browser-level holds this store in the one-record-per-key layout, copies it into the log,
  * then deletes the old database. The meta record, written last, says the copy is whole.
  */
-async function initialize (db: IDBDatabase, name: string, location: string): Promise<Meta> {
+async function initialize (db: IDBDatabase, name: string, location: string, inlineMax: number): Promise<Meta> {
   const meta: Meta = { version: 1, gen: 0, lastSeq: 0, chunks: 0 }
   const fill = (stores: string[], f: (tx: IDBTransaction) => void): Promise<void> => new Promise((resolve, reject) => {
     const tx = db.transaction(stores, 'readwrite')
@@ -428,7 +441,7 @@ async function initialize (db: IDBDatabase, name: string, location: string): Pro
     tx.onabort = () => reject(writeError(tx.error, location))
     f(tx)
   })
-  await fill(['log', 'snapshot'], tx => { tx.objectStore('log').clear(); tx.objectStore('snapshot').clear() })
+  await fill(['log', 'values', 'snapshot'], tx => { for (const os of ['log', 'values', 'snapshot']) tx.objectStore(os).clear() })
   const old = (await indexedDB.databases()).some(d => d.name === levelDatabaseName(name))
   if (old) {
     const level = new BrowserLevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
@@ -447,11 +460,14 @@ async function initialize (db: IDBDatabase, name: string, location: string): Pro
             for (const [key, value] of got) { part.push({ type: 'put', key, value }); bytes += key.byteLength + value.byteLength }
           }
           if (part.length === 0) break
-          const rec = packBatch([part])
+          const { rec, values } = packBatch([part], inlineMax)
           keys += part.length
           part = []
           const s = ++seq
-          await fill(['log'], tx => { tx.objectStore('log').put(rec, s) })
+          await fill(['log', 'values'], tx => {
+            tx.objectStore('log').put(rec, s)
+            if (values !== undefined) tx.objectStore('values').put(values, s)
+          })
         }
       } finally {
         await it.close()

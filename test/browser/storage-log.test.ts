@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callInPage, openEntry, serveEntry, startBrowser, type ServedEntry, type WeftBrowser } from './harness.ts'
 
-interface Parity { mismatches: string[], stats: { records: number, batches: number, snapshots: number }, memory: { keys: number, valueBytes: number }, keys: number }
+interface Parity { mismatches: string[], stats: { records: number, batches: number, snapshots: number }, memory: { keys: number, valueBytes: number, records: number, valueRecords: number }, keys: number }
 
 describe('the IndexedDB log store in Chromium', () => {
   let browser: WeftBrowser
@@ -25,6 +25,10 @@ describe('the IndexedDB log store in Chromium', () => {
     expect(r.stats.snapshots).toBeGreaterThan(3)
     expect(r.stats.records).toBeLessThan(r.stats.batches) // writes issued together shared a record
     expect(r.memory.keys).toBeGreaterThan(20)
+    // Snapshots dropped the batch records they cover, and the values records nothing points into.
+    expect(r.memory.records).toBeLessThan(r.stats.records / 3)
+    expect(r.memory.valueRecords).toBeGreaterThan(0)
+    expect(r.memory.valueRecords).toBeLessThan(r.stats.records / 2)
     // Defaults: no snapshot in so few ops, every value inline; the whole log replays on reopen.
     const plain = await callInPage<Parity>(page, 'parity', 'weft-parity-plain', 2, 100, {})
     expect(plain.mismatches).toEqual([])
