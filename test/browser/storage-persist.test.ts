@@ -59,20 +59,4 @@ describe('browser-level (IndexedDB) persists across a page reload', () => {
     expect(back.map(([k, v]) => [toHex(k), toHex(v)])).toEqual(want) // byte order, hashes as in Node
     await page.close()
   })
-
-  it('web/storage.ts writing in a worker: the page reads each batch once written, and it survives a reload', async () => {
-    const page = await browser.newPage('idb-worker')
-    await openEntry(page, server.url)
-    const puts = Array.from({ length: 300 }, (_, i) => [Uint8Array.of(1, i >> 8, i & 255), utf8(`v${i}`)] as [Uint8Array, Uint8Array])
-    const seen = await callInPage<Array<Uint8Array | undefined>>(page, 'workerWrite', 'weft-worker', puts, puts[7][0])
-    const want = new Map(puts.map(([k, v]) => [toHex(k), toHex(v)]))
-    want.delete(toHex(puts[7][0]))
-    want.set('ff', '0707') // only the view's bytes, not its buffer's
-    expect(seen.map(v => v === undefined ? undefined : toHex(v))).toEqual([...puts.map(([k]) => want.get(toHex(k))), undefined, '0707'])
-    await reloadPage(page)
-    const back = await callInPage<Array<[Uint8Array, Uint8Array]>>(page, 'idbEntries', 'weft-worker')
-    expect(new Map(back.map(([k, v]) => [toHex(k), toHex(v)]))).toEqual(want)
-    expect(back.map(([k]) => toHex(k))).toEqual([...want.keys()].sort())
-    await page.close()
-  })
 })

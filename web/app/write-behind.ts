@@ -1,6 +1,6 @@
 // A write-behind layer over a slow store (IndexedDB: every transaction costs milliseconds, and
-// a sync writes one batch per block). write() resolves as soon as the batch is queued; a
-// background flush writes everything queued so far as ONE batch, in order. Reads see queued
+// a sync writes one batch per block; awaiting each halves a tab's sync rate). write() resolves
+// as soon as the batch is queued; a background flush writes everything queued so far as ONE batch, in order. Reads see queued
 // writes. What reaches the store is always a prefix of the batches in their order, each whole,
 // so a tab closed mid-flush leaves a consistent but shorter chain, which the next sync extends.
 //
@@ -11,14 +11,7 @@
 import { compareBytes } from '../../src/crypto/bytes.ts'
 import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
 import { beforeStart, inRange, pastEnd } from '../../src/storage/ranges.ts'
-
-/** A map key for `key`: one char per byte (a block's thousands of ops make hex's cost show). */
-function keyOf (key: Bytes): string {
-  let s = ''
-  // In slices: a call takes only so many arguments.
-  for (let i = 0; i < key.length; i += 4096) s += String.fromCharCode.apply(null, key.subarray(i, i + 4096) as unknown as number[])
-  return s
-}
+import { binaryKey as keyOf } from '../../src/storage/sorted-keys.ts'
 
 /** One queued op; the overlay points at the newest op of each key (identity tells ops apart). */
 interface Pending { key: Bytes, value?: Bytes }

@@ -109,10 +109,10 @@ export class DemoController {
       this.note(`starting ${n} validators (PBFT, ${this.storage} storage${opts.security === true ? ', security: a CA in this tab' : ''})…`)
       const started = Date.now()
       const meter = this.meter = new StorageMeter(this.storage)
-      // Each replica writes through a write-behind queue: a block is one IndexedDB transaction
-      // at most, and blocks that pile up while one is written go out together.
+      // Each replica writes through a write-behind queue: blocks that pile up while one is
+      // written go out together, as one IndexedDB record (web/storage.ts).
       const openStore = async (name: string): Promise<WriteBehindStore> => {
-        const store = new WriteBehindStore(await openIndexedDB(name, { writeInWorker: true }), { onError: err => { this.note(`${name}: writing to IndexedDB failed: ${errorMessage(err)}`) } })
+        const store = new WriteBehindStore(await openIndexedDB(name), { onError: err => { this.note(`${name}: writing to IndexedDB failed: ${errorMessage(err)}`) } })
         meter.add(name.replace(/^weft-demo-/, ''), store)
         return store
       }

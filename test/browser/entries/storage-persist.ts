@@ -3,8 +3,6 @@
 import { BrowserLevel } from 'browser-level'
 import { computeCryptoHash } from '../../../src/crypto/hash.ts'
 import { levelStore } from '../../../src/storage/level.ts'
-import type { BatchOp } from '../../../src/storage/kv.ts'
-import { openIndexedDB } from '../../../web/storage.ts'
 import { exposeTestApi } from '../page-api.ts'
 
 async function withDb<T> (name: string, fn: (db: BrowserLevel<string, Uint8Array>) => Promise<T>): Promise<T> {
@@ -38,28 +36,6 @@ exposeTestApi('storage-persist', {
   },
   async storeEntries (name: string) {
     const store = await levelStore(new BrowserLevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' }), name)
-    const out: Array<[Uint8Array, Uint8Array]> = []
-    try { for await (const e of store.entries({})) out.push(e) } finally { await store.close() }
-    return out
-  },
-  /**
-   * web/storage.ts with writeInWorker: two batches (the second deletes a key and puts a value
-   * that is a view into a bigger buffer), then the page's own reads right after, with the gets
-   * issued together. Returns what the gets saw.
-   */
-  async workerWrite (name: string, puts: Array<[Uint8Array, Uint8Array]>, del: Uint8Array) {
-    const store = await openIndexedDB(name, { writeInWorker: true })
-    try {
-      await store.write(puts.map(([key, value]) => ({ type: 'put', key, value }) as BatchOp))
-      const big = Uint8Array.of(9, 9, 7, 7, 9, 9)
-      await store.write([{ type: 'del', key: del }, { type: 'put', key: Uint8Array.of(0xff), value: big.subarray(2, 4) }])
-      return await Promise.all([...puts.map(([k]) => k), del, Uint8Array.of(0xff)].map(k => store.get(k)))
-    } finally {
-      await store.close()
-    }
-  },
-  async idbEntries (name: string) {
-    const store = await openIndexedDB(name)
     const out: Array<[Uint8Array, Uint8Array]> = []
     try { for await (const e of store.entries({})) out.push(e) } finally { await store.close() }
     return out
