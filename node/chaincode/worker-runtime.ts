@@ -57,6 +57,7 @@ function startWorker (req: LaunchRequest, init: WorkerRuntimeInit, onGone: () =>
   })
   return {
     stream,
+    cachesState: true,
     async kill () {
       if (killed) return
       killed = true

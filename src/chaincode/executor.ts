@@ -49,18 +49,28 @@ export async function executeTransactions (ctx: ExecutionContext, txs: Transacti
   const succeeded: Transaction[] = []
   const results: TransactionResult[] = []
   const errors: Array<Error | undefined> = []
-  for (const tx of txs) {
-    const { result, event, error } = await observed(ctx, tx)
-    errors.push(error)
-    results.push(create(TransactionResultSchema, {
-      txid: tx.txid,
-      result,
-      chaincodeEvent: event,
-      errorCode: error === undefined ? 0 : 1,
-      error: error?.message ?? ''
-    }))
-    if (error === undefined) succeeded.push(tx)
-    else ctx.onRejection?.(tx, error.message)
+  ctx.support.openStateCaches()
+  try {
+    for (const tx of txs) {
+      const { result, event, error } = await observed(ctx, tx)
+      errors.push(error)
+      results.push(create(TransactionResultSchema, {
+        txid: tx.txid,
+        result,
+        chaincodeEvent: event,
+        errorCode: error === undefined ? 0 : 1,
+        error: error?.message ?? ''
+      }))
+      if (error === undefined) {
+        succeeded.push(tx)
+        continue
+      }
+      // Its writes are dropped, those of chaincodes it called too: their caches may hold them.
+      ctx.support.dropStateCaches()
+      ctx.onRejection?.(tx, error.message)
+    }
+  } finally {
+    ctx.support.closeStateCaches()
   }
   const stateHash = await ctx.support.ledger.getTempStateHash()
   return { succeeded, results, errors, stateHash }

@@ -6,6 +6,7 @@ import {
 import type { Transaction } from '../protos/fabric_pb.ts'
 import { createLogger } from '../util/logger.ts'
 import type { TimerHandle } from '../util/scheduler.ts'
+import { cacheFieldsOf, putStateRefusal, setCacheFields, type StateWrite } from './cache-fields.ts'
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
 import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-requests.ts'
@@ -25,6 +26,15 @@ export interface HandlerHost extends RequestHost {
   readonly binding?: (tx: Transaction) => Uint8Array
   registerHandler (h: Handler): void
   deregisterHandler (h: Handler): void
+  /** The cache session a TRANSACTION sent now belongs to; 0 = none (src/chaincode/cache-fields.ts). */
+  readonly stateCacheSession: number
+  /** Ends the session: the state may have changed in a way the chaincodes' caches did not see. */
+  dropStateCaches (): void
+}
+
+export interface HandlerOptions {
+  /** The chaincode is Weft's own shim, launched by a runtime of the peer's, with its state cache on. */
+  stateCache?: boolean
 }
 
 /** Fabric's %s of a ChaincodeID (compact text format), as its errors print it. */
@@ -52,8 +62,13 @@ export class Handler {
   private keepaliveTimer?: TimerHandle
   private cursorSeq = 0
   private closed = false
+  /** Transactions sent with a cache session: their answers carry their writes. */
+  private readonly cachedTxs = new Set<string>()
+  private readonly stateCache: boolean
 
-  constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream) {}
+  constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream, options: HandlerOptions = {}) {
+    this.stateCache = options.stateCache === true
+  }
 
   get name (): string { return this.chaincodeID?.name ?? `(unregistered ${this.stream.remote})` }
   isRunning (): boolean { return isRunningState(this.state) }
@@ -180,6 +195,11 @@ export class Handler {
     }
     this.isTransaction.set(msg.txid, msg.type !== MsgType.QUERY)
     msg.securityContext = securityContext(tx, input, this.host.binding)
+    if (msg.type === MsgType.TRANSACTION && this.stateCache) {
+      const session = this.host.stateCacheSession
+      setCacheFields(msg, { session, writes: [] })
+      if (session !== 0) this.cachedTxs.add(msg.txid)
+    }
     if (msg.type === MsgType.TRANSACTION) this.fire(MsgType.TRANSACTION)
     this.send(msg, ctx)
     return ctx
@@ -187,6 +207,7 @@ export class Handler {
 
   deleteTxContext (txid: string): void {
     this.isTransaction.delete(txid)
+    this.cachedTxs.delete(txid)
     const ctx = this.txs.get(txid)
     if (ctx === undefined) return
     this.txs.delete(txid)
@@ -250,10 +271,11 @@ export class Handler {
       log.error(`[${shortTxid(msg.txid)}]chaincode ${this.name}: another request is pending for this txid; dropping ${typeName(msg.type)}`)
       return
     }
-    const done = work()
+    const done: Promise<void> = work()
       .catch((err: Error) => errorMessage(msg.txid, err.message))
       .then(answer => {
-        this.inflight.delete(msg.txid)
+        // The txid's answer may have taken the slot over already (its writes being applied).
+        if (this.inflight.get(msg.txid) === done) this.inflight.delete(msg.txid)
         if (!this.closed) reply(answer)
       })
     this.inflight.set(msg.txid, done)
@@ -283,9 +305,46 @@ export class Handler {
     }
     for (const c of ctx.cursors.values()) void c.close()
     ctx.cursors.clear()
+    const writes = this.cachedTxs.delete(msg.txid) ? cacheFieldsOf(msg)?.writes ?? [] : []
     const pending = this.inflight.get(msg.txid)
-    if (pending === undefined) ctx.notify(msg)
+    if (writes.length > 0) {
+      // Held as the txid's request, so a close waits for it as for a PUT_STATE being served.
+      const applied = (pending ?? Promise.resolve()).then(async () => await this.applyWrites(ctx, msg, writes))
+      const settled: Promise<void> = applied.then(() => { if (this.inflight.get(msg.txid) === settled) this.inflight.delete(msg.txid) })
+      this.inflight.set(msg.txid, settled)
+      void applied.then(answer => { ctx.notify(answer) })
+    } else if (pending === undefined) ctx.notify(msg)
     else void pending.then(() => { ctx.notify(msg) })
+  }
+
+  /**
+   * Applies the writes a transaction's answer brought, in order, as PUT_STATE / DEL_STATE would
+   * have; a write the ledger refuses turns the answer into that error, as the chaincode would
+   * have seen it fail.
+   */
+  private async applyWrites (ctx: TxContext, msg: ChaincodeMessage, writes: StateWrite[]): Promise<ChaincodeMessage> {
+    const name = this.chaincodeID!.name
+    const ledger = this.host.ledger
+    try {
+      for (const [key, value] of writes) {
+        // The transaction was given up (timeout, stream gone): its writes must not reach the next one.
+        if (this.txs.get(msg.txid) !== ctx) return msg
+        if (value === null) {
+          await ledger.deleteState(name, key)
+          continue
+        }
+        const refusal = putStateRefusal(key, value)
+        if (refusal !== undefined) throw new Error(refusal)
+        await ledger.setState(name, key, value)
+      }
+      return msg
+    } catch (err) {
+      // The chaincode holds these writes as done.
+      this.host.dropStateCaches()
+      const failed = errorMessage(msg.txid, describeError(err))
+      failed.chaincodeEvent = msg.chaincodeEvent
+      return failed
+    }
   }
 
   /** Sends to the chaincode; a failed send fails the transaction it belongs to (if any). */

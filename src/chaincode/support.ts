@@ -67,6 +67,8 @@ export class ChaincodeSupport implements HandlerHost {
   private readonly launchOwners = new Map<string, string>()
   private readonly registrationListeners = new Set<(name: string) => void>()
   private readonly where: string
+  private cacheSession = 0
+  private cacheSessionOpen = false
 
   constructor (init: ChaincodeSupportInit) {
     this.ledger = init.ledger
@@ -119,6 +121,13 @@ export class ChaincodeSupport implements HandlerHost {
     void e.launched?.kill(new Error(`chaincode ${name} deregistered`))
   }
 
+  get stateCacheSession (): number { return this.cacheSessionOpen ? this.cacheSession : 0 }
+
+  dropStateCaches (): void {
+    // Session numbers travel as uint32; one a block would take ages to wrap.
+    this.cacheSession = this.cacheSession % 0xfffffff0 + 1
+  }
+
   async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
     const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
     const { chaincodeID, input } = await this.launch(tx)
@@ -127,6 +136,22 @@ export class ChaincodeSupport implements HandlerHost {
   }
 
   // --- what the executor drives ---
+
+  /**
+   * Transactions executed from now on run one at a time, in order, on state nothing else changes
+   * until closeStateCaches: the chaincodes' caches of their namespaces (src/chaincode/cache-fields.ts)
+   * hold for them. Outside a session every read goes to the ledger.
+   */
+  openStateCaches (): void {
+    this.dropStateCaches()
+    this.cacheSessionOpen = true
+  }
+
+  /** Whatever comes next (commit, rollback, state transfer, a query) may change state behind the caches. */
+  closeStateCaches (): void {
+    this.dropStateCaches()
+    this.cacheSessionOpen = false
+  }
 
   /**
    * Deploy-time checks (Fabric's ChaincodeSupport.Deploy). Dev mode has nothing to check: the
@@ -286,7 +311,7 @@ export class ChaincodeSupport implements HandlerHost {
       throw new Error(`Error starting container: ${(err as Error).message}`)
     }
     // A chaincode that fails to load ends its stream with why: that is the deployer's answer.
-    const ended = new Handler(this, entry.launched.stream).run().then(failure => { throw failure ?? new Error('the chaincode ended its stream before registering') })
+    const ended = new Handler(this, entry.launched.stream, { stateCache: entry.launched.cachesState }).run().then(failure => { throw failure ?? new Error('the chaincode ended its stream before registering') })
     try {
       await withTimeout(this.scheduler, Promise.race([registration, ended]), this.startupTimeout, `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`)
       log.debug(`chaincode ${name} started by the ${runtime.name} runtime`)
