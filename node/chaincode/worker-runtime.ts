@@ -45,7 +45,11 @@ function startWorker (req: LaunchRequest, init: WorkerRuntimeInit, onGone: () =>
     resourceLimits: { maxOldGenerationSizeMb: init.maxMemoryMb ?? 128, stackSizeMb: init.stackSizeMb ?? 4 }
   })
   const remote = `worker:${req.name}#${worker.threadId}`
-  const { stream, deliver, end } = portStream(remote, bytes => { worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]) })
+  const { stream, deliver, end } = portStream(remote, bytes => { worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]) }, undefined, {
+    // The executor sends transactions ahead several at a time (Handler.sendAhead).
+    post: batch => { worker.postMessage(batch, batch.map(b => b.buffer as ArrayBuffer)) },
+    defer: queueMicrotask
+  })
   let killed = false
   worker.on('message', deliver)
   // The handler logs how its stream ended; the error names the thread's fate.

@@ -64,6 +64,12 @@ export class Handler {
   private closed = false
   /** Transactions sent with a cache session: their answers carry their writes. */
   private readonly cachedTxs = new Set<string>()
+  /**
+   * Transactions sent ahead of their turn (sendAhead), with what the chaincode has sent for
+   * them so far: held until the executor claims them, so the FSM and the ledger see one
+   * transaction at a time, as without.
+   */
+  private readonly ahead = new Map<string, ChaincodeMessage[]>()
   private readonly stateCache: boolean
 
   constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream, options: HandlerOptions = {}) {
@@ -103,6 +109,7 @@ export class Handler {
     if (this.closed) return
     this.closed = true
     this.keepaliveTimer?.cancel()
+    this.ahead.clear()
     this.deregister()
     for (const ctx of [...this.txs.values()]) {
       this.notify(errorMessage(ctx.txid, `chaincode ${this.name} is gone: ${reason.message}`))
@@ -114,6 +121,11 @@ export class Handler {
 
   /** Takes one message from the chaincode; throws on a protocol violation (which ends the stream). */
   handleMessage (msg: ChaincodeMessage): void {
+    const held = this.ahead.get(msg.txid)
+    if (held !== undefined) {
+      held.push(msg)
+      return
+    }
     switch (msg.type) {
       case MsgType.KEEPALIVE: return
       case MsgType.QUERY_COMPLETED:
@@ -204,6 +216,50 @@ export class Handler {
     this.send(msg, ctx)
     return ctx
   }
+
+  /**
+   * Sends a TRANSACTION before its turn, so the chaincode (Weft's shim, which queues it) starts on
+   * it as soon as the one before answers, without waiting for the peer. False when this
+   * chaincode cannot take transactions ahead. Only for a run of transactions executed in order
+   * in one cache session; each must be claimed in turn (claimAhead), or the stream closed.
+   */
+  sendAhead (msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): boolean {
+    const session = this.host.stateCacheSession
+    if (!this.stateCache || session === 0 || this.closed || !this.isRunning() || this.txs.has(msg.txid)) return false
+    const ctx = this.createTxContext(msg.txid, tx)
+    msg.securityContext = securityContext(tx, input, this.host.binding)
+    setCacheFields(msg, { session, writes: [] })
+    this.cachedTxs.add(msg.txid)
+    this.ahead.set(msg.txid, [])
+    this.send(msg, ctx)
+    return true
+  }
+
+  /**
+   * The executor's turn for a transaction sent ahead: from here on it is the transaction in
+   * progress, as if sent now, and what the chaincode sent for it so far is taken in order.
+   * Undefined when it was not sent ahead (or its stream has closed since).
+   */
+  claimAhead (txid: string): TxContext | undefined {
+    const held = this.ahead.get(txid)
+    const ctx = this.txs.get(txid)
+    if (held === undefined || ctx === undefined) return undefined
+    this.ahead.delete(txid)
+    try {
+      this.fire(MsgType.TRANSACTION)
+      this.isTransaction.set(txid, true)
+      for (const m of held) this.handleMessage(m)
+    } catch (err) {
+      // As run() does on a protocol error; the close fails this transaction too.
+      log.error(`chaincode ${this.name}: ending stream: ${describeError(err)}`)
+      void this.close(err as Error)
+    }
+    return ctx
+  }
+
+  /** Transactions sent ahead and not claimed. */
+  get sentAhead (): number { return this.ahead.size }
+  isAhead (txid: string): boolean { return this.ahead.has(txid) }
 
   deleteTxContext (txid: string): void {
     this.isTransaction.delete(txid)

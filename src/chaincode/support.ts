@@ -151,6 +151,34 @@ export class ChaincodeSupport implements HandlerHost {
   closeStateCaches (): void {
     this.dropStateCaches()
     this.cacheSessionOpen = false
+    // Only if execution was cut short: a chaincode must not go on with transactions nobody claims.
+    for (const [name, e] of this.running) {
+      if ((e.handler?.sentAhead ?? 0) > 0) void this.stop(name, new Error(`chaincode ${name} was sent transactions that were not executed`))
+    }
+  }
+
+  /** Whether `txid` was sent ahead to chaincode `name` and is still waiting for its turn there. */
+  isSentAhead (name: string, txid: string): boolean {
+    return this.running.get(name)?.handler?.isAhead(txid) ?? false
+  }
+
+  /**
+   * Sends an invoke to its chaincode before its turn (Handler.sendAhead), inside a cache session,
+   * so that chaincode can start on it without waiting for the peer; its turn must come in the
+   * session (execute claims it). False when the chaincode cannot take it ahead; it is then sent in turn.
+   */
+  sendAhead (tx: Transaction): boolean {
+    if (tx.type !== Transaction_Type.CHAINCODE_INVOKE) return false
+    let spec: Launched
+    try {
+      spec = this.specOf(tx)
+    } catch {
+      return false
+    }
+    const handler = this.running.get(spec.chaincodeID.name)?.handler
+    if (handler === undefined) return false
+    const msg = ccMessage(MsgType.TRANSACTION, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, spec.input) })
+    return handler.sendAhead(msg, tx, spec.input)
   }
 
   /**
@@ -239,7 +267,7 @@ export class ChaincodeSupport implements HandlerHost {
     const handler = e.handler
     let ctx: TxContext
     try {
-      ctx = handler.sendExecute(msg, tx, input)
+      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx, input)
     } catch (err) {
       throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
     }

@@ -53,6 +53,8 @@ export async function invoke (stub, fn, args) {
     case 'callThenFail':
       await stub.invokeChaincode(args[0], args.slice(1))
       throw new Error('failing after a call')
+    case 'hang': for (;;) {}
+    case 'crash': Promise.reject(new Error('boom')); return await new Promise(() => {})
     case 'event':
       stub.setEvent('evt', args[0])
       await stub.putState('e', args[0])
@@ -68,7 +70,7 @@ const deployB = deployOf(nodeDeploymentSpec(probe, ['init', 'B']))
 const A = deployA.txid
 const B = deployB.txid
 
-type Mode = 'cached' | 'uncached' | 'worker'
+type Mode = 'cached' | 'uncached' | 'worker' | 'worker-uncached'
 
 /** The same runtime, but the peer is not told the chaincode caches: it sends no cache fields, so every read and write goes to it. */
 function withoutCache (runtime: ChaincodeRuntime): ChaincodeRuntime {
@@ -98,11 +100,11 @@ function counting (runtime: ChaincodeRuntime, counts: Map<string, number>): Chai
 const supports: ChaincodeSupport[] = []
 afterEach(async () => { for (const s of supports.splice(0)) await s.stopAll() })
 
-async function peer (mode: Mode, counts?: Map<string, number>): Promise<ChaincodeSupport> {
-  let runtime = mode === 'worker' ? workerRuntime({ maxMemoryMb: 64 }) : unsandboxedInProcessRuntime()
-  if (mode === 'uncached') runtime = withoutCache(runtime)
+async function peer (mode: Mode, counts?: Map<string, number>, executeTimeout?: number): Promise<ChaincodeSupport> {
+  let runtime = mode.startsWith('worker') ? workerRuntime({ maxMemoryMb: 64 }) : unsandboxedInProcessRuntime()
+  if (mode.endsWith('uncached')) runtime = withoutCache(runtime)
   if (counts !== undefined) runtime = counting(runtime, counts)
-  const support = new ChaincodeSupport({ ledger: await newLedger(), runtime })
+  const support = new ChaincodeSupport({ ledger: await newLedger(), runtime, executeTimeout })
   supports.push(support)
   return support
 }
@@ -201,6 +203,23 @@ describe('the state cache of a chaincode run by a Weft runtime', () => {
   it('behaves the same in a worker thread', async () => {
     expect(await scenario('worker')).toEqual(await scenario('uncached'))
   }, 30_000)
+
+  it('runs the transactions sent ahead of one that hangs or crashes its thread in a restarted chaincode, as without', async () => {
+    const run = async (mode: Mode): Promise<unknown> => {
+      n = 0
+      const support = await peer(mode, undefined, 1500)
+      await runBatch(support, [deployA])
+      const batch = (extra: string[]): Transaction[] => [tx(A, 'incr', 'n'), tx(A, ...extra), ...Array.from({ length: 40 }, () => tx(A, 'incr', 'n'))]
+      return [seen(await runBatch(support, batch(['hang']))), seen(await runBatch(support, batch(['crash'])))]
+    }
+    const uncached = await run('worker-uncached')
+    expect(await run('worker')).toEqual(uncached)
+    const [hang, crash] = uncached as Array<{ errors: Array<string | undefined>, results: string[] }>
+    expect(hang.errors[1]).toBe('Failed to execute transaction or query(Timeout expired while executing transaction)')
+    expect(hang.results.at(-1)).toBe('41')
+    expect(crash.errors[1]).toMatch(/^Transaction or query returned with failure: chaincode .* is gone: chaincode .* crashed: boom$/)
+    expect(crash.results.at(-1)).toBe('82')
+  }, 60_000)
 
   it('turns an invoke into one exchange once its keys are cached', async () => {
     const counts = new Map<string, number>()

@@ -39,6 +39,8 @@ class ShimHandler implements StubChannel {
   private readonly pending = new Map<string, { resolve: (m: ChaincodeMessage) => void, reject: (e: Error) => void }>()
   /** Requests of one txid go out one after another, as the protocol allows one at a time. */
   private readonly lanes = new Map<string, Promise<unknown>>()
+  /** Transactions the peer sent ahead, waiting for the one running to answer. */
+  private readonly queued: ChaincodeMessage[] = []
 
   constructor (
     private readonly stream: ChaincodeStream,
@@ -78,6 +80,8 @@ class ShimHandler implements StubChannel {
         break
       case T.TRANSACTION:
         if (at === 'ready') { this.state = 'transaction'; this.execute(msg, 'invoke'); return }
+        // A Weft peer sends a batch's transactions ahead; they run one after another, in order.
+        if (at === 'transaction' && this.cache !== undefined && cacheFieldsOf(msg) !== undefined) { this.queued.push(msg); return }
         break
       case T.QUERY:
         if (at === 'ready' || at === 'transaction') { this.execute(msg, 'query'); return }
@@ -124,7 +128,13 @@ class ShimHandler implements StubChannel {
     }
     void answer().then(async reply => {
       if (!isQuery) this.state = fn === 'init' && reply.type === T.ERROR ? 'established' : 'ready'
-      await this.stream.send(reply)
+      const sent = this.stream.send(reply)
+      const next = isQuery ? undefined : this.queued.shift()
+      if (next !== undefined) {
+        this.state = 'transaction'
+        this.execute(next, 'invoke')
+      }
+      await sent
     }).catch((err: unknown) => { log.error(`[${shortTxid(msg.txid)}]could not answer ${typeName(msg.type)}: ${describeError(err)}`) })
   }
 
