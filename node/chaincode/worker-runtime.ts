@@ -51,13 +51,16 @@ function startWorker (req: LaunchRequest, init: WorkerRuntimeInit, onGone: () =>
     defer: queueMicrotask
   })
   let killed = false
+  let crash: Error | undefined
   worker.on('message', deliver)
-  // The handler logs how its stream ended; the error names the thread's fate.
-  worker.on('error', err => { end(new Error(`chaincode ${req.name} crashed: ${err.message}`)) })
+  // The handler logs how its stream ended; the error names the thread's fate. It ends the stream
+  // at 'exit', once Node has delivered what the thread posted before it died (answers to the
+  // transactions before the one that crashed it).
+  worker.on('error', err => { crash = new Error(`chaincode ${req.name} crashed: ${err.message}`) })
   worker.on('exit', code => {
     onGone()
     if (killed) end()
-    else end(new Error(`chaincode ${req.name} exited with code ${code}`))
+    else end(crash ?? new Error(`chaincode ${req.name} exited with code ${code}`))
   })
   return {
     stream,

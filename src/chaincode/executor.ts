@@ -56,6 +56,7 @@ export async function executeTransactions (ctx: ExecutionContext, txs: Transacti
       // With security on, each transaction's signature is checked first, in turn.
       if (ctx.preValidate === undefined) ahead.sendFrom(i)
       const { result, event, error } = await observed(ctx, tx)
+      await ahead.settled(i)
       errors.push(error)
       results.push(create(TransactionResultSchema, {
         txid: tx.txid,
@@ -106,6 +107,14 @@ class Lookahead {
       if (!this.support.sendAhead(this.txs[j])) break
     }
     this.sentTo = Math.max(this.sentTo, j)
+  }
+
+  /** After txs[i]'s turn: if it failed before reaching its chaincode, that chaincode must not run it later. */
+  async settled (i: number): Promise<void> {
+    const name = this.names[i]
+    if (name !== undefined && this.support.isSentAhead(name, this.txs[i].txid)) {
+      await this.support.stop(name, new Error(`chaincode ${name} was sent ${this.txs[i].txid} ahead, which did not run`))
+    }
   }
 
   private chaincodeOf (i: number): string | undefined {

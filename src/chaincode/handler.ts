@@ -368,7 +368,11 @@ export class Handler {
       const applied = (pending ?? Promise.resolve()).then(async () => await this.applyWrites(ctx, msg, writes))
       const settled: Promise<void> = applied.then(() => { if (this.inflight.get(msg.txid) === settled) this.inflight.delete(msg.txid) })
       this.inflight.set(msg.txid, settled)
-      void applied.then(answer => { ctx.notify(answer) })
+      void applied.then(answer => {
+        ctx.notify(answer)
+        // What the chaincode ran ahead ran on writes the ledger did not take: it starts over.
+        if (answer !== msg && this.ahead.size > 0) void this.close(new Error(`its writes for ${msg.txid} were refused: ${payloadText(answer)}`))
+      })
     } else if (pending === undefined) ctx.notify(msg)
     else void pending.then(() => { ctx.notify(msg) })
   }
