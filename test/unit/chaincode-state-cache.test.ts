@@ -84,8 +84,9 @@ function counting (runtime: ChaincodeRuntime, counts: Map<string, number>): Chai
     launch: async req => {
       const l = await runtime.launch(req)
       const stream: ChaincodeStream = {
-        ...l.stream,
         remote: l.stream.remote,
+        send: async m => { await l.stream.send(m) },
+        close: async err => { await l.stream.close(err) },
         recv: async () => {
           const m = await l.stream.recv()
           if (m !== undefined) counts.set(MsgType[m.type], (counts.get(MsgType[m.type]) ?? 0) + 1)
