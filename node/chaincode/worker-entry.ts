@@ -20,6 +20,6 @@ const chaincode = await confinedChaincode(source, (level, text) => {
   if (level === 'error' || level === 'warn') console.error(prefix, text)
   else console.log(prefix, text)
 })
-await startChaincode(stream, name, chaincode)
+await startChaincode(stream, name, chaincode, { stateCache: true })
 // The peer ended the stream: nothing is left to do, whatever the chaincode left pending.
 process.exit(0)

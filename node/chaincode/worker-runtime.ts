@@ -45,18 +45,26 @@ function startWorker (req: LaunchRequest, init: WorkerRuntimeInit, onGone: () =>
     resourceLimits: { maxOldGenerationSizeMb: init.maxMemoryMb ?? 128, stackSizeMb: init.stackSizeMb ?? 4 }
   })
   const remote = `worker:${req.name}#${worker.threadId}`
-  const { stream, deliver, end } = portStream(remote, bytes => { worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]) })
+  const { stream, deliver, end } = portStream(remote, bytes => { worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]) }, undefined, {
+    // The executor sends transactions ahead several at a time (Handler.sendAhead).
+    post: batch => { worker.postMessage(batch, batch.map(b => b.buffer as ArrayBuffer)) },
+    defer: queueMicrotask
+  })
   let killed = false
+  let crash: Error | undefined
   worker.on('message', deliver)
-  // The handler logs how its stream ended; the error names the thread's fate.
-  worker.on('error', err => { end(new Error(`chaincode ${req.name} crashed: ${err.message}`)) })
+  // The handler logs how its stream ended; the error names the thread's fate. It ends the stream
+  // at 'exit', once Node has delivered what the thread posted before it died (answers to the
+  // transactions before the one that crashed it).
+  worker.on('error', err => { crash = new Error(`chaincode ${req.name} crashed: ${err.message}`) })
   worker.on('exit', code => {
     onGone()
     if (killed) end()
-    else end(new Error(`chaincode ${req.name} exited with code ${code}`))
+    else end(crash ?? new Error(`chaincode ${req.name} exited with code ${code}`))
   })
   return {
     stream,
+    cachesState: true,
     async kill () {
       if (killed) return
       killed = true

@@ -1,8 +1,8 @@
 import { create, toBinary } from '@bufbuild/protobuf'
-import { ChaincodeInputSchema } from '../protos/chaincode_pb.ts'
+import { ChaincodeInputSchema, ChaincodeInvocationSpecSchema } from '../protos/chaincode_pb.ts'
 import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
 import { TransactionResultSchema, Transaction_Type, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
-import { ccMessage, MsgType, payloadText } from './messages.ts'
+import { ccMessage, decodePayload, MsgType, payloadText } from './messages.ts'
 import type { ChaincodeSupport } from './support.ts'
 
 /** What execution needs: the chaincode support (and through it the ledger), and who hears of failures. */
@@ -53,21 +53,86 @@ export async function executeTransactions (ctx: ExecutionContext, txs: Transacti
   const succeeded: Transaction[] = []
   const results: TransactionResult[] = []
   const errors: Array<Error | undefined> = []
-  for (const tx of txs) {
-    const { result, event, error } = await observed(ctx, tx)
-    errors.push(error)
-    results.push(create(TransactionResultSchema, {
-      txid: tx.txid,
-      result,
-      chaincodeEvent: event,
-      errorCode: error === undefined ? 0 : 1,
-      error: error?.message ?? ''
-    }))
-    if (error === undefined) succeeded.push(tx)
-    else ctx.onRejection?.(tx, error.message)
+  ctx.support.openStateCaches()
+  const ahead = new Lookahead(ctx.support, txs)
+  try {
+    for (const [i, tx] of txs.entries()) {
+      // With security on, each transaction's signature is checked first, in turn.
+      if (ctx.preValidate === undefined) ahead.sendFrom(i)
+      const { result, event, error } = await observed(ctx, tx)
+      await ahead.settled(i)
+      errors.push(error)
+      results.push(create(TransactionResultSchema, {
+        txid: tx.txid,
+        result,
+        chaincodeEvent: event,
+        errorCode: error === undefined ? 0 : 1,
+        error: error?.message ?? ''
+      }))
+      if (error === undefined) {
+        succeeded.push(tx)
+        continue
+      }
+      // Its writes are dropped, those of chaincodes it called too: their caches may hold them.
+      ctx.support.dropStateCaches()
+      ctx.onRejection?.(tx, error.message)
+    }
+  } finally {
+    ctx.support.closeStateCaches()
   }
   const stateHash = await ctx.support.ledger.getTempStateHash()
   return { succeeded, results, errors, stateHash }
+}
+
+/** How many transactions may be sent to a chaincode ahead of their turn. */
+const lookahead = 32
+
+/**
+ * Sends the invokes of a batch to their chaincode ahead of their turn (ChaincodeSupport.sendAhead),
+ * within a run of consecutive invokes of one chaincode only: a transaction of another chaincode
+ * in between could call it, and must find it done with the ones before.
+ */
+class Lookahead {
+  private readonly names: Array<string | undefined> = []
+  private sentTo = 0
+
+  constructor (private readonly support: ChaincodeSupport, private readonly txs: Transaction[]) {}
+
+  /** Sends txs[i] and what follows it in its run ahead, up to `lookahead` beyond i, unless sent already. */
+  sendFrom (i: number): void {
+    const name = this.chaincodeOf(i)
+    if (name === undefined) return
+    // The chaincode went away (and took what was sent ahead): start over from here.
+    if (i < this.sentTo && !this.support.isSentAhead(name, this.txs[i].txid)) this.sentTo = i
+    // Topped up by halves, so that several cross to the chaincode together.
+    if (this.sentTo > i + lookahead / 2) return
+    let j = Math.max(this.sentTo, i)
+    for (; j < this.txs.length && j <= i + lookahead && this.chaincodeOf(j) === name; j++) {
+      if (!this.support.sendAhead(this.txs[j])) break
+    }
+    this.sentTo = Math.max(this.sentTo, j)
+  }
+
+  /** After txs[i]'s turn: if it failed before reaching its chaincode, that chaincode must not run it later. */
+  async settled (i: number): Promise<void> {
+    const name = this.names[i]
+    if (name !== undefined && this.support.isSentAhead(name, this.txs[i].txid)) {
+      await this.support.stop(name, new Error(`chaincode ${name} was sent ${this.txs[i].txid} ahead, which did not run`))
+    }
+  }
+
+  private chaincodeOf (i: number): string | undefined {
+    if (i in this.names) return this.names[i]
+    const tx = this.txs[i]
+    let name: string | undefined
+    if (tx.type === Transaction_Type.CHAINCODE_INVOKE) {
+      try {
+        name = decodePayload(ChaincodeInvocationSpecSchema, tx.payload).chaincodeSpec?.chaincodeID?.name
+      } catch {}
+    }
+    this.names[i] = name
+    return name
+  }
 }
 
 /** Runs a query (never in a block): reads committed state, refuses writes. Throws on failure. */

@@ -7,6 +7,7 @@ import {
 import { Transaction_Type } from '../protos/fabric_pb.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import type { StateEncryptor } from '../security/confidentiality.ts'
+import { putStateRefusal } from './cache-fields.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, typeName } from './messages.ts'
 import { RangeCursor } from './range-cursor.ts'
 import type { TxContext } from './tx-context.ts'
@@ -35,12 +36,6 @@ export interface RequestSource {
 }
 
 const response = (txid: string, payload?: Uint8Array): ChaincodeMessage => ccMessage(MsgType.RESPONSE, { txid, payload })
-
-/** Go's %#v of a []byte, which Fabric's ledger puts in its SetState error. */
-function goBytesLiteral (b: Uint8Array | undefined): string {
-  if (b === undefined) return '[]byte(nil)'
-  return `[]byte{${Array.from(b, x => '0x' + x.toString(16)).join(', ')}}`
-}
 
 /** GET_STATE and the RANGE_QUERY_STATE family: answered with RESPONSE or ERROR, no state change. */
 export async function serveReadRequest (h: RequestSource, msg: ChaincodeMessage): Promise<ChaincodeMessage> {
@@ -113,10 +108,8 @@ export async function serveBusyRequest (h: RequestSource, msg: ChaincodeMessage)
       const info = decodePayload(PutStateInfoSchema, msg.payload)
       // Fabric encrypts first: a confidential chaincode may store an empty value.
       const value = h.stateCipher(msg.txid)?.encrypt(info.value) ?? info.value
-      // protobuf cannot tell an empty value from none, and Fabric's ledger refuses nil values.
-      if (info.key === '' || value.length === 0) {
-        throw new Error(`LedgerError - InvalidArgument: An empty string key or a nil value is not supported. Method invoked with key='${info.key}', value='${goBytesLiteral(value.length === 0 ? undefined : value)}'`)
-      }
+      const refusal = putStateRefusal(info.key, value)
+      if (refusal !== undefined) throw new Error(refusal)
       await ledger.setState(name, info.key, value)
       return response(msg.txid)
     }

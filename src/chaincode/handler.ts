@@ -8,6 +8,7 @@ import type { StateEncryptor } from '../security/confidentiality.ts'
 import type { ChaincodeConfidentiality } from './confidential-state.ts'
 import { createLogger } from '../util/logger.ts'
 import type { TimerHandle } from '../util/scheduler.ts'
+import { cacheFieldsOf, putStateRefusal, setCacheFields, type StateWrite } from './cache-fields.ts'
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
 import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-requests.ts'
@@ -29,6 +30,15 @@ export interface HandlerHost extends RequestHost {
   readonly confidentiality?: ChaincodeConfidentiality
   registerHandler (h: Handler): void
   deregisterHandler (h: Handler): void
+  /** The cache session a TRANSACTION sent now belongs to; 0 = none (src/chaincode/cache-fields.ts). */
+  readonly stateCacheSession: number
+  /** Ends the session: the state may have changed in a way the chaincodes' caches did not see. */
+  dropStateCaches (): void
+}
+
+export interface HandlerOptions {
+  /** The chaincode is Weft's own shim, launched by a runtime of the peer's, with its state cache on. */
+  stateCache?: boolean
 }
 
 /** Fabric's %s of a ChaincodeID (compact text format), as its errors print it. */
@@ -58,8 +68,19 @@ export class Handler {
   private keepaliveTimer?: TimerHandle
   private cursorSeq = 0
   private closed = false
+  /** Transactions sent with a cache session: their answers carry their writes. */
+  private readonly cachedTxs = new Set<string>()
+  /**
+   * Transactions sent ahead of their turn (sendAhead), with what the chaincode has sent for
+   * them so far: held until the executor claims them, so the FSM and the ledger see one
+   * transaction at a time, as without.
+   */
+  private readonly ahead = new Map<string, ChaincodeMessage[]>()
+  private readonly stateCache: boolean
 
-  constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream) {}
+  constructor (readonly host: HandlerHost, readonly stream: ChaincodeStream, options: HandlerOptions = {}) {
+    this.stateCache = options.stateCache === true
+  }
 
   get name (): string { return this.chaincodeID?.name ?? `(unregistered ${this.stream.remote})` }
   isRunning (): boolean { return isRunningState(this.state) }
@@ -94,6 +115,7 @@ export class Handler {
     if (this.closed) return
     this.closed = true
     this.keepaliveTimer?.cancel()
+    this.ahead.clear()
     this.deregister()
     for (const ctx of [...this.txs.values()]) {
       this.notify(errorMessage(ctx.txid, `chaincode ${this.name} is gone: ${reason.message}`))
@@ -105,6 +127,11 @@ export class Handler {
 
   /** Takes one message from the chaincode; throws on a protocol violation (which ends the stream). */
   handleMessage (msg: ChaincodeMessage): void {
+    const held = this.ahead.get(msg.txid)
+    if (held !== undefined) {
+      held.push(msg)
+      return
+    }
     switch (msg.type) {
       case MsgType.KEEPALIVE: return
       case MsgType.QUERY_COMPLETED:
@@ -190,13 +217,63 @@ export class Handler {
     }
     this.isTransaction.set(msg.txid, msg.type !== MsgType.QUERY)
     msg.securityContext = securityContext(tx, input, this.host.binding)
+    if (msg.type === MsgType.TRANSACTION && this.cachesState()) {
+      const session = this.host.stateCacheSession
+      setCacheFields(msg, { session, writes: [] })
+      if (session !== 0) this.cachedTxs.add(msg.txid)
+    }
     if (msg.type === MsgType.TRANSACTION) this.fire(MsgType.TRANSACTION)
     this.send(msg, ctx)
     return ctx
   }
 
+  /**
+   * Sends a TRANSACTION before its turn, so the chaincode (Weft's shim, which queues it) starts on
+   * it as soon as the one before answers, without waiting for the peer. False when this
+   * chaincode cannot take transactions ahead. Only for a run of transactions executed in order
+   * in one cache session; each must be claimed in turn (claimAhead), or the stream closed.
+   */
+  sendAhead (msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): boolean {
+    const session = this.host.stateCacheSession
+    if (!this.cachesState() || session === 0 || this.closed || !this.isRunning() || this.txs.has(msg.txid)) return false
+    const ctx = this.createTxContext(msg.txid, tx)
+    msg.securityContext = securityContext(tx, input, this.host.binding)
+    setCacheFields(msg, { session, writes: [] })
+    this.cachedTxs.add(msg.txid)
+    this.ahead.set(msg.txid, [])
+    this.send(msg, ctx)
+    return true
+  }
+
+  /**
+   * The executor's turn for a transaction sent ahead: from here on it is the transaction in
+   * progress, as if sent now, and what the chaincode sent for it so far is taken in order.
+   * Undefined when it was not sent ahead (or its stream has closed since).
+   */
+  claimAhead (txid: string): TxContext | undefined {
+    const held = this.ahead.get(txid)
+    const ctx = this.txs.get(txid)
+    if (held === undefined || ctx === undefined) return undefined
+    this.ahead.delete(txid)
+    try {
+      this.fire(MsgType.TRANSACTION)
+      this.isTransaction.set(txid, true)
+      for (const m of held) this.handleMessage(m)
+    } catch (err) {
+      // As run() does on a protocol error; the close fails this transaction too.
+      log.error(`chaincode ${this.name}: ending stream: ${describeError(err)}`)
+      void this.close(err as Error)
+    }
+    return ctx
+  }
+
+  /** Transactions sent ahead and not claimed. */
+  get sentAhead (): number { return this.ahead.size }
+  isAhead (txid: string): boolean { return this.ahead.has(txid) }
+
   deleteTxContext (txid: string): void {
     this.isTransaction.delete(txid)
+    this.cachedTxs.delete(txid)
     const ctx = this.txs.get(txid)
     if (ctx === undefined) return
     this.txs.delete(txid)
@@ -208,6 +285,14 @@ export class Handler {
   nextCursorId (txid: string): string { return `${txid}-${++this.cursorSeq}` }
   /** Reads during a transaction see its own writes; queries read committed state. */
   readsCommitted (txid: string): boolean { return this.isTransaction.get(txid) !== true }
+
+  /**
+   * Whether transactions go through the chaincode's state cache: not under privacy, where the
+   * peer encrypts each value a confidential transaction writes and decrypts each it reads.
+   */
+  private cachesState (): boolean {
+    return this.stateCache && this.host.confidentiality === undefined
+  }
 
   /**
    * The state encryptor of a confidential transaction in flight, undefined for a public one
@@ -291,10 +376,11 @@ export class Handler {
       log.error(`[${shortTxid(msg.txid)}]chaincode ${this.name}: another request is pending for this txid; dropping ${typeName(msg.type)}`)
       return
     }
-    const done = work()
+    const done: Promise<void> = work()
       .catch((err: Error) => errorMessage(msg.txid, err.message))
       .then(answer => {
-        this.inflight.delete(msg.txid)
+        // The txid's answer may have taken the slot over already (its writes being applied).
+        if (this.inflight.get(msg.txid) === done) this.inflight.delete(msg.txid)
         if (!this.closed) reply(answer)
       })
     this.inflight.set(msg.txid, done)
@@ -324,9 +410,50 @@ export class Handler {
     }
     for (const c of ctx.cursors.values()) void c.close()
     ctx.cursors.clear()
+    const writes = this.cachedTxs.delete(msg.txid) ? cacheFieldsOf(msg)?.writes ?? [] : []
     const pending = this.inflight.get(msg.txid)
-    if (pending === undefined) ctx.notify(msg)
+    if (writes.length > 0) {
+      // Held as the txid's request, so a close waits for it as for a PUT_STATE being served.
+      const applied = (pending ?? Promise.resolve()).then(async () => await this.applyWrites(ctx, msg, writes))
+      const settled: Promise<void> = applied.then(() => { if (this.inflight.get(msg.txid) === settled) this.inflight.delete(msg.txid) })
+      this.inflight.set(msg.txid, settled)
+      void applied.then(answer => {
+        ctx.notify(answer)
+        // What the chaincode ran ahead ran on writes the ledger did not take: it starts over.
+        if (answer !== msg && this.ahead.size > 0) void this.close(new Error(`its writes for ${msg.txid} were refused: ${payloadText(answer)}`))
+      })
+    } else if (pending === undefined) ctx.notify(msg)
     else void pending.then(() => { ctx.notify(msg) })
+  }
+
+  /**
+   * Applies the writes a transaction's answer brought, in order, as PUT_STATE / DEL_STATE would
+   * have; a write the ledger refuses turns the answer into that error, as the chaincode would
+   * have seen it fail.
+   */
+  private async applyWrites (ctx: TxContext, msg: ChaincodeMessage, writes: StateWrite[]): Promise<ChaincodeMessage> {
+    const name = this.chaincodeID!.name
+    const ledger = this.host.ledger
+    try {
+      for (const [key, value] of writes) {
+        // The transaction was given up (timeout, stream gone): its writes must not reach the next one.
+        if (this.txs.get(msg.txid) !== ctx) return msg
+        if (value === null) {
+          await ledger.deleteState(name, key)
+          continue
+        }
+        const refusal = putStateRefusal(key, value)
+        if (refusal !== undefined) throw new Error(refusal)
+        await ledger.setState(name, key, value)
+      }
+      return msg
+    } catch (err) {
+      // The chaincode holds these writes as done.
+      this.host.dropStateCaches()
+      const failed = errorMessage(msg.txid, describeError(err))
+      failed.chaincodeEvent = msg.chaincodeEvent
+      return failed
+    }
   }
 
   /** Sends to the chaincode; a failed send fails the transaction it belongs to (if any). */

@@ -36,10 +36,11 @@ export function unsandboxedInProcessRuntime (load: ModuleLoader = dataUrlLoader)
     validate: (req: LaunchRequest) => { decodeNodePackage(req.codePackage) },
     async launch (req: LaunchRequest): Promise<LaunchedChaincode> {
       const chaincode = asChaincode(await load(decodeNodePackage(req.codePackage)))
-      const launched = runInProcess(req.name, chaincode)
+      const launched = runInProcess(req.name, chaincode, true)
       live.add(launched)
       return {
         stream: launched.stream,
+        cachesState: true,
         async kill () { live.delete(launched); await launched.kill() }
       }
     },
@@ -51,10 +52,10 @@ export function unsandboxedInProcessRuntime (load: ModuleLoader = dataUrlLoader)
 }
 
 /** Starts a chaincode object in this thread; the returned stream is the peer's side. */
-function runInProcess (name: string, chaincode: Chaincode): LaunchedChaincode {
+function runInProcess (name: string, chaincode: Chaincode, stateCache: boolean): LaunchedChaincode {
   const pair = chaincodeStreamPair({ chaincode: `in-process:${name}` })
   let killed = false
-  startChaincode(pair.chaincode, name, chaincode).catch((err: Error) => {
+  startChaincode(pair.chaincode, name, chaincode, { stateCache }).catch((err: Error) => {
     if (!killed) log.info(`in-process chaincode ${name} ended: ${errorMessage(err)}`)
   })
   return {
@@ -76,7 +77,8 @@ export async function registerInProcessChaincode (support: ChaincodeSupport, nam
   const registered = new Promise<void>(resolve => {
     stopListening = support.onRegister(n => { if (n === name) resolve() })
   })
-  const launched = runInProcess(name, chaincode)
+  // A user's chaincode speaks Fabric's protocol only: no cache fields.
+  const launched = runInProcess(name, chaincode, false)
   const served = support.handleStream(launched.stream)
   try {
     await Promise.race([registered, served.then(() => { throw new Error(`in-process chaincode ${name} could not register`) })])

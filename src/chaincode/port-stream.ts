@@ -3,6 +3,17 @@ import { ChaincodeMessageSchema, type ChaincodeMessage } from '../protos/chainco
 import { StreamClosedError } from '../transport/errors.ts'
 import { defaultQueueLimit, Inbox, type ChaincodeStream } from './stream.ts'
 
+/** How a side sends several messages in one crossing. */
+export interface PortBatching {
+  post (batch: Uint8Array[]): void
+  /**
+   * Runs `flush` once this turn's messages are sent (a microtask). Only for a side that never
+   * blocks: a chaincode's side must not hold an answer back while it runs the next transaction,
+   * which may loop forever.
+   */
+  defer (flush: () => void): void
+}
+
 /** One side of a ChaincodeStream carried over a worker channel (postMessage of marshaled ChaincodeMessages). */
 export interface PortStream {
   readonly stream: ChaincodeStream
@@ -15,32 +26,52 @@ export interface PortStream {
 /**
  * Wraps a postMessage channel (worker_threads port, Web Worker) as a ChaincodeStream. Both
  * sides speak marshaled ChaincodeMessage bytes, so what crosses is exactly the gRPC wire's payload.
+ * With `batch`, the messages sent before `batch.defer` runs its callback cross together (an array
+ * of them): every crossing wakes the other thread, which costs more than the message. Either
+ * side takes both forms.
  */
-export function portStream (remote: string, post: (bytes: Uint8Array) => void, limit = defaultQueueLimit): PortStream {
+export function portStream (remote: string, post: (bytes: Uint8Array) => void, limit = defaultQueueLimit, batch?: PortBatching): PortStream {
   const inbox = new Inbox<ChaincodeMessage>(limit)
   const end = (err?: Error): void => { inbox.end(err) }
+  let outgoing: Uint8Array[] = []
+  const flush = (): void => {
+    const out = outgoing
+    outgoing = []
+    if (out.length === 1) post(out[0])
+    else batch!.post(out)
+  }
+  const deliverOne = (data: unknown): void => {
+    if (inbox.closed) return
+    if (!(data instanceof Uint8Array)) {
+      end(new Error(`${remote} sent something other than a marshaled ChaincodeMessage`))
+      return
+    }
+    let msg: ChaincodeMessage
+    try {
+      msg = fromBinary(ChaincodeMessageSchema, data)
+    } catch (err) {
+      end(new Error(`${remote} sent a malformed ChaincodeMessage: ${(err as Error).message}`))
+      return
+    }
+    if (!inbox.push(msg)) end(new Error(`${remote} sent more than ${limit} messages that were not read`))
+  }
   return {
     end,
     deliver (data) {
-      if (inbox.closed) return
-      if (!(data instanceof Uint8Array)) {
-        end(new Error(`${remote} sent something other than a marshaled ChaincodeMessage`))
-        return
-      }
-      let msg: ChaincodeMessage
-      try {
-        msg = fromBinary(ChaincodeMessageSchema, data)
-      } catch (err) {
-        end(new Error(`${remote} sent a malformed ChaincodeMessage: ${(err as Error).message}`))
-        return
-      }
-      if (!inbox.push(msg)) end(new Error(`${remote} sent more than ${limit} messages that were not read`))
+      if (Array.isArray(data)) for (const d of data) deliverOne(d)
+      else deliverOne(data)
     },
     stream: {
       remote,
       async send (msg) {
         if (inbox.closed) throw new StreamClosedError(`chaincode stream to ${remote} is closed`)
-        post(toBinary(ChaincodeMessageSchema, msg))
+        const bytes = toBinary(ChaincodeMessageSchema, msg)
+        if (batch === undefined) {
+          post(bytes)
+          return
+        }
+        outgoing.push(bytes)
+        if (outgoing.length === 1) batch.defer(flush)
       },
       recv: async () => await inbox.next(),
       async close (err) { end(err) }

@@ -14,6 +14,8 @@ export interface LaunchRequest {
 export interface LaunchedChaincode {
   /** The chaincode sends REGISTER first on it, as a Fabric chaincode dialling the peer would. */
   readonly stream: ChaincodeStream
+  /** The chaincode runs Weft's shim with its state cache on (ShimOptions.stateCache): the peer may send it Weft's cache fields. */
+  readonly cachesState?: boolean
   /** Stops the chaincode at once (even one stuck in a loop). Idempotent. */
   kill (reason?: Error): Promise<void>
 }

@@ -71,6 +71,8 @@ export class ChaincodeSupport implements HandlerHost {
   private readonly launchOwners = new Map<string, string>()
   private readonly registrationListeners = new Set<(name: string) => void>()
   private readonly where: string
+  private cacheSession = 0
+  private cacheSessionOpen = false
 
   constructor (init: ChaincodeSupportInit) {
     this.ledger = init.ledger
@@ -124,6 +126,13 @@ export class ChaincodeSupport implements HandlerHost {
     void e.launched?.kill(new Error(`chaincode ${name} deregistered`))
   }
 
+  get stateCacheSession (): number { return this.cacheSessionOpen ? this.cacheSession : 0 }
+
+  dropStateCaches (): void {
+    // Session numbers travel as uint32; one a block would take ages to wrap.
+    this.cacheSession = this.cacheSession % 0xfffffff0 + 1
+  }
+
   async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
     const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
     const { chaincodeID, input } = await this.launch(tx)
@@ -132,6 +141,50 @@ export class ChaincodeSupport implements HandlerHost {
   }
 
   // --- what the executor drives ---
+
+  /**
+   * Transactions executed from now on run one at a time, in order, on state nothing else changes
+   * until closeStateCaches: the chaincodes' caches of their namespaces (src/chaincode/cache-fields.ts)
+   * hold for them. Outside a session every read goes to the ledger.
+   */
+  openStateCaches (): void {
+    this.dropStateCaches()
+    this.cacheSessionOpen = true
+  }
+
+  /** Whatever comes next (commit, rollback, state transfer, a query) may change state behind the caches. */
+  closeStateCaches (): void {
+    this.dropStateCaches()
+    this.cacheSessionOpen = false
+    // Only if execution was cut short: a chaincode must not go on with transactions nobody claims.
+    for (const [name, e] of this.running) {
+      if ((e.handler?.sentAhead ?? 0) > 0) void this.stop(name, new Error(`chaincode ${name} was sent transactions that were not executed`))
+    }
+  }
+
+  /** Whether `txid` was sent ahead to chaincode `name` and is still waiting for its turn there. */
+  isSentAhead (name: string, txid: string): boolean {
+    return this.running.get(name)?.handler?.isAhead(txid) ?? false
+  }
+
+  /**
+   * Sends an invoke to its chaincode before its turn (Handler.sendAhead), inside a cache session,
+   * so that chaincode can start on it without waiting for the peer; its turn must come in the
+   * session (execute claims it). False when the chaincode cannot take it ahead; it is then sent in turn.
+   */
+  sendAhead (tx: Transaction): boolean {
+    if (tx.type !== Transaction_Type.CHAINCODE_INVOKE) return false
+    let spec: Launched
+    try {
+      spec = this.specOf(tx)
+    } catch {
+      return false
+    }
+    const handler = this.running.get(spec.chaincodeID.name)?.handler
+    if (handler === undefined) return false
+    const msg = ccMessage(MsgType.TRANSACTION, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, spec.input) })
+    return handler.sendAhead(msg, tx, spec.input)
+  }
 
   /**
    * Deploy-time checks (Fabric's ChaincodeSupport.Deploy). Dev mode has nothing to check: the
@@ -226,7 +279,7 @@ export class ChaincodeSupport implements HandlerHost {
     const handler = e.handler
     let ctx: TxContext
     try {
-      ctx = handler.sendExecute(msg, tx, input)
+      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx, input)
     } catch (err) {
       throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
     }
@@ -298,7 +351,7 @@ export class ChaincodeSupport implements HandlerHost {
       throw new Error(`Error starting container: ${(err as Error).message}`)
     }
     // A chaincode that fails to load ends its stream with why: that is the deployer's answer.
-    const ended = new Handler(this, entry.launched.stream).run().then(failure => { throw failure ?? new Error('the chaincode ended its stream before registering') })
+    const ended = new Handler(this, entry.launched.stream, { stateCache: entry.launched.cachesState }).run().then(failure => { throw failure ?? new Error('the chaincode ended its stream before registering') })
     try {
       await withTimeout(this.scheduler, Promise.race([registration, ended]), this.startupTimeout, `Timeout expired while starting chaincode ${name}(${this.where},tx:${txid})`)
       log.debug(`chaincode ${name} started by the ${runtime.name} runtime`)

@@ -1,9 +1,11 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import { ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeMessage_Type as T, type ChaincodeMessage } from '../../protos/chaincode_pb.ts'
 import { createLogger } from '../../util/logger.ts'
+import { cacheFieldsOf, setCacheFields } from '../cache-fields.ts'
 import { ccMessage, decodePayload, errorMessage, payloadText, shortTxid, typeName } from '../messages.ts'
 import type { ChaincodeStream } from '../stream.ts'
 import { errorText, resultBytes, type Chaincode } from './chaincode.ts'
+import { StateCache, type TxState } from './state-cache.ts'
 import { ChaincodeStub, type StubChannel } from './stub.ts'
 import { errorMessage as describeError } from '../../util/errors.ts'
 
@@ -11,14 +13,24 @@ const log = createLogger('shim')
 
 type ShimState = 'created' | 'established' | 'init' | 'ready' | 'transaction'
 
+export interface ShimOptions {
+  onRegistered?: () => void
+  /**
+   * The peer is Weft and launched this chaincode in a runtime of its own: its transactions may
+   * carry Weft's cache fields (src/chaincode/cache-fields.ts). Never for a chaincode that dials a
+   * peer, which may be Fabric's.
+   */
+  stateCache?: boolean
+}
+
 /**
  * Runs a chaincode over a Register stream, as Fabric's Go shim does: sends REGISTER with its
  * name, waits for REGISTERED, then serves INIT / READY / TRANSACTION / QUERY. Resolves when
  * the peer ends the stream; rejects on a protocol error (after telling the peer).
  */
-export async function startChaincode (stream: ChaincodeStream, name: string, chaincode: Chaincode, options: { onRegistered?: () => void } = {}): Promise<void> {
+export async function startChaincode (stream: ChaincodeStream, name: string, chaincode: Chaincode, options: ShimOptions = {}): Promise<void> {
   if (name === '') throw new Error('Error chaincode id not provided')
-  await new ShimHandler(stream, chaincode, options.onRegistered).run(name)
+  await new ShimHandler(stream, chaincode, options.onRegistered, options.stateCache === true ? new StateCache() : undefined).run(name)
 }
 
 class ShimHandler implements StubChannel {
@@ -27,8 +39,15 @@ class ShimHandler implements StubChannel {
   private readonly pending = new Map<string, { resolve: (m: ChaincodeMessage) => void, reject: (e: Error) => void }>()
   /** Requests of one txid go out one after another, as the protocol allows one at a time. */
   private readonly lanes = new Map<string, Promise<unknown>>()
+  /** Transactions the peer sent ahead, waiting for the one running to answer. */
+  private readonly queued: ChaincodeMessage[] = []
 
-  constructor (private readonly stream: ChaincodeStream, private readonly chaincode: Chaincode, private readonly onRegistered?: () => void) {}
+  constructor (
+    private readonly stream: ChaincodeStream,
+    private readonly chaincode: Chaincode,
+    private readonly onRegistered?: () => void,
+    private readonly cache?: StateCache
+  ) {}
 
   async run (name: string): Promise<void> {
     await this.stream.send(ccMessage(T.REGISTER, { payload: toBinary(ChaincodeIDSchema, create(ChaincodeIDSchema, { name })) }))
@@ -61,6 +80,8 @@ class ShimHandler implements StubChannel {
         break
       case T.TRANSACTION:
         if (at === 'ready') { this.state = 'transaction'; this.execute(msg, 'invoke'); return }
+        // A Weft peer sends a batch's transactions ahead; they run one after another, in order.
+        if (at === 'transaction' && this.cache !== undefined && cacheFieldsOf(msg) !== undefined) { this.queued.push(msg); return }
         break
       case T.QUERY:
         if (at === 'ready' || at === 'transaction') { this.execute(msg, 'query'); return }
@@ -88,24 +109,32 @@ class ShimHandler implements StubChannel {
   /** Runs init, invoke or query for one message and sends its answer; never throws. */
   private execute (msg: ChaincodeMessage, fn: 'init' | 'invoke' | 'query'): void {
     const isQuery = fn === 'query'
+    // INIT's writes go to the peer one by one, as does everything outside a cache session.
+    const state = isQuery ? undefined : this.cache?.begin(fn === 'invoke' ? cacheFieldsOf(msg)?.session ?? 0 : 0)
     const answer = async (): Promise<ChaincodeMessage> => {
       let stub: ChaincodeStub | undefined
       try {
         // Fabric's Go shim takes the args from the security context's copy of the ctorMsg.
         const input = decodePayload(ChaincodeInputSchema, msg.securityContext?.payload ?? msg.payload)
-        stub = new ChaincodeStub(this, msg.txid, input.args, !isQuery, msg.securityContext)
+        stub = new ChaincodeStub(this, msg.txid, input.args, !isQuery, msg.securityContext, state)
         const { function: f, params } = stub.getFunctionAndParameters()
         const payload = resultBytes(await this.chaincode[fn](stub, f, params))
-        return ccMessage(isQuery ? T.QUERY_COMPLETED : T.COMPLETED, { txid: msg.txid, payload, chaincodeEvent: isQuery ? undefined : stub.event })
+        return withWrites(ccMessage(isQuery ? T.QUERY_COMPLETED : T.COMPLETED, { txid: msg.txid, payload, chaincodeEvent: isQuery ? undefined : stub.event }), state)
       } catch (err) {
         const m = errorMessage(msg.txid, errorText(err), isQuery ? T.QUERY_ERROR : T.ERROR)
         if (!isQuery) m.chaincodeEvent = stub?.event
-        return m
+        return withWrites(m, state)
       }
     }
     void answer().then(async reply => {
       if (!isQuery) this.state = fn === 'init' && reply.type === T.ERROR ? 'established' : 'ready'
-      await this.stream.send(reply)
+      const sent = this.stream.send(reply)
+      const next = isQuery ? undefined : this.queued.shift()
+      if (next !== undefined) {
+        this.state = 'transaction'
+        this.execute(next, 'invoke')
+      }
+      await sent
     }).catch((err: unknown) => { log.error(`[${shortTxid(msg.txid)}]could not answer ${typeName(msg.type)}: ${describeError(err)}`) })
   }
 
@@ -134,4 +163,15 @@ class ShimHandler implements StubChannel {
     if (r.type !== T.RESPONSE) throw new Error('Incorrect chaincode message received')
     return r
   }
+}
+
+/**
+ * A transaction's answer carries the writes it kept (a failed one's too: a calling chaincode may
+ * go on and commit them, as it would have had they been sent one by one).
+ */
+function withWrites (reply: ChaincodeMessage, state: TxState | undefined): ChaincodeMessage {
+  if (state === undefined) return reply
+  setCacheFields(reply, { session: 0, writes: state.takeUnsent() })
+  state.finish(reply.type === T.COMPLETED)
+  return reply
 }

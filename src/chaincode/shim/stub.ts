@@ -6,7 +6,9 @@ import {
   RangeQueryStateNextSchema, RangeQueryStateResponseSchema, RangeQueryStateSchema,
   type ChaincodeMessage, type ChaincodeSecurityContext, type RangeQueryStateResponse
 } from '../../protos/chaincode_pb.ts'
+import { putStateRefusal } from '../cache-fields.ts'
 import { ccMessage, decodePayload, payloadText } from '../messages.ts'
+import type { TxState } from './state-cache.ts'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -19,7 +21,9 @@ export interface StubChannel {
 
 /**
  * What chaincode calls (Fabric's shim.ChaincodeStub): its arguments, and the state and other
- * chaincodes, through the peer, inside the transaction or query it was called for.
+ * chaincodes, through the peer, inside the transaction or query it was called for. With a
+ * TxState (a Weft runtime's transaction), reads the cache holds and all writes stay here until
+ * the answer carries them; what the chaincode sees is the same.
  */
 export class ChaincodeStub {
   /** Set by setEvent; sent with the transaction's answer (one event per transaction). */
@@ -30,7 +34,8 @@ export class ChaincodeStub {
     private readonly txid: string,
     private readonly args: Uint8Array[],
     private readonly isTransaction: boolean,
-    private readonly security: ChaincodeSecurityContext = create(ChaincodeSecurityContextSchema)
+    private readonly security: ChaincodeSecurityContext = create(ChaincodeSecurityContextSchema),
+    private readonly state?: TxState
   ) {}
 
   getTxID (): string { return this.txid }
@@ -54,19 +59,30 @@ export class ChaincodeStub {
 
   /** The key's value, or undefined when it has none (an empty value cannot be stored). */
   async getState (key: string): Promise<Uint8Array | undefined> {
-    const r = await this.channel.request(ccMessage(T.GET_STATE, { txid: this.txid, payload: enc.encode(key) }))
-    return r.payload.length === 0 ? undefined : r.payload
+    const fetch = async (): Promise<Uint8Array | undefined> => {
+      const r = await this.channel.request(ccMessage(T.GET_STATE, { txid: this.txid, payload: enc.encode(key) }))
+      return r.payload.length === 0 ? undefined : r.payload
+    }
+    return this.state === undefined ? await fetch() : await this.state.get(key, fetch)
   }
 
   async putState (key: string, value: Uint8Array | string): Promise<void> {
     if (!this.isTransaction) throw new Error('Cannot put state in query context')
-    const payload = toBinary(PutStateInfoSchema, create(PutStateInfoSchema, { key, value: bytesOf(value) }))
-    await this.channel.request(ccMessage(T.PUT_STATE, { txid: this.txid, payload }))
+    if (this.state !== undefined) {
+      // A copy: the chaincode may change its array after the call, as it may with a PUT_STATE sent.
+      const own = typeof value === 'string' ? enc.encode(value) : value.slice()
+      const refusal = putStateRefusal(key, own)
+      if (refusal !== undefined) throw new Error(refusal)
+      this.state.put(key, own)
+      return
+    }
+    await this.sendPut(key, bytesOf(value))
   }
 
   async delState (key: string): Promise<void> {
     if (!this.isTransaction) throw new Error('Cannot del state in query context')
-    await this.channel.request(ccMessage(T.DEL_STATE, { txid: this.txid, payload: enc.encode(key) }))
+    if (this.state !== undefined) this.state.put(key, null)
+    else await this.sendDel(key)
   }
 
   /**
@@ -74,6 +90,7 @@ export class ChaincodeStub {
    * Close the iterator when stopping early; it is also an async iterable.
    */
   async rangeQueryState (startKey: string, endKey: string): Promise<StateRangeIterator> {
+    await this.sendWrites()
     const payload = toBinary(RangeQueryStateSchema, create(RangeQueryStateSchema, { startKey, endKey }))
     const first = await this.rangeRequest(ccMessage(T.RANGE_QUERY_STATE, { txid: this.txid, payload }))
     return new StateRangeIterator(first, async (id, close) => {
@@ -99,7 +116,25 @@ export class ChaincodeStub {
     this.event = create(ChaincodeEventSchema, { eventName: name, payload: bytesOf(payload) })
   }
 
+  private async sendPut (key: string, value: Uint8Array): Promise<void> {
+    const payload = toBinary(PutStateInfoSchema, create(PutStateInfoSchema, { key, value }))
+    await this.channel.request(ccMessage(T.PUT_STATE, { txid: this.txid, payload }))
+  }
+
+  private async sendDel (key: string): Promise<void> {
+    await this.channel.request(ccMessage(T.DEL_STATE, { txid: this.txid, payload: enc.encode(key) }))
+  }
+
+  /** Hands the kept writes to the peer, for a request that must see them there. */
+  private async sendWrites (): Promise<void> {
+    for (const [key, value] of this.state?.takeUnsent() ?? []) {
+      if (value === null) await this.sendDel(key)
+      else await this.sendPut(key, value)
+    }
+  }
+
   private async callChaincode (type: T, success: T, name: string, args: Array<Uint8Array | string>): Promise<Uint8Array> {
+    await this.sendWrites()
     const spec = create(ChaincodeSpecSchema, { chaincodeID: { name }, ctorMsg: { args: args.map(bytesOf) } })
     const r = await this.channel.request(ccMessage(type, { txid: this.txid, payload: toBinary(ChaincodeSpecSchema, spec) }))
     const answer = decodePayload(ChaincodeMessageSchema, r.payload)
