@@ -33,7 +33,7 @@ async function start ({ name, source }: WorkerStart): Promise<void> {
     if (level === 'error' || level === 'warn') console.warn(prefix, text)
     else console.log(prefix, text)
   })
-  await startChaincode(port.stream, name, chaincode)
+  await startChaincode(port.stream, name, chaincode, { stateCache: true })
   scope.close()
 }
 

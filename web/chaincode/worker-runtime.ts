@@ -52,6 +52,8 @@ function startWorker (req: LaunchRequest, onGone: () => void): LaunchedChaincode
   worker.postMessage(start)
   return {
     stream,
+    // Weft's own shim runs in the worker: it keeps a cache of its namespace (src/chaincode/README.md).
+    cachesState: true,
     async kill () { finish() }
   }
 }

@@ -1,7 +1,8 @@
 // Whether storage holds the demo network back: each replica's write-behind queue (what waits to
 // go to IndexedDB) and how much of the time its flushes were under way, sampled once a second.
-// A replica whose flushes run all the time, or whose writers had to wait for them, is limited by
-// IndexedDB, not by PBFT or execution.
+// Writers that had to wait for a flush, or flushes that run all the time while the queue still
+// grows, mean IndexedDB limits the network. Flushes that run all the time alone do not: in a tab
+// short of CPU a flush's wall time includes its wait for the page's thread.
 import type { WriteBehindStore } from '../app/write-behind.ts'
 
 export interface StorageReading {
@@ -26,7 +27,7 @@ export interface StorageReading {
 /** Busy share from which IndexedDB counts as the bottleneck. */
 const BUSY_LIMIT = 0.8
 
-interface Snapshot { at: number, stats: Array<WriteBehindStore['stats']> }
+interface Snapshot { at: number, stats: Array<WriteBehindStore['stats']>, pendingBytes: number }
 
 export class StorageMeter {
   private readonly stores: Array<{ name: string, store: WriteBehindStore }> = []
@@ -48,7 +49,13 @@ export class StorageMeter {
 
   /** Takes a reading over the time since the previous one (called once a second). */
   sample (now = performance.now()): StorageReading {
-    const snap: Snapshot = { at: now, stats: this.stores.map(s => ({ ...s.store.stats })) }
+    let pendingBatches = 0
+    let pendingBytes = 0
+    for (const { store } of this.stores) {
+      pendingBatches += store.pending.batches
+      pendingBytes += store.pending.bytes
+    }
+    const snap: Snapshot = { at: now, stats: this.stores.map(s => ({ ...s.store.stats })), pendingBytes }
     const prev = this.last
     this.last = snap
     if (this.storage === 'memory' || prev === undefined || prev.stats.length !== snap.stats.length) return this.reading
@@ -68,16 +75,11 @@ export class StorageMeter {
       flushes += s.flushes - p.flushes
       waitedMs += s.waitMs - p.waitMs
     })
-    let pendingBatches = 0
-    let pendingBytes = 0
-    for (const { store } of this.stores) {
-      pendingBatches += store.pending.batches
-      pendingBytes += store.pending.bytes
-    }
-    const bottleneck = busy >= BUSY_LIMIT || waitedMs > 0
+    const behind = busy >= BUSY_LIMIT && pendingBytes > prev.pendingBytes
+    const bottleneck = behind || waitedMs > 0
     const pct = `${Math.round(busy * 100)}%`
     const verdict = bottleneck
-      ? `storage is the bottleneck: IndexedDB flushes take ${pct} of the time${busiest === undefined ? '' : ` at ${busiest}`}${waitedMs > 0 ? `, and commits waited ${Math.round(waitedMs)} ms for them` : ''}`
+      ? `storage is the bottleneck: IndexedDB flushes take ${pct} of the time${busiest === undefined ? '' : ` at ${busiest}`}${behind ? ' and the queue grows' : ''}${waitedMs > 0 ? `, and commits waited ${Math.round(waitedMs)} ms for them` : ''}`
       : flushes === 0 && pendingBatches === 0
         ? 'storage is idle: nothing to write'
         : `storage keeps up: IndexedDB flushes take ${pct} of the time at most; the limit is elsewhere (execution, hashing, messages)`
