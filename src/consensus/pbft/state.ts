@@ -530,6 +530,19 @@ export class ReplicaState {
     held.push(e)
   }
 
+  /** How many replicas sent messages held for views above ours, and the lowest of those views. */
+  heldAhead (): { replicas: number, minView: number } {
+    let replicas = 0
+    let minView = Number.POSITIVE_INFINITY
+    for (const held of this.#heldForView.values()) {
+      const ahead = held.filter(e => e.msg.view > this.view)
+      if (ahead.length === 0) continue
+      replicas++
+      for (const e of ahead) minView = Math.min(minView, e.msg.view)
+    }
+    return { replicas, minView }
+  }
+
   /** Takes what was held for the current view; drops what belongs to earlier views. */
   takeHeldForView (): ViewMessage[] {
     const now: ViewMessage[] = []

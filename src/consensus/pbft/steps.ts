@@ -25,7 +25,8 @@ export interface Steps {
   stateTransfer (target?: StateTarget): void
 
   // viewchange.ts
-  sendViewChange (): CoreEvent | undefined
+  /** Leaves the current view for `view` (the next one unless said). */
+  sendViewChange (view?: number): CoreEvent | undefined
   processNewView (): CoreEvent | undefined
   validNewView (nv: NewView): boolean
 

@@ -17,7 +17,7 @@ export class ViewSync {
   constructor (
     private readonly s: ReplicaState,
     private readonly stack: Pick<InnerStack, 'unicast'>,
-    private readonly steps: Pick<Steps, 'post' | 'validNewView' | 'processNewView'>
+    private readonly steps: Pick<Steps, 'post' | 'validNewView' | 'processNewView' | 'sendViewChange'>
   ) {}
 
   /** Sends our new-view to a replica that is still in an older view (once per view for ordinary messages). */
@@ -61,7 +61,25 @@ export class ViewSync {
     if (!s.ext.holdFutureViews || msg.view < s.view || (msg.view === s.view && s.activeView)) return false
     s.holdForView({ kind, msg } as ViewMessage)
     s.log.debug(`holding ${kind} for view=${msg.view}/seqNo=${msg.seqNo} from replica ${msg.replicaId} until we are in that view`)
+    this.followAhead()
     return true
+  }
+
+  /**
+   * Weft: f+1 replicas ordering in a view above ours (a restarted replica comes back in the view it
+   * persisted) include a correct one, so that view exists: ask for it with a view-change, as the
+   * f+1 rule joins f+1 view-changes. The replicas in it answer with their new-view (relayNewView),
+   * adopted on f+1 copies. Before, such a replica waited for its request timer, or for ever when
+   * no request reached it.
+   */
+  private followAhead (): void {
+    const s = this.s
+    if (!s.ext.viewSync || !s.activeView) return
+    const ahead = s.heldAhead()
+    if (ahead.replicas < s.f + 1) return
+    s.log.info(`${ahead.replicas} replicas order in views above ${s.view}, asking for view ${ahead.minView}`)
+    const next = this.steps.sendViewChange(ahead.minView)
+    if (next !== undefined) this.steps.post(next)
   }
 
   /** Replays what was held for the view just entered. */
