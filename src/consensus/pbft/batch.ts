@@ -106,7 +106,7 @@ export class PbftBatch implements Consenter {
       now: () => timers.now(),
       timeoutMs: this.core.state.requestTimeout,
       send: req => {
-        this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
+        this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }), true)
         this.reqStore.storeOutstanding(req)
       },
       isNew: req => this.dedup.isNew(req),
@@ -278,7 +278,7 @@ export class PbftBatch implements Consenter {
 
   private submitToLeader (req: Request): BatchEvent | undefined {
     // To everyone, in case we are in the wrong view.
-    this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
+    this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }), true)
     this.reqStore.storeOutstanding(req)
     this.startTimerIfOutstandingRequests()
     if (this.isActivePrimary()) return this.leaderProcReq(req)
