@@ -74,14 +74,33 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
       // The first send is slow: everything after it queues.
       if (sent.length === 1) await new Promise<void>(resolve => { release = resolve })
     }, 3)
-    b.unicast(msg('r0'), 0, true)
-    for (let i = 1; i <= 5; i++) b.unicast(msg(`r${i}`), 0, true)
+    const needed = (): boolean => true
+    b.unicast(msg('r0'), 0, needed)
+    for (let i = 1; i <= 5; i++) b.unicast(msg(`r${i}`), 0, needed)
     b.unicast(msg('commit'), 0)
     b.unicast(msg('checkpoint'), 0)
     await sched.runFor(10)
     release()
     await sched.runFor(10)
     expect(sent).toEqual(['r0', 'commit', 'checkpoint', 'r1', 'r2', 'r3'])
+  })
+
+  it('a request no longer needed when its turn comes is not sent', async () => {
+    const sent: string[] = []
+    let release = (): void => {}
+    const { sched, b } = setup(async (m, to) => {
+      if (to.name !== 'vp0') return
+      sent.push(new TextDecoder().decode(m.payload))
+      if (sent.length === 1) await new Promise<void>(resolve => { release = resolve })
+    })
+    const executed = new Set<string>()
+    for (const r of ['r0', 'r1', 'r2', 'r3']) b.unicast(msg(r), 0, () => !executed.has(r))
+    await sched.runFor(10)
+    executed.add('r1')
+    executed.add('r3')
+    release()
+    await sched.runFor(10)
+    expect(sent).toEqual(['r0', 'r2'])
   })
 
   it('TestBroadcastAllFail: failing sends are reported, not thrown, and later sends still go', async () => {

@@ -21,7 +21,10 @@ export interface BroadcasterComponents {
   handleOf: (replica: number) => PeerID
 }
 
-interface Lane { protocol: Message[], requests: Message[], busy: boolean, ok: boolean, slow: boolean, dropping: boolean }
+/** A client's request as a lane holds it: sent only if, when its turn comes, it is still `needed`. */
+interface QueuedRequest { msg: Message, needed: () => boolean }
+
+interface Lane { protocol: Message[], requests: QueuedRequest[], busy: boolean, ok: boolean, slow: boolean, dropping: boolean }
 
 /**
  * Fabric's pbft broadcaster: one ordered lane per replica, so a slow or absent replica delays
@@ -31,7 +34,8 @@ interface Lane { protocol: Message[], requests: Message[], busy: boolean, ok: bo
  * timers) and says so. Clients' requests wait behind the protocol's own messages: a replica
  * taking clients' transactions queues hundreds of them a second to a busy replica, and a
  * pre-prepare or commit stuck (or dropped) behind them stalled ordering; their origin sends them
- * again if lost. (Weft used to abandon a send after the broadcast timeout and go on with the next,
+ * again if lost. A request whose turn comes once it is no longer needed (executed, or in a batch
+ * this primary proposed, which carries it) is not sent at all. (Weft used to abandon a send after the broadcast timeout and go on with the next,
  * which only moved the queue into the connection's, and past its limit every message failed.)
  */
 export class Broadcaster {
@@ -44,26 +48,27 @@ export class Broadcaster {
     }
   }
 
-  /** `request`: a client's request, which waits behind protocol messages. */
-  broadcast (msg: Message, request = false): void {
-    for (const replica of this.lanes.keys()) this.unicast(msg, replica, request)
+  /** `needed`: the message is a client's request, which waits behind protocol messages and goes only while needed. */
+  broadcast (msg: Message, needed?: () => boolean): void {
+    for (const replica of this.lanes.keys()) this.unicast(msg, replica, needed)
   }
 
-  unicast (msg: Message, replica: number, request = false): void {
+  unicast (msg: Message, replica: number, needed?: () => boolean): void {
     if (this.stopped) return
     const lane = this.lanes.get(replica)
     if (lane === undefined) {
       log.warn(`Replica ${this.init.self} cannot send to replica ${replica}: not one of the ${this.init.N} replicas`)
       return
     }
-    const queue = request ? lane.requests : lane.protocol
-    if (queue.length >= this.init.queueSize) {
+    const request = needed !== undefined
+    if ((request ? lane.requests : lane.protocol).length >= this.init.queueSize) {
       if (!lane.dropping) log.warn(`Replica ${this.init.self} send queue to replica ${replica} full (${this.init.queueSize} ${request ? 'requests' : 'messages'}), dropping ${request ? 'requests' : 'messages'}`)
       lane.dropping = true
       return
     }
     lane.dropping = false
-    queue.push(msg)
+    if (needed !== undefined) lane.requests.push({ msg, needed })
+    else lane.protocol.push(msg)
     if (!lane.busy) void this.drain(replica, lane)
   }
 
@@ -79,13 +84,18 @@ export class Broadcaster {
     lane.busy = true
     try {
       while (!this.stopped) {
-        const msg = lane.protocol.shift() ?? lane.requests.shift()
+        const msg = lane.protocol.shift() ?? this.nextRequest(lane)
         if (msg === undefined) break
         await this.send(replica, lane, msg)
       }
     } finally {
       lane.busy = false
     }
+  }
+
+  private nextRequest (lane: Lane): Message | undefined {
+    for (let r = lane.requests.shift(); r !== undefined; r = lane.requests.shift()) if (r.needed()) return r.msg
+    return undefined
   }
 
   private async send (replica: number, lane: Lane, msg: Message): Promise<void> {
