@@ -52,6 +52,39 @@ describe('PBFT: a request timer that expires just before the pre-prepare is read
   })
 })
 
+describe('PBFT: a replica whose view change nobody joined', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`seed ${seed}: follows the view it left, executing with the others until a view change takes it along`, async () => {
+      // Checkpoints every 10: state transfer would catch it up only there.
+      const c = await start({ seed, config: { ...config, K: 10 } })
+      const txs = [c.submit(1)]
+      await converge(c, txs)
+      // The pre-prepare reaches vp3 well past its request timer and the grace: it leaves view 0 alone.
+      const late = (_src: number, dst: number, msg: Message): number => dst === 3 && !isRequest(msg) ? 3000 : 0
+      c.net.delays.push(late)
+      txs.push(c.submit(1))
+      await c.run(3500)
+      c.net.delays.splice(c.net.delays.indexOf(late), 1)
+      expect(c.replicas[3].status()).toMatchObject({ view: 1, activeView: false })
+      const later: string[] = []
+      for (let i = 0; i < 4; i++) {
+        later.push(c.submit(i % 3))
+        await converge(c, [...txs, ...later], 5000)
+      }
+      // It ran them itself (state transfer runs nothing), still without a view of its own.
+      for (const txid of later) expect(c.replicas[3].executed.has(txid)).toBe(true)
+      expect(c.replicas[3].status()).toMatchObject({ view: 1, activeView: false })
+      for (const r of [0, 1, 2]) expect(c.replicas[r].status()).toMatchObject({ view: 0, activeView: true })
+      // The next view change (here asked for by two others) takes it along, and all four order in view 1.
+      c.replicas[1].requestViewChange()
+      c.replicas[2].requestViewChange()
+      const more = [c.submit(1), c.submit(2)]
+      await converge(c, [...txs, ...later, ...more])
+      expectInView(c, 1)
+    })
+  }
+})
+
 describe('PBFT: a replica restarted after the others changed view', () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`seed ${seed}: the old primary rejoins their view from their traffic`, async () => {

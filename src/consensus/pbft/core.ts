@@ -53,6 +53,7 @@ export class PbftCore {
       validNewView: nv => this.viewChanges.validNewView(nv),
       relayNewView: (to, always) => this.viewSync.relayNewView(to, always),
       holdForView: (msg, kind) => this.viewSync.holdForView(msg, kind),
+      observe: (msg, kind) => this.viewSync.observe(msg, kind),
       releaseHeld: () => this.viewSync.releaseHeld()
     }
     const stack = components.consumer

@@ -33,5 +33,6 @@ export interface Steps {
   // viewsync.ts
   relayNewView (to: number, always: boolean): void
   holdForView (msg: PrePrepare | Prepare | Commit, kind: 'prePrepare' | 'prepare' | 'commit'): boolean
+  observe (msg: PrePrepare | Prepare | Commit, kind: 'prePrepare' | 'prepare' | 'commit'): boolean
   releaseHeld (): void
 }
