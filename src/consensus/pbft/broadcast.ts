@@ -29,14 +29,13 @@ interface Lane { protocol: Message[], requests: QueuedRequest[], busy: boolean, 
 /**
  * Fabric's pbft broadcaster: one ordered lane per replica, so a slow or absent replica delays
  * only its own messages, and each lane sends one message at a time, waiting for it as Fabric's
- * drainer waits on its blocking send. Fabric blocks the PBFT thread while a lane is full; an
- * event loop cannot block, so a full lane drops the message (PBFT recovers lost messages by its
- * timers) and says so. Clients' requests wait behind the protocol's own messages: a replica
- * taking clients' transactions queues hundreds of them a second to a busy replica, and a
- * pre-prepare or commit stuck (or dropped) behind them stalled ordering; their origin sends them
- * again if lost. A request whose turn comes once it is no longer needed (executed, or in a batch
- * this primary proposed, which carries it) is not sent at all. (Weft used to abandon a send after the broadcast timeout and go on with the next,
- * which only moved the queue into the connection's, and past its limit every message failed.)
+ * drainer waits on its blocking send (handing on more only queues them in the connection, which
+ * refuses them past its limit). Fabric blocks the PBFT thread while a lane is full; an event loop
+ * cannot block, so a full lane drops the message (PBFT recovers lost messages by its timers) and
+ * says so. Clients' requests wait behind the protocol's own messages: a replica taking clients'
+ * transactions queues hundreds a second to a busy replica, and pre-prepares and commits stuck or
+ * dropped behind them stalled ordering. A request whose turn comes when it is no longer needed
+ * (batch.ts says when) is not sent at all.
  */
 export class Broadcaster {
   private readonly lanes = new Map<number, Lane>()
