@@ -11,6 +11,22 @@ afterEach(stopCurrent)
 
 const config = { K: 2, batchSize: 2, timeouts: { batch: 100, request: 2000, viewChange: 2000 } }
 
+/**
+ * One transaction submitted at vp1 after a first one committed, while vp3 reads everything but
+ * requests `lateMs` late: the request (read at once) starts vp3's request timer, the pre-prepare
+ * comes after it. Returns the txids once `ms` more have passed and vp3 reads on time again.
+ */
+async function lateAtVp3 (c: SimCluster, lateMs: number, ms: number): Promise<string[]> {
+  const txs = [c.submit(1)]
+  await converge(c, txs)
+  const late = (_src: number, dst: number, msg: Message): number => dst === 3 && !isRequest(msg) ? lateMs : 0
+  c.net.delays.push(late)
+  txs.push(c.submit(1))
+  await c.run(ms)
+  c.net.delays.splice(c.net.delays.indexOf(late), 1)
+  return txs
+}
+
 function expectInView (c: SimCluster, view: number): void {
   for (const r of c.live()) {
     const s = r.status()
@@ -22,15 +38,8 @@ describe('PBFT: a request timer that expires just before the pre-prepare is read
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`seed ${seed}: the replica stays in the view and orders the batch with the others`, async () => {
       const c = await start({ seed, config })
-      const txs = [c.submit(1)]
-      await converge(c, txs)
-      // vp3 reads everything but requests about 1.95 s late: the request (read at once) starts its
-      // request timer; the pre-prepare, sent a batch timeout later, is read some 50 ms after it expired.
-      const late = (_src: number, dst: number, msg: Message): number => dst === 3 && !isRequest(msg) ? 1950 : 0
-      c.net.delays.push(late)
-      txs.push(c.submit(1))
-      await c.run(2500)
-      c.net.delays.splice(c.net.delays.indexOf(late), 1)
+      // The pre-prepare, sent a batch timeout after the request, is read some 50 ms after vp3's timer expired.
+      const txs = await lateAtVp3(c, 1950, 2500)
       await converge(c, txs)
       expect(c.replicas[3].status().viewChangesSent).toBe(0)
       for (let i = 0; i < 3; i++) txs.push(c.submit(i % 3))
@@ -57,14 +66,8 @@ describe('PBFT: a replica whose view change nobody joined', () => {
     it(`seed ${seed}: follows the view it left, executing with the others until a view change takes it along`, async () => {
       // Checkpoints every 10: state transfer would catch it up only there.
       const c = await start({ seed, config: { ...config, K: 10 } })
-      const txs = [c.submit(1)]
-      await converge(c, txs)
       // The pre-prepare reaches vp3 well past its request timer and the grace: it leaves view 0 alone.
-      const late = (_src: number, dst: number, msg: Message): number => dst === 3 && !isRequest(msg) ? 3000 : 0
-      c.net.delays.push(late)
-      txs.push(c.submit(1))
-      await c.run(3500)
-      c.net.delays.splice(c.net.delays.indexOf(late), 1)
+      const txs = await lateAtVp3(c, 3000, 3500)
       expect(c.replicas[3].status()).toMatchObject({ view: 1, activeView: false })
       const later: string[] = []
       for (let i = 0; i < 4; i++) {

@@ -65,15 +65,20 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
     expect(sent.filter(s => s.startsWith('vp0')).length).toBe(1)
   })
 
-  it('requests wait behind protocol messages, and a full request queue drops requests only', async () => {
+  /** Payloads as vp0 gets them; its first send waits for release(), so everything after it queues. */
+  function slowFirstSend (queueSize?: number) {
     const sent: string[] = []
     let release = (): void => {}
     const { sched, b } = setup(async (m, to) => {
       if (to.name !== 'vp0') return
       sent.push(new TextDecoder().decode(m.payload))
-      // The first send is slow: everything after it queues.
       if (sent.length === 1) await new Promise<void>(resolve => { release = resolve })
-    }, 3)
+    }, queueSize)
+    return { sent, sched, b, release: () => release() }
+  }
+
+  it('requests wait behind protocol messages, and a full request queue drops requests only', async () => {
+    const { sent, sched, b, release } = slowFirstSend(3)
     const needed = (): boolean => true
     b.unicast(msg('r0'), 0, needed)
     for (let i = 1; i <= 5; i++) b.unicast(msg(`r${i}`), 0, needed)
@@ -86,13 +91,7 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
   })
 
   it('a request no longer needed when its turn comes is not sent', async () => {
-    const sent: string[] = []
-    let release = (): void => {}
-    const { sched, b } = setup(async (m, to) => {
-      if (to.name !== 'vp0') return
-      sent.push(new TextDecoder().decode(m.payload))
-      if (sent.length === 1) await new Promise<void>(resolve => { release = resolve })
-    })
+    const { sent, sched, b, release } = slowFirstSend()
     const executed = new Set<string>()
     for (const r of ['r0', 'r1', 'r2', 'r3']) b.unicast(msg(r), 0, () => !executed.has(r))
     await sched.runFor(10)
