@@ -1,7 +1,7 @@
 import { bool, duration, int, list, map, str, type ConfigOf } from './fields.ts'
 
 /** Weft's PBFT behaviours that `pbft.weft.disable` can switch off (src/consensus/pbft/config.ts says what each does). */
-export const pbftExtensionNames = ['retransmit', 'dropDuplicateRequests', 'viewSync', 'holdFutureViews', 'lateJoin', 'earlyStateTransfer', 'executeOnce'] as const
+export const pbftExtensionNames = ['retransmit', 'dropDuplicateRequests', 'viewSync', 'holdFutureViews', 'lateJoin', 'earlyStateTransfer', 'executeOnce', 'timerGrace'] as const
 
 /**
  * Every key of Fabric 0.6.1's peer/core.yaml with its default, the noops and PBFT plugin

@@ -44,6 +44,8 @@ export class SimNetwork {
   private readonly links = new Set<SimLink>()
   private groups?: number[][]
   readonly filters: Filter[] = []
+  /** Extra delay (ms) for a CONSENSUS message from `src` to `dst`, as a busy receiver reads it late; later frames queue behind it. */
+  readonly delays: Array<(src: number, dst: number, msg: Message) => number> = []
   link: LinkConfig
 
   constructor (readonly sched: SimClock, private readonly prng: Prng, link: Partial<LinkConfig> = {}) {
@@ -112,7 +114,8 @@ export class SimNetwork {
     for (const f of this.filters) out = out.flatMap(m => f(end.from, end.to, m))
     for (const m of out) {
       if (this.prng.chance(this.link.loss)) continue
-      end.carry(m, this.arrival(), !this.link.fifo)
+      const extra = this.delays.reduce((sum, d) => sum + d(end.from, end.to, m), 0)
+      end.carry(m, this.arrival() + extra, !this.link.fifo)
       if (this.prng.chance(this.link.duplicate)) end.carry(m, this.arrival(), !this.link.fifo)
     }
   }

@@ -52,7 +52,8 @@ export class SimReplica {
   gate?: Promise<void>
   /** Blocks written to the ledger holding transactions this replica never ran: what state transfer brought. */
   transferred = 0
-  private readonly executed = new Set<string>()
+  /** Txids this replica's chaincode ran (state transfer runs none). */
+  readonly executed = new Set<string>()
   /** The block the world state belongs to, as of the last block written. */
   stateBlock = -1
   /** The bucket tree: Fabric's test sizes by default (fast); core.yaml's for realistic costs. */

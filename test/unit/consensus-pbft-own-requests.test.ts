@@ -42,10 +42,39 @@ describe('OwnRequests retransmission', () => {
     clock.t += 1900
     own.retransmit()
     expect(sent).toHaveLength(2)
-    expect(armed.at(-1)).toBe(100) // 'early' again, 2 s after its retransmission
+    expect(armed.at(-1)).toBe(2100) // 'early' again, two timeouts after its retransmission
     expect(own.executed('early')).toBeDefined()
     expect(own.executed('late')).toBeDefined()
     expect(armed.at(-1)).toBe(-1)
+  })
+
+  it('backs off: each retransmission of a request waits twice as long, up to four timeouts', () => {
+    const { own, sent, armed, clock } = harness()
+    own.make(tx('slow'))
+    const at: number[] = []
+    const start = clock.t
+    for (let i = 0; i < 5; i++) {
+      clock.t += armed.at(-1)!
+      own.retransmit()
+      at.push(clock.t - start)
+    }
+    expect(at).toEqual([2000, 6000, 14000, 22000, 30000])
+    expect(sent).toHaveLength(5)
+  })
+
+  it('requests due close together go out on one firing of the timer', () => {
+    const { own, sent, armed, clock } = harness()
+    for (let i = 0; i < 10; i++) {
+      own.make(tx(`r${i}`))
+      clock.t += 10
+    }
+    clock.t += armed[0] - 100
+    own.retransmit()
+    expect(sent).toHaveLength(1)
+    expect(armed.at(-1)).toBe(250)
+    clock.t += 250
+    own.retransmit()
+    expect(sent).toHaveLength(10)
   })
 
   it('after a state transfer everything unexecuted goes out at once', () => {

@@ -60,9 +60,46 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
     await sched.runFor(100)
     expect(sent.filter(s => s.startsWith('vp2')).length).toBe(20)
     expect(sent.filter(s => s.startsWith('vp0')).length).toBe(1)
-    // Each stuck send is abandoned after the broadcast timeout, and the lane moves on.
+    // As Fabric's drainer blocks on its send, the lane waits: nothing goes past the stuck message into the connection.
     await sched.runFor(5000)
-    expect(sent.filter(s => s.startsWith('vp0')).length).toBe(6)
+    expect(sent.filter(s => s.startsWith('vp0')).length).toBe(1)
+  })
+
+  /** Payloads as vp0 gets them; its first send waits for release(), so everything after it queues. */
+  function slowFirstSend (queueSize?: number) {
+    const sent: string[] = []
+    let release = (): void => {}
+    const { sched, b } = setup(async (m, to) => {
+      if (to.name !== 'vp0') return
+      sent.push(new TextDecoder().decode(m.payload))
+      if (sent.length === 1) await new Promise<void>(resolve => { release = resolve })
+    }, queueSize)
+    return { sent, sched, b, release: () => release() }
+  }
+
+  it('requests wait behind protocol messages, and a full request queue drops requests only', async () => {
+    const { sent, sched, b, release } = slowFirstSend(3)
+    const needed = (): boolean => true
+    b.unicast(msg('r0'), 0, needed)
+    for (let i = 1; i <= 5; i++) b.unicast(msg(`r${i}`), 0, needed)
+    b.unicast(msg('commit'), 0)
+    b.unicast(msg('checkpoint'), 0)
+    await sched.runFor(10)
+    release()
+    await sched.runFor(10)
+    expect(sent).toEqual(['r0', 'commit', 'checkpoint', 'r1', 'r2', 'r3'])
+  })
+
+  it('a request no longer needed when its turn comes is not sent', async () => {
+    const { sent, sched, b, release } = slowFirstSend()
+    const executed = new Set<string>()
+    for (const r of ['r0', 'r1', 'r2', 'r3']) b.unicast(msg(r), 0, () => !executed.has(r))
+    await sched.runFor(10)
+    executed.add('r1')
+    executed.add('r3')
+    release()
+    await sched.runFor(10)
+    expect(sent).toEqual(['r0', 'r2'])
   })
 
   it('TestBroadcastAllFail: failing sends are reported, not thrown, and later sends still go', async () => {
@@ -79,9 +116,18 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
 
   it('a full lane drops and says so instead of growing without bound', async () => {
     const sent: string[] = []
-    const { sched, b } = setup((_m, to) => { sent.push(to.name); return new Promise(() => {}) }, 3)
+    let stuck = true
+    const releases: Array<() => void> = []
+    const { sched, b } = setup(async (_m, to) => {
+      sent.push(to.name)
+      if (stuck) await new Promise<void>(resolve => { releases.push(resolve) })
+    }, 3)
     for (let i = 0; i < 10; i++) b.unicast(msg(String(i)), 0)
     await sched.runFor(10_000)
+    expect(sent.length).toBe(1)
+    stuck = false
+    releases[0]()
+    await sched.runFor(10)
     expect(sent.length).toBe(4) // one in flight at a time, 3 waiting, 6 dropped
   })
 })

@@ -10,7 +10,7 @@ import type { PbftConfig } from './config.ts'
 import { PbftCore } from './core.ts'
 import { Deduplicator } from './deduplicator.ts'
 import type { BatchEvent, CoreEvent, StateTarget } from './events.ts'
-import { decodeBatchMessage, decodePbftMessage, encodeMetadata, encodePbftEnvelope, encodePbftMessage, encodeRequestMessage, newRequestBatch, type PbftMessage, type Request, type RequestBatch } from './messages.ts'
+import { decodeBatchMessage, decodePbftMessage, encodeMetadata, encodePbftEnvelope, encodePbftMessage, encodeRequestMessage, newRequestBatch, requestDigest, type PbftMessage, type Request, type RequestBatch } from './messages.ts'
 import { PbftStore, type PersistedPbftState } from './persist.ts'
 import { OwnRequests } from './own-requests.ts'
 import { RequestStore } from './requeststore.ts'
@@ -106,8 +106,8 @@ export class PbftBatch implements Consenter {
       now: () => timers.now(),
       timeoutMs: this.core.state.requestTimeout,
       send: req => {
-        this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
         this.reqStore.storeOutstanding(req)
+        this.broadcastRequest(req)
       },
       isNew: req => this.dedup.isNew(req),
       arm: delayMs => this.retransmitTimer.reset(delayMs, { kind: 'retransmitTimer' }),
@@ -271,15 +271,27 @@ export class PbftBatch implements Consenter {
     return { kind: 'message', msg: m, sender: senderId }
   }
 
+  /**
+   * Our request to every replica. With retransmit (we send again whatever goes missing), each copy
+   * goes only while the request is outstanding here and, if we are the primary, not yet in a batch
+   * (whose pre-prepare carries it): under load the send lanes reach most requests after that.
+   */
+  private broadcastRequest (req: Request): void {
+    const key = requestDigest(req)
+    const needed = (): boolean => !this.ext.retransmit ||
+      (this.reqStore.outstanding.has(key) && !(this.isActivePrimary() && this.reqStore.pending.has(key)))
+    this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }), needed)
+  }
+
   private isActivePrimary (): boolean {
     const s = this.core.state
     return s.primary(s.view) === this.id && s.activeView
   }
 
   private submitToLeader (req: Request): BatchEvent | undefined {
-    // To everyone, in case we are in the wrong view.
-    this.broadcaster.broadcast(create(MessageSchema, { type: Message_Type.CONSENSUS, payload: encodeRequestMessage(req) }))
     this.reqStore.storeOutstanding(req)
+    // To everyone, in case we are in the wrong view.
+    this.broadcastRequest(req)
     this.startTimerIfOutstandingRequests()
     if (this.isActivePrimary()) return this.leaderProcReq(req)
   }

@@ -9,9 +9,9 @@ const log = createLogger('consensus/pbft')
 export interface BroadcasterInit {
   self: number
   N: number
-  /** general.timeout.broadcast: how long one send may take before the next is tried. */
+  /** general.timeout.broadcast: a send that takes longer is logged (the lane waits for it all the same). */
   timeoutMs: number
-  /** Messages that may wait per replica; more are dropped with a warning. */
+  /** Messages of each kind that may wait per replica; more are dropped with a warning. */
   queueSize: number
 }
 
@@ -21,12 +21,21 @@ export interface BroadcasterComponents {
   handleOf: (replica: number) => PeerID
 }
 
-interface Lane { waiting: Message[], busy: boolean, ok: boolean, dropping: boolean }
+/** A client's request as a lane holds it: sent only if, when its turn comes, it is still `needed`. */
+interface QueuedRequest { msg: Message, needed: () => boolean }
+
+interface Lane { protocol: Message[], requests: QueuedRequest[], busy: boolean, ok: boolean, slow: boolean, dropping: boolean }
 
 /**
  * Fabric's pbft broadcaster: one ordered lane per replica, so a slow or absent replica delays
- * only its own messages. Fabric blocks the PBFT thread while a lane is full; an event loop cannot
- * block, so a full lane drops the message (PBFT recovers lost messages by its timers) and says so.
+ * only its own messages, and each lane sends one message at a time, waiting for it as Fabric's
+ * drainer waits on its blocking send (handing on more only queues them in the connection, which
+ * refuses them past its limit). Fabric blocks the PBFT thread while a lane is full; an event loop
+ * cannot block, so a full lane drops the message (PBFT recovers lost messages by its timers) and
+ * says so. Clients' requests wait behind the protocol's own messages: a replica taking clients'
+ * transactions queues hundreds a second to a busy replica, and pre-prepares and commits stuck or
+ * dropped behind them stalled ordering. A request whose turn comes when it is no longer needed
+ * (batch.ts says when) is not sent at all.
  */
 export class Broadcaster {
   private readonly lanes = new Map<number, Lane>()
@@ -34,59 +43,75 @@ export class Broadcaster {
 
   constructor (private readonly init: BroadcasterInit, private readonly components: BroadcasterComponents) {
     for (let i = 0; i < init.N; i++) {
-      if (i !== init.self) this.lanes.set(i, { waiting: [], busy: false, ok: true, dropping: false })
+      if (i !== init.self) this.lanes.set(i, { protocol: [], requests: [], busy: false, ok: true, slow: false, dropping: false })
     }
   }
 
-  broadcast (msg: Message): void {
-    for (const replica of this.lanes.keys()) this.unicast(msg, replica)
+  /** `needed`: the message is a client's request, which waits behind protocol messages and goes only while needed. */
+  broadcast (msg: Message, needed?: () => boolean): void {
+    for (const replica of this.lanes.keys()) this.unicast(msg, replica, needed)
   }
 
-  unicast (msg: Message, replica: number): void {
+  unicast (msg: Message, replica: number, needed?: () => boolean): void {
     if (this.stopped) return
     const lane = this.lanes.get(replica)
     if (lane === undefined) {
       log.warn(`Replica ${this.init.self} cannot send to replica ${replica}: not one of the ${this.init.N} replicas`)
       return
     }
-    if (lane.waiting.length >= this.init.queueSize) {
-      if (!lane.dropping) log.warn(`Replica ${this.init.self} send queue to replica ${replica} full (${this.init.queueSize} messages), dropping messages`)
+    const request = needed !== undefined
+    if ((request ? lane.requests : lane.protocol).length >= this.init.queueSize) {
+      if (!lane.dropping) log.warn(`Replica ${this.init.self} send queue to replica ${replica} full (${this.init.queueSize} ${request ? 'requests' : 'messages'}), dropping ${request ? 'requests' : 'messages'}`)
       lane.dropping = true
       return
     }
     lane.dropping = false
-    lane.waiting.push(msg)
+    if (needed !== undefined) lane.requests.push({ msg, needed })
+    else lane.protocol.push(msg)
     if (!lane.busy) void this.drain(replica, lane)
   }
 
   stop (): void {
     this.stopped = true
-    for (const lane of this.lanes.values()) lane.waiting.length = 0
+    for (const lane of this.lanes.values()) {
+      lane.protocol.length = 0
+      lane.requests.length = 0
+    }
   }
 
   private async drain (replica: number, lane: Lane): Promise<void> {
     lane.busy = true
     try {
-      while (lane.waiting.length > 0 && !this.stopped) await this.send(replica, lane, lane.waiting.shift()!)
+      while (!this.stopped) {
+        const msg = lane.protocol.shift() ?? this.nextRequest(lane)
+        if (msg === undefined) break
+        await this.send(replica, lane, msg)
+      }
     } finally {
       lane.busy = false
     }
   }
 
+  private nextRequest (lane: Lane): Message | undefined {
+    for (let r = lane.requests.shift(); r !== undefined; r = lane.requests.shift()) if (r.needed()) return r.msg
+    return undefined
+  }
+
   private async send (replica: number, lane: Lane, msg: Message): Promise<void> {
-    let timer: { cancel (): void } | undefined
-    const timeout = new Promise<'timeout'>(resolve => { timer = this.components.timers.schedule(this.init.timeoutMs, () => resolve('timeout')) })
+    const timers = this.components.timers
+    const started = timers.now()
     try {
-      const outcome = await Promise.race([this.components.communicator.unicast(msg, this.components.handleOf(replica)), timeout])
-      if (outcome === 'timeout') throw new Error(`send did not complete within ${this.init.timeoutMs} ms`)
+      await this.components.communicator.unicast(msg, this.components.handleOf(replica))
       if (!lane.ok) log.info(`Replica ${this.init.self} can send to replica ${replica} again`)
       lane.ok = true
+      const took = timers.now() - started
+      // Only the first slow send in a row is worth a warning.
+      if (took > this.init.timeoutMs && !lane.slow) log.warn(`Replica ${this.init.self} took ${Math.round(took)} ms to send to replica ${replica} (it reads slowly)`)
+      lane.slow = took > this.init.timeoutMs
     } catch (err) {
       // Only the first failure in a row is worth a warning.
       if (lane.ok) log.warn(`Replica ${this.init.self} could not send to replica ${replica}: ${errorMessage(err)}`)
       lane.ok = false
-    } finally {
-      timer?.cancel()
     }
   }
 }

@@ -11,24 +11,27 @@ const log = createLogger('consensus/pbft')
  * - dropDuplicateRequests: a request it already holds is not batched again (Fabric's primary
  *   batches every copy it receives);
  * - viewSync: sends the current new-view to a replica still in an older view, and adopts a
- *   new-view that f+1 replicas relayed;
+ *   new-view that f+1 replicas relayed; asks for a higher view f+1 replicas are ordering in;
  * - holdFutureViews: keeps pre-prepares, prepares and commits for a view not entered yet;
  * - lateJoin: having joined a view late, waits for the next checkpoint instead of starting a
  *   view change on its own;
  * - earlyStateTransfer: transfers state as soon as f+1 replicas checkpoint past what it can
  *   execute, and at once from the checkpoints that showed it is out of date;
  * - executeOnce: a transaction whose txid is already on the chain is not run again. This one
- *   decides what blocks hold, so it must be the same on every replica of a network.
+ *   decides what blocks hold, so it must be the same on every replica of a network;
+ * - timerGrace: when its request timer expires, gives what has already arrived a quarter of the
+ *   request timeout to commit before leaving the view (a busy replica runs its timers before
+ *   reading its input, and a view change it starts alone takes it out of ordering).
  */
 export type PbftExtension = typeof pbftExtensionNames[number]
 export type PbftExtensions = Readonly<Record<PbftExtension, boolean>>
 
 export const allPbftExtensions: PbftExtensions = Object.freeze({
-  retransmit: true, dropDuplicateRequests: true, viewSync: true, holdFutureViews: true, lateJoin: true, earlyStateTransfer: true, executeOnce: true
+  retransmit: true, dropDuplicateRequests: true, viewSync: true, holdFutureViews: true, lateJoin: true, earlyStateTransfer: true, executeOnce: true, timerGrace: true
 })
 /** A replica that follows Fabric 0.6.1's rules only (for mixed networks and their simulation). */
 export const fabricRulesOnly: PbftExtensions = Object.freeze({
-  retransmit: false, dropDuplicateRequests: false, viewSync: false, holdFutureViews: false, lateJoin: false, earlyStateTransfer: false, executeOnce: false
+  retransmit: false, dropDuplicateRequests: false, viewSync: false, holdFutureViews: false, lateJoin: false, earlyStateTransfer: false, executeOnce: false, timerGrace: false
 })
 
 /** The extensions left on with `names` (from pbft.weft.disable: extension names, or `all` for Fabric's rules only) switched off. */

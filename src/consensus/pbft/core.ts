@@ -48,11 +48,12 @@ export class PbftCore {
       checkpoint: (seqNo, id) => this.checkpoints.checkpoint(seqNo, id),
       moveWatermarks: n => this.checkpoints.moveWatermarks(n),
       stateTransfer: target => this.checkpoints.stateTransfer(target),
-      sendViewChange: () => this.viewChanges.sendViewChange(),
+      sendViewChange: view => this.viewChanges.sendViewChange(view),
       processNewView: () => this.viewChanges.processNewView(),
       validNewView: nv => this.viewChanges.validNewView(nv),
       relayNewView: (to, always) => this.viewSync.relayNewView(to, always),
       holdForView: (msg, kind) => this.viewSync.holdForView(msg, kind),
+      observe: (msg, kind) => this.viewSync.observe(msg, kind),
       releaseHeld: () => this.viewSync.releaseHeld()
     }
     const stack = components.consumer
@@ -72,6 +73,14 @@ export class PbftCore {
           // The gap is ours, not the primary's fault: the next checkpoint's state transfer fills it.
           s.log.info(`view change timer expired (${s.timers.newViewTimerReason}), but we joined view ${s.view} late: waiting to catch up instead`)
           s.timers.softStartTimer(s.requestTimeout, 'catching up after joining the view late')
+          return
+        }
+        if (s.ext.timerGrace && s.activeView && e.graced !== true) {
+          // A busy replica runs its due timers before it reads its input: the pre-prepare or commit
+          // it waited for may be here already, and a view change it starts alone leaves it out.
+          const grace = Math.max(1, Math.floor(s.requestTimeout / 4))
+          s.log.info(`view change timer expired (${s.timers.newViewTimerReason}), leaving the view in ${grace} ms unless a batch commits`)
+          s.timers.startGraceTimer(grace)
           return
         }
         s.log.info(`view change timer expired, sending view change: ${s.timers.newViewTimerReason}`)

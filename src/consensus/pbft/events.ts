@@ -16,7 +16,8 @@ export type CoreEvent =
   | AsEvent<PbftMessage>
   | { kind: 'message', msg: PbftMessage, sender: number }
   | { kind: 'newViewRelay', msg: NewView, sender: number }
-  | { kind: 'viewChangeTimer' }
+  /** `graced`: the request timer's second expiry, after its grace (timerGrace). */
+  | { kind: 'viewChangeTimer', graced?: boolean }
   | { kind: 'viewChangeResendTimer' }
   | { kind: 'nullRequestTimer' }
   | { kind: 'execDone' }

@@ -61,8 +61,16 @@ export function batchDigest (batch: RequestBatch): string {
   return toBase64(computeCryptoHash(toBinary(request_batchSchema, batch)))
 }
 
+/** Digests of requests already hashed: a primary keys each request three times (outstanding, pending, executed). */
+const requestDigests = new WeakMap<Request, string>()
+
 export function requestDigest (req: Request): string {
-  return toBase64(computeCryptoHash(toBinary(requestSchema, req)))
+  let digest = requestDigests.get(req)
+  if (digest === undefined) {
+    digest = toBase64(computeCryptoHash(toBinary(requestSchema, req)))
+    requestDigests.set(req, digest)
+  }
+  return digest
 }
 
 function vcFromProto (vc: view_change): ViewChange {

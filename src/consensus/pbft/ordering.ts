@@ -9,7 +9,7 @@ export class Ordering {
   constructor (
     private readonly s: ReplicaState,
     private readonly stack: Pick<InnerStack, 'execute' | 'getState'>,
-    private readonly steps: Pick<Steps, 'post' | 'innerBroadcast' | 'checkpoint' | 'sendViewChange' | 'holdForView' | 'relayNewView'>
+    private readonly steps: Pick<Steps, 'post' | 'innerBroadcast' | 'checkpoint' | 'sendViewChange' | 'holdForView' | 'observe' | 'relayNewView'>
   ) {}
 
   recvRequestBatch (batch: RequestBatch): void {
@@ -71,7 +71,7 @@ export class Ordering {
   recvPrePrepare (pp: PrePrepare): CoreEvent | undefined {
     const s = this.s
     s.log.debug(`received pre-prepare from replica ${pp.replicaId} for view=${pp.view}/seqNo=${pp.seqNo}`)
-    if (this.steps.holdForView(pp, 'prePrepare')) return
+    if (this.steps.holdForView(pp, 'prePrepare') || this.steps.observe(pp, 'prePrepare')) return
     if (!s.activeView) {
       s.log.debug('ignoring pre-prepare as we are in a view change')
       return
@@ -163,11 +163,12 @@ export class Ordering {
 
   /**
    * A prepare or commit arrived (ours too): true when it is another's for a view we are about to
-   * enter, held until then. A sender still in an older view gets our new-view.
+   * enter, held until then, or for the view we left alone, followed (viewsync.ts). A sender still
+   * in an older view gets our new-view.
    */
   private arrived (m: Prepare | Commit, kind: 'prepare' | 'commit'): boolean {
     this.s.log.debug(`received ${kind} from replica ${m.replicaId} for view=${m.view}/seqNo=${m.seqNo}`)
-    if (m.replicaId !== this.s.id && this.steps.holdForView(m, kind)) return true
+    if (m.replicaId !== this.s.id && (this.steps.holdForView(m, kind) || this.steps.observe(m, kind))) return true
     if (m.view < this.s.view) this.steps.relayNewView(m.replicaId, false)
     return false
   }

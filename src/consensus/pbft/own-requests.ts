@@ -9,7 +9,7 @@ export interface OwnRequestsComponents {
   /** False: requests are only made (Fabric's rules), never kept for retransmission. */
   track: boolean
   now: () => number
-  /** How long a request waits, from its last sending, before it goes out again (the request timeout). */
+  /** How long a request waits, from its first sending, before it goes out again (the request timeout); doubled each time after. */
   timeoutMs: number
   /** Sends a request to every replica and keeps it outstanding here. */
   send: (req: Request) => void
@@ -26,12 +26,14 @@ export interface OwnRequestsComponents {
  * request timeout. In Fabric a request whose one broadcast was lost (a partition, a crashed
  * primary) waits for a view change that unrelated commits keep postponing, or is dropped by
  * state transfer; here it is retransmitted. Re-sent requests may get ordered twice; the
- * executor runs a txid once.
+ * executor runs a txid once. Each retransmission of a request waits twice as long as the one
+ * before (up to 4 request timeouts), as a PBFT client backs off: under overload every request
+ * is late, and re-sending them all every timeout only added to the load.
  */
 export class OwnRequests {
   private readonly byTxid = new Map<string, Request>()
-  /** When each request was last sent (made or retransmitted). */
-  private readonly sentAt = new Map<string, number>()
+  /** When each request is due to go out again, and how often it went out again already. */
+  private readonly due = new Map<string, { at: number, resent: number }>()
   /** Txids found stale at the last retransmission: if still unexecuted at the next, they go out afresh. */
   private stale = new Set<string>()
   private lastStamp = 0n
@@ -49,7 +51,7 @@ export class OwnRequests {
     if (txid !== undefined) {
       if (this.byTxid.size === 0) this.c.arm(this.c.timeoutMs)
       this.byTxid.set(txid, req)
-      this.sentAt.set(txid, this.c.now())
+      this.due.set(txid, { at: this.c.now() + this.c.timeoutMs, resent: 0 })
     }
     return req
   }
@@ -58,14 +60,14 @@ export class OwnRequests {
   executed (txid: string): Request | undefined {
     this.stale.delete(txid)
     const req = this.byTxid.get(txid)
-    this.sentAt.delete(txid)
+    this.due.delete(txid)
     if (this.byTxid.delete(txid) && this.byTxid.size === 0) this.c.disarm()
     return req
   }
 
   /**
-   * Sends again every unexecuted request that has waited a request timeout since it was last
-   * sent (all of them with `all`, after a state transfer). One a newer request of ours overtook
+   * Sends again every unexecuted request that is due (all of them with `all`, after a state
+   * transfer). One a newer request of ours overtook
    * goes out as a new request if it is still unexecuted a round later (the old one may yet run
    * from a pending batch; waiting a round spares most duplicates). A request made just before the
    * timer fires waits for its own timeout: a Fabric primary batches every copy it receives, so an
@@ -76,10 +78,10 @@ export class OwnRequests {
     const stale = new Set<string>()
     let nextDue = Infinity
     for (const [txid, req] of this.byTxid) {
-      const due = (this.sentAt.get(txid) ?? now) + this.c.timeoutMs
-      if (!all && due > now) {
+      const due = this.due.get(txid) ?? { at: now, resent: 0 }
+      if (!all && due.at > now) {
         if (this.stale.has(txid)) stale.add(txid)
-        nextDue = Math.min(nextDue, due)
+        nextDue = Math.min(nextDue, due.at)
         continue
       }
       let r = req
@@ -89,12 +91,15 @@ export class OwnRequests {
       } else if (!this.c.isNew(r)) {
         stale.add(txid)
       }
-      this.sentAt.set(txid, now)
-      nextDue = Math.min(nextDue, now + this.c.timeoutMs)
+      const resent = due.resent + 1
+      const at = now + this.c.timeoutMs * 2 ** Math.min(resent, 2)
+      this.due.set(txid, { at, resent })
+      nextDue = Math.min(nextDue, at)
       this.c.send(r)
     }
     this.stale = stale
-    if (this.byTxid.size > 0) this.c.arm(Math.max(1, nextDue - now))
+    // Requests due within an eighth of the timeout of each other go out on one firing: one scan each.
+    if (this.byTxid.size > 0) this.c.arm(Math.max(nextDue - now, Math.ceil(this.c.timeoutMs / 8)))
   }
 
   private nextTimestamp (): Timestamp {

@@ -36,6 +36,9 @@ export class ReplicaTimers {
 
   stopTimer (): void { this.#newView.stop() }
 
+  /** Re-arms the expired request timer once more; a commit meanwhile stops it as it would the timer. */
+  startGraceTimer (timeout: number): void { this.#newView.reset(timeout, { kind: 'viewChangeTimer', graced: true }) }
+
   startNullRequestTimer (timeout: number): void { this.#nullRequest.reset(timeout, { kind: 'nullRequestTimer' }) }
   stopNullRequestTimer (): void { this.#nullRequest.stop() }
 

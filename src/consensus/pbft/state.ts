@@ -121,6 +121,8 @@ export class ReplicaState {
    * while the others can still take us along (f+1 rule) if the primary really fails.
    */
   #lateJoin = false
+  /** Weft (viewSync): the view we were active in when we started the view change under way (observes()). */
+  #leftView?: number
   /** View sync: to whom our new-view went in this view; which new-view each replica relayed to us. */
   readonly #relayedTo = new Set<string>()
   readonly #nvRelays = new Map<number, string>()
@@ -437,6 +439,7 @@ export class ReplicaState {
 
   /** Leaves the current view for `view`: inactive until its new-view is processed, our P and Q sets brought up to date. */
   startViewChange (view: number): void {
+    if (this.#activeView && this.ext.viewSync) this.#leftView = this.#view
     // Only the current view's new-view and later ones are ever read.
     for (const v of this.#newViewStore.keys()) if (v < view) this.#newViewStore.delete(v)
     this.#view = view
@@ -444,7 +447,7 @@ export class ReplicaState {
     this.#lateJoin = false
     this.#pset = calcPSet(this)
     this.#qset = calcQSet(this)
-    for (const [key, cert] of this.#certStore) if (cert.view < view) this.#certStore.delete(key)
+    for (const [key, cert] of this.#certStore) if (cert.view < view && cert.view !== this.#leftView) this.#certStore.delete(key)
     for (const [key, vc] of this.#viewChangeStore) if (vc.view < view) this.#viewChangeStore.delete(key)
   }
 
@@ -459,6 +462,9 @@ export class ReplicaState {
   }
 
   storeNewView (nv: NewView): void { this.#newViewStore.set(nv.view, nv) }
+
+  /** True while a view change is under way that we started from view `v`: we follow `v` without voting in it (viewsync.ts). */
+  observes (v: number): boolean { return !this.#activeView && this.#leftView === v }
 
   /** We entered (or are entering) this view after it began; see lateJoin. */
   joinedLate (): void { this.#lateJoin = true }
@@ -485,6 +491,7 @@ export class ReplicaState {
     this.timers.stopTimer()
     this.timers.stopNullRequestTimer()
     this.#activeView = true
+    this.#leftView = undefined
     this.#newViewsInstalled++
     this.#relayedTo.clear()
 
@@ -530,6 +537,19 @@ export class ReplicaState {
     held.push(e)
   }
 
+  /** How many replicas sent messages held for views above ours, and the lowest of those views. */
+  heldAhead (): { replicas: number, minView: number } {
+    let replicas = 0
+    let minView = Number.POSITIVE_INFINITY
+    for (const held of this.#heldForView.values()) {
+      const ahead = held.filter(e => e.msg.view > this.view)
+      if (ahead.length === 0) continue
+      replicas++
+      for (const e of ahead) minView = Math.min(minView, e.msg.view)
+    }
+    return { replicas, minView }
+  }
+
   /** Takes what was held for the current view; drops what belongs to earlier views. */
   takeHeldForView (): ViewMessage[] {
     const now: ViewMessage[] = []
@@ -557,6 +577,8 @@ export class ReplicaState {
   startTimerIfOutstandingRequests (): void {
     // Execution and state transfer take arbitrarily long: not a reason to suspect the primary.
     if (this.skipInProgress || this.currentExec !== undefined) return
+    // Following the view we left, with a view change of our own under way: no other view to suspect.
+    if (this.#leftView !== undefined && !this.#activeView) return
     if (this.#outstandingReqBatches.size > 0) {
       this.timers.softStartTimer(this.requestTimeout, `outstanding request batches (${this.#outstandingReqBatches.size})`)
     } else if (this.nullRequestTimeout > 0) {

@@ -25,12 +25,14 @@ export interface Steps {
   stateTransfer (target?: StateTarget): void
 
   // viewchange.ts
-  sendViewChange (): CoreEvent | undefined
+  /** Leaves the current view for `view` (the next one unless said). */
+  sendViewChange (view?: number): CoreEvent | undefined
   processNewView (): CoreEvent | undefined
   validNewView (nv: NewView): boolean
 
   // viewsync.ts
   relayNewView (to: number, always: boolean): void
   holdForView (msg: PrePrepare | Prepare | Commit, kind: 'prePrepare' | 'prepare' | 'commit'): boolean
+  observe (msg: PrePrepare | Prepare | Commit, kind: 'prePrepare' | 'prepare' | 'commit'): boolean
   releaseHeld (): void
 }

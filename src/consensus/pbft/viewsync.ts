@@ -2,7 +2,7 @@ import { toBase64 } from '../../crypto/bytes.ts'
 import { computeCryptoHash } from '../../crypto/hash.ts'
 import type { CoreEvent, ViewMessage } from './events.ts'
 import type { InnerStack } from './inner-stack.ts'
-import { encodePbftMessage, type Commit, type NewView, type PrePrepare, type Prepare } from './messages.ts'
+import { batchDigest, encodePbftMessage, type Commit, type NewView, type PrePrepare, type Prepare } from './messages.ts'
 import type { ReplicaState } from './state.ts'
 import type { Steps } from './steps.ts'
 
@@ -17,7 +17,7 @@ export class ViewSync {
   constructor (
     private readonly s: ReplicaState,
     private readonly stack: Pick<InnerStack, 'unicast'>,
-    private readonly steps: Pick<Steps, 'post' | 'validNewView' | 'processNewView'>
+    private readonly steps: Pick<Steps, 'post' | 'validNewView' | 'processNewView' | 'sendViewChange' | 'executeOutstanding'>
   ) {}
 
   /** Sends our new-view to a replica that is still in an older view (once per view for ordinary messages). */
@@ -61,6 +61,54 @@ export class ViewSync {
     if (!s.ext.holdFutureViews || msg.view < s.view || (msg.view === s.view && s.activeView)) return false
     s.holdForView({ kind, msg } as ViewMessage)
     s.log.debug(`holding ${kind} for view=${msg.view}/seqNo=${msg.seqNo} from replica ${msg.replicaId} until we are in that view`)
+    this.followAhead()
+    return true
+  }
+
+  /**
+   * Weft: f+1 replicas ordering in a view above ours (a restarted replica comes back in the view it
+   * persisted) include a correct one, so that view exists: ask for it with a view-change, as the
+   * f+1 rule joins f+1 view-changes. The replicas in it answer with their new-view (relayNewView),
+   * adopted on f+1 copies. Before, such a replica waited for its request timer, or for ever when
+   * no request reached it.
+   */
+  private followAhead (): void {
+    const s = this.s
+    if (!s.ext.viewSync || !s.activeView) return
+    const ahead = s.heldAhead()
+    if (ahead.replicas < s.f + 1) return
+    s.log.info(`${ahead.replicas} replicas order in views above ${s.view}, asking for view ${ahead.minView}`)
+    const next = this.steps.sendViewChange(ahead.minView)
+    if (next !== undefined) this.steps.post(next)
+  }
+
+  /**
+   * Weft: a replica whose view change nobody joined (the f+1 rule wants f+1 of them) stays out of
+   * ordering until the network's next view change, catching up only by state transfer (Fabric
+   * alike). It may not vote in the view it left (its view-change told the others what it prepared
+   * there), but it can follow that view: the primary's pre-prepares and the others' prepares and
+   * commits make certificates, and one with 2f+1 commits is committed, so it executes in order and
+   * checkpoints with the others. True when the message was for the view we are following.
+   */
+  observe (m: PrePrepare | Prepare | Commit, kind: ViewMessage['kind']): boolean {
+    const s = this.s
+    if (!s.observes(m.view) || !s.inW(m.seqNo)) return false
+    if (kind === 'prePrepare') {
+      const pp = m as PrePrepare
+      if (pp.replicaId !== s.primary(pp.view) || s.certAt(pp.view, pp.seqNo)?.prePrepare !== undefined) return true
+      if (pp.digest !== '' && !s.reqBatchStore.has(pp.digest)) {
+        if (pp.batch === undefined || batchDigest(pp.batch) !== pp.digest) return true
+        s.storeMissingReqBatch(pp.digest, pp.batch)
+      }
+      s.recordPrePrepare(pp)
+    } else if (kind === 'prepare') {
+      if (m.replicaId === s.primary(m.view)) return true
+      s.recordPrepare(m)
+    } else {
+      const cert = s.recordCommit(m)
+      if (cert?.prePrepare !== undefined && s.committed(cert.digest, m.view, m.seqNo)) s.forgetOutstandingReqBatch(cert.digest)
+    }
+    this.steps.executeOutstanding()
     return true
   }
 
