@@ -1,5 +1,6 @@
 // The benchmarks' short sizes, so that `npm run bench` keeps working: every throughput workload
-// runs once for 2 s through a real peer and a separate load generator; what it accepted must
+// runs once for 2 s through a real peer (over REST, gRPC or libp2p) and a separate load
+// generator; what it accepted must
 // commit, with balances conserved. A fresh peer syncs 300 blocks over each transport and ends on
 // the source's head; the peer's memory is sampled for 5 s of load. The PBFT benches: in one
 // process (200 tx per configuration, N up to 16) and four `weft node start` processes (one 2 s
@@ -16,13 +17,14 @@ async function bench (name: string): Promise<{ code: number | null, out: string 
 }
 
 describe('npm run bench, short sizes', () => {
-  it('every throughput workload commits through REST with balances conserved', async () => {
+  it('every throughput workload commits through REST, gRPC and libp2p with balances conserved', async () => {
     const { code, out } = await bench('throughput')
     expect(code, out).toBe(0)
     const { rows } = JSON.parse(await readFile(`${root}/bench-results/throughput.json`, 'utf8')) as {
-      rows: Array<{ workload: string, results: Array<{ workload: string, committed: number, balance: { ok: boolean, committedTotal: number } }> }>
+      rows: Array<{ workload: string, results: Array<{ via: string, workload: string, committed: number, balance: { ok: boolean, committedTotal: number } }> }>
     }
-    expect(rows.map(r => r.workload)).toEqual(['devmode-16', 'devmode-64', 'devmode-1', 'devmode-grpc-16', 'devmode-wait0-200/s', 'js-16', 'query-16'])
+    expect(Object.fromEntries(rows.map(r => [r.workload, r.results[0].via]))).toMatchObject({ 'devmode-16': 'rest', 'devmode-grpc-16': 'grpc', 'devmode-libp2p-16': 'libp2p' })
+    expect(rows.map(r => r.workload)).toEqual(['devmode-16', 'devmode-64', 'devmode-1', 'devmode-grpc-16', 'devmode-libp2p-16', 'devmode-wait0-200/s', 'js-16', 'query-16'])
     for (const { workload, results: [r] } of rows) {
       // A loaded CI machine may commit nothing inside a 2 s window; what was accepted must commit after it.
       expect(r.workload === 'query' ? r.committed : r.balance.committedTotal, workload).toBeGreaterThan(0)
