@@ -1,12 +1,12 @@
 // How long `weft --help` and `weft chaincode query` (against no peer) take to answer: the CLI's
-// start-up, which every verb pays. Median/min/max of WEFT_BENCH_RUNS (10) runs after a warm-up.
+// start-up, which every verb pays. Median/min/max of WEFT_BENCH_RUNS (5) runs after a warm-up.
 import { spawnSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const runs = process.env.WEFT_BENCH_SHORT === '1' ? 2 : Number(process.env.WEFT_BENCH_RUNS ?? 10)
+const runs = process.env.WEFT_BENCH_SHORT === '1' ? 2 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const verbs: Array<[string, string[]]> = [
   ['weft --help', ['--help']],
   ['weft chaincode query (no peer)', ['chaincode', 'query', '-n', 'mycc', '-c', '{"Args":["query","a"]}']]

@@ -1,7 +1,7 @@
 // Ledger commit throughput: 500-transaction blocks of example02-like invokes (two writes each)
 // committed with core.yaml's bucket tree, over a state of 10k and of 1M keys, on LevelDB and
 // in memory. Prints the median of the timed blocks with min and max; asserts nothing.
-// WEFT_BENCH_SHORT=1: 10k keys only (a CI smoke run). WEFT_BENCH_RUNS sets the timed blocks (7).
+// WEFT_BENCH_SHORT=1: 10k keys only (a CI smoke run). WEFT_BENCH_RUNS sets the timed blocks (5).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +11,7 @@ import { openLevelDB } from '../node/storage.ts'
 import { describeFigures, measure, populate, type Figures, type Workload } from './tools/ledger-blocks.ts'
 
 const short = process.env.WEFT_BENCH_SHORT === '1'
-const runs = Math.max(5, Number(process.env.WEFT_BENCH_RUNS ?? 7))
+const runs = Math.max(5, Number(process.env.WEFT_BENCH_RUNS ?? 5))
 const sizes = short ? [10_000] : [10_000, 1_000_000]
 const workloads: Workload[] = ['transfer', 'insert']
 

@@ -1,5 +1,6 @@
-// What a user sees: committed transactions per second through the peer's public REST API, from
-// a load generator in its own process (bench/tools/loadgen.ts), for a Weft peer started here and,
+// What a user sees: committed transactions per second through the peer's public interfaces (REST,
+// gRPC Devops, libp2p process-tx as a tab sends), from a load generator in its own process
+// (bench/tools/loadgen.ts), for a Weft peer started here and,
 // with WEFT_BENCH_FABRIC=http://HOST:PORT (and WEFT_BENCH_FABRIC_GRPC=HOST:PORT for the gRPC
 // workload), a Fabric 0.6.1 peer started by you (dev mode, Go
 // chaincode_example02 registered as mycc, deployed with a→100000000, b→200). Runs alternate
@@ -32,6 +33,8 @@ interface Workload {
   load: string[]
   /** Requests go to Devops over gRPC instead of REST. */
   grpc?: boolean
+  /** Requests go to the peer's libp2p process-tx protocol over WebSockets instead of REST (Weft only). */
+  libp2p?: boolean
   /** The same load also goes to the Fabric peer (a dev-mode Go chaincode can run it). */
   sideBySide?: boolean
 }
@@ -41,6 +44,7 @@ const workloads: Workload[] = [
   { name: 'devmode-64', what: 'the same, 64 REST clients', chaincode: 'dev-stream', load: ['--clients', '64'], sideBySide: true },
   { name: 'devmode-1', what: 'the same, 1 REST client', chaincode: 'dev-stream', load: ['--clients', '1'], sideBySide: true },
   { name: 'devmode-grpc-16', what: 'the same, 16 gRPC Devops clients', chaincode: 'dev-stream', load: ['--clients', '16'], grpc: true, sideBySide: true },
+  { name: 'devmode-libp2p-16', what: 'the same, 16 libp2p process-tx clients over one WebSockets connection (as a tab submits)', chaincode: 'dev-stream', load: ['--clients', '16'], libp2p: true },
   { name: 'devmode-wait0-200/s', what: 'block.wait 0, open loop at 200 tx/s (request-to-commit latency)', chaincode: 'dev-stream', env: { CORE_NOOPS_BLOCK_WAIT: '0' }, load: ['--rate', '200'] },
   { name: 'js-16', what: 'noops 500/1s, example02 as a JS chaincode in a worker, 16 REST clients', chaincode: 'js-worker', load: ['--clients', '16'] },
   { name: 'query-16', what: 'queries of example02 over the dev-mode stream, 16 REST clients', chaincode: 'dev-stream', load: ['--clients', '16', '--workload', 'query'], sideBySide: true }
@@ -61,7 +65,8 @@ for (const w of workloads) {
       const order = fabric !== undefined && w.sideBySide === true ? (i % 2 === 0 ? ['weft', 'fabric'] : ['fabric', 'weft']) : ['weft']
       for (const who of order) {
         const grpc = w.grpc === true ? ['--grpc', who === 'weft' ? peer.procs.grpc(0) : fabricGrpc ?? `${new URL(fabric!).hostname}:${Number(new URL(fabric!).port) + 1}`] : []
-        const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, [...w.load, ...grpc]) : await loadgen(fabric!, 'mycc', [...w.load, ...grpc])
+        const p2p = w.libp2p === true ? ['--libp2p', peer.libp2p] : []
+        const r = who === 'weft' ? await loadgen(peer.target, peer.chaincode, [...w.load, ...grpc, ...p2p]) : await loadgen(fabric!, 'mycc', [...w.load, ...grpc])
         ;(who === 'weft' ? weft : fab).results.push(r)
         console.log(`  ${w.name} ${who} run ${i + 1}: ${fmt(r.tps)} tx/s committed, p50 ${fmt(r.latency.p50)} ms, balance ${r.balance.ok ? 'ok' : 'WRONG'}`)
       }

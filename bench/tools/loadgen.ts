@@ -1,7 +1,9 @@
-// The load generator: a process of its own that speaks only Fabric 0.6.1's public interfaces
-// (REST JSON-RPC with keep-alive; with --grpc, Devops.Invoke/Query over one gRPC channel), so the
-// same run measures a Weft peer or a real Fabric peer. It sends example02 invokes a→b 1
-// (or queries of a), closed loop with N keep-alive clients or open loop at a fixed rate, and
+// The load generator: a process of its own that speaks only the peer's public interfaces: Fabric
+// 0.6.1's REST JSON-RPC with keep-alive, or with --grpc HOST:PORT Devops.Invoke/Query over one gRPC
+// channel, so the same run measures a Weft peer or a real Fabric peer; or with --libp2p MULTIADDR
+// Weft's Peer.ProcessTransaction over libp2p (/weft/process-tx/0.6.1 on one WebSockets
+// connection), as a browser tab hands its transactions to a Node peer. It sends example02 invokes
+// a→b 1 (or queries of a), closed loop with N keep-alive clients or open loop at a fixed rate, and
 // counts only what was committed: the blocks are read back, each of its transactions matched
 // to when it was sent, and the balance of `a` checked against the count.
 //   node --import tsx bench/tools/loadgen.ts --target http://127.0.0.1:7050 --chaincode mycc --clients 16
@@ -10,20 +12,29 @@
 //     transactions on the chain of one replica.
 //   --no-balance: others load the same accounts at the same time; the caller checks the balance.
 // Prints one JSON object (LoadResult) on stdout.
+import '../../node/polyfill.ts'
+import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'node:http'
 import { parseArgs } from 'node:util'
 import { create } from '@bufbuild/protobuf'
+import { timestampFromMs } from '@bufbuild/protobuf/wkt'
 import { credentials } from '@grpc/grpc-js'
+import { noise } from '@libp2p/noise'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { newExecuteTransaction } from '../../src/chaincode/transactions.ts'
 import { ChaincodeInvocationSpecSchema, ChaincodeSpec_Type } from '../../src/protos/chaincode_pb.ts'
 import { Devops } from '../../src/protos/devops_pb.ts'
-import { Response_StatusCode, type Response } from '../../src/protos/fabric_pb.ts'
+import { Response_StatusCode, Transaction_Type, type Response } from '../../src/protos/fabric_pb.ts'
+import { libp2pChat } from '../../src/transport/libp2p-chat.ts'
 import { unaryCall } from '../../node/grpc/client.ts'
 import { clientConstructor } from '../../node/grpc/service-definition.ts'
 
 export interface LoadResult {
   target: string
-  /** How requests were sent: REST JSON-RPC, or Devops over gRPC (REST still reads the blocks). */
-  via: 'rest' | 'grpc'
+  /** How requests were sent: REST JSON-RPC, Devops over gRPC or libp2p process-tx (REST still reads the blocks). */
+  via: 'rest' | 'grpc' | 'libp2p'
   workload: 'invoke' | 'query'
   clients: number
   rate?: number
@@ -47,6 +58,7 @@ const { values: opt } = parseArgs({
   options: {
     target: { type: 'string', default: 'http://127.0.0.1:7050' },
     grpc: { type: 'string' },
+    libp2p: { type: 'string' },
     chain: { type: 'string' },
     'no-balance': { type: 'boolean', default: false },
     chaincode: { type: 'string', default: 'mycc' },
@@ -95,9 +107,26 @@ async function devopsCall (method: 'invoke' | 'query', args: string[]): Promise<
   }
 }
 
+/** A client-only libp2p node (WebSockets, noise, yamux, as a tab dials) whose transactions go to the peer at --libp2p. */
+const p2pNode = opt.libp2p === undefined ? undefined : await createLibp2p({ transports: [webSockets()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+const p2p = p2pNode === undefined ? undefined : libp2pChat()({ node: p2pNode })
+
+/** Peer.ProcessTransaction over libp2p: the peer answers an invoke with its txid, a query with the value. */
+async function processTxCall (method: 'invoke' | 'query', args: string[]): Promise<{ ok: boolean, message: string }> {
+  const cis = create(ChaincodeInvocationSpecSchema, { chaincodeSpec: { type: ChaincodeSpec_Type.GOLANG, chaincodeID: { name: opt.chaincode }, ctorMsg: { args: args.map(a => encoder.encode(a)) } } })
+  const type = method === 'invoke' ? Transaction_Type.CHAINCODE_INVOKE : Transaction_Type.CHAINCODE_QUERY
+  try {
+    const r = await p2p!.processTransaction(opt.libp2p!, newExecuteTransaction(cis, randomUUID(), type, timestampFromMs(Date.now())))
+    return { ok: r.status === Response_StatusCode.SUCCESS, message: new TextDecoder().decode(r.msg) }
+  } catch (err) {
+    return { ok: false, message: (err as Error).message }
+  }
+}
+
 let rpcId = 0
 async function rpc (method: 'invoke' | 'query', args: string[], to = target): Promise<{ ok: boolean, message: string }> {
   if (devops !== undefined && to === target) return await devopsCall(method, args)
+  if (p2p !== undefined && to === target) return await processTxCall(method, args)
   const body = JSON.stringify({ jsonrpc: '2.0', method, params: { type: 1, chaincodeID: { name: opt.chaincode }, ctorMsg: { args } }, id: ++rpcId })
   try {
     const { text } = await http('POST', '/chaincode', body, to)
@@ -188,10 +217,11 @@ const summary = (xs: number[]): LoadResult['latency'] => {
   return { p50: percentile(xs, 0.5), p90: percentile(xs, 0.9), p99: percentile(xs, 0.99), max: xs.length === 0 ? NaN : xs[xs.length - 1] }
 }
 
+const via = devops !== undefined ? 'grpc' : p2p !== undefined ? 'libp2p' : 'rest'
 let result: LoadResult
 if (workload === 'query') {
   result = {
-    target: opt.target!, via: devops === undefined ? 'rest' : 'grpc', workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    target: opt.target!, via, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
     committed: answeredInWindow, tps: answeredInWindow / (durationMs / 1000), latency: summary(queryLatency),
     blocks: 0, balance: { committedTotal: 0, moved: 0, ok: true }
   }
@@ -221,11 +251,12 @@ if (workload === 'query') {
   }
   const moved = checkBalance ? a0 - await balanceOfA() : NaN
   result = {
-    target: opt.target!, via: devops === undefined ? 'rest' : 'grpc', workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
+    target: opt.target!, via, workload, clients, rate, windowMs: durationMs, sent, accepted, refused,
     committed: inWindow, tps: inWindow / (durationMs / 1000), latency: summary(lat), blocks,
     balance: checkBalance ? { committedTotal: found.size, moved, ok: moved === found.size } : { committedTotal: found.size, moved, ok: true, checked: false }
   }
 }
 agent.destroy()
 devops?.close()
+await p2pNode?.stop()
 process.stdout.write(`${JSON.stringify(result)}\n`)

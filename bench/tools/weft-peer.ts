@@ -9,6 +9,8 @@ export type Chaincode = 'dev-stream' | 'js-worker'
 
 export interface BenchPeer {
   target: string
+  /** The peer's WebSockets multiaddr (with /p2p/<id>), as it printed it at start. */
+  libp2p: string
   chaincode: string
   procs: WeftProcesses
   stop: () => Promise<void>
@@ -41,7 +43,9 @@ export async function weftPeer (chaincode: Chaincode, env: Record<string, string
       name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
       if (name === '') throw new Error(`deploy printed no name: ${out}`)
     }
-    return { target: procs.rest(0), chaincode: name, procs, stop: async () => { await cc?.stop(); await procs.stop() } }
+    const libp2p = /^ {2}libp2p {2}(.*)$/m.exec(procs.output(0))?.[1].split(' ').find(m => m.includes('/ws/p2p/'))
+    if (libp2p === undefined) throw new Error(`the peer printed no WebSockets multiaddr: ${procs.output(0)}`)
+    return { target: procs.rest(0), libp2p, chaincode: name, procs, stop: async () => { await cc?.stop(); await procs.stop() } }
   } catch (err) {
     await cc?.stop()
     await procs.stop()

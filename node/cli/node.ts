@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { configFileFor, loadNodeConfig } from '../config.ts'
+import { boundHeapGrowth } from '../peer/heap-limits.ts'
 import type { serve as Serve } from '../peer/serve.ts'
 import { initLogging } from './logging.ts'
 
@@ -11,6 +12,7 @@ async function start (opts: { peerChaincodedev?: boolean, config?: string, loggi
     console.log('Running in chaincode development mode')
     console.log('Set consensus to NOOPS and user starts chaincode')
   }
+  boundHeapGrowth()
   // Loaded here, not at start: the peer's libraries cost every other verb their load time.
   const { serve } = await import('../peer/serve.ts') as { serve: typeof Serve }
   const running = await serve(config)

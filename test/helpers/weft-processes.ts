@@ -10,6 +10,7 @@ import type { Chaincode } from '../../src/chaincode/shim/chaincode.ts'
 import { ChaincodeSupport as ChaincodeSupportService, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
 import { callStream, clientConstructor } from '../../node/grpc/service-definition.ts'
 import { freePorts } from '../../node/net/free-ports.ts'
+import { WEFT_NODE_FLAGS } from '../../node/peer/heap-limits.ts'
 import { GoShimEmulator } from '../interop/go-shim.ts'
 import { Proc, unlessEnded, type Exit } from './processes.ts'
 import { waitFor, type WaitOptions } from './wait.ts'
@@ -59,7 +60,7 @@ export class WeftProcesses {
     return path
   }
 
-  /** Starts vpI (`nodeArgs` go to node itself, e.g. --cpu-prof); resolves once it is ready. */
+  /** Starts vpI (`nodeArgs` go to node itself, e.g. --cpu-prof, after the flags a user's peer runs with); resolves once it is ready. */
   async start (i: number, args: string[] = [], nodeArgs: string[] = []): Promise<void> {
     const p = Proc.weft(['node', 'start', ...args], {
       label: `vp${i}`,
@@ -76,7 +77,7 @@ export class WeftProcesses {
         CORE_LOGGING_NODE: process.env.WEFT_IT_LOG ?? 'info',
         ...this.envOf(i)
       }
-    }, nodeArgs)
+    }, [...WEFT_NODE_FLAGS, ...nodeArgs])
     this.earlier[i] = this.output(i)
     this.procs[i] = p
     // Looked for every 10 ms: benchmarks time from here.
