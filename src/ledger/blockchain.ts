@@ -1,4 +1,4 @@
-import { fromBinary } from '@bufbuild/protobuf'
+import { fromBinary, toBinary } from '@bufbuild/protobuf'
 import { BinaryReader } from '@bufbuild/protobuf/wire'
 import { concatBytes, utf8 } from '../crypto/bytes.ts'
 import { BlockSchema, type Block, type Transaction } from '../protos/fabric_pb.ts'
@@ -89,7 +89,7 @@ export class Blockchain {
   }
 
   /** A block's bytes and indexes without the height: past the tip, it is not part of the chain yet. */
-  stageToBatch (block: Block, n: number, hash: Uint8Array, batch: WriteBatch, bytes = encodeBlock(block).bytes): void {
+  stageToBatch (block: Block, n: number, hash: Uint8Array, batch: WriteBatch, bytes: Uint8Array = toBinary(BlockSchema, block)): void {
     batch.put(this.cols.blockchain, encodeUint64(n), bytes)
     batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), uvarints(n))
     const prefix = this.cols.indexes.prefix
