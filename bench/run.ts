@@ -1,11 +1,17 @@
 // `npm run bench`: runs every benchmark in bench/ (each prints its own figures) one after another,
 // then a Summary: the Markdown each wrote to bench-results/, in a stable (alphabetical) order.
-//   npm run bench [name…]    only the benchmarks whose file name contains one of the names
+//   npm run bench [name…]    only the named benchmarks (`throughput` is bench/throughput.ts, not pbft-throughput)
 import { readdir, readFile } from 'node:fs/promises'
 
 const only = process.argv.slice(2)
-for (const file of (await readdir(new URL('.', import.meta.url))).filter(f => f.endsWith('.ts') && f !== 'run.ts').sort()) {
-  if (only.length > 0 && !only.some(o => file.includes(o))) continue
+const files = (await readdir(new URL('.', import.meta.url))).filter(f => f.endsWith('.ts') && f !== 'run.ts').sort()
+const unknown = only.filter(o => !files.includes(`${o}.ts`))
+if (unknown.length > 0) {
+  console.error(`no benchmark named ${unknown.join(', ')}; there are: ${files.map(f => f.slice(0, -'.ts'.length)).join(', ')}`)
+  process.exit(2)
+}
+for (const file of files) {
+  if (only.length > 0 && !only.includes(file.slice(0, -'.ts'.length))) continue
   console.log(`# ${file}`)
   await import(new URL(file, import.meta.url).href)
 }
