@@ -4,6 +4,7 @@ import { certDerToPem, pemToCertDer } from '../crypto/fabric/pem.ts'
 import { NONCE_SIZE, type CryptoSuite } from '../crypto/fabric/suite.ts'
 import { certifiedKey, type CaRoots } from './fabric-verifier.ts'
 import type { CertifiedKey, ChainKeys, Member, MemberKeystore, MemberKind } from './member.ts'
+import { TCertPool } from './tcert-pool.ts'
 
 /** What enrollment with the ECA gives a member (fabric-crypto's enrollment client does the protocol). */
 export interface Enrollment {
@@ -45,26 +46,8 @@ const ALIAS = {
   tca: 'tca.cert.chain',
   chainKey: 'chain.key',
   queryKey: 'query.key',
-  kdfKey: 'tca.kdf.key',
-  // Fabric keeps them in its keystore's database (table TCerts); Weft in a file beside the keys.
-  unusedTCerts: 'tcerts.unused'
+  kdfKey: 'tca.kdf.key'
 } as const
-
-/** A TCert with its derived private key, as kept until it is used. */
-interface TCertKey { cert: Uint8Array, key: EcPrivateKey }
-
-/** Each TCert (CERTIFICATE) followed by its key (ECDSA PRIVATE KEY), in PEM. */
-function tcertsToText (tcerts: readonly TCertKey[]): string {
-  return tcerts.map(t => certDerToPem(t.cert) + privateKeyToPem(t.key)).join('')
-}
-
-function textToTCerts (text: string): TCertKey[] {
-  const blocks = [...text.matchAll(/-----BEGIN [^\n-]*-----[\s\S]*?-----END [^\n-]*-----\n?/g)].map(m => m[0])
-  if (blocks.length % 2 !== 0) throw new Error(`${ALIAS.unusedTCerts}: ${blocks.length} PEM blocks, not certificate and key pairs`)
-  const tcerts: TCertKey[] = []
-  for (let i = 0; i < blocks.length; i += 2) tcerts.push({ cert: pemToCertDer(blocks[i]), key: pemToPrivateKey(blocks[i + 1]) })
-  return tcerts
-}
 
 /** Fabric's keystore: enrollment keys and certificates in its files, TCerts fetched in batches of security.tcert.batch.size. */
 export class Keystore implements MemberKeystore {
@@ -122,66 +105,34 @@ export class Keystore implements MemberKeystore {
   remove (kind: MemberKind, name: string): Promise<void> { return this.raw.remove(kind, name) }
 
   private member (kind: MemberKind, enrollmentID: string, signKey: EcPrivateKey, ecert: Uint8Array, roots: CaRoots, chain: ChainKeys | undefined): EnrolledMember {
-    return new EnrolledMember(enrollmentID, certifiedKey(this.suite, ecert, signKey), roots, chain, {
-      fetch: async () => {
-        const batch = await this.client.tcertBatch(enrollmentID, signKey, this.tcertBatchSize)
-        // Kept as Fabric keeps it, though every batch brings its own.
-        await this.raw.write(kind, enrollmentID, ALIAS.kdfKey, aesKeyToPem(batch.kdfKey))
-        return batch.tcerts
-      },
-      saved: async () => {
-        const text = await this.raw.read(kind, enrollmentID, ALIAS.unusedTCerts)
-        return text === undefined ? [] : textToTCerts(text)
-      },
-      save: async unused => { await this.raw.write(kind, enrollmentID, ALIAS.unusedTCerts, tcertsToText(unused)) },
-      certified: t => certifiedKey(this.suite, t.cert, t.key)
+    const files = { read: (alias: string) => this.raw.read(kind, enrollmentID, alias), write: (alias: string, text: string) => this.raw.write(kind, enrollmentID, alias, text) }
+    // Fabric keeps unused TCerts in its keystore's database (table TCerts); Weft in files beside the keys.
+    const tcerts = new TCertPool(files, async () => {
+      const batch = await this.client.tcertBatch(enrollmentID, signKey, this.tcertBatchSize)
+      // Kept as Fabric keeps it, though every batch brings its own.
+      await files.write(ALIAS.kdfKey, aesKeyToPem(batch.kdfKey))
+      return batch.tcerts
     })
+    return new EnrolledMember(enrollmentID, certifiedKey(this.suite, ecert, signKey), roots, chain, tcerts, this.suite)
   }
-}
-
-/** Where a member's TCerts come from: the TCA, and the keystore that keeps the unused ones across restarts. */
-interface TCertSource {
-  fetch (): Promise<TCertKey[]>
-  saved (): Promise<TCertKey[]>
-  save (unused: readonly TCertKey[]): Promise<void>
-  certified (t: TCertKey): CertifiedKey
 }
 
 /**
  * An enrolled member: its enrollment key, the CA roots it got, and a pool of TCerts used once
- * each. The pool starts from the unused TCerts kept in the keystore, and what is left of it is
- * written back before a TCert is handed out, so a restart neither reuses one nor needs the TCA
- * while some are left (Fabric stores its pool when the client closes).
+ * each, kept in the keystore so a restart neither reuses one nor needs the TCA while some are left.
  */
 export class EnrolledMember implements Member {
-  private pool?: TCertKey[]
-  /** One taker at a time: the pool and its file change together. */
-  private taking: Promise<unknown> = Promise.resolve()
-
   constructor (
     readonly enrollmentID: string,
     readonly enrollment: CertifiedKey,
     readonly roots: CaRoots,
     readonly chain: ChainKeys | undefined,
-    private readonly tcerts: TCertSource
+    private readonly tcerts: TCertPool,
+    private readonly suite: CryptoSuite
   ) {}
 
   async nextTCert (): Promise<CertifiedKey> {
-    const next = this.taking.then(async () => await this.take())
-    this.taking = next.catch(() => {})
-    return await next
-  }
-
-  private async take (): Promise<CertifiedKey> {
-    this.pool ??= await this.tcerts.saved()
-    if (this.pool.length === 0) {
-      const batch = await this.tcerts.fetch()
-      if (batch.length === 0) throw new Error('the TCA sent no transaction certificates')
-      this.pool = batch
-    }
-    const [taken, ...rest] = this.pool
-    await this.tcerts.save(rest)
-    this.pool = rest
-    return this.tcerts.certified(taken)
+    const t = await this.tcerts.take()
+    return certifiedKey(this.suite, t.cert, t.key)
   }
 }

@@ -50,10 +50,12 @@ async function startPeer (paddr: string): Promise<RunningPeer> {
   }))
 }
 
-/** The unused TCerts kept for jim, as hex DER, in order. */
+/** The unused TCerts kept for jim, as hex DER, in order: the batch after those counted as taken. */
 async function keptTCerts (): Promise<string[]> {
-  const text = await readFile(join(dir, 'vp0', 'crypto', 'client', 'jim', 'ks', 'raw', 'tcerts.unused'), 'utf8')
-  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g)].map(m => toHex(pemToCertDer(m[0])))
+  const raw = join(dir, 'vp0', 'crypto', 'client', 'jim', 'ks', 'raw')
+  const text = await readFile(join(raw, 'tcerts.unused'), 'utf8')
+  const taken = Number(await readFile(join(raw, 'tcerts.taken'), 'utf8'))
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g)].map(m => toHex(pemToCertDer(m[0]))).slice(taken)
 }
 
 it('restarted with the CA stopped, a logged-in user\'s next transaction signs with a kept TCert and commits', async () => {

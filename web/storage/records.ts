@@ -1,8 +1,9 @@
-// The records of the IndexedDB log store (storage.ts), each one IndexedDB value: a batch record
+// The records of the IndexedDB log store (log-store.ts), each one IndexedDB value: a batch record
 // holds the ops of one or more write() calls, its large values in a values record beside it; a
 // snapshot chunk holds entries of the whole store as of a log position, a value either inline
-// or as a reference into the values record that holds it. Both end in a CRC-32 of what precedes it, so a damaged record is told from a whole one.
-import type { BatchOp, Bytes } from '../src/storage/kv.ts'
+// or as a reference into the values record that holds it. Both end in a CRC-32 of what precedes
+// it, so a damaged record is told from a whole one.
+import type { BatchOp, Bytes } from '../../src/storage/kv.ts'
 
 const PUT = 1
 const DEL = 2
