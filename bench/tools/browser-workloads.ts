@@ -2,10 +2,9 @@
 // all in one browser, each on an origin of its own. Each is opened once (its server or peer and
 // tab kept for all its runs) and then run again and again; a run gives one or more
 // measurements, each a row of the table.
-import type { Page } from 'playwright-core'
 import { toHex } from '../../src/crypto/bytes.ts'
 import type { Figures } from './ledger-blocks.ts'
-import { openApp, openDemoPage, startTestPeer, waitInPage, type DemoPage } from '../../test/browser/app-harness.ts'
+import { openApp, openDemoPage, startTestPeer, waitInPage } from '../../test/browser/app-harness.ts'
 import { callInPage, openEntry, serveEntry, type WeftBrowser } from '../../test/browser/harness.ts'
 
 export interface Measure {
@@ -94,10 +93,10 @@ export async function tabSync (browser: WeftBrowser, blocks: number): Promise<Br
 
 export interface DemoCase { n: number, storage: 'memory' | 'indexeddb' }
 
-/** The in-tab demo network flat out (its own 2 s warm-up, then `seconds`), one case after another in one tab; each start begins on empty storage. */
+/** The in-tab demo network flat out (its own 2 s warm-up, then `seconds`, or `warmupSeconds` in a warm-up run), one case after another in one tab; each start begins on empty storage. */
 export async function demoNetwork (browser: WeftBrowser, cases: DemoCase[], seconds: number, warmupSeconds: number): Promise<BrowserWorkload> {
-  const demo: DemoPage = await openDemoPage('demo-bench', browser)
-  const page: Page = demo.page
+  const demo = await openDemoPage('demo-bench', browser)
+  const { page } = demo
   return {
     name: 'demo',
     async run (_index, warmup) {
