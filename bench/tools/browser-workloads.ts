@@ -4,6 +4,7 @@
 // measurements, each a row of the table.
 import { toHex } from '../../src/crypto/bytes.ts'
 import type { Figures } from './ledger-blocks.ts'
+import { fmt } from './weft-peer.ts'
 import { openApp, openDemoPage, startTestPeer, waitInPage } from '../../test/browser/app-harness.ts'
 import { callInPage, openEntry, serveEntry, type WeftBrowser } from '../../test/browser/harness.ts'
 
@@ -116,7 +117,7 @@ export async function demoNetwork (browser: WeftBrowser, cases: DemoCase[], seco
           value: r.txps,
           unit: 'committed tx/s',
           extra: { label: 'p50 ms', value: r.p50 ?? NaN },
-          note: `${r.committed} in ${r.seconds.toFixed(1)} s, p50 ${r.p50?.toFixed(0)} ms, p95 ${r.p95?.toFixed(0)} ms, heights ${r.heights.join(' ')}${storage === 'memory' ? '' : `; ${r.verdict}`}`,
+          note: `${r.committed} in ${r.seconds.toFixed(1)} s, p50 ${fmt(r.p50 ?? NaN)} ms, p95 ${fmt(r.p95 ?? NaN)} ms, heights ${r.heights.join(' ')}${storage === 'memory' ? '' : `; ${r.verdict}`}`,
           ok: r.committed > 0
         })
       }
