@@ -12,7 +12,7 @@ const verbs: Array<[string, string[]]> = [
   ['weft chaincode query (no peer)', ['chaincode', 'query', '-n', 'mycc', '-c', '{"Args":["query","a"]}']]
 ]
 
-const rows: string[] = []
+const rows: Array<{ command: string, ms: number[] }> = []
 for (const [label, args] of verbs) {
   const once = (): number => {
     const t0 = performance.now()
@@ -20,11 +20,12 @@ for (const [label, args] of verbs) {
     return performance.now() - t0
   }
   once()
-  const ms = Array.from({ length: runs }, once).sort((a, b) => a - b)
-  rows.push(`| ${label} | ${ms[Math.floor((ms.length - 1) / 2)].toFixed(0)} | ${ms[0].toFixed(0)} | ${ms.at(-1)!.toFixed(0)} |`)
+  rows.push({ command: label, ms: Array.from({ length: runs }, once).sort((a, b) => a - b) })
 }
 const header = `CLI start-up: ${runs} runs after a warm-up; ${availableParallelism()} cores, Node ${process.version}`
-const table = ['| command | ms (median) | min | max |', '| --- | ---: | ---: | ---: |', ...rows].join('\n')
+const table = ['| command | ms (median) | min | max |', '| --- | ---: | ---: | ---: |',
+  ...rows.map(({ command, ms }) => `| ${command} | ${ms[Math.floor((ms.length - 1) / 2)].toFixed(0)} | ${ms[0].toFixed(0)} | ${ms.at(-1)!.toFixed(0)} |`)].join('\n')
 console.log(`${header}\n${table}`)
 await mkdir(new URL('bench-results/', `file://${root}`), { recursive: true })
+await writeFile(new URL('bench-results/cli.json', `file://${root}`), JSON.stringify({ header, runs, cores: availableParallelism(), node: process.version, rows }, null, 2))
 await writeFile(new URL('bench-results/cli.md', `file://${root}`), `${header}\n\n${table}\n`)

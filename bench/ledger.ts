@@ -1,6 +1,6 @@
 // Ledger commit throughput: 500-transaction blocks of example02-like invokes (two writes each)
 // committed with core.yaml's bucket tree, over a state of 10k and of 1M keys, on LevelDB and
-// in memory. Prints the median of the timed blocks with min and max; asserts nothing.
+// in memory. Prints the median of the timed blocks with min and max, and a table; asserts nothing.
 // WEFT_BENCH_SHORT=1: 10k keys only (a CI smoke run). WEFT_BENCH_RUNS sets the timed blocks (5).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -53,7 +53,8 @@ const table = [
   '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(r => `| ${r.backend} | ${r.keys} | ${r.workload} | ${f(r.commit)} | ${r.commit.min.toFixed(0)} | ${r.commit.max.toFixed(0)} | ${r.commitMs.median.toFixed(1)} | ${f(r.total)} |`)
 ].join('\n')
+console.log(`\n${header}\n${table}`)
 const out = new URL('../bench-results/', import.meta.url)
 await mkdir(out, { recursive: true })
-await writeFile(new URL('ledger.json', out), JSON.stringify({ header, rows }, null, 2))
+await writeFile(new URL('ledger.json', out), JSON.stringify({ header, cores: availableParallelism(), node: process.version, runs, rows }, null, 2))
 await writeFile(new URL('ledger.md', out), `${header}\n\n${table}\n`)

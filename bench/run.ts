@@ -1,7 +1,10 @@
-// `npm run bench`: runs every benchmark in bench/ (each prints its own figures) one after another,
-// then a Summary: the Markdown each wrote to bench-results/, in a stable (alphabetical) order.
+// `npm run bench`: runs every benchmark in bench/ (each prints its own figures) one after another
+// (one that fails is reported and the rest still run), then a Summary: the Markdown each wrote to
+// bench-results/, in a stable (alphabetical) order, with when it was written (a file left from an
+// earlier run shows its last figures).
 //   npm run bench [name…]    only the named benchmarks (`throughput` is bench/throughput.ts, not pbft-throughput)
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { errorMessage } from '../src/util/errors.ts'
 
 const only = process.argv.slice(2)
 const files = (await readdir(new URL('.', import.meta.url))).filter(f => f.endsWith('.ts') && f !== 'run.ts').sort()
@@ -13,12 +16,20 @@ if (unknown.length > 0) {
 for (const file of files) {
   if (only.length > 0 && !only.includes(file.slice(0, -'.ts'.length))) continue
   console.log(`# ${file}`)
-  await import(new URL(file, import.meta.url).href)
+  try {
+    await import(new URL(file, import.meta.url).href)
+  } catch (err) {
+    console.log(`${file} failed: ${errorMessage(err)}`)
+    process.exitCode = 1
+  }
 }
 
 const results = new URL('../bench-results/', import.meta.url)
 const mds = (await readdir(results).catch(() => [] as string[])).filter(f => f.endsWith('.md')).sort()
 if (mds.length > 0) {
   console.log('\n# Summary (bench-results/*.md)')
-  for (const md of mds) console.log(`\n## ${md}\n\n${(await readFile(new URL(md, results), 'utf8')).trimEnd()}`)
+  for (const md of mds) {
+    const written = (await stat(new URL(md, results))).mtime.toISOString().replace(/\.\d+Z$/, 'Z')
+    console.log(`\n## ${md} (written ${written})\n\n${(await readFile(new URL(md, results), 'utf8')).trimEnd()}`)
+  }
 }

@@ -1,7 +1,7 @@
 // The in-tab demo network: four PBFT validators inside one Chromium tab. 100 transactions,
 // the primary crashes, a view change follows and all 100 commit; the old primary restarts and
 // catches up; a byzantine primary (forged digests) is voted out too. (Its throughput is
-// app-demo-bench.test.ts's.)
+// bench/browser.ts's.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { openApp, openDemoPage, showView, waitInPage, type DemoPage } from './app-harness.ts'

@@ -109,12 +109,12 @@ export interface DemoPage {
   close (): Promise<void>
 }
 
-/** The app's build served with no peer behind it, opened offline at #demo in a fresh Chromium. */
-export async function openDemoPage (name: string): Promise<DemoPage> {
+/** The app's build served with no peer behind it, opened offline at #demo in a fresh Chromium (or a tab of `shared`, left open by close()). */
+export async function openDemoPage (name: string, shared?: WeftBrowser): Promise<DemoPage> {
   await webBuild()
   const [web, browser] = await Promise.all([
     startWebServer({ address: '127.0.0.1:0', root: join(REPO_ROOT, 'dist/web'), bootstrap: () => { throw new Error('no peer behind this server') } }),
-    startBrowser({ verbose: false })
+    shared ?? startBrowser({ verbose: false })
   ])
   const page = await browser.newPage(name)
   await openApp(page, `${web.url}?offline#demo`)
@@ -124,7 +124,8 @@ export async function openDemoPage (name: string): Promise<DemoPage> {
     page,
     async close () {
       await page.evaluate(async () => { await (await window.weft.demo()).stop() }).catch(() => {})
-      await browser.close()
+      if (shared === undefined) await browser.close()
+      else await page.close()
       await web.close()
     }
   }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { describeFigures, type Figures } from '../../bench/tools/ledger-blocks.ts'
 import { callInPage, openEntry, reloadPage, screenshot, serveEntry, startBrowser, type ServedEntry, type WeftBrowser } from './harness.ts'
 
 const vectors = (file: string) => JSON.parse(readFileSync(new URL(`../vectors/${file}`, import.meta.url), 'utf8')) as { cases: unknown[] }
@@ -44,13 +43,4 @@ describe('the ledger in Chromium on IndexedDB', () => {
     await screenshot(page, 'ledger-after-reload')
     expect(browser.problems).toEqual([])
   }, 120_000)
-
-  it('benchmark: 500-tx block commits on IndexedDB (printed)', async () => {
-    const page = await browser.newPage('bench')
-    await openEntry(page, server.url)
-    const keys = 10_000
-    const r = await callInPage<Record<string, { commit: Figures, total: Figures, commitMs: Figures }>>(page, 'benchCommits', 'weft-bench', keys, 5)
-    for (const [w, f] of Object.entries(r)) console.log(`BENCH ${describeFigures(`ledger commit, IndexedDB in headless Chromium, ${keys} keys, ${w}`, f)}`)
-    await page.close()
-  }, 300_000)
 })

@@ -5,8 +5,10 @@
 // two 5 s runs of load (RSS, then the heap run and its verdict). The PBFT benches: in one
 // process (200 tx per configuration, N up to 16) and four `weft node start` processes (one 2 s
 // run per workload, with example02 in the peers' workers and as dev-mode chaincodes); something
-// commits and the replicas agree. No speed threshold: figures come
-// from `npm run bench`.
+// commits and the replicas agree. The ledger commits 500-tx blocks on LevelDB and in memory. In
+// Chromium (inside test/netns.sh's namespace, which bench/browser.ts enters itself): blocks commit
+// on IndexedDB, a tab syncs 300 blocks to the peer's head, and the in-tab demo network commits at
+// 4 and 7 validators on memory and IndexedDB. No speed threshold: figures come from `npm run bench`.
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { finish, Proc, root } from '../helpers/processes.ts'
@@ -97,6 +99,35 @@ describe('npm run bench, short sizes', () => {
       expect(r.balance.committedTotal, workload).toBeGreaterThan(0)
       expect(r.balance.ok, workload).toBe(true)
       expect(r.replicas.agree, `${workload}: heights ${r.replicas.heights.join(', ')}`).toBe(true)
+    }
+  }, 300_000)
+
+  it('the ledger commits 500-tx blocks on LevelDB and in memory', async () => {
+    const { code, out } = await bench('ledger')
+    expect(code, out).toBe(0)
+    const { rows } = JSON.parse(await readFile(`${root}/bench-results/ledger.json`, 'utf8')) as {
+      rows: Array<{ backend: string, keys: number, workload: string, commit: { median: number } }>
+    }
+    expect(rows.map(r => `${r.backend} ${r.keys} ${r.workload}`)).toEqual(['LevelDB 10000 transfer', 'LevelDB 10000 insert', 'memory 10000 transfer', 'memory 10000 insert'])
+    for (const r of rows) expect(r.commit.median, `${r.backend} ${r.workload}`).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('in Chromium: blocks commit on IndexedDB, a tab syncs to the peer\'s head, the in-tab demo network commits', async () => {
+    const { code, out } = await bench('browser')
+    expect(code, out).toBe(0)
+    const { rows } = JSON.parse(await readFile(`${root}/bench-results/browser.json`, 'utf8')) as {
+      rows: Array<{ row: string, median: number, ok: boolean }>
+    }
+    expect(rows.map(r => r.row)).toEqual([
+      'ledger commit, 500-tx blocks over 2000 keys, transfer', 'ledger commit, 500-tx blocks over 2000 keys, insert',
+      'tab sync of 300 blocks over WebSockets into IndexedDB',
+      'in-tab demo network, 4 validators on memory', 'in-tab demo network, 4 validators on indexeddb',
+      'in-tab demo network, 7 validators on memory', 'in-tab demo network, 7 validators on indexeddb'
+    ])
+    // ok: the tab ended on the peer's head and state hash; the demo committed something.
+    for (const r of rows) {
+      expect(r.ok, r.row).toBe(true)
+      expect(r.median, r.row).toBeGreaterThan(0)
     }
   }, 300_000)
 })

@@ -1,5 +1,5 @@
 // Runs in the tab: the ledger on IndexedDB. Checks the conformance vectors through the real
-// ledger code, and commits blocks that must survive a page reload.
+// ledger code, and commits blocks that must survive a page reload; benchCommits is bench/browser.ts's.
 import { toHex, utf8 } from '../../../src/crypto/bytes.ts'
 import { checkBlockHashCase } from '../../../src/conformance/block-hash.ts'
 import { checkStateHashCase } from '../../../src/conformance/state-hash.ts'
