@@ -30,8 +30,25 @@ export function disconnectMessage (timestamp: Timestamp): Message {
   return message(Message_Type.DISC_DISCONNECT, undefined, timestamp)
 }
 
+/** The transaction each CHAIN_TRANSACTION message built here was made from, so this peer's consenter need not decode it. */
+const builtFrom = new WeakMap<Message, Transaction>()
+
 export function chainTransactionMessage (tx: Transaction, timestamp: Timestamp): Message {
-  return message(Message_Type.CHAIN_TRANSACTION, toBinary(TransactionSchema, tx), timestamp)
+  const msg = message(Message_Type.CHAIN_TRANSACTION, toBinary(TransactionSchema, tx), timestamp)
+  builtFrom.set(msg, tx)
+  return msg
+}
+
+/** The Transaction a CHAIN_TRANSACTION message carries: the one it was built from here, else its payload decoded. */
+export function transactionIn (msg: Message): Transaction {
+  return builtFrom.get(msg) ?? fromBinary(TransactionSchema, msg.payload)
+}
+
+/** TransactionBlock { transactions } from transactions already marshaled: the bytes toBinary gives, none encoded again. */
+export function transactionBlockBytes (transactions: readonly Uint8Array[]): Uint8Array {
+  const w = new BinaryWriter()
+  for (const tx of transactions) w.tag(1, WireType.LengthDelimited).bytes(tx)
+  return w.finish()
 }
 
 export function syncGetBlocksMessage (correlationId: bigint, start: bigint, end: bigint): Message {

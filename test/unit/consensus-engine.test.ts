@@ -11,7 +11,7 @@ import { ConsensusPersistor } from '../../src/consensus/persist.ts'
 import { handle, ValidatorSet } from '../../src/consensus/validators.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import type { MessageHandler } from '../../src/peer/message-handler.ts'
-import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint, type Response } from '../../src/protos/fabric_pb.ts'
+import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionBlockSchema, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint, type Response } from '../../src/protos/fabric_pb.ts'
 import { memoryStore, type KVStore } from '../../src/storage/index.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
@@ -141,6 +141,17 @@ describe('ConsensusEngine', () => {
     await sched.runFor(10)
     expect(ledger.height).toBe(2)
     expect((await ledger.getBlockByNumber(1))?.transactions.map(t => t.txid)).toEqual(['t1', 't2'])
+    await engine.stop()
+  })
+
+  it('broadcasts each invoke to the validators as a CONSENSUS TransactionBlock, the bytes Fabric marshals; one that came as bytes is decoded', async () => {
+    const { engine, ledger, sched, sent } = await noopsEngine()
+    await engine.processTransaction(tx('t1'))
+    engine.consenter.recvMsg(create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, tx('t2')) }), handle('vp0'))
+    expect(sent.map(m => m.type)).toEqual([Message_Type.CONSENSUS, Message_Type.CONSENSUS])
+    expect(sent.map(m => m.payload)).toEqual(['t1', 't2'].map(id => toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx(id)] }))))
+    await sched.runFor(10)
+    expect((await ledger.getBlockByNumber(1))?.transactions.map(t => toBinary(TransactionSchema, t))).toEqual(['t1', 't2'].map(id => toBinary(TransactionSchema, tx(id))))
     await engine.stop()
   })
 

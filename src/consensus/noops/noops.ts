@@ -1,7 +1,8 @@
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+import { create, fromBinary } from '@bufbuild/protobuf'
 import {
-  MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema, type Message, type PeerID, type Transaction
+  MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, type Message, type PeerID, type Transaction
 } from '../../protos/fabric_pb.ts'
+import { transactionBlockBytes, transactionIn } from '../../peer/messages.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { Scheduler, TimerHandle } from '../../util/scheduler.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
@@ -76,13 +77,12 @@ export class Noops implements Consenter {
     if (msg.type === Message_Type.CHAIN_TRANSACTION) {
       let tx: Transaction
       try {
-        tx = fromBinary(TransactionSchema, msg.payload)
+        tx = transactionIn(msg)
       } catch (err) {
         throw new Error(`Error unmarshalling payload of received Message: CHAIN_TRANSACTION (${(err as Error).message})`)
       }
       this.checkRoom(1, tx.txid)
-      const payload = toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx] }))
-      const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload, timestamp: msg.timestamp })
+      const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload: transactionBlockBytes([msg.payload]), timestamp: msg.timestamp })
       this.components.stack.communicator.broadcast(out, PeerEndpoint_Type.VALIDATOR)
         .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${errorMessage(err)}`))
       this.enqueue([tx])
