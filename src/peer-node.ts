@@ -283,7 +283,8 @@ export class PeerNode implements PeerApi {
             const errors = await peer.broadcast(msg, type)
             for (const e of errors) log.warn(`broadcast: ${errorMessage(e)}`)
           },
-          unicast: (msg, receiver) => peer.unicast(msg, receiver)
+          unicast: (msg, receiver) => peer.unicast(msg, receiver),
+          reaches: type => peer.peerIDs().some(id => peer.handlerFor(id)?.to()?.type === type)
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {

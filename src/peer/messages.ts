@@ -30,18 +30,8 @@ export function disconnectMessage (timestamp: Timestamp): Message {
   return message(Message_Type.DISC_DISCONNECT, undefined, timestamp)
 }
 
-/** The transaction each CHAIN_TRANSACTION message built here was made from, so this peer's consenter need not decode it. */
-const builtFrom = new WeakMap<Message, Transaction>()
-
 export function chainTransactionMessage (tx: Transaction, timestamp: Timestamp): Message {
-  const msg = message(Message_Type.CHAIN_TRANSACTION, toBinary(TransactionSchema, tx), timestamp)
-  builtFrom.set(msg, tx)
-  return msg
-}
-
-/** The Transaction a CHAIN_TRANSACTION message carries: the one it was built from here, else its payload decoded. */
-export function transactionIn (msg: Message): Transaction {
-  return builtFrom.get(msg) ?? fromBinary(TransactionSchema, msg.payload)
+  return message(Message_Type.CHAIN_TRANSACTION, toBinary(TransactionSchema, tx), timestamp)
 }
 
 /** TransactionBlock { transactions } from transactions already marshaled: the bytes toBinary gives, none encoded again. */
