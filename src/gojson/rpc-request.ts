@@ -33,14 +33,14 @@ export const DEFAULT_WAIT_MS = 30_000
 
 export type RpcParse = { ok: true, request: RpcRequest } | { ok: false, error: string }
 
-/**
- * ChaincodeInput's UnmarshalJSON: `{"args":[...]}` or `{"function":f,"args":[...]}` (→ [f, ...args]),
- * strings turned into bytes. Its inner json.Unmarshal errors surface with the outer field's context.
- */
 const inputFields = [{ name: 'Function' }, { name: 'Args' }] as const
 const requestFields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }, { name: 'wait' }] as const
 const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
 
+/**
+ * ChaincodeInput's UnmarshalJSON: `{"args":[...]}` or `{"function":f,"args":[...]}` (→ [f, ...args]),
+ * strings turned into bytes. Its inner json.Unmarshal errors surface with the outer field's context.
+ */
 const chaincodeInput: CustomDecoder = (node, ctx) => {
   if (node.kind === 'null') return undefined
   if (node.kind !== 'object') throw ctx.typeError(node.kind, 'protos.strArgs')
