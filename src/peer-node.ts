@@ -7,7 +7,7 @@ import { ChaincodeSupport } from './chaincode/support.ts'
 import { newDeployTransaction, newExecuteTransaction } from './chaincode/transactions.ts'
 import { withOverrides } from './config/overrides.ts'
 import type { CoreConfig } from './config/schema.ts'
-import { fromUtf8, toHex, utf8 } from './crypto/bytes.ts'
+import { fromUtf8, utf8 } from './crypto/bytes.ts'
 import { cryptoSuite } from './crypto/fabric/suite.ts'
 import { consensusInit } from './consensus/core-config.ts'
 import { ConsensusEngine } from './consensus/engine.ts'
@@ -283,7 +283,8 @@ export class PeerNode implements PeerApi {
             const errors = await peer.broadcast(msg, type)
             for (const e of errors) log.warn(`broadcast: ${errorMessage(e)}`)
           },
-          unicast: (msg, receiver) => peer.unicast(msg, receiver)
+          unicast: (msg, receiver) => peer.unicast(msg, receiver),
+          reaches: type => peer.peerIDs().some(id => peer.handlerFor(id)?.to()?.type === type)
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {
@@ -600,13 +601,19 @@ export class PeerNode implements PeerApi {
 
   /** A version-4 UUID (Fabric's txid) from the platform's randomness, so simulations stay reproducible. */
   private newTxid (): string {
-    const bytes = Uint8Array.from({ length: 16 }, () => Math.floor(this.platform.random() * 256))
-    bytes[6] = (bytes[6] & 0x0f) | 0x40
-    bytes[8] = (bytes[8] & 0x3f) | 0x80
-    const h = toHex(bytes)
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+    let id = ''
+    for (let i = 0; i < 16; i++) {
+      let b = Math.floor(this.platform.random() * 256)
+      if (i === 6) b = (b & 0x0f) | 0x40
+      else if (i === 8) b = (b & 0x3f) | 0x80
+      if (i === 4 || i === 6 || i === 8 || i === 10) id += '-'
+      id += hexDigits[b >> 4] + hexDigits[b & 15]
+    }
+    return id
   }
 }
+
+const hexDigits = '0123456789abcdef'
 
 function noCalls (): ChaincodeCalls { return { calls: 0, errors: 0, totalMs: 0 } }
 

@@ -6,6 +6,8 @@
  * (Go's server then answers 400 before any handler runs).
  */
 export function goRoutePath (rawUrl: string): string | undefined {
+  // Most requests: segments of unreserved characters only, which all the steps below leave as they are.
+  if (plainPath.test(rawUrl)) return rawUrl
   let path = rawUrl
   if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/?#]*/i, '') || '/'
   const q = path.search(/[?#]/)
@@ -18,6 +20,8 @@ export function goRoutePath (rawUrl: string): string | undefined {
   if (segments.length > 0 && segments[segments.length - 1] === '') segments.pop()
   return '/' + segments.map(encodeURIComponent).join('/')
 }
+
+const plainPath = /^(\/[A-Za-z0-9._~-]+)+$/
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 

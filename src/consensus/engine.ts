@@ -116,10 +116,11 @@ export class ConsensusEngine {
       }
     }
     const scheduler = this.components.scheduler ?? systemScheduler
-    const msg = chainTransactionMessage(tx, timestampFromMs(scheduler.now()))
+    const timestamp = timestampFromMs(scheduler.now())
     try {
       await this.consenter.room?.()
-      this.consenter.recvMsg(msg, this.components.validators.getNetworkHandles().self)
+      if (this.consenter.submit !== undefined) this.consenter.submit(tx, timestamp)
+      else this.consenter.recvMsg(chainTransactionMessage(tx, timestamp), this.components.validators.getNetworkHandles().self)
     } catch (err) {
       return failure((err as Error).message)
     }

@@ -1,3 +1,4 @@
+import type { Timestamp } from '@bufbuild/protobuf/wkt'
 import type { Block, BlockchainInfo, Message, PeerEndpoint_Type, PeerID, Transaction, TransactionResult } from '../protos/fabric_pb.ts'
 
 /**
@@ -28,6 +29,11 @@ export interface Consenter extends ExecutionConsumer {
    */
   recvMsg (msg: Message, sender: PeerID): void
   /**
+   * Takes a transaction from this peer's client as it is, instead of marshaled into a
+   * CHAIN_TRANSACTION message (a plugin that needs its bytes only to pass them on). Throws as recvMsg.
+   */
+  submit? (tx: Transaction, timestamp: Timestamp): void
+  /**
    * Resolves once a client transaction can be taken (a full queue holds its clients, as Fabric's
    * blocking channel does, instead of refusing them at once); rejects with the refusal when no
    * room came within the consenter's bound. Absent: always room.
@@ -41,6 +47,8 @@ export interface Consenter extends ExecutionConsumer {
 export interface Communicator {
   /** To every connected peer of that type (never to this peer itself). */
   broadcast (msg: Message, peerType: PeerEndpoint_Type): Promise<void>
+  /** Whether a broadcast to `peerType` would reach any peer now (absent: assume so); nobody's message need not be built. */
+  reaches? (peerType: PeerEndpoint_Type): boolean
   /** To one peer; rejects when it is not connected or the send fails. */
   unicast (msg: Message, receiver: PeerID): Promise<void>
 }

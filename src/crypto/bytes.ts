@@ -1,7 +1,17 @@
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
 
-export function utf8 (s: string): Uint8Array { return utf8Encoder.encode(s) }
+export function utf8 (s: string): Uint8Array {
+  // For the short ASCII strings most callers pass (names, args, keys) a copy costs less than TextEncoder's call.
+  if (s.length > 64) return utf8Encoder.encode(s)
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return utf8Encoder.encode(s)
+    out[i] = c
+  }
+  return out
+}
 export function fromUtf8 (b: Uint8Array): string { return utf8Decoder.decode(b) }
 
 export function toHex (b: Uint8Array): string {

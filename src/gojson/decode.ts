@@ -39,7 +39,20 @@ export class DecodeContext {
 
 /** Finds the struct field for a JSON key: exact name first, then ASCII case-insensitive (Go's fold). */
 export function matchKey<T extends { name: string }> (fields: readonly T[], key: string): T | undefined {
-  return fields.find(f => f.name === key) ?? fields.find(f => f.name.toLowerCase() === key.toLowerCase())
+  for (const f of fields) if (f.name === key) return f
+  const lower = key.toLowerCase()
+  for (const f of fields) if (f.name.toLowerCase() === lower) return f
+  return undefined
+}
+
+/** What decoding a message type needs of its descriptor, worked out once per type. */
+interface StructInfo { fields: DescField[], structName: string }
+const structs = new WeakMap<DescMessage, StructInfo>()
+
+function structInfo (desc: DescMessage): StructInfo {
+  let info = structs.get(desc)
+  if (info === undefined) structs.set(desc, info = { fields: desc.fields.filter(f => f.oneof === undefined), structName: goStructName(desc) })
+  return info
 }
 
 /** A custom UnmarshalJSON for one message type: gets the raw node, returns the message or undefined for null. */
@@ -49,10 +62,11 @@ const int32Range = [-(2n ** 31n), 2n ** 31n - 1n] as const
 const uint32Range = [0n, 2n ** 32n - 1n] as const
 const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
 const uint64Range = [0n, 2n ** 64n - 1n] as const
+const goInteger = /^-?(0|[1-9]\d*)$/
 
 /** strconv.ParseInt/ParseUint of a JSON number's text: integers only, within range. */
 export function parseGoInteger (raw: string, range: readonly [bigint, bigint]): bigint | undefined {
-  if (!/^-?(0|[1-9]\d*)$/.test(raw)) return undefined
+  if (!goInteger.test(raw)) return undefined
   const n = BigInt(raw)
   return n < range[0] || n > range[1] ? undefined : n
 }
@@ -105,11 +119,11 @@ export function decodeMessage (desc: DescMessage, node: JsonNode, ctx: DecodeCon
   if (hook !== undefined) return hook(node, ctx)
   if (node.kind !== 'object') { ctx.save(ctx.typeError(node.kind, goTypeName(desc))); return into }
   const msg = (into ?? create(desc)) as unknown as Record<string, unknown>
-  const fields = desc.fields.filter(f => f.oneof === undefined)
+  const { fields, structName } = structInfo(desc)
   for (const [key, value] of node.entries) {
     const f = matchKey(fields, key)
     if (f === undefined) continue // encoding/json ignores unknown keys
-    ctx.inField(goStructName(desc), f.name, () => { msg[f.localName] = decodeField(f, value, msg[f.localName], ctx, custom) })
+    ctx.inField(structName, f.name, () => { msg[f.localName] = decodeField(f, value, msg[f.localName], ctx, custom) })
   }
   return msg as unknown as Message
 }
@@ -117,7 +131,7 @@ export function decodeMessage (desc: DescMessage, node: JsonNode, ctx: DecodeCon
 function decodeField (f: DescField, node: JsonNode, current: unknown, ctx: DecodeContext, custom: Readonly<Record<string, CustomDecoder>>): unknown {
   switch (f.fieldKind) {
     case 'scalar': return decodeScalar(f.scalar, node, current, ctx)
-    case 'enum': return decodeInt(node, current, int32Range, goTypeName(f.enum), ctx, false)
+    case 'enum': return decodeInt(node, current, int32Range, () => goTypeName(f.enum), ctx, false)
     case 'message': return decodeMessage(f.message, node, ctx, custom, current as Message | undefined)
     case 'list': {
       if (node.kind === 'null') return []
@@ -125,7 +139,7 @@ function decodeField (f: DescField, node: JsonNode, current: unknown, ctx: Decod
       if (node.kind !== 'array') { ctx.save(ctx.typeError(node.kind, `[]${elemType}`)); return current }
       return node.items.map(item => {
         if (f.listKind === 'message') return decodeMessage(f.message, item, ctx, custom) ?? create(f.message)
-        if (f.listKind === 'enum') return decodeInt(item, 0, int32Range, goTypeName(f.enum), ctx, false)
+        if (f.listKind === 'enum') return decodeInt(item, 0, int32Range, () => goTypeName(f.enum), ctx, false)
         return decodeScalar(f.scalar, item, zeroOf(f.scalar), ctx)
       })
     }
@@ -175,10 +189,12 @@ function decodeScalar (t: ScalarType, node: JsonNode, current: unknown, ctx: Dec
   }
 }
 
-function decodeInt (node: JsonNode, current: unknown, range: readonly [bigint, bigint], goType: string, ctx: DecodeContext, big: boolean): unknown {
+/** `goType` names the Go type in an error (a function where working the name out costs). */
+function decodeInt (node: JsonNode, current: unknown, range: readonly [bigint, bigint], goType: string | (() => string), ctx: DecodeContext, big: boolean): unknown {
   if (node.kind === 'null') return current
-  if (node.kind !== 'number') { ctx.save(ctx.typeError(node.kind, goType)); return current }
+  const typeName = (): string => typeof goType === 'string' ? goType : goType()
+  if (node.kind !== 'number') { ctx.save(ctx.typeError(node.kind, typeName())); return current }
   const n = parseGoInteger(node.raw, range)
-  if (n === undefined) { ctx.save(ctx.typeError(`number ${node.raw}`, goType)); return current }
+  if (n === undefined) { ctx.save(ctx.typeError(`number ${node.raw}`, typeName())); return current }
   return big ? n : Number(n)
 }

@@ -18,6 +18,8 @@ export class GoJsonSyntaxError extends Error {
 
 const maxNestingDepth = 10000 // encoding/json's own limit
 
+const simpleEscapes: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+
 /** Go's quoteChar: how the scanner shows the offending character. */
 function quoteChar (c: string): string {
   if (c === "'") return "'\\''"
@@ -55,7 +57,11 @@ function parseValue (text: string, prefixOnly: boolean): { node: JsonNode, end: 
     throw new GoJsonSyntaxError(`invalid character ${quoteChar(text[pos])} ${what}`)
   }
   const skipSpace = (): void => {
-    while (pos < text.length && (text[pos] === ' ' || text[pos] === '\t' || text[pos] === '\n' || text[pos] === '\r')) pos++
+    for (;;) {
+      const c = text.charCodeAt(pos)
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return
+      pos++
+    }
   }
   const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9'
 
@@ -90,16 +96,19 @@ function parseValue (text: string, prefixOnly: boolean): { node: JsonNode, end: 
   function string (): string {
     pos++ // opening quote
     let out = ''
+    // Runs of plain characters are copied as one slice.
+    let from = pos
     for (;;) {
       if (pos >= text.length) fail('')
-      const c = text[pos]
-      if (c === '"') { pos++; return out }
-      if (c.charCodeAt(0) < 0x20) fail('in string literal')
-      if (c !== '\\') { out += c; pos++; continue }
+      const c = text.charCodeAt(pos)
+      if (c === 0x22) { const s = out + text.slice(from, pos); pos++; return s }
+      if (c < 0x20) fail('in string literal')
+      if (c !== 0x5c) { pos++; continue }
+      out += text.slice(from, pos)
       pos++
       const e = text[pos]
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
-      if (e !== undefined && simple[e] !== undefined) { out += simple[e]; pos++; continue }
+      const simple = e === undefined ? undefined : simpleEscapes[e]
+      if (simple !== undefined) { out += simple; from = ++pos; continue }
       if (e !== 'u') fail('in string escape code')
       pos++
       const hex = (): number => {
@@ -117,11 +126,12 @@ function parseValue (text: string, prefixOnly: boolean): { node: JsonNode, end: 
         const save = pos
         pos += 2
         const lo = hex()
-        if (lo >= 0xdc00 && lo <= 0xdfff) { out += String.fromCharCode(u, lo); continue }
+        if (lo >= 0xdc00 && lo <= 0xdfff) { out += String.fromCharCode(u, lo); from = pos; continue }
         pos = save
       }
       // Go turns an unpaired surrogate into U+FFFD.
       out += u >= 0xd800 && u <= 0xdfff ? '\ufffd' : String.fromCharCode(u)
+      from = pos
     }
   }
 

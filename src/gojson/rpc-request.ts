@@ -33,6 +33,10 @@ export const DEFAULT_WAIT_MS = 30_000
 
 export type RpcParse = { ok: true, request: RpcRequest } | { ok: false, error: string }
 
+const inputFields = [{ name: 'Function' }, { name: 'Args' }] as const
+const requestFields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }, { name: 'wait' }] as const
+const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
+
 /**
  * ChaincodeInput's UnmarshalJSON: `{"args":[...]}` or `{"function":f,"args":[...]}` (→ [f, ...args]),
  * strings turned into bytes. Its inner json.Unmarshal errors surface with the outer field's context.
@@ -43,9 +47,8 @@ const chaincodeInput: CustomDecoder = (node, ctx) => {
   let fn = ''
   let args: string[] = []
   let inner: GoJsonDecodeError | undefined
-  const fields = [{ name: 'Function' }, { name: 'Args' }]
   for (const [key, v] of node.entries) {
-    const f = matchKey(fields, key)
+    const f = matchKey(inputFields, key)
     if (f === undefined) continue
     if (f.name === 'Function') {
       if (v.kind === 'string') fn = v.value
@@ -78,7 +81,7 @@ export function parseChaincodeInput (text: string): ChaincodeInput {
 function decodeId (node: JsonNode, text: string): RpcId {
   if (node.kind === 'string') return { string: node.value }
   if (node.kind === 'number') {
-    const n = parseGoInteger(node.raw, [-(2n ** 63n), 2n ** 63n - 1n])
+    const n = parseGoInteger(node.raw, int64Range)
     if (n !== undefined) return { int: n }
   }
   throw new GoJsonDecodeError(`cannot unmarshal ${text.slice(node.start, node.end)} into Go value of type int64 or string`)
@@ -119,10 +122,9 @@ export function parseRpcRequest (body: string): RpcParse {
   const request: RpcRequest = {}
   if (root.kind === 'null') return { ok: true, request }
   if (root.kind !== 'object') return { ok: false, error: ctx.typeError(root.kind, 'rest.rpcRequest').message }
-  const fields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }, { name: 'wait' }]
   try {
     for (const [key, value] of root.entries) {
-      const f = matchKey(fields, key)
+      const f = matchKey(requestFields, key)
       if (f === undefined) continue
       ctx.inField('rpcRequest', f.name, () => {
         switch (f.name) {

@@ -34,6 +34,13 @@ export function chainTransactionMessage (tx: Transaction, timestamp: Timestamp):
   return message(Message_Type.CHAIN_TRANSACTION, toBinary(TransactionSchema, tx), timestamp)
 }
 
+/** TransactionBlock { transactions } from transactions already marshaled: the bytes toBinary gives, none encoded again. */
+export function transactionBlockBytes (transactions: readonly Uint8Array[]): Uint8Array {
+  const w = new BinaryWriter()
+  for (const tx of transactions) w.tag(1, WireType.LengthDelimited).bytes(tx)
+  return w.finish()
+}
+
 export function syncGetBlocksMessage (correlationId: bigint, start: bigint, end: bigint): Message {
   return message(Message_Type.SYNC_GET_BLOCKS, toBinary(SyncBlockRangeSchema, create(SyncBlockRangeSchema, { correlationId, start, end })))
 }

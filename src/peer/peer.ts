@@ -396,8 +396,10 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   /** Sends `msg` to every registered peer of `type` (UNDEFINED = all); returns one error per failed send. */
   async broadcast (msg: Message, type: PeerEndpoint_Type = PeerEndpoint_Type.UNDEFINED): Promise<Error[]> {
-    const signed = await this.prepareOutgoing(msg)
     const targets = [...this.handlers.values()].filter(h => type === PeerEndpoint_Type.UNDEFINED || h.to()?.type === type)
+    // Signing costs more than anything else here: not for nobody.
+    if (targets.length === 0) return []
+    const signed = await this.prepareOutgoing(msg)
     const results = await Promise.allSettled(targets.map(async h => await h.sendMessage(signed)))
     return results.flatMap((r, i) => r.status === 'fulfilled'
       ? []

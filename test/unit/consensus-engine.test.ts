@@ -7,11 +7,12 @@ import { ConsensusEngine, type EngineComponents } from '../../src/consensus/engi
 import { EventManager, EventTimer } from '../../src/consensus/events/manager.ts'
 import { ChannelFullError, MessageFan } from '../../src/consensus/fan.ts'
 import { ConsensusHandler } from '../../src/consensus/handler.ts'
+import type { Consenter } from '../../src/consensus/interfaces.ts'
 import { ConsensusPersistor } from '../../src/consensus/persist.ts'
 import { handle, ValidatorSet } from '../../src/consensus/validators.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import type { MessageHandler } from '../../src/peer/message-handler.ts'
-import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint, type Response } from '../../src/protos/fabric_pb.ts'
+import { MessageSchema, Message_Type, PeerEndpointSchema, Response_StatusCode, TransactionBlockSchema, TransactionSchema, Transaction_Type, type Message, type PeerEndpoint, type Response } from '../../src/protos/fabric_pb.ts'
 import { memoryStore, type KVStore } from '../../src/storage/index.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { setLogLevel } from '../../src/util/logger.ts'
@@ -112,7 +113,7 @@ describe('ConsensusHandler', () => {
   })
 })
 
-async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], gate?: () => Promise<void> | undefined): Promise<{ engine: ConsensusEngine, ledger: Ledger, sched: VirtualScheduler, sent: Message[] }> {
+async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], gate?: () => Promise<void> | undefined, reaches?: () => boolean): Promise<{ engine: ConsensusEngine, ledger: Ledger, sched: VirtualScheduler, sent: Message[] }> {
   const sched = new VirtualScheduler()
   const ledger = await Ledger.open(store ?? await memoryStore(), { numBuckets: 19, maxGroupingAtEachLevel: 3, scheduler: sched })
   await makeGenesis(ledger)
@@ -120,7 +121,7 @@ async function noopsEngine (store?: KVStore, query?: EngineComponents['query'], 
   const engine = await ConsensusEngine.create({ plugin: 'noops', noops: { blockSize: 2, blockWaitMs: 1000, queueLimit: 10, admissionWaitMs: 1000 } }, {
     ledger,
     validators: new ValidatorSet('vp0', [{ name: 'vp0' }], true),
-    communicator: { broadcast: async m => { sent.push(m) }, unicast: async () => {} },
+    communicator: { broadcast: async m => { sent.push(m) }, unicast: async () => {}, reaches },
     executeTransactions: testExecutor(() => ledger, gate),
     stateTransfer: { syncToTarget: async () => {} },
     scheduler: sched,
@@ -140,6 +141,27 @@ describe('ConsensusEngine', () => {
     await engine.processTransaction(tx('t2'))
     await sched.runFor(10)
     expect(ledger.height).toBe(2)
+    expect((await ledger.getBlockByNumber(1))?.transactions.map(t => t.txid)).toEqual(['t1', 't2'])
+    await engine.stop()
+  })
+
+  it('broadcasts each invoke to the validators as a CONSENSUS TransactionBlock, the bytes Fabric marshals; one that came as bytes is decoded', async () => {
+    const { engine, ledger, sched, sent } = await noopsEngine()
+    await engine.processTransaction(tx('t1'))
+    engine.consenter.recvMsg(create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, tx('t2')) }), handle('vp0'))
+    expect(sent.map(m => m.type)).toEqual([Message_Type.CONSENSUS, Message_Type.CONSENSUS])
+    expect(sent.map(m => m.payload)).toEqual(['t1', 't2'].map(id => toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx(id)] }))))
+    await sched.runFor(10)
+    expect((await ledger.getBlockByNumber(1))?.transactions.map(t => toBinary(TransactionSchema, t))).toEqual(['t1', 't2'].map(id => toBinary(TransactionSchema, tx(id))))
+    await engine.stop()
+  })
+
+  it('builds no CONSENSUS message when no validator is connected to receive it', async () => {
+    const { engine, ledger, sched, sent } = await noopsEngine(undefined, undefined, undefined, () => false)
+    await engine.processTransaction(tx('t1'))
+    await engine.processTransaction(tx('t2'))
+    await sched.runFor(10)
+    expect(sent).toEqual([])
     expect((await ledger.getBlockByNumber(1))?.transactions.map(t => t.txid)).toEqual(['t1', 't2'])
     await engine.stop()
   })
@@ -240,10 +262,12 @@ describe('ConsensusPersistor', () => {
 })
 
 describe('processTransaction payload', () => {
-  it('sends the transaction marshaled as CHAIN_TRANSACTION to the consenter', async () => {
+  it('sends the transaction marshaled as CHAIN_TRANSACTION to a consenter that takes no transactions as they are', async () => {
     const { engine } = await noopsEngine()
     const got: Message[] = []
-    engine.consenter.recvMsg = m => { got.push(m) }
+    const consenter: Consenter = engine.consenter
+    consenter.submit = undefined
+    consenter.recvMsg = m => { got.push(m) }
     await engine.processTransaction(tx('t9'))
     expect(got[0].type).toBe(Message_Type.CHAIN_TRANSACTION)
     expect(got[0].payload).toEqual(toBinary(TransactionSchema, tx('t9')))

@@ -1,7 +1,9 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+import type { Timestamp } from '@bufbuild/protobuf/wkt'
 import {
   MessageSchema, Message_Type, PeerEndpoint_Type, TransactionBlockSchema, TransactionSchema, type Message, type PeerID, type Transaction
 } from '../../protos/fabric_pb.ts'
+import { transactionBlockBytes } from '../../peer/messages.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { Scheduler, TimerHandle } from '../../util/scheduler.ts'
 import type { Consenter, Stack } from '../interfaces.ts'
@@ -80,12 +82,7 @@ export class Noops implements Consenter {
       } catch (err) {
         throw new Error(`Error unmarshalling payload of received Message: CHAIN_TRANSACTION (${(err as Error).message})`)
       }
-      this.checkRoom(1, tx.txid)
-      const payload = toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: [tx] }))
-      const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload, timestamp: msg.timestamp })
-      this.components.stack.communicator.broadcast(out, PeerEndpoint_Type.VALIDATOR)
-        .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${errorMessage(err)}`))
-      this.enqueue([tx])
+      this.take(tx, () => msg.payload, msg.timestamp)
       return
     }
     if (msg.type === Message_Type.CONSENSUS) {
@@ -101,6 +98,23 @@ export class Noops implements Consenter {
       return
     }
     throw new Error(`noops cannot handle message type ${Message_Type[msg.type] ?? msg.type}`)
+  }
+
+  submit (tx: Transaction, timestamp: Timestamp): void {
+    if (this.stopped) throw new Error('noops consenter is stopped')
+    this.take(tx, () => toBinary(TransactionSchema, tx), timestamp)
+  }
+
+  /** Queues a client's transaction and sends it on to the other validators; `bytes` only when one is there. */
+  private take (tx: Transaction, bytes: () => Uint8Array, timestamp: Timestamp | undefined): void {
+    this.checkRoom(1, tx.txid)
+    const { communicator } = this.components.stack
+    if (communicator.reaches?.(PeerEndpoint_Type.VALIDATOR) !== false) {
+      const out = create(MessageSchema, { type: Message_Type.CONSENSUS, payload: transactionBlockBytes([bytes()]), timestamp })
+      communicator.broadcast(out, PeerEndpoint_Type.VALIDATOR)
+        .catch(err => log.error(`Failed to broadcast transaction ${tx.txid} to validators: ${errorMessage(err)}`))
+    }
+    this.enqueue([tx])
   }
 
   private checkRoom (n: number, txid: string): void {
