@@ -1,5 +1,7 @@
 // What bench/throughput.ts and bench/memory.ts share: one `weft node start` peer with example02
 // deployed as mycc, and a run of the load generator (bench/tools/loadgen.ts) in its own process.
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { LoadResult } from './loadgen.ts'
 import { describeExit, finish, Proc } from '../../test/helpers/processes.ts'
 import { WeftProcesses } from '../../test/helpers/weft-processes.ts'
@@ -23,12 +25,16 @@ export interface BenchPeer {
  */
 export async function weftPeer (chaincode: Chaincode, env: Record<string, string> = {}, goChaincode?: string): Promise<BenchPeer> {
   const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_NODE: 'warning', ...env }))
+  // WEFT_BENCH_CPU_PROF=DIR: the peer runs with --cpu-prof; stop() ends it with SIGTERM, which writes the profile.
+  const profDir = process.env.WEFT_BENCH_CPU_PROF === undefined ? undefined : resolve(process.env.WEFT_BENCH_CPU_PROF)
+  if (profDir !== undefined) mkdirSync(profDir, { recursive: true })
+  const nodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
   let cc: Proc | undefined
   try {
     const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }
     let name = 'mycc'
     if (chaincode === 'dev-stream') {
-      await procs.start(0, ['--peer-chaincodedev'])
+      await procs.start(0, ['--peer-chaincodedev'], nodeArgs)
       // The chaincode in a process of its own, as a user starts a Go chaincode in dev mode.
       const ccOptions = { label: 'the chaincode', env: { CORE_PEER_ADDRESS: procs.grpc(0), CORE_CHAINCODE_ID_NAME: 'mycc' } }
       const chaincode = cc = goChaincode !== undefined
@@ -37,7 +43,7 @@ export async function weftPeer (chaincode: Chaincode, env: Record<string, string
       void chaincode.exited.then(exit => { if (exit.code !== null && exit.code !== 0) console.error(`the chaincode exited with ${exit.code}:\n${chaincode.stderr}`) })
       await procs.waitFor('mycc to register', async () => (await procs.rpc(0, 'deploy', init, '30s')).result !== undefined, 30_000)
     } else {
-      await procs.start(0)
+      await procs.start(0, [], nodeArgs)
       const out = await run(Proc.weft(['chaincode', 'deploy', '-p', 'examples/chaincode/example02.ts', '-c', '{"Args":["init","a","100000000","b","200"]}', '--wait'],
         { env: { CORE_PEER_ADDRESS: procs.grpc(0), CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${procs.port(0, 'events')}` } }))
       name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
