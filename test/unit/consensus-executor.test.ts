@@ -142,9 +142,11 @@ describe('Noops (Fabric consensus/noops)', () => {
   async function noops (blockSize: number, blockWaitMs: number) {
     const sched = new VirtualScheduler()
     const ledger = await openLedger(sched)
-    /** The transactions of each execute, in order; one named `boom` makes its execute fail. */
+    /** The transactions of each execute, in order; one named `boom` makes its execute fail, `stall` holds it until release(). */
     const runs: string[][] = []
     const run = testExecutor(() => ledger)
+    let release = (): void => {}
+    const stalled = new Promise<void>(resolve => { release = resolve })
     const sent: Array<{ msg: Message, type: PeerEndpoint_Type }> = []
     const helper = new ConsensusHelper({}, {
       ledger,
@@ -153,6 +155,7 @@ describe('Noops (Fabric consensus/noops)', () => {
       executeTransactions: async txs => {
         runs.push(txs.map(t => t.txid))
         if (txs.some(t => t.txid === 'boom')) throw new Error('chaincode runtime failed')
+        if (txs.some(t => t.txid === 'stall')) await stalled
         return await run(txs)
       },
       stateTransfer: { syncToTarget: async () => {} },
@@ -160,7 +163,7 @@ describe('Noops (Fabric consensus/noops)', () => {
     })
     const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100, admissionWaitMs: 1000 }, { stack: helper.stack, scheduler: sched })
     helper.setConsenter(n)
-    return { sched, ledger, sent, n, runs }
+    return { sched, ledger, sent, n, runs, release }
   }
   const chainTx = (t: Transaction): Message => create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, t) })
   const consensusTx = (...ts: Transaction[]): Message =>
@@ -225,6 +228,24 @@ describe('Noops (Fabric consensus/noops)', () => {
     expect(ledger.height).toBe(2)
     expect(await txids(ledger, 1)).toEqual(['c'])
     expect(await ledger.getState('sim', 'a', true)).toBeNull()
+  })
+
+  it('a client waits for room once 32 transactions wait to be executed, whatever block.size', async () => {
+    const { sched, n, runs, release } = await noops(500, 1000)
+    n.recvMsg(chainTx(tx('stall')), handle('vp0'))
+    for (let i = 0; i < 32; i++) {
+      await n.room()
+      n.recvMsg(chainTx(tx(`t${i}`)), handle('vp0'))
+    }
+    let admitted = false
+    void n.room().then(() => { admitted = true })
+    await sched.runFor(10)
+    expect([admitted, n.queued]).toEqual([false, 32])
+    release()
+    await sched.runFor(10)
+    // The executor took all 32 at once; the client is in.
+    expect(runs[1]).toHaveLength(32)
+    expect([admitted, n.queued]).toEqual([true, 0])
   })
 
   it('block.wait 0 cuts as soon as the queue is idle', async () => {

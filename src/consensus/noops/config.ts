@@ -5,7 +5,7 @@ export interface NoopsConfig {
   blockWaitMs: number
   /**
    * Transactions that may wait to be executed; one more from another validator is refused. A
-   * client's transaction is taken only while fewer than block.size (and at most 128) wait, else
+   * client's transaction is taken only while fewer than block.size (and at most 32) wait, else
    * it waits for room: more would only queue up latency, as Fabric's blocking channel keeps it short.
    */
   queueLimit: number

@@ -224,4 +224,4 @@ export class Noops implements Consenter {
  * after each run, so more would only queue up latency (Fabric's blocking channel keeps its own
  * short in the same way).
  */
-const admissionQueue = 128
+const admissionQueue = 32
