@@ -8,6 +8,7 @@
 // bench-results/.
 //   npm run bench throughput        WEFT_BENCH_RUNS (5), WEFT_BENCH_SECONDS (10), WEFT_BENCH_ONLY=name,…
 //   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
+//   WEFT_BENCH_CPU_PROF=DIR         the Weft peer runs with --cpu-prof, profiles written to DIR
 //   WEFT_BENCH_GO_CHAINCODE=PATH    the dev-mode workloads run this chaincode binary (Fabric's Go
 //                                   chaincode_example02) at the Weft peer too, instead of `weft chaincode run`
 import { mkdir, writeFile } from 'node:fs/promises'

@@ -1,5 +1,7 @@
 // What bench/throughput.ts and bench/memory.ts share: one `weft node start` peer with example02
 // deployed as mycc, and a run of the load generator (bench/tools/loadgen.ts) in its own process.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { LoadResult } from './loadgen.ts'
 import { describeExit, finish, Proc } from '../../test/helpers/processes.ts'
 import { WeftProcesses } from '../../test/helpers/weft-processes.ts'
@@ -23,21 +25,30 @@ export interface BenchPeer {
  */
 export async function weftPeer (chaincode: Chaincode, env: Record<string, string> = {}, goChaincode?: string): Promise<BenchPeer> {
   const procs = await WeftProcesses.create(1, () => ({ CORE_LOGGING_NODE: 'warning', ...env }))
+  // WEFT_BENCH_CPU_PROF=DIR: the peer runs with --cpu-prof; stop() ends it with SIGTERM, which writes the profile.
+  const profDir = process.env.WEFT_BENCH_CPU_PROF === undefined ? undefined : resolve(process.env.WEFT_BENCH_CPU_PROF)
+  if (profDir !== undefined) mkdirSync(profDir, { recursive: true })
+  const nodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]
   let cc: Proc | undefined
   try {
     const init = { type: 1, chaincodeID: { name: 'mycc' }, ctorMsg: { args: ['init', 'a', '100000000', 'b', '200'] } }
     let name = 'mycc'
     if (chaincode === 'dev-stream') {
-      await procs.start(0, ['--peer-chaincodedev'])
+      await procs.start(0, ['--peer-chaincodedev'], nodeArgs)
       // The chaincode in a process of its own, as a user starts a Go chaincode in dev mode.
       const ccOptions = { label: 'the chaincode', env: { CORE_PEER_ADDRESS: procs.grpc(0), CORE_CHAINCODE_ID_NAME: 'mycc' } }
+      // Fabric's Go shim logs every message at DEBUG, synchronously: into a pipe this process reads, a
+      // busy machine would stall the chaincode on a full pipe. To a file, as Fabric's peer gets it run.
+      const goLog = join(procs.dir, 'chaincode.log')
       const chaincode = cc = goChaincode !== undefined
-        ? Proc.start(goChaincode, [], ccOptions)
+        ? Proc.start('/bin/sh', ['-c', 'exec "$0" >"$1" 2>&1', goChaincode, goLog], ccOptions)
         : Proc.weft(['chaincode', 'run', '-p', 'examples/chaincode/example02.ts'], ccOptions)
-      void chaincode.exited.then(exit => { if (exit.code !== null && exit.code !== 0) console.error(`the chaincode exited with ${exit.code}:\n${chaincode.stderr}`) })
+      void chaincode.exited.then(exit => {
+        if (exit.code !== null && exit.code !== 0) console.error(`the chaincode exited with ${exit.code}:\n${goChaincode !== undefined ? tail(goLog) : chaincode.stderr}`)
+      })
       await procs.waitFor('mycc to register', async () => (await procs.rpc(0, 'deploy', init, '30s')).result !== undefined, 30_000)
     } else {
-      await procs.start(0)
+      await procs.start(0, [], nodeArgs)
       const out = await run(Proc.weft(['chaincode', 'deploy', '-p', 'examples/chaincode/example02.ts', '-c', '{"Args":["init","a","100000000","b","200"]}', '--wait'],
         { env: { CORE_PEER_ADDRESS: procs.grpc(0), CORE_PEER_VALIDATOR_EVENTS_ADDRESS: `127.0.0.1:${procs.port(0, 'events')}` } }))
       name = /Deploy chaincode: (\S+)/.exec(out)?.[1] ?? ''
@@ -58,6 +69,15 @@ export async function loadgen (target: string, chaincode: string, seconds: numbe
   const out = await run(Proc.node(['--import', 'tsx', 'bench/tools/loadgen.ts', '--target', target, '--chaincode', chaincode,
     '--duration', String(seconds * 1000), '--warmup', String(warmupMs), ...args]))
   return JSON.parse(out) as LoadResult
+}
+
+/** The last lines of a log file (or why it cannot be read). */
+function tail (path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-3000)
+  } catch (err) {
+    return `(${path}: ${(err as Error).message})`
+  }
 }
 
 /** The stdout of `p` once it exits 0. */

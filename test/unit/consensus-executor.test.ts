@@ -142,32 +142,44 @@ describe('Noops (Fabric consensus/noops)', () => {
   async function noops (blockSize: number, blockWaitMs: number) {
     const sched = new VirtualScheduler()
     const ledger = await openLedger(sched)
+    /** The transactions of each execute, in order; one named `boom` makes its execute fail, `stall` holds it until release(). */
+    const runs: string[][] = []
+    const run = testExecutor(() => ledger)
+    let release = (): void => {}
+    const stalled = new Promise<void>(resolve => { release = resolve })
     const sent: Array<{ msg: Message, type: PeerEndpoint_Type }> = []
     const helper = new ConsensusHelper({}, {
       ledger,
       communicator: { broadcast: async (msg, type) => { sent.push({ msg, type }) }, unicast: async () => {} },
       inquirer: { getNetworkHandles: () => ({ self: handle('vp0'), network: [handle('vp0')] }) },
-      executeTransactions: testExecutor(() => ledger),
+      executeTransactions: async txs => {
+        runs.push(txs.map(t => t.txid))
+        if (txs.some(t => t.txid === 'boom')) throw new Error('chaincode runtime failed')
+        if (txs.some(t => t.txid === 'stall')) await stalled
+        return await run(txs)
+      },
       stateTransfer: { syncToTarget: async () => {} },
       scheduler: sched
     })
     const n = new Noops({ blockSize, blockWaitMs, queueLimit: 100, admissionWaitMs: 1000 }, { stack: helper.stack, scheduler: sched })
     helper.setConsenter(n)
-    return { sched, ledger, sent, n }
+    return { sched, ledger, sent, n, runs, release }
   }
   const chainTx = (t: Transaction): Message => create(MessageSchema, { type: Message_Type.CHAIN_TRANSACTION, payload: toBinary(TransactionSchema, t) })
   const consensusTx = (...ts: Transaction[]): Message =>
     create(MessageSchema, { type: Message_Type.CONSENSUS, payload: toBinary(TransactionBlockSchema, create(TransactionBlockSchema, { transactions: ts })) })
   const txids = async (ledger: Ledger, n: number): Promise<string[]> => (await ledger.getBlockByNumber(n))!.transactions.map(t => t.txid)
 
-  it('a client transaction goes to the other validators as a CONSENSUS TransactionBlock and into the local queue', async () => {
-    const { sent, n } = await noops(10, 1000)
+  it('a client transaction goes to the other validators as a CONSENSUS TransactionBlock and to execution at once', async () => {
+    const { sched, ledger, sent, n } = await noops(10, 1000)
     n.recvMsg(chainTx(tx('t1')), handle('vp0'))
     expect(sent).toHaveLength(1)
     expect(sent[0].type).toBe(PeerEndpoint_Type.VALIDATOR)
     expect(sent[0].msg.type).toBe(Message_Type.CONSENSUS)
     expect(fromBinary(TransactionBlockSchema, sent[0].msg.payload).transactions.map(t => t.txid)).toEqual(['t1'])
-    expect(n.queued).toBe(1)
+    expect(n.queued).toBe(0)
+    await sched.runFor(1000)
+    expect(await txids(ledger, 1)).toEqual(['t1'])
   })
 
   it('cuts a block at block.size, and at block.wait after the first transaction', async () => {
@@ -182,6 +194,58 @@ describe('Noops (Fabric consensus/noops)', () => {
     expect(ledger.height).toBe(2)
     await sched.runFor(2)
     expect(await txids(ledger, 2)).toEqual(['c'])
+  })
+
+  it('runs a block\'s transactions as they arrive, and commits the block once it is cut and all of it has run', async () => {
+    const { sched, ledger, n, runs } = await noops(3, 1000)
+    n.recvMsg(consensusTx(tx('a')), handle('vp1'))
+    await sched.runFor(1)
+    // Executed before its block is cut; committed only with it.
+    expect(runs).toEqual([['a']])
+    expect(ledger.height).toBe(1)
+    expect(fromUtf8((await ledger.getState('sim', 'a', false))!)).toBe('1')
+    n.recvMsg(consensusTx(tx('b')), handle('vp1'))
+    // Arrive while b runs: c fills the block, d starts the next one (and its block.wait).
+    n.recvMsg(consensusTx(tx('c'), tx('d')), handle('vp1'))
+    await sched.runFor(1)
+    expect(runs).toEqual([['a'], ['b'], ['c'], ['d']])
+    expect(await txids(ledger, 1)).toEqual(['a', 'b', 'c'])
+    await sched.runFor(997)
+    expect(ledger.height).toBe(2)
+    await sched.runFor(2)
+    expect(await txids(ledger, 2)).toEqual(['d'])
+  })
+
+  it('a failed execute drops its whole block, what ran of it before too; the next block starts afresh', async () => {
+    const { sched, ledger, n, runs } = await noops(3, 1000)
+    n.recvMsg(consensusTx(tx('a')), handle('vp1'))
+    await sched.runFor(1)
+    n.recvMsg(consensusTx(tx('boom')), handle('vp1'))
+    await sched.runFor(1)
+    n.recvMsg(consensusTx(tx('c')), handle('vp1'))
+    await sched.runFor(1000)
+    expect(runs).toEqual([['a'], ['boom'], ['c']])
+    expect(ledger.height).toBe(2)
+    expect(await txids(ledger, 1)).toEqual(['c'])
+    expect(await ledger.getState('sim', 'a', true)).toBeNull()
+  })
+
+  it('a client waits for room once 32 transactions wait to be executed, whatever block.size', async () => {
+    const { sched, n, runs, release } = await noops(500, 1000)
+    n.recvMsg(chainTx(tx('stall')), handle('vp0'))
+    for (let i = 0; i < 32; i++) {
+      await n.room()
+      n.recvMsg(chainTx(tx(`t${i}`)), handle('vp0'))
+    }
+    let admitted = false
+    void n.room().then(() => { admitted = true })
+    await sched.runFor(10)
+    expect([admitted, n.queued]).toEqual([false, 32])
+    release()
+    await sched.runFor(10)
+    // The executor took all 32 at once; the client is in.
+    expect(runs[1]).toHaveLength(32)
+    expect([admitted, n.queued]).toEqual([true, 0])
   })
 
   it('block.wait 0 cuts as soon as the queue is idle', async () => {
@@ -207,7 +271,8 @@ describe('Noops (Fabric consensus/noops)', () => {
       .toThrow(/Error unmarshalling payload of received Message: CHAIN_TRANSACTION/)
     expect(() => n.recvMsg(consensusTx(), handle('vp3'))).toThrow(/from vp3 holds no transaction/)
     expect(() => n.recvMsg(create(MessageSchema, { type: Message_Type.SYNC_BLOCKS }), handle('vp3'))).toThrow(/noops cannot handle message type SYNC_BLOCKS/)
-    for (let i = 0; i < 100; i++) n.recvMsg(consensusTx(tx(`t${i}`)), handle('vp1'))
+    // The first goes to execution; the next 100 wait behind it.
+    for (let i = 0; i <= 100; i++) n.recvMsg(consensusTx(tx(`t${i}`)), handle('vp1'))
     expect(() => n.recvMsg(consensusTx(tx('one-too-many')), handle('vp1'))).toThrow(/noops transaction queue full \(100 waiting\), rejecting transaction one-too-many/)
   })
 })

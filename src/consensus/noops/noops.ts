@@ -17,18 +17,39 @@ export interface NoopsComponents {
   scheduler: Scheduler
 }
 
+/** The block being built: its transactions go to the executor as they arrive, in order. */
+interface OpenBlock {
+  tag: number
+  /** Transactions handed to the executor so far. */
+  sent: number
+  /** How many it will hold: block.size, or fewer once block.wait has passed. */
+  limit: number
+  executing: boolean
+  /** Its commit has been asked for. */
+  committing: boolean
+}
+
 /**
  * Fabric's noops: no ordering at all. A transaction from a client is broadcast to every other
  * validator as a CONSENSUS TransactionBlock and queued here; each validator cuts its own blocks
- * from its queue when it holds `block.size` transactions or `block.wait` after the first arrived
- * (`block.wait` 0: as soon as the queue goes idle). Fabric's noops also sends each block to the
- * non-validators (SYNC_BLOCK_ADDED); in Weft the peer does that for every block, whatever the plugin.
+ * from its queue: `block.size` transactions, or fewer once `block.wait` has passed since the
+ * first of them arrived (`block.wait` 0: as soon as the queue goes idle). Fabric's noops also
+ * sends each block to the non-validators (SYNC_BLOCK_ADDED); in Weft the peer does that for every
+ * block, whatever the plugin.
+ *
+ * Unlike Fabric, which executes a block only once it is cut, a block's transactions are executed
+ * as they arrive, in order, into the block's ledger batch (the executor takes several executes
+ * before a commit), and the block is committed once it is cut and all of it has run: the same
+ * blocks, with the same transactions in the same order, but no transaction waits for the rest of
+ * its block to arrive before it runs, and the chaincode is not idle while a block fills.
  */
 export class Noops implements Consenter {
+  /** Transactions not yet handed to the executor. */
   private queue: Transaction[] = []
   private timer?: TimerHandle
-  private inFlight?: { tag: number, size: number }
-  private cutWanted = false
+  private block?: OpenBlock
+  /** The limit of the next block, when its block.wait passed while the previous one was being committed. */
+  private nextLimit?: number
   private tags = 0
   private stopped = false
   /** Clients waiting for room in a full queue, first come first served. */
@@ -61,8 +82,8 @@ export class Noops implements Consenter {
     })
   }
 
-  /** Clients are taken while fewer than a block waits (see NoopsConfig.queueLimit). */
-  private get admissionLimit (): number { return Math.min(this.config.blockSize, this.config.queueLimit) }
+  /** Clients are taken while fewer than this many wait to be executed (see NoopsConfig.queueLimit). */
+  private get admissionLimit (): number { return Math.min(this.config.blockSize, this.config.queueLimit, admissionQueue) }
 
   /** Lets in as many waiting clients as the queue has room for (all of them once stopped). */
   private admitWaiting (): void {
@@ -70,7 +91,7 @@ export class Noops implements Consenter {
     while (room-- > 0 && this.waiting.length > 0) this.waiting.shift()!()
   }
 
-  /** Transactions waiting for a block. */
+  /** Transactions waiting to be executed. */
   get queued (): number { return this.queue.length }
 
   recvMsg (msg: Message, sender: PeerID): void {
@@ -124,64 +145,97 @@ export class Noops implements Consenter {
   }
 
   private enqueue (txs: Transaction[]): void {
-    const wasEmpty = this.queue.length === 0
+    // The first transaction of a block starts its block.wait (a running timer is the open block's).
+    if (this.timer === undefined && this.queue.length === 0 && (this.block === undefined || this.block.committing)) this.arm()
     this.queue.push(...txs)
-    if (this.queue.length >= this.config.blockSize) this.cut()
-    else if (wasEmpty) this.arm()
+    this.pump()
   }
 
   private arm (): void {
-    if (this.timer !== undefined) return
+    // block.wait 0 needs no timer: a block is cut whenever nothing more waits (pump).
+    if (this.config.blockWaitMs === 0) return
     this.timer = this.components.scheduler.schedule(this.config.blockWaitMs, () => {
       this.timer = undefined
-      this.cut()
+      this.waitOver()
     })
   }
 
-  /** Cuts a block now, or as soon as the one being executed is committed. */
-  private cut (): void {
-    this.timer?.cancel()
-    this.timer = undefined
-    if (this.stopped || this.queue.length === 0) return
-    if (this.inFlight !== undefined) {
-      this.cutWanted = true
-      return
-    }
-    this.cutWanted = false
-    const txs = this.queue.splice(0, this.config.blockSize)
-    this.admitWaiting()
-    this.inFlight = { tag: ++this.tags, size: txs.length }
-    log.debug(`executing batch ${this.inFlight.tag} of ${txs.length} transactions`)
-    try {
-      this.components.stack.executor.execute(this.inFlight.tag, txs)
-    } catch (err) {
-      this.executionFailed(this.inFlight.tag, err as Error)
-    }
+  /** block.wait has passed: the block takes what has arrived so far, and no more. */
+  private waitOver (): void {
+    const block = this.block
+    if (block !== undefined && !block.committing) block.limit = Math.min(block.limit, block.sent + this.queue.length)
+    // Its first transactions waited behind the previous block's commit.
+    else if (this.queue.length > 0) this.nextLimit = Math.min(this.config.blockSize, this.queue.length)
+    this.pump()
   }
 
-  private next (): void {
-    this.inFlight = undefined
-    if (this.cutWanted || this.queue.length >= this.config.blockSize) this.cut()
-    else if (this.queue.length > 0) this.arm()
+  /** Hands what has arrived to the executor, or commits the block once all of it has run. */
+  private pump (): void {
+    if (this.stopped) return
+    if (this.block === undefined) {
+      if (this.queue.length === 0) return
+      this.block = { tag: ++this.tags, sent: 0, limit: this.nextLimit ?? this.config.blockSize, executing: false, committing: false }
+      this.nextLimit = undefined
+    }
+    const block = this.block
+    if (block.executing || block.committing) return
+    if (block.sent < block.limit && this.queue.length > 0) {
+      const txs = this.queue.splice(0, block.limit - block.sent)
+      block.sent += txs.length
+      block.executing = true
+      this.admitWaiting()
+      log.debug(`executing ${txs.length} transactions of batch ${block.tag}`)
+      try {
+        this.components.stack.executor.execute(block.tag, txs)
+      } catch (err) {
+        this.executionFailed(block.tag, err as Error)
+      }
+      return
+    }
+    if (this.config.blockWaitMs === 0) block.limit = block.sent
+    if (block.sent < block.limit) return
+    block.committing = true
+    this.timer?.cancel()
+    this.timer = undefined
+    // What arrived beyond this block starts the next one's block.wait.
+    if (this.queue.length > 0) this.arm()
+    try {
+      this.components.stack.executor.commit(block.tag, undefined)
+    } catch (err) {
+      this.executionFailed(block.tag, err as Error)
+    }
   }
 
   executed (tag: unknown): void {
-    try {
-      this.components.stack.executor.commit(tag, undefined)
-    } catch (err) {
-      this.executionFailed(tag, err as Error)
-    }
+    const block = this.block
+    if (block === undefined || block.tag !== tag) return
+    block.executing = false
+    this.pump()
   }
 
   committed (): void {
-    this.next()
+    this.block = undefined
+    this.pump()
   }
 
   rolledBack (): void {}
   stateUpdated (): void {}
 
   executionFailed (tag: unknown, err: Error): void {
-    log.error(`batch ${String(tag)} of ${this.inFlight?.size ?? 0} transactions was not committed: ${errorMessage(err)}`)
-    this.next()
+    // The executor dropped the block's whole batch: what ran of it is gone with it.
+    log.error(`batch ${String(tag)} of ${this.block?.sent ?? 0} transactions was not committed: ${errorMessage(err)}`)
+    if (this.block?.tag !== tag) return
+    this.block = undefined
+    this.timer?.cancel()
+    this.timer = undefined
+    if (this.queue.length > 0) this.arm()
+    this.pump()
   }
 }
+
+/**
+ * What may wait to be executed before a client waits for room: the executor takes all of it
+ * after each run, so more would only queue up latency (Fabric's blocking channel keeps its own
+ * short in the same way).
+ */
+const admissionQueue = 32
