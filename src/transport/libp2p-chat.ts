@@ -1,6 +1,7 @@
 // Fabric's Peer service over libp2p: /weft/chat/0.6.1 carries one long-lived Chat per peer
-// pair, /weft/process-tx/0.6.1 Transactions in and Responses out (libp2p-process-tx.ts). Both run on limited
-// (relayed) connections, which is how browser peers reach each other and the Node peer.
+// pair, /weft/process-tx-stream/0.6.1 (and the older /weft/process-tx/0.6.1) Transactions in and
+// Responses out (libp2p-process-tx.ts). Both run on limited (relayed) connections, which is how
+// browser peers reach each other and the Node peer.
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Response, Transaction } from '../protos/fabric_pb.ts'
@@ -8,7 +9,7 @@ import { systemScheduler, type Scheduler } from '../util/scheduler.ts'
 import type { AbortOptions, TransportServer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
-import { PROCESS_TX_IDLE_TIMEOUT, PROCESS_TX_PROTOCOL, PROCESS_TX_STREAM_LIMITS, ProcessTxClient, ProcessTxServer } from './libp2p-process-tx.ts'
+import { PROCESS_TX_IDLE_TIMEOUT, PROCESS_TX_PROTOCOL, PROCESS_TX_STREAM_LIMITS, PROCESS_TX_STREAM_PROTOCOL, ProcessTxClient, ProcessTxServer } from './libp2p-process-tx.ts'
 import { Libp2pChatStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
 import type { PeerTransport } from './peer-transport.ts'
 
@@ -75,7 +76,9 @@ export class Libp2pChat implements PeerTransport {
   async start (server: TransportServer): Promise<void> {
     this.server = server
     await this.node.handle(CHAT_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { runOnLimitedConnection: true, ...CHAT_STREAM_LIMITS })
-    await this.node.handle(PROCESS_TX_PROTOCOL, async (stream, connection) => { await this.serveTx.serve(stream, connection) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
+    for (const protocol of [PROCESS_TX_STREAM_PROTOCOL, PROCESS_TX_PROTOCOL]) {
+      await this.node.handle(protocol, async (stream, connection) => { await this.serveTx.serve(stream, connection) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
+    }
     if (this.init.chatWithDiscoveredPeers === true && server.chatWithPeer !== undefined) {
       const chatWith = server.chatWithPeer.bind(server)
       this.onIdentify = evt => {
@@ -90,7 +93,7 @@ export class Libp2pChat implements PeerTransport {
   async stop (): Promise<void> {
     this.server = undefined
     if (this.onIdentify !== undefined) this.node.removeEventListener('peer:identify', this.onIdentify)
-    await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_PROTOCOL])
+    await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_STREAM_PROTOCOL, PROCESS_TX_PROTOCOL])
     this.serveTx.close()
     this.processTx.close()
     await Promise.allSettled([...this.open].map(async s => await s.close()))

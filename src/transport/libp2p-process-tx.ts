@@ -1,9 +1,11 @@
-// Peer.ProcessTransaction over libp2p. A stream of /weft/process-tx/0.6.1 carries Transaction →
-// Response exchanges one at a time, in order, until the client closes its side: opening a stream
-// and negotiating its protocol cost more than the exchange itself, so a client keeps idle streams
-// to reuse. A client that sends one transaction and closes (as Weft's first one did) is served
-// the same way; a one-shot server closes its side after its answer, so the client reuses a stream
-// only while the remote side is open.
+// Peer.ProcessTransaction over libp2p. A stream of /weft/process-tx-stream/0.6.1 carries
+// Transaction → Response exchanges one at a time, in order, until the client closes its side:
+// opening a stream and negotiating its protocol cost more than the exchange itself, so a client
+// keeps idle streams to reuse. /weft/process-tx/0.6.1, Weft's first protocol, carries one
+// exchange: its servers close their side after the answer, but that close may arrive after the
+// answer has been read, so a stream could not tell a client it will take another transaction. A
+// client asks for the new protocol first and falls back to the old one (a stream per
+// transaction); a server serves both the same way.
 import { create, fromBinary } from '@bufbuild/protobuf'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -18,6 +20,7 @@ import { decodeProto, encodeProtoFrame } from './frame.ts'
 import { Libp2pFramedStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
 
 export const PROCESS_TX_PROTOCOL = '/weft/process-tx/0.6.1'
+export const PROCESS_TX_STREAM_PROTOCOL = '/weft/process-tx-stream/0.6.1'
 export const PROCESS_TX_STREAM_LIMITS = { maxInboundStreams: 32, maxOutboundStreams: 32 }
 
 /** How long a server waits for the next transaction on a stream before closing it. */
@@ -30,6 +33,8 @@ const REUSE_WITHIN_MS = PROCESS_TX_IDLE_TIMEOUT / 3
  * transactions sent at once on a fresh connection used to do.
  */
 const MAX_OPENING = 4
+/** Streams open to one peer at most (the server takes as many); more transactions wait for one. */
+const MAX_STREAMS = PROCESS_TX_STREAM_LIMITS.maxInboundStreams
 
 const log = createLogger('libp2p-process-tx')
 
@@ -44,6 +49,8 @@ interface Pooled {
   readonly key: string
   readonly stream: Stream
   readonly framed: Libp2pFramedStream<typeof ResponseSchema>
+  /** The server takes more than one transaction on it. */
+  readonly reusable: boolean
   /** Since when it waits in the pool (scheduler time); undefined while an exchange uses it. */
   idleSince?: number
   /** Ends the exchange using it, if any. */
@@ -55,7 +62,9 @@ export class ProcessTxClient {
   private readonly idle = new Map<string, Pooled[]>()
   private readonly streams = new Set<Pooled>()
   private readonly opening = new Map<string, number>()
-  /** Calls waiting for a stream to `key`: woken when one is opened or released. */
+  /** Streams open per remote peer, busy or idle. */
+  private readonly open = new Map<string, number>()
+  /** Calls waiting for a stream to `key`: woken when one is opened, released or closed. */
   private readonly waiting = new Map<string, Set<() => void>>()
 
   constructor (private readonly node: Libp2p, private readonly init: ProcessTxInit & { maxIdleStreams: number }) {}
@@ -92,14 +101,14 @@ export class ProcessTxClient {
         const reused = using !== undefined
         if (using === undefined) {
           const opening = this.opening.get(key) ?? 0
-          if (opening >= MAX_OPENING) {
+          if (opening >= MAX_OPENING || opening + (this.open.get(key) ?? 0) >= MAX_STREAMS) {
             await this.turn(key, w => { wake = w })
             continue
           }
           this.opening.set(key, opening + 1)
           dialing = new AbortController()
           try {
-            using = await this.open(ma, key, dialing.signal)
+            using = await this.openStream(ma, key, dialing.signal)
           } catch (err) {
             throw failure ?? err
           } finally {
@@ -140,7 +149,11 @@ export class ProcessTxClient {
     const waiters = this.waiting.get(key) ?? new Set()
     this.waiting.set(key, waiters)
     await new Promise<void>(resolve => {
-      const wake = (): void => { waiters.delete(wake); resolve() }
+      const wake = (): void => {
+        waiters.delete(wake)
+        if (waiters.size === 0 && this.waiting.get(key) === waiters) this.waiting.delete(key)
+        resolve()
+      }
       waiters.add(wake)
       setWake(wake)
     })
@@ -171,19 +184,20 @@ export class ProcessTxClient {
     }
   }
 
-  private async open (ma: Multiaddr, key: string, signal: AbortSignal): Promise<Pooled> {
+  private async openStream (ma: Multiaddr, key: string, signal: AbortSignal): Promise<Pooled> {
     const connection = await this.node.dial(ma, { signal })
     let stream: Stream
     try {
-      stream = await connection.newStream(PROCESS_TX_PROTOCOL, { runOnLimitedConnection: true, signal, ...PROCESS_TX_STREAM_LIMITS })
+      stream = await connection.newStream([PROCESS_TX_STREAM_PROTOCOL, PROCESS_TX_PROTOCOL], { runOnLimitedConnection: true, signal, ...PROCESS_TX_STREAM_LIMITS })
     } catch (err) {
       // A connection whose muxer the remote shut (a GoAway) can stay listed as open, and dial()
       // would hand it out for every later call: end it, so the next call dials afresh.
       if ((err as Error).name === 'ConnectionClosedError') connection.abort(err as Error)
       throw err
     }
-    const p: Pooled = { key, stream, framed: new Libp2pFramedStream(ResponseSchema, stream, connection, this.init.streams) }
+    const p: Pooled = { key, stream, framed: new Libp2pFramedStream(ResponseSchema, stream, connection, this.init.streams), reusable: stream.protocol === PROCESS_TX_STREAM_PROTOCOL }
     this.streams.add(p)
+    this.open.set(key, (this.open.get(key) ?? 0) + 1)
     // An idle stream the remote ends is dropped at once, not when next taken.
     const evict = (): void => { if (p.idleSince !== undefined) this.discard(p) }
     stream.addEventListener('remoteCloseWrite', evict)
@@ -207,7 +221,7 @@ export class ProcessTxClient {
 
   private release (p: Pooled): void {
     const list = this.idle.get(p.key) ?? []
-    if (!usable(p) || list.length >= this.init.maxIdleStreams) {
+    if (!p.reusable || !usable(p) || list.length >= this.init.maxIdleStreams) {
       this.discard(p)
       return
     }
@@ -219,6 +233,10 @@ export class ProcessTxClient {
 
   private discard (p: Pooled, err?: Error): void {
     if (!this.streams.delete(p)) return
+    const open = this.open.get(p.key)! - 1
+    if (open > 0) this.open.set(p.key, open)
+    else this.open.delete(p.key)
+    this.wakeAll(p.key)
     p.fail = undefined
     if (p.idleSince !== undefined) {
       const list = this.idle.get(p.key) ?? []
