@@ -28,6 +28,7 @@ export interface Libp2pChatInit {
   processTxIdleTimeout?: number
   /** Idle process-tx streams kept per remote peer for the next transactions. */
   processTxIdleStreams?: number
+  /** Timers for the process-tx timeouts. */
   scheduler?: Scheduler
   /** Open a Chat with every peer this node dials for other reasons (bootstrap, discovery) once identify shows it speaks Chat. */
   chatWithDiscoveredPeers?: boolean

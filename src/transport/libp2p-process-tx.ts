@@ -251,7 +251,7 @@ export class ProcessTxClient {
 
 /** Open both ways, and nothing unasked-for arrived (that would put the answers out of step). */
 function usable (p: Pooled): boolean {
-  return p.stream.status === 'open' && p.stream.writeStatus === 'writable' && p.stream.remoteWriteStatus === 'writable' && p.framed.drainedIn
+  return p.stream.status === 'open' && p.stream.writeStatus === 'writable' && p.stream.remoteWriteStatus === 'writable' && !p.framed.hasUnread
 }
 
 interface Served {

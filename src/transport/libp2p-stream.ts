@@ -103,8 +103,8 @@ export class Libp2pFramedStream<D extends DescMessage> {
     }
   }
 
-  /** Nothing received is waiting to be read, not even part of a frame. */
-  get drainedIn (): boolean { return this.frames.length === 0 && this.decoder.pendingBytes === 0 }
+  /** Something received waits to be read (a frame, or part of one). */
+  get hasUnread (): boolean { return this.frames.length > 0 || this.decoder.pendingBytes > 0 }
 
   async close (err?: Error): Promise<void> {
     if (!this.frames.close()) return
