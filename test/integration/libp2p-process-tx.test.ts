@@ -219,6 +219,20 @@ describe('ProcessTransaction over libp2p', () => {
     }
   })
 
+  it('a server refuses a transaction over its limit by resetting that stream only, and takes the next one', async () => {
+    const logs = captureLogs()
+    try {
+      const s = await server({ maxMessageSize: 1000 })
+      const c = await client()
+      expect(await answer(c.chat, s.addr, 'small')).toBe('small')
+      await expect(c.chat.processTransaction(s.addr, tx('big', new Uint8Array(2000)))).rejects.toThrow(/^ProcessTransaction to \S+ failed: .*reset/i)
+      expect(await answer(c.chat, s.addr, 'small-again')).toBe('small-again')
+      expect(s.got).toEqual(['small', 'small-again'])
+    } finally {
+      logs.restore()
+    }
+  })
+
   it('a server closes a stream left idle past its idle timeout, and the client opens another', async () => {
     const s = await server({ processTxIdleTimeout: 300 })
     const c = await client()
