@@ -1,24 +1,19 @@
 // Fabric's Peer service over libp2p: /weft/chat/0.6.1 carries one long-lived Chat per peer
-// pair, /weft/process-tx/0.6.1 one Transaction in and one Response out. Both run on limited
-// (relayed) connections, which is how browser peers reach each other and the Node peer.
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
+// pair, /weft/process-tx-stream/0.6.1 (and the older /weft/process-tx/0.6.1) Transactions in and
+// Responses out (libp2p-process-tx.ts). Both run on limited (relayed) connections, which is how
+// browser peers reach each other and the Node peer.
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { utf8 } from '../crypto/bytes.ts'
-import { ResponseSchema, Response_StatusCode, TransactionSchema, type Response, type Transaction } from '../protos/fabric_pb.ts'
-import { createLogger } from '../util/logger.ts'
+import type { Response, Transaction } from '../protos/fabric_pb.ts'
+import { systemScheduler, type Scheduler } from '../util/scheduler.ts'
 import type { AbortOptions, TransportServer } from './chat-server.ts'
 import type { ChatStream } from './chat-stream.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from './frame.ts'
+import { PROCESS_TX_IDLE_TIMEOUT, PROCESS_TX_PROTOCOL, PROCESS_TX_STREAM_LIMITS, PROCESS_TX_STREAM_PROTOCOL, ProcessTxClient, ProcessTxServer } from './libp2p-process-tx.ts'
 import { Libp2pChatStream, type Libp2pChatStreamOptions } from './libp2p-stream.ts'
 import type { PeerTransport } from './peer-transport.ts'
-import { errorMessage } from '../util/errors.ts'
 
 export const CHAT_PROTOCOL = '/weft/chat/0.6.1'
-export const PROCESS_TX_PROTOCOL = '/weft/process-tx/0.6.1'
-
-const log = createLogger('libp2p-chat')
 
 export interface Libp2pChatInit {
   /** Largest Chat message, Transaction or Response (bytes); bigger ones are refused with an error. */
@@ -29,6 +24,12 @@ export interface Libp2pChatInit {
   maxPendingSends?: number
   /** How long one ProcessTransaction may take end to end (ms). */
   processTxTimeout?: number
+  /** How long a served process-tx stream may wait for its next transaction (ms). */
+  processTxIdleTimeout?: number
+  /** Idle process-tx streams kept per remote peer for the next transactions. */
+  processTxIdleStreams?: number
+  /** Timers for the process-tx timeouts. */
+  scheduler?: Scheduler
   /** Open a Chat with every peer this node dials for other reasons (bootstrap, discovery) once identify shows it speaks Chat. */
   chatWithDiscoveredPeers?: boolean
   /** This peer's address for libp2p peers (a relay's circuit address, say); default: its first routable multiaddr, else /p2p/<id>. */
@@ -41,13 +42,13 @@ export interface Libp2pChatComponents {
 
 /** A Chat needs one stream per peer pair; a second may exist briefly when both sides dial at once. */
 const CHAT_STREAM_LIMITS = { maxInboundStreams: 4, maxOutboundStreams: 4 }
-const PROCESS_TX_STREAM_LIMITS = { maxInboundStreams: 32, maxOutboundStreams: 32 }
 
 export class Libp2pChat implements PeerTransport {
   readonly name = 'libp2p'
   private readonly node: Libp2p
   private readonly streamOpts: Libp2pChatStreamOptions
-  private readonly processTxTimeout: number
+  private readonly processTx: ProcessTxClient
+  private readonly serveTx: ProcessTxServer
   private readonly open = new Set<ChatStream>()
   private server?: TransportServer
   private onIdentify?: (evt: CustomEvent<{ peerId: PeerId, protocols: string[], connection: Connection }>) => void
@@ -61,7 +62,9 @@ export class Libp2pChat implements PeerTransport {
       maxQueuedBytes: init.maxQueuedBytes ?? 4 * 1024 * 1024,
       maxPendingSends: init.maxPendingSends ?? 256
     }
-    this.processTxTimeout = init.processTxTimeout ?? 30_000
+    const txInit = { streams: this.streamOpts, timeout: init.processTxTimeout ?? 30_000, scheduler: init.scheduler ?? systemScheduler }
+    this.processTx = new ProcessTxClient(this.node, { ...txInit, maxIdleStreams: init.processTxIdleStreams ?? 16 })
+    this.serveTx = new ProcessTxServer({ ...txInit, idleTimeout: init.processTxIdleTimeout ?? PROCESS_TX_IDLE_TIMEOUT }, () => this.server)
   }
 
   get address (): string {
@@ -74,7 +77,9 @@ export class Libp2pChat implements PeerTransport {
   async start (server: TransportServer): Promise<void> {
     this.server = server
     await this.node.handle(CHAT_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, { runOnLimitedConnection: true, ...CHAT_STREAM_LIMITS })
-    await this.node.handle(PROCESS_TX_PROTOCOL, async (stream) => { await this.serveTransaction(stream) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
+    for (const protocol of [PROCESS_TX_STREAM_PROTOCOL, PROCESS_TX_PROTOCOL]) {
+      await this.node.handle(protocol, async (stream, connection) => { await this.serveTx.serve(stream, connection) }, { runOnLimitedConnection: true, ...PROCESS_TX_STREAM_LIMITS })
+    }
     if (this.init.chatWithDiscoveredPeers === true && server.chatWithPeer !== undefined) {
       const chatWith = server.chatWithPeer.bind(server)
       this.onIdentify = evt => {
@@ -89,7 +94,9 @@ export class Libp2pChat implements PeerTransport {
   async stop (): Promise<void> {
     this.server = undefined
     if (this.onIdentify !== undefined) this.node.removeEventListener('peer:identify', this.onIdentify)
-    await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_PROTOCOL])
+    await this.node.unhandle([CHAT_PROTOCOL, PROCESS_TX_STREAM_PROTOCOL, PROCESS_TX_PROTOCOL])
+    this.serveTx.close()
+    this.processTx.close()
     await Promise.allSettled([...this.open].map(async s => await s.close()))
   }
 
@@ -111,18 +118,7 @@ export class Libp2pChat implements PeerTransport {
   }
 
   async processTransaction (address: string, tx: Transaction, options: AbortOptions = {}): Promise<Response> {
-    const signal = anySignal(options.signal, this.processTxTimeout)
-    const stream = await this.node.dialProtocol(parseAddress(address), PROCESS_TX_PROTOCOL, { runOnLimitedConnection: true, signal })
-    try {
-      const lp = lpStream(stream, { maxDataLength: this.streamOpts.maxMessageSize })
-      await lp.write(toBinary(TransactionSchema, tx), { signal })
-      const bytes = await lp.read({ signal })
-      await stream.close({ signal })
-      return fromBinary(ResponseSchema, bytes.subarray())
-    } catch (err) {
-      stream.abort(err as Error)
-      throw err
-    }
+    return await this.processTx.call(parseAddress(address), tx, options.signal)
   }
 
   private accept (stream: Stream, connection: Connection): void {
@@ -141,26 +137,6 @@ export class Libp2pChat implements PeerTransport {
     this.open.add(chat)
     return chat
   }
-
-  private async serveTransaction (stream: Stream): Promise<void> {
-    const signal = AbortSignal.timeout(this.processTxTimeout)
-    const lp = lpStream(stream, { maxDataLength: this.streamOpts.maxMessageSize })
-    try {
-      const bytes = await lp.read({ signal })
-      let response: Response
-      try {
-        if (this.server === undefined) throw new Error('this peer has stopped')
-        response = await this.server.processTransaction(fromBinary(TransactionSchema, bytes.subarray()))
-      } catch (err) {
-        response = create(ResponseSchema, { status: Response_StatusCode.FAILURE, msg: utf8(`cannot process the transaction (${bytes.byteLength} bytes): ${(err as Error).message}`) })
-      }
-      await lp.write(toBinary(ResponseSchema, response), { signal })
-      await stream.close({ signal })
-    } catch (err) {
-      log.warn(`ProcessTransaction over libp2p failed: ${errorMessage(err)}`)
-      stream.abort(err as Error)
-    }
-  }
 }
 
 /** js-libp2p style factory: init first, then the components. */
@@ -178,9 +154,4 @@ export function parseAddress (address: string): Multiaddr {
 
 function withPeerId (ma: Multiaddr, peerId: PeerId): Multiaddr {
   return ma.getComponents().some(c => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peerId.toString()}`)
-}
-
-function anySignal (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs)
-  return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
 }

@@ -57,10 +57,13 @@ export class Libp2pFramedStream<D extends DescMessage> {
   }
 
   async send (msg: MessageShape<D>): Promise<void> {
-    if (this.frames.closed || this.failure !== undefined || this.stream.writeStatus !== 'writable') {
-      throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
-    }
-    const frame = encodeProtoFrame(this.schema, msg, this.opts.maxMessageSize, this.remote)
+    this.checkWritable()
+    await this.sendFrame(encodeProtoFrame(this.schema, msg, this.opts.maxMessageSize, this.remote))
+  }
+
+  /** Sends a frame as it is (length prefix included): a message of another schema than the one received. */
+  async sendFrame (frame: Uint8Array): Promise<void> {
+    this.checkWritable()
     if (this.pendingSends >= this.opts.maxPendingSends) {
       throw new SendQueueFullError(`send queue to ${this.remote} full: ${this.pendingSends} messages wait for the transport to drain`)
     }
@@ -77,12 +80,18 @@ export class Libp2pFramedStream<D extends DescMessage> {
   }
 
   async recv (): Promise<MessageShape<D> | undefined> {
+    const frame = await this.recvFrame()
+    return frame === undefined ? undefined : decodeProto(this.schema, frame, this.remote)
+  }
+
+  /** The next frame's body, undecoded; undefined once the stream has ended. */
+  async recvFrame (): Promise<Uint8Array | undefined> {
     while (true) {
       const frame = this.frames.shift()
       if (frame !== undefined) {
         this.queuedBytes -= frame.length
         this.maybeResume()
-        return decodeProto(this.schema, frame, this.remote)
+        return frame
       }
       if (this.failure !== undefined) throw this.failure
       if (this.frames.closed) return undefined
@@ -93,6 +102,9 @@ export class Libp2pFramedStream<D extends DescMessage> {
       await this.frames.wait()
     }
   }
+
+  /** Something received waits to be read (a frame, or part of one). */
+  get hasUnread (): boolean { return this.frames.length > 0 || this.decoder.pendingBytes > 0 }
 
   async close (err?: Error): Promise<void> {
     if (!this.frames.close()) return
@@ -106,6 +118,12 @@ export class Libp2pFramedStream<D extends DescMessage> {
       await this.stream.close()
     } catch (e) {
       this.stream.abort(e as Error)
+    }
+  }
+
+  private checkWritable (): void {
+    if (this.frames.closed || this.failure !== undefined || this.stream.writeStatus !== 'writable') {
+      throw new StreamClosedError(`chat stream to ${this.remote} is closed`)
     }
   }
 

@@ -16,7 +16,8 @@ import type { PeerInit } from '../../src/peer/peer-config.ts'
 import { keySigner } from '../../src/peer/security.ts'
 import type { ChatStream } from '../../src/transport/chat-stream.ts'
 import { varint } from '../../src/transport/frame.ts'
-import { CHAT_PROTOCOL, libp2pChat, PROCESS_TX_PROTOCOL, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { CHAT_PROTOCOL, libp2pChat, type Libp2pChat } from '../../src/transport/libp2p-chat.ts'
+import { PROCESS_TX_PROTOCOL } from '../../src/transport/libp2p-process-tx.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
 import { commitBlocks, newLedger, testInit } from './peer-helpers.ts'
 import { captureLogs } from '../helpers/logs.ts'
@@ -249,6 +250,7 @@ describe('peer chat over libp2p on 127.0.0.1', () => {
 
     const stream = await nvp.node.dialProtocol(multiaddr(v.ws), PROCESS_TX_PROTOCOL)
     stream.send(Uint8Array.of(3, 0xff, 0xff, 0xff))
+    await stream.close() // the server answers until the client closes its side
     const reply: Uint8Array[] = []
     for await (const chunk of stream) reply.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
     const bad = fromBinary(ResponseSchema, Uint8Array.from(reply.flatMap(c => [...c])).subarray(1))
