@@ -1,7 +1,7 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire'
 import { fromUtf8, utf8 } from '../crypto/bytes.ts'
 import { varintSize, writeVarint } from './buckettree/varint.ts'
-import { compareStrings, sortedStrings } from './keys.ts'
+import { compareStrings, isAscii, sortedStrings } from './keys.ts'
 
 /** A key's new value (null = deleted) and its committed value before the change (null = absent). */
 export interface UpdatedValue {
@@ -172,11 +172,6 @@ function writeString (out: Uint8Array, o: number, s: string): number {
   o = writeVarint(out, o, s.length)
   for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i)
   return o
-}
-
-function isAscii (s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false
-  return true
 }
 
 function markedSize (value: Uint8Array | null): number {

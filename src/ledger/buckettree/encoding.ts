@@ -1,4 +1,4 @@
-import type { ByteArena } from './byte-arena.ts'
+import type { ByteArena } from '../byte-arena.ts'
 import { varintSize, writeVarint } from './varint.ts'
 
 /**

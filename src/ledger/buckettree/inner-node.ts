@@ -1,11 +1,12 @@
 import { computeCryptoHash } from '../../crypto/hash.ts'
-import type { ByteArena } from './byte-arena.ts'
+import type { ByteArena } from '../byte-arena.ts'
 import type { BucketTreeConfig } from './config.ts'
 import { varintSize, writeVarint } from './varint.ts'
 
 /**
  * An inner node as the tree keeps it in memory: per child, its hash (undefined where that
- * subtree is empty). Hashes are shared, never changed, so a rebuilt node copies no bytes.
+ * subtree is empty). Hashes are shared and never changed: a rebuilt node takes its children's
+ * as they are, and only its stored bytes (in the block's arena) copy them.
  */
 export type InnerNode = (Uint8Array | undefined)[]
 

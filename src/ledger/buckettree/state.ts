@@ -10,7 +10,7 @@ import { Prefetcher } from './prefetch.ts'
 import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
 import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
-import { ByteArena } from './byte-arena.ts'
+import { ByteArena } from '../byte-arena.ts'
 import { decodeInnerNode, nodeHash, parentLevel, rebuildNode, type InnerNode, type WorkingLevel } from './inner-node.ts'
 
 interface WorkingSet {
