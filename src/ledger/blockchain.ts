@@ -5,17 +5,18 @@ import { BlockSchema, type Block, type Transaction } from '../protos/fabric_pb.t
 import { StorageError, type WriteBatch, type Columns } from '../storage/index.ts'
 import { blockHash, encodeBlock } from './block.ts'
 import { varintSize, writeVarint } from './buckettree/varint.ts'
-import { encodeUint64, decodeUint64 } from './keys.ts'
+import { ByteArena } from './byte-arena.ts'
+import { encodeUint64, decodeUint64, isAscii } from './keys.ts'
 
 const blockCountKey = utf8('blockCount')
 const prefixBlockHash = 1
 const prefixTxID = 2
 
 /** Unsigned varints, one after another, as protobuf's BinaryWriter writes them (uint64 fields without tags). */
-function uvarints (...values: number[]): Uint8Array {
+function uvarints (values: number[], arena?: ByteArena): Uint8Array {
   let size = 0
   for (const v of values) size += varintSize(v)
-  const out = new Uint8Array(size)
+  const out = arena?.take(size) ?? new Uint8Array(size)
   let o = 0
   for (const v of values) o = writeVarint(out, o, v)
   return out
@@ -91,16 +92,20 @@ export class Blockchain {
   /** A block's bytes and indexes without the height: past the tip, it is not part of the chain yet. */
   stageToBatch (block: Block, n: number, hash: Uint8Array, batch: WriteBatch, bytes: Uint8Array = toBinary(BlockSchema, block)): void {
     batch.put(this.cols.blockchain, encodeUint64(n), bytes)
-    batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), uvarints(n))
+    batch.put(this.cols.indexes, concatBytes(Uint8Array.of(prefixBlockHash), hash), uvarints([n]))
     const prefix = this.cols.indexes.prefix
+    // A block's index entries in one buffer: LevelDB would move each small array off the JS heap to read it.
+    const arena = new ByteArena(block.transactions.length * 48)
     block.transactions.forEach((tx, i) => {
       // The store's key in one go: column, index kind, txid.
-      const id = utf8(tx.txid)
-      const key = new Uint8Array(2 + id.length)
+      const id = tx.txid
+      const encoded = isAscii(id) ? undefined : utf8(id)
+      const key = arena.take(2 + (encoded?.length ?? id.length))
       key[0] = prefix
       key[1] = prefixTxID
-      key.set(id, 2)
-      batch.putStoreKey(key, uvarints(n, i))
+      if (encoded !== undefined) key.set(encoded, 2)
+      else for (let c = 0; c < id.length; c++) key[2 + c] = id.charCodeAt(c)
+      batch.putStoreKey(key, uvarints([n, i], arena))
     })
   }
 

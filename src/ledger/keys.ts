@@ -29,6 +29,12 @@ function encodedCompositeKey (chaincodeID: string, key: string): Uint8Array {
   return out
 }
 
+/** Whether a string's UTF-8 bytes are its char codes. */
+export function isAscii (s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false
+  return true
+}
+
 /** Splits a composite key at its first 0x00. */
 export function splitCompositeKey (composite: Uint8Array): [Uint8Array, Uint8Array] {
   const i = composite.indexOf(0)

@@ -1,6 +1,7 @@
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire'
+import { BinaryReader } from '@bufbuild/protobuf/wire'
 import { fromUtf8, utf8 } from '../crypto/bytes.ts'
-import { compareStrings, sortedStrings } from './keys.ts'
+import { varintSize, writeVarint } from './buckettree/varint.ts'
+import { compareStrings, isAscii, sortedStrings } from './keys.ts'
 
 /** A key's new value (null = deleted) and its committed value before the change (null = absent). */
 export interface UpdatedValue {
@@ -94,22 +95,39 @@ export class StateDelta {
     return out
   }
 
-  /** Fabric's marshaling, chaincodes and keys sorted so that equal deltas give equal bytes. */
+  /**
+   * Fabric's marshaling, chaincodes and keys sorted so that equal deltas give equal bytes:
+   * varint counts and lengths, a 0/1 marker before each value. Sized first and written in one
+   * buffer (a block's delta is a thousand keys).
+   */
   marshal (): Uint8Array {
-    const w = new BinaryWriter()
-    w.uint32(this.chaincodes.size)
-    for (const cc of this.chaincodeIDs()) {
+    const ccs = this.chaincodeIDs()
+    const sorted: string[][] = []
+    let size = varintSize(ccs.length)
+    for (const cc of ccs) {
       const kvs = this.chaincodes.get(cc)!
-      w.bytes(utf8(cc))
-      w.uint32(kvs.size)
-      for (const key of sortedStrings(kvs.keys())) {
+      const keys = sortedStrings(kvs.keys())
+      sorted.push(keys)
+      size += stringSize(cc) + varintSize(keys.length)
+      for (const key of keys) {
         const u = kvs.get(key)!
-        w.bytes(utf8(key))
-        writeMarked(w, u.value)
-        writeMarked(w, u.previousValue)
+        size += stringSize(key) + markedSize(u.value) + markedSize(u.previousValue)
       }
     }
-    return w.finish()
+    const out = new Uint8Array(size)
+    let o = writeVarint(out, 0, ccs.length)
+    ccs.forEach((cc, i) => {
+      const kvs = this.chaincodes.get(cc)!
+      o = writeString(out, o, cc)
+      o = writeVarint(out, o, sorted[i].length)
+      for (const key of sorted[i]) {
+        const u = kvs.get(key)!
+        o = writeString(out, o, key)
+        o = writeMarked(out, o, u.value)
+        o = writeMarked(out, o, u.previousValue)
+      }
+    })
+    return out
   }
 
   /** Decodes Fabric's bytes (any chaincode and key order). Throws on truncated or trailing data. */
@@ -138,9 +156,34 @@ export class StateDelta {
   }
 }
 
-function writeMarked (w: BinaryWriter, value: Uint8Array | null): void {
-  if (value === null) w.uint32(0)
-  else w.uint32(1).bytes(value)
+/** Bytes of a string as varint-prefixed UTF-8. */
+function stringSize (s: string): number {
+  const n = isAscii(s) ? s.length : utf8(s).length
+  return varintSize(n) + n
+}
+
+function writeString (out: Uint8Array, o: number, s: string): number {
+  if (!isAscii(s)) {
+    const b = utf8(s)
+    o = writeVarint(out, o, b.length)
+    out.set(b, o)
+    return o + b.length
+  }
+  o = writeVarint(out, o, s.length)
+  for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i)
+  return o
+}
+
+function markedSize (value: Uint8Array | null): number {
+  return value === null ? 1 : 1 + varintSize(value.length) + value.length
+}
+
+function writeMarked (out: Uint8Array, o: number, value: Uint8Array | null): number {
+  if (value === null) { out[o] = 0; return o + 1 }
+  out[o++] = 1
+  o = writeVarint(out, o, value.length)
+  out.set(value, o)
+  return o + value.length
 }
 
 function readMarked (r: BinaryReader): Uint8Array | null {

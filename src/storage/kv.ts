@@ -23,7 +23,10 @@ export interface KVStore {
   get (key: Bytes): Promise<Bytes | undefined>
   /** Values of many keys, in their order (undefined where missing), read together. */
   getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]>
-  /** Applies every op or none. */
+  /**
+   * Applies every op or none. The ops' bytes may be views into larger buffers the caller
+   * shares: a store copies what it keeps (LevelDB and the tab's stores do by their nature).
+   */
   write (ops: BatchOp[]): Promise<void>
   entries (range: RangeOptions): AsyncIterable<[Bytes, Bytes]>
   /**

@@ -62,6 +62,17 @@ describe('bucket tree caches', () => {
   })
 })
 
+describe('memoryStore', () => {
+  it('keeps copies of what it is given to write: the bytes may be views into a buffer the writer reuses', async () => {
+    const store = await memoryStore()
+    const shared = Uint8Array.of(1, 2, 3, 4)
+    await store.write([{ type: 'put', key: shared.subarray(0, 2), value: shared.subarray(2, 4) }])
+    shared.fill(9)
+    expect(toHex((await store.get(Uint8Array.of(1, 2)))!)).toBe('0304')
+    expect(await store.get(Uint8Array.of(9, 9))).toBeUndefined()
+  })
+})
+
 describe('KVStore.readRanges', () => {
   it('gives every range\'s entries as a scan would, bounds exclusive or inclusive', async () => {
     const store = await memoryStore()

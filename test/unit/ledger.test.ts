@@ -6,7 +6,7 @@ import { blockHash } from '../../src/ledger/block.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import { StateDelta } from '../../src/ledger/state-delta.ts'
 import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
-import { BlockSchema, TransactionResultSchema } from '../../src/protos/fabric_pb.ts'
+import { BlockSchema, TransactionResultSchema, TransactionSchema } from '../../src/protos/fabric_pb.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import type { Scheduler } from '../../src/util/scheduler.ts'
 
@@ -236,6 +236,18 @@ describe('ledger', () => {
     forged.consensusMetadata = utf8('forged')
     await ledger.putRawBlock(forged, 2)
     expect(await ledger.verifyChain(4, 0)).toBe(3)
+  })
+})
+
+describe('transaction index', () => {
+  it('finds every transaction of a block by its id, ASCII or not', async () => {
+    const ledger = await freshLedger()
+    await makeGenesis(ledger)
+    const ids = ['plain-id', 'ünïcode-✓', '😀', 'x'.repeat(300)]
+    ledger.beginTxBatch(1)
+    await ledger.commitTxBatch(1, ids.map(txid => create(TransactionSchema, { txid })), undefined)
+    for (const txid of ids) expect((await ledger.getTransactionByID(txid))?.txid).toBe(txid)
+    expect(await ledger.getTransactionByID('ünïcode')).toBeUndefined()
   })
 })
 

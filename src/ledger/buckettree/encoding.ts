@@ -1,3 +1,4 @@
+import type { ByteArena } from '../byte-arena.ts'
 import { varintSize, writeVarint } from './varint.ts'
 
 /**
@@ -5,7 +6,7 @@ import { varintSize, writeVarint } from './varint.ts'
  * a data node is orderPreservingVarUint64(bucket) + compositeKey; a bucket node is
  * 0x00 varint(level) varint(bucket), so all bucket nodes sort before all data.
  * `prefix`, when given, is the column's byte put in front: the store's key made in one go
- * (a block writes thousands of these).
+ * (a block writes thousands of these), in `arena` when given.
  */
 export function encodeBucketNumber (n: number): Uint8Array {
   const out = new Uint8Array(bucketNumberSize(n))
@@ -21,19 +22,21 @@ export function decodeBucketNumber (b: Uint8Array): { bucket: number, length: nu
   return { bucket: n, length: size + 1 }
 }
 
-export function dataNodeKey (bucket: number, composite: Uint8Array, prefix?: number): Uint8Array {
+export function dataNodeKey (bucket: number, composite: Uint8Array, prefix?: number, arena?: ByteArena): Uint8Array {
   const start = prefix === undefined ? 0 : 1
   const size = bucketNumberSize(bucket)
-  const out = new Uint8Array(start + size + composite.length)
+  const length = start + size + composite.length
+  const out = arena?.take(length) ?? new Uint8Array(length)
   if (prefix !== undefined) out[0] = prefix
   writeBucketNumber(out, start, bucket)
   out.set(composite, start + size)
   return out
 }
 
-export function bucketNodeKey (level: number, bucket: number, prefix?: number): Uint8Array {
+export function bucketNodeKey (level: number, bucket: number, prefix?: number, arena?: ByteArena): Uint8Array {
   const start = prefix === undefined ? 0 : 1
-  const out = new Uint8Array(start + 1 + varintSize(level) + varintSize(bucket))
+  const length = start + 1 + varintSize(level) + varintSize(bucket)
+  const out = arena?.take(length) ?? new Uint8Array(length)
   if (prefix !== undefined) out[0] = prefix
   writeVarint(out, writeVarint(out, start + 1, level), bucket)
   return out

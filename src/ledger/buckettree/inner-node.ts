@@ -1,6 +1,14 @@
 import { computeCryptoHash } from '../../crypto/hash.ts'
+import type { ByteArena } from '../byte-arena.ts'
 import type { BucketTreeConfig } from './config.ts'
 import { varintSize, writeVarint } from './varint.ts'
+
+/**
+ * An inner node as the tree keeps it in memory: per child, its hash (undefined where that
+ * subtree is empty). Hashes are shared and never changed: a rebuilt node takes its children's
+ * as they are, and only its stored bytes (in the block's arena) copy them.
+ */
+export type InnerNode = (Uint8Array | undefined)[]
 
 /**
  * The inner nodes of one level that a block changes, in flat arrays (a block changes
@@ -11,9 +19,11 @@ export interface WorkingLevel {
   buckets: number[]
   /** Per child, its new hash (undefined when that subtree became empty) or null while it is as stored. */
   children: (Uint8Array | null | undefined)[]
-  /** The node as stored before the block (each child's hash varint-prefixed, 0 = none), if it was. */
-  stored: (Uint8Array | undefined)[]
-  /** The node to store once rebuilt; none when no child is left (then it is deleted). */
+  /** The node as stored before the block, if it was. */
+  stored: (InnerNode | undefined)[]
+  /** The node once rebuilt; none when no child is left (then it is deleted). */
+  nodes: (InnerNode | undefined)[]
+  /** Its bytes to store, Fabric's: each child's hash varint-prefixed, 0 for none. */
   values: (Uint8Array | undefined)[]
 }
 
@@ -28,87 +38,99 @@ export function parentLevel (below: number[], config: BucketTreeConfig): { level
   }
   const n = buckets.length
   return {
-    level: { buckets, children: new Array<Uint8Array | null | undefined>(n * config.grouping).fill(null), stored: new Array(n).fill(undefined), values: new Array(n).fill(undefined) },
+    level: {
+      buckets,
+      children: new Array<Uint8Array | null | undefined>(n * config.grouping).fill(null),
+      stored: new Array<InnerNode | undefined>(n).fill(undefined),
+      nodes: new Array<InnerNode | undefined>(n).fill(undefined),
+      values: new Array<Uint8Array | undefined>(n).fill(undefined)
+    },
     parentIndex
   }
 }
 
-// Where each child's hash lies while a node is rebuilt, and the bytes hashed (reused: thousands of nodes a block).
-const sources: (Uint8Array | undefined)[] = []
-const starts: number[] = []
-const lengths: number[] = []
-let input = new Uint8Array(1024)
-
 /**
- * Sets node j's new value and returns its hash, made straight from its stored bytes and
- * changed children: no child left → no hash (the node is deleted); one → that child's hash
- * passed up unchanged; more → the hash of their concatenation.
+ * Rebuilds node j from its stored children and changed ones, sets its node and bytes (from
+ * `arena`), and returns its hash (none when no child is left).
  */
-export function rebuildNode (level: WorkingLevel, j: number, grouping: number): Uint8Array | undefined {
+export function rebuildNode (level: WorkingLevel, j: number, grouping: number, arena: ByteArena): Uint8Array | undefined {
   const stored = level.stored[j]
   const children = level.children
   const first = j * grouping
-  let pos = 0
-  let valueSize = 0
-  let hashSize = 0
+  const node: InnerNode = new Array<Uint8Array | undefined>(grouping)
+  let size = 0
   let present = 0
-  let last = 0
   for (let i = 0; i < grouping; i++) {
-    let source: Uint8Array | undefined
-    let start = 0
-    let length = 0
-    if (stored !== undefined) {
-      for (let shift = 1; ; shift *= 128) {
-        const byte = stored[pos++]
-        length += (byte & 0x7f) * shift
-        if (byte < 0x80) break
-      }
-      if (length > 0) { source = stored; start = pos }
-      pos += length
-    }
     const changed = children[first + i]
-    if (changed !== null) {
-      source = changed
-      start = 0
-      length = changed?.length ?? 0
-    }
-    if (source === undefined) length = 0
-    else { present++; hashSize += length; last = i }
-    sources[i] = source
-    starts[i] = start
-    lengths[i] = length
-    valueSize += varintSize(length) + length
+    const child = changed !== null ? changed : stored?.[i]
+    node[i] = child
+    if (child === undefined) size++
+    else { present++; size += varintSize(child.length) + child.length }
   }
   if (present === 0) {
+    level.nodes[j] = undefined
     level.values[j] = undefined
     return undefined
   }
-  const value = new Uint8Array(valueSize)
-  if (present > 1 && input.length < hashSize) input = new Uint8Array(hashSize * 2)
+  level.nodes[j] = node
+  level.values[j] = encodeInnerNode(node, arena.take(size))
+  return nodeHash(node)
+}
+
+function encodeInnerNode (node: InnerNode, out: Uint8Array): Uint8Array {
   let o = 0
-  let h = 0
-  for (let i = 0; i < grouping; i++) {
-    o = writeVarint(value, o, lengths[i])
-    const source = sources[i]
-    if (source === undefined) continue
-    copy(source, starts[i], lengths[i], value, o)
-    if (present > 1) copy(source, starts[i], lengths[i], input, h)
-    o += lengths[i]
-    h += lengths[i]
+  for (let i = 0; i < node.length; i++) {
+    const child = node[i]
+    if (child === undefined) { out[o++] = 0; continue }
+    o = writeVarint(out, o, child.length)
+    out.set(child, o)
+    o += child.length
   }
-  level.values[j] = value
-  if (present > 1) return computeCryptoHash(input.subarray(0, h))
-  const only = sources[last]!
-  return only === stored ? stored.subarray(starts[last], starts[last] + lengths[last]) : only
+  return out
 }
 
-/** The hash of a node as stored (the root, when a ledger opens). */
-export function storedNodeHash (stored: Uint8Array | undefined, grouping: number): Uint8Array | undefined {
-  if (stored === undefined) return undefined
-  const level: WorkingLevel = { buckets: [1], children: new Array(grouping).fill(null), stored: [stored], values: [undefined] }
-  return rebuildNode(level, 0, grouping)
+/** A node as stored: `grouping` varint-prefixed hashes, each copied out (the bytes read can go). */
+export function decodeInnerNode (bytes: Uint8Array, grouping: number): InnerNode {
+  const node: InnerNode = new Array<Uint8Array | undefined>(grouping)
+  let pos = 0
+  for (let i = 0; i < grouping; i++) {
+    let length = 0
+    for (let shift = 1; ; shift *= 128) {
+      if (pos >= bytes.length) throw new Error(`truncated bucket tree node (${bytes.length} bytes)`)
+      const byte = bytes[pos++]
+      length += (byte & 0x7f) * shift
+      if (byte < 0x80) break
+    }
+    if (pos + length > bytes.length) throw new Error(`truncated bucket tree node (${bytes.length} bytes)`)
+    node[i] = length === 0 ? undefined : bytes.slice(pos, pos + length)
+    pos += length
+  }
+  return node
 }
 
-function copy (from: Uint8Array, start: number, length: number, to: Uint8Array, at: number): void {
-  for (let i = 0; i < length; i++) to[at + i] = from[start + i]
+// The bytes hashed: reused, thousands of nodes a block.
+let input = new Uint8Array(1024)
+
+/** No child → no hash (the node is deleted); one → that child's hash passed up unchanged; more → the hash of their concatenation. */
+export function nodeHash (node: InnerNode): Uint8Array | undefined {
+  let present = 0
+  let only: Uint8Array | undefined
+  let size = 0
+  for (let i = 0; i < node.length; i++) {
+    const child = node[i]
+    if (child === undefined) continue
+    present++
+    only = child
+    size += child.length
+  }
+  if (present <= 1) return only
+  if (input.length < size) input = new Uint8Array(size * 2)
+  let h = 0
+  for (let i = 0; i < node.length; i++) {
+    const child = node[i]
+    if (child === undefined) continue
+    input.set(child, h)
+    h += child.length
+  }
+  return computeCryptoHash(input.subarray(0, size))
 }

@@ -3,6 +3,7 @@ import type { LruMap } from '../../util/lru.ts'
 import type { BucketCache } from './bucket-cache.ts'
 import type { BucketTreeConfig } from './config.ts'
 import { bucketNodeKey } from './encoding.ts'
+import { decodeInnerNode, type InnerNode } from './inner-node.ts'
 
 /** Reads gathered before they are sent: one batch serves a few dozen keys. */
 const batchSize = 48
@@ -26,7 +27,7 @@ export class Prefetcher {
     private readonly column: Column,
     private readonly config: BucketTreeConfig,
     private readonly data: BucketCache,
-    private readonly nodes: LruMap<number, Uint8Array>,
+    private readonly nodes: LruMap<number, InnerNode>,
     private readonly nodeKey: (level: number, bucket: number) => number
   ) {}
 
@@ -78,7 +79,7 @@ export class Prefetcher {
       for (const [bucket, nodes] of data) if (this.data.known(bucket) === undefined) this.data.set(bucket, nodes)
       nodeIds.forEach((id, i) => {
         const value = values[i]
-        if (value !== undefined && !this.nodes.has(id)) this.nodes.set(id, value)
+        if (value !== undefined && !this.nodes.has(id)) this.nodes.set(id, decodeInnerNode(value, this.config.grouping))
       })
     }, () => {
       // Only a head start: the commit reads whatever is still missing, and meets the error itself.

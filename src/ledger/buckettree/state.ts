@@ -10,7 +10,8 @@ import { Prefetcher } from './prefetch.ts'
 import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
 import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
-import { parentLevel, rebuildNode, storedNodeHash, type WorkingLevel } from './inner-node.ts'
+import { ByteArena } from '../byte-arena.ts'
+import { decodeInnerNode, nodeHash, parentLevel, rebuildNode, type InnerNode, type WorkingLevel } from './inner-node.ts'
 
 interface WorkingSet {
   /** Leaf data changes by bucket, each list sorted by composite key. */
@@ -19,6 +20,8 @@ interface WorkingSet {
   merged: Map<number, DataNode[]>
   /** levels[level] = inner nodes of that level on the changed leaves' paths to the root (none below lowestLevel - 1). */
   levels: WorkingLevel[]
+  /** Where the bytes the block writes are made. */
+  arena: ByteArena
   hash?: Uint8Array
   computed: boolean
 }
@@ -36,8 +39,8 @@ export interface BucketTreeCacheOptions {
  */
 export class BucketTreeState implements HashableState {
   readonly config: BucketTreeConfig
-  /** Inner nodes as stored, by nodeKey. */
-  private readonly nodes: LruMap<number, Uint8Array>
+  /** Inner nodes, by nodeKey. */
+  private readonly nodes: LruMap<number, InnerNode>
   private readonly data: BucketCache
   private readonly prefetch: Prefetcher
   private persistedHash?: Uint8Array
@@ -52,7 +55,8 @@ export class BucketTreeState implements HashableState {
 
   static async open (column: Column, options: BucketTreeOptions, cache: BucketTreeCacheOptions = {}): Promise<BucketTreeState> {
     const s = new BucketTreeState(column, options, cache)
-    s.persistedHash = storedNodeHash(await column.get(bucketNodeKey(0, 1)), s.config.grouping)
+    const root = await column.get(bucketNodeKey(0, 1))
+    s.persistedHash = root === undefined ? undefined : nodeHash(decodeInnerNode(root, s.config.grouping))
     await s.data.warm()
     return s
   }
@@ -85,7 +89,7 @@ export class BucketTreeState implements HashableState {
       }
     }
     for (const list of leaves.values()) if (list.length > 1) list.sort(byComposite)
-    this.work = { leaves, merged: new Map(), levels: [], computed: false }
+    this.work = { leaves, merged: new Map(), levels: [], arena: new ByteArena(), computed: false }
   }
 
   async computeCryptoHash (): Promise<Uint8Array | undefined> {
@@ -115,7 +119,7 @@ export class BucketTreeState implements HashableState {
     for (let level = lowest - 1; level >= 0; level--) {
       const nodes = w.levels[level]
       for (let j = 0; j < nodes.buckets.length; j++) {
-        const hash = rebuildNode(nodes, j, g)
+        const hash = rebuildNode(nodes, j, g, w.arena)
         if (level > 0) w.levels[level - 1].children[parentIndexes[level][j] * g + this.config.childIndex(nodes.buckets[j])] = hash
         else w.hash = hash
       }
@@ -128,22 +132,24 @@ export class BucketTreeState implements HashableState {
     const w = this.work
     if (w === undefined) return
     await this.computeCryptoHash()
-    const prefix = this.column.prefix
+    const { prefix } = this.column
+    const { arena } = w
     for (const [bucket, nodes] of w.leaves) {
       for (const n of nodes) {
-        const key = dataNodeKey(bucket, n.composite, prefix)
+        const key = dataNodeKey(bucket, n.composite, prefix, arena)
         if (n.value === null) batch.delStoreKey(key)
-        else batch.putStoreKey(key, n.value)
+        else batch.putStoreKey(key, arena.copy(n.value))
       }
     }
-    w.levels.forEach((nodes, level) => {
-      nodes.buckets.forEach((bucket, j) => {
-        const key = bucketNodeKey(level, bucket, prefix)
-        const value = nodes.values[j]
+    for (let level = 0; level < w.levels.length; level++) {
+      const { buckets, values } = w.levels[level]
+      for (let j = 0; j < buckets.length; j++) {
+        const key = bucketNodeKey(level, buckets[j], prefix, arena)
+        const value = values[j]
         if (value === undefined) batch.delStoreKey(key)
         else batch.putStoreKey(key, value)
-      })
-    })
+      }
+    }
   }
 
   clearWorkingSet (persisted: boolean): void {
@@ -155,9 +161,9 @@ export class BucketTreeState implements HashableState {
     for (const [bucket, nodes] of w.merged) this.data.set(bucket, nodes)
     w.levels.forEach((nodes, level) => {
       nodes.buckets.forEach((bucket, j) => {
-        const value = nodes.values[j]
-        if (value === undefined) this.nodes.delete(nodeKey(level, bucket))
-        else this.nodes.set(nodeKey(level, bucket), value)
+        const node = nodes.nodes[j]
+        if (node === undefined) this.nodes.delete(nodeKey(level, bucket))
+        else this.nodes.set(nodeKey(level, bucket), node)
       })
     })
   }
@@ -194,7 +200,10 @@ export class BucketTreeState implements HashableState {
     })
     if (keys.length === 0) return
     const read = await this.column.getMany(keys)
-    missing.forEach(([nodes, j], i) => { nodes.stored[j] = read[i] })
+    missing.forEach(([nodes, j], i) => {
+      const bytes = read[i]
+      if (bytes !== undefined) nodes.stored[j] = decodeInnerNode(bytes, this.config.grouping)
+    })
   }
 }
 
