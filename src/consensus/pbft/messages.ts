@@ -70,17 +70,31 @@ export function requestDigest (req: Request): string {
   return digest
 }
 
+/** Batches' marshaled bytes: a batch is hashed and persisted as the same bytes, and never changes. */
+const batchBytes = new WeakMap<RequestBatch, Uint8Array>()
+
 /**
- * Fabric's hash() of a batch. Its requests are marshaled for it anyway, so those not yet hashed
- * (a backup's copies from the pre-prepare, which it executes) get their digests here too.
+ * The bytes toBinary(request_batchSchema, batch) gives. Its requests are marshaled for it anyway,
+ * so those not yet hashed (a backup's copies from the pre-prepare, which it executes) get their
+ * digests here too.
  */
+export function marshalBatch (batch: RequestBatch): Uint8Array {
+  let bytes = batchBytes.get(batch)
+  if (bytes === undefined) {
+    const requests = batch.batch.map(req => {
+      const b = marshalRequest(req)
+      if (!requestDigests.has(req)) requestDigests.set(req, toBase64(computeCryptoHash(b)))
+      return b
+    })
+    bytes = marshalRequestBatch(batch, requests)
+    batchBytes.set(batch, bytes)
+  }
+  return bytes
+}
+
+/** Fabric's hash() of a batch. */
 export function batchDigest (batch: RequestBatch): string {
-  const requests = batch.batch.map(req => {
-    const bytes = marshalRequest(req)
-    if (!requestDigests.has(req)) requestDigests.set(req, toBase64(computeCryptoHash(bytes)))
-    return bytes
-  })
-  return toBase64(computeCryptoHash(marshalRequestBatch(batch, requests)))
+  return toBase64(computeCryptoHash(marshalBatch(batch)))
 }
 
 function vcFromProto (vc: view_change): ViewChange {
