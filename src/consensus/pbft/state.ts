@@ -1,8 +1,8 @@
 import { toBase64 } from '../../crypto/bytes.ts'
 import { createLogger, type Logger } from '../../util/logger.ts'
+import { CertStore, type Cert } from './certs.ts'
 import { logSize, type PbftConfig, type PbftExtensions } from './config.ts'
 import type { CoreTimer, StateTarget } from './events.ts'
-import { CertStore, type Cert } from './certs.ts'
 import type { Checkpoint, Commit, NewView, PQ, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
 import type { PbftStore, PersistedPbftState } from './persist.ts'
 import { calcPSet, calcQSet, qKey } from './pqsets.ts'
@@ -53,7 +53,9 @@ export interface PbftStatus {
  * The PBFT state of one replica (Fabric's pbftCore fields), readable by anyone in pbft/ and
  * changed only through the named transitions below, which also persist what a restarted
  * replica needs. The protocol steps (ordering.ts, checkpoint.ts, viewchange.ts, viewsync.ts)
- * decide; this object only records, answers the predicates and runs the replica's timers.
+ * decide; this object only records, answers the predicates and runs the replica's timers. Its
+ * certificates are kept in certs.ts; view sync's relays and held messages (view-relays.ts), which
+ * nothing else reads, are view sync's to change.
  */
 export class ReplicaState {
   readonly id: number
