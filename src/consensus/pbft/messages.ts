@@ -1,11 +1,11 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf'
 import { computeCryptoHash } from '../../crypto/hash.ts'
-import { marshalRequest, marshalRequestBatch } from './request-bytes.ts'
 import { toBase64 } from '../../crypto/bytes.ts'
 import {
   batch_messageSchema, messageSchema, metadataSchema, request_batchSchema, view_changeSchema,
   type request, type request_batch, type view_change
 } from '../../protos/pbft_pb.ts'
+import { marshalRequest, marshalRequestBatch } from './request-bytes.ts'
 
 /**
  * PBFT messages as the core handles them: numbers instead of uint64 bigints, checked on the
