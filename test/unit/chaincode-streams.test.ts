@@ -1,9 +1,11 @@
-import { toBinary } from '@bufbuild/protobuf'
+import { create, toBinary } from '@bufbuild/protobuf'
 import { describe, expect, it } from 'vitest'
+import { cacheFieldsOf, setCacheFields } from '../../src/chaincode/cache-fields.ts'
 import { ccMessage, MsgType } from '../../src/chaincode/messages.ts'
 import { portStream } from '../../src/chaincode/port-stream.ts'
 import { chaincodeStreamPair } from '../../src/chaincode/stream.ts'
-import { ChaincodeMessageSchema } from '../../src/protos/chaincode_pb.ts'
+import { ChaincodeMessageSchema, ChaincodeSecurityContextSchema } from '../../src/protos/chaincode_pb.ts'
+import { ChaincodeEventSchema } from '../../src/protos/chaincodeevent_pb.ts'
 import { utf8 } from '../../src/crypto/bytes.ts'
 
 describe('in-memory stream pair', () => {
@@ -18,6 +20,26 @@ describe('in-memory stream pair', () => {
     await chaincode.close()
     expect(await peer.recv()).toBeUndefined()
     await expect(peer.send(m)).rejects.toThrow(/closed/)
+  })
+
+  it('copies every field deeply: what the sender changes afterwards never reaches the receiver', async () => {
+    const { peer, chaincode } = chaincodeStreamPair()
+    const m = ccMessage(MsgType.COMPLETED, { txid: 't', payload: utf8('answer') })
+    m.timestamp = { $typeName: 'google.protobuf.Timestamp', seconds: 7n, nanos: 9 }
+    m.securityContext = create(ChaincodeSecurityContextSchema, { callerSign: utf8('sig'), payload: utf8('a'), txTimestamp: { seconds: 1n } })
+    m.chaincodeEvent = create(ChaincodeEventSchema, { chaincodeID: 'cc', eventName: 'e', payload: utf8('p') })
+    setCacheFields(m, { session: 3, writes: [['k', utf8('v')]] })
+    const sent = toBinary(ChaincodeMessageSchema, m)
+    await chaincode.send(m)
+    m.payload[0] = 0
+    m.timestamp.seconds = 8n
+    m.securityContext.payload[0] = 0
+    m.securityContext.txTimestamp!.nanos = 1
+    m.chaincodeEvent.payload[0] = 0
+    m.$unknown![0].data[0] = 0
+    const got = (await peer.recv())!
+    expect(toBinary(ChaincodeMessageSchema, got)).toEqual(sent)
+    expect(cacheFieldsOf(got)).toEqual({ session: 3, writes: [['k', utf8('v')]] })
   })
 
   it('says so when the reader falls behind past the limit', async () => {

@@ -2,9 +2,10 @@ import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/p
 import { computeCryptoHash } from '../../crypto/hash.ts'
 import { toBase64 } from '../../crypto/bytes.ts'
 import {
-  batch_messageSchema, messageSchema, metadataSchema, request_batchSchema, requestSchema, view_changeSchema,
+  batch_messageSchema, messageSchema, metadataSchema, request_batchSchema, view_changeSchema,
   type request, type request_batch, type view_change
 } from '../../protos/pbft_pb.ts'
+import { marshalRequest, marshalRequestBatch } from './request-bytes.ts'
 
 /**
  * PBFT messages as the core handles them: numbers instead of uint64 bigints, checked on the
@@ -56,21 +57,44 @@ function num (v: bigint, field: string): number {
   return Number(v)
 }
 
-/** Fabric's hash(): base64 of SHAKE256-64 of the marshaled batch (or request). */
-export function batchDigest (batch: RequestBatch): string {
-  return toBase64(computeCryptoHash(toBinary(request_batchSchema, batch)))
-}
-
 /** Digests of requests already hashed: a primary keys each request three times (outstanding, pending, executed). */
 const requestDigests = new WeakMap<Request, string>()
 
+/** Fabric's hash(): base64 of SHAKE256-64 of the marshaled request. */
 export function requestDigest (req: Request): string {
   let digest = requestDigests.get(req)
   if (digest === undefined) {
-    digest = toBase64(computeCryptoHash(toBinary(requestSchema, req)))
+    digest = toBase64(computeCryptoHash(marshalRequest(req)))
     requestDigests.set(req, digest)
   }
   return digest
+}
+
+/** Batches' marshaled bytes: a batch is hashed and persisted as the same bytes, and never changes. */
+const batchBytes = new WeakMap<RequestBatch, Uint8Array>()
+
+/**
+ * The bytes toBinary(request_batchSchema, batch) gives. Its requests are marshaled for it anyway,
+ * so those not yet hashed (a backup's copies from the pre-prepare, which it executes) get their
+ * digests here too.
+ */
+export function marshalBatch (batch: RequestBatch): Uint8Array {
+  let bytes = batchBytes.get(batch)
+  if (bytes === undefined) {
+    const requests = batch.batch.map(req => {
+      const b = marshalRequest(req)
+      if (!requestDigests.has(req)) requestDigests.set(req, toBase64(computeCryptoHash(b)))
+      return b
+    })
+    bytes = marshalRequestBatch(batch, requests)
+    batchBytes.set(batch, bytes)
+  }
+  return bytes
+}
+
+/** Fabric's hash() of a batch. */
+export function batchDigest (batch: RequestBatch): string {
+  return toBase64(computeCryptoHash(marshalBatch(batch)))
 }
 
 function vcFromProto (vc: view_change): ViewChange {

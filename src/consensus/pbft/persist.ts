@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf'
 import { PQsetSchema, request_batchSchema } from '../../protos/pbft_pb.ts'
 import { createLogger } from '../../util/logger.ts'
 import type { StatePersistor } from '../interfaces.ts'
-import { batchDigest, type PQ, type RequestBatch } from './messages.ts'
+import { batchDigest, marshalBatch, type PQ, type RequestBatch } from './messages.ts'
 import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
@@ -72,7 +72,7 @@ export class PbftStore {
 
   storeRequestBatch (digest: string, batch: RequestBatch): void {
     this.batchDigests.add(digest)
-    this.persistor.storeState(`reqBatch.${digest}`, toBinary(request_batchSchema, batch))
+    this.persistor.storeState(`reqBatch.${digest}`, marshalBatch(batch))
   }
 
   delRequestBatch (digest: string): void {

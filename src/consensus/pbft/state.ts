@@ -1,30 +1,16 @@
 import { toBase64 } from '../../crypto/bytes.ts'
 import { createLogger, type Logger } from '../../util/logger.ts'
+import { CertStore, type Cert } from './certs.ts'
 import { logSize, type PbftConfig, type PbftExtensions } from './config.ts'
-import type { CoreTimer, StateTarget, ViewMessage } from './events.ts'
+import type { CoreTimer, StateTarget } from './events.ts'
 import type { Checkpoint, Commit, NewView, PQ, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
 import type { PbftStore, PersistedPbftState } from './persist.ts'
 import { calcPSet, calcQSet, qKey } from './pqsets.ts'
 import { ReplicaTimers } from './replica-timers.ts'
+import { ViewRelays } from './view-relays.ts'
 
 const log = createLogger('consensus/pbft')
 
-/** One quorum certificate slot: a (view, sequence number) and what was said about it. */
-export interface Cert {
-  readonly view: number
-  readonly seqNo: number
-  readonly digest: string
-  readonly prePrepare?: PrePrepare
-  readonly sentPrepare: boolean
-  readonly prepares: readonly Prepare[]
-  readonly sentCommit: boolean
-  readonly commits: readonly Commit[]
-}
-
-/** A certificate as the state changes it. */
-type Slot = { -readonly [K in keyof Cert]: Cert[K] } & { prepares: Prepare[], commits: Commit[] }
-
-const certKey = (v: number, n: number): string => `${v}:${n}`
 const chkptKey = (n: number, replica: number): string => `${n}:${replica}`
 const vcKey = (v: number, replica: number): string => `${v}:${replica}`
 
@@ -67,7 +53,9 @@ export interface PbftStatus {
  * The PBFT state of one replica (Fabric's pbftCore fields), readable by anyone in pbft/ and
  * changed only through the named transitions below, which also persist what a restarted
  * replica needs. The protocol steps (ordering.ts, checkpoint.ts, viewchange.ts, viewsync.ts)
- * decide; this object only records, answers the predicates and runs the replica's timers.
+ * decide; this object only records, answers the predicates and runs the replica's timers. Its
+ * certificates are kept in certs.ts; view sync's relays and held messages (view-relays.ts), which
+ * nothing else reads, are view sync's to change.
  */
 export class ReplicaState {
   readonly id: number
@@ -109,7 +97,7 @@ export class ReplicaState {
   readonly #missingReqBatches = new Set<string>()
 
   readonly #reqBatchStore = new Map<string, RequestBatch>()
-  readonly #certStore = new Map<string, Slot>()
+  readonly #certs = new CertStore()
   /** Checkpoint messages in the window, one per (sequence number, replica). */
   readonly #checkpointStore = new Map<string, Checkpoint>()
   readonly #viewChangeStore = new Map<string, ViewChange>()
@@ -123,11 +111,8 @@ export class ReplicaState {
   #lateJoin = false
   /** Weft (viewSync): the view we were active in when we started the view change under way (observes()). */
   #leftView?: number
-  /** View sync: to whom our new-view went in this view; which new-view each replica relayed to us. */
-  readonly #relayedTo = new Set<string>()
-  readonly #nvRelays = new Map<number, string>()
-  /** Messages for a view we have not entered yet, by sender (viewsync.ts). */
-  readonly #heldForView = new Map<number, ViewMessage[]>()
+  /** View sync's relays and the messages held for views not entered yet (viewsync.ts). */
+  readonly relays: ViewRelays
 
   readonly #store: PbftStore
 
@@ -152,6 +137,7 @@ export class ReplicaState {
     }
     this.#store = parts.store
     this.timers = new ReplicaTimers(c.timeouts, parts.createTimer)
+    this.relays = new ViewRelays(3 * this.L)
     this.restore(init.lastExec, init.persisted)
     this.updateViewChangeSeqNo()
   }
@@ -195,7 +181,7 @@ export class ReplicaState {
   get outstandingReqBatches (): ReadonlyMap<string, RequestBatch> { return this.#outstandingReqBatches }
   get missingReqBatches (): ReadonlySet<string> { return this.#missingReqBatches }
   get reqBatchStore (): ReadonlyMap<string, RequestBatch> { return this.#reqBatchStore }
-  get certStore (): ReadonlyMap<string, Cert> { return this.#certStore }
+  get certStore (): ReadonlyMap<string, Cert> { return this.#certs.all }
   get checkpointStore (): ReadonlyMap<string, Checkpoint> { return this.#checkpointStore }
   get viewChangeStore (): ReadonlyMap<string, ViewChange> { return this.#viewChangeStore }
   get newViewStore (): ReadonlyMap<number, NewView> { return this.#newViewStore }
@@ -231,7 +217,7 @@ export class ReplicaState {
   allCorrectReplicasQuorum (): number { return this.N - this.f }
 
   /** The certificate for (v, n), if anything was said about it. */
-  certAt (v: number, n: number): Cert | undefined { return this.#certStore.get(certKey(v, n)) }
+  certAt (v: number, n: number): Cert | undefined { return this.#certs.at(v, n) }
 
   prePrepared (digest: string, v: number, n: number): boolean {
     if (digest !== '' && !this.#reqBatchStore.has(digest)) return false
@@ -264,7 +250,7 @@ export class ReplicaState {
   canExecuteTo (from: number, to: number): boolean {
     for (let n = from + 1; n <= to; n++) {
       let found = false
-      for (const cert of this.#certStore.values()) {
+      for (const cert of this.#certs.all.values()) {
         if (cert.seqNo === n && cert.prePrepare !== undefined && this.committed(cert.digest, cert.view, n)) { found = true; break }
       }
       if (!found) return false
@@ -275,17 +261,7 @@ export class ReplicaState {
   // --- ordering ---
 
   /** The certificate slot for (v, n), opened empty if new (Fabric's getCert). */
-  getCert (v: number, n: number): Cert { return this.slot(v, n) }
-
-  private slot (v: number, n: number): Slot {
-    const key = certKey(v, n)
-    let cert = this.#certStore.get(key)
-    if (cert === undefined) {
-      cert = { view: v, seqNo: n, digest: '', sentPrepare: false, prepares: [], sentCommit: false, commits: [] }
-      this.#certStore.set(key, cert)
-    }
-    return cert
-  }
+  getCert (v: number, n: number): Cert { return this.#certs.get(v, n) }
 
   /** A request batch to order: kept (and persisted) until executed or forgotten. */
   storeOutstandingReqBatch (digest: string, batch: RequestBatch): void {
@@ -302,28 +278,16 @@ export class ReplicaState {
   /** The primary takes the next sequence number. */
   assignSeqNo (n: number): void { this.#seqNo = n }
 
-  recordPrePrepare (pp: PrePrepare): void {
-    const cert = this.slot(pp.view, pp.seqNo)
-    cert.prePrepare = pp
-    cert.digest = pp.digest
-  }
+  recordPrePrepare (pp: PrePrepare): void { this.#certs.recordPrePrepare(pp) }
 
-  markPrepareSent (v: number, n: number): void { this.slot(v, n).sentPrepare = true }
-  markCommitSent (v: number, n: number): void { this.slot(v, n).sentCommit = true }
+  markPrepareSent (v: number, n: number): void { this.#certs.markPrepareSent(v, n) }
+  markCommitSent (v: number, n: number): void { this.#certs.markCommitSent(v, n) }
 
   /** Returns the certificate, or undefined (and changes nothing) when that replica's prepare is already there. */
-  recordPrepare (prep: Prepare): Cert | undefined { return this.recordVote(prep, 'prepares') }
+  recordPrepare (prep: Prepare): Cert | undefined { return this.#certs.recordVote(prep, 'prepares') }
 
   /** Returns the certificate, or undefined (and changes nothing) when that replica's commit is already there. */
-  recordCommit (commit: Commit): Cert | undefined { return this.recordVote(commit, 'commits') }
-
-  private recordVote (m: Prepare | Commit, list: 'prepares' | 'commits'): Cert | undefined {
-    const cert = this.slot(m.view, m.seqNo)
-    const votes: Array<Prepare | Commit> = cert[list]
-    if (votes.some(p => p.replicaId === m.replicaId)) return undefined
-    votes.push(m)
-    return cert
-  }
+  recordCommit (commit: Commit): Cert | undefined { return this.#certs.recordVote(commit, 'commits') }
 
   /** What a restarted replica needs to keep its word in the next view change. */
   persistPSet (): void { this.#store.storePSet(() => calcPSet(this).values()) }
@@ -358,13 +322,7 @@ export class ReplicaState {
   /** Moves the low watermark to `n` rounded down to a checkpoint, forgetting everything at or below it. */
   moveWatermarks (n: number): void {
     const h = Math.floor(n / this.K) * this.K
-    const dropped = new Set<string>()
-    for (const [key, cert] of this.#certStore) {
-      if (cert.seqNo > h) continue
-      dropped.add(cert.digest)
-      this.#certStore.delete(key)
-    }
-    this.forgetBatches(dropped)
+    this.forgetBatches(this.#certs.dropUpTo(h))
     for (const [key, chk] of this.#checkpointStore) if (chk.seqNo <= h) this.#checkpointStore.delete(key)
     for (const n of this.#pset.keys()) if (n <= h) this.#pset.delete(n)
     for (const [key, q] of this.#qset) if (q.seqNo <= h) this.#qset.delete(key)
@@ -386,8 +344,7 @@ export class ReplicaState {
    * digest regardless.)
    */
   private forgetBatches (digests: Iterable<string>): void {
-    const inUse = new Set<string>()
-    for (const cert of this.#certStore.values()) inUse.add(cert.digest)
+    const inUse = this.#certs.digests()
     for (const d of digests) {
       if (inUse.has(d)) continue
       this.#reqBatchStore.delete(d)
@@ -447,7 +404,7 @@ export class ReplicaState {
     this.#lateJoin = false
     this.#pset = calcPSet(this)
     this.#qset = calcQSet(this)
-    for (const [key, cert] of this.#certStore) if (cert.view < view && cert.view !== this.#leftView) this.#certStore.delete(key)
+    this.#certs.dropViewsBelow(view, this.#leftView)
     for (const [key, vc] of this.#viewChangeStore) if (vc.view < view) this.#viewChangeStore.delete(key)
   }
 
@@ -493,7 +450,7 @@ export class ReplicaState {
     this.#activeView = true
     this.#leftView = undefined
     this.#newViewsInstalled++
-    this.#relayedTo.clear()
+    this.relays.clearRelays()
 
     const assigned = [...nv.xset].filter(([n]) => n > this.h).sort((a, b) => a[0] - b[0])
     this.#seqNo = this.h
@@ -506,63 +463,6 @@ export class ReplicaState {
     this.persistQSet()
     this.updateViewChangeSeqNo()
     return assigned
-  }
-
-  // --- view sync ---
-
-  /** Notes that our new-view for this view went to `to`; false when it had already. */
-  recordRelay (to: number): boolean {
-    const key = `${to}:${this.view}`
-    if (this.#relayedTo.has(key)) return false
-    this.#relayedTo.add(key)
-    return true
-  }
-
-  /** One relayed new-view per sender, the latest (a replica cannot vote twice); returns the votes for `key`. */
-  recordNewViewRelay (sender: number, key: string): number {
-    this.#nvRelays.set(sender, key)
-    let votes = 0
-    for (const k of this.#nvRelays.values()) if (k === key) votes++
-    return votes
-  }
-
-  clearNewViewRelays (): void { this.#nvRelays.clear() }
-
-  /** Keeps a message for a view not entered yet; at most 3·L per sender, so junk cannot grow it. */
-  holdForView (e: ViewMessage): void {
-    const replica = e.msg.replicaId
-    let held = this.#heldForView.get(replica)
-    if (held === undefined) this.#heldForView.set(replica, held = [])
-    if (held.length >= 3 * this.L) held.shift()
-    held.push(e)
-  }
-
-  /** How many replicas sent messages held for views above ours, and the lowest of those views. */
-  heldAhead (): { replicas: number, minView: number } {
-    let replicas = 0
-    let minView = Number.POSITIVE_INFINITY
-    for (const held of this.#heldForView.values()) {
-      const ahead = held.filter(e => e.msg.view > this.view)
-      if (ahead.length === 0) continue
-      replicas++
-      for (const e of ahead) minView = Math.min(minView, e.msg.view)
-    }
-    return { replicas, minView }
-  }
-
-  /** Takes what was held for the current view; drops what belongs to earlier views. */
-  takeHeldForView (): ViewMessage[] {
-    const now: ViewMessage[] = []
-    for (const [replica, held] of this.#heldForView) {
-      const keep: ViewMessage[] = []
-      for (const e of held) {
-        if (e.msg.view === this.view) now.push(e)
-        else if (e.msg.view > this.view) keep.push(e)
-      }
-      if (keep.length > 0) this.#heldForView.set(replica, keep)
-      else this.#heldForView.delete(replica)
-    }
-    return now
   }
 
   // --- timers ---

@@ -26,7 +26,7 @@ export class ViewSync {
     if (!s.ext.viewSync || !s.activeView || to === s.id) return
     const nv = s.newViewStore.get(s.view)
     if (nv === undefined) return
-    if (!s.recordRelay(to) && !always) return
+    if (!s.relays.recordRelay(to, s.view) && !always) return
     s.log.debug(`relaying new-view ${s.view} to replica ${to}, which is still in an older view`)
     this.stack.unicast({ type: 'newView', msg: nv }, to)
   }
@@ -36,10 +36,10 @@ export class ViewSync {
     if (nv.view < s.view || (nv.view === s.view && s.activeView)) return
     if (!this.steps.validNewView(nv)) return
     const key = `${nv.view}:${toBase64(computeCryptoHash(encodePbftMessage({ type: 'newView', msg: nv })))}`
-    const votes = s.recordNewViewRelay(sender, key)
+    const votes = s.relays.recordNewViewRelay(sender, key)
     if (votes < s.f + 1) return
     s.log.info(`adopting new-view ${nv.view} relayed by ${votes} replicas (was in view ${s.view}${s.activeView ? '' : ', changing'})`)
-    s.clearNewViewRelays()
+    s.relays.clearNewViewRelays()
     if (nv.view > s.view) {
       // The new view exists: we leave ours without a view-change message of our own.
       s.timers.stopTimer()
@@ -59,7 +59,7 @@ export class ViewSync {
   holdForView (msg: PrePrepare | Prepare | Commit, kind: ViewMessage['kind']): boolean {
     const s = this.s
     if (!s.ext.holdFutureViews || msg.view < s.view || (msg.view === s.view && s.activeView)) return false
-    s.holdForView({ kind, msg } as ViewMessage)
+    s.relays.holdForView({ kind, msg } as ViewMessage)
     s.log.debug(`holding ${kind} for view=${msg.view}/seqNo=${msg.seqNo} from replica ${msg.replicaId} until we are in that view`)
     this.followAhead()
     return true
@@ -75,7 +75,7 @@ export class ViewSync {
   private followAhead (): void {
     const s = this.s
     if (!s.ext.viewSync || !s.activeView) return
-    const ahead = s.heldAhead()
+    const ahead = s.relays.heldAhead(s.view)
     if (ahead.replicas < s.f + 1) return
     s.log.info(`${ahead.replicas} replicas order in views above ${s.view}, asking for view ${ahead.minView}`)
     const next = this.steps.sendViewChange(ahead.minView)
@@ -114,6 +114,6 @@ export class ViewSync {
 
   /** Replays what was held for the view just entered. */
   releaseHeld (): void {
-    for (const e of this.s.takeHeldForView()) this.steps.post(e)
+    for (const e of this.s.relays.takeHeldForView(this.s.view)) this.steps.post(e)
   }
 }
