@@ -125,6 +125,8 @@ describe('web app views', () => {
     const msg = await page.evaluate(name => window.weft.invoke(name, ['invoke', 'a']).then(() => '', (e: Error & { txid?: string }) => e.txid ?? ''), chaincode)
     expect(msg).not.toBe('')
     rejected = msg
+    // Noops runs a transaction as it arrives, so the rejection comes before its block (block.wait later).
+    await waitInPage(page, 'the block after the refused invoke', async () => (await window.weft.blocks(1))[0]?.failed > 0)
   }, 90_000)
 
   it('Explorer: the new blocks on top; search finds a txid, a block, a chaincode, a rejection, and says when nothing is found', async () => {
