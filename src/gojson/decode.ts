@@ -60,7 +60,7 @@ export type CustomDecoder = (node: JsonNode, ctx: DecodeContext) => Message | un
 
 const int32Range = [-(2n ** 31n), 2n ** 31n - 1n] as const
 const uint32Range = [0n, 2n ** 32n - 1n] as const
-const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
+export const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
 const uint64Range = [0n, 2n ** 64n - 1n] as const
 const goInteger = /^-?(0|[1-9]\d*)$/
 

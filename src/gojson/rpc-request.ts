@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf'
 import { utf8 } from '../crypto/bytes.ts'
 import { ChaincodeInputSchema, ChaincodeSpecSchema, type ChaincodeInput, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
-import { DecodeContext, decodeMessage, GoJsonDecodeError, matchKey, parseGoInteger, type CustomDecoder } from './decode.ts'
+import { DecodeContext, decodeMessage, GoJsonDecodeError, int64Range, matchKey, parseGoInteger, type CustomDecoder } from './decode.ts'
 import { parseGoDuration } from '../config/duration.ts'
 import { goQuote } from './encode.ts'
 import { GoJsonSyntaxError, parseGoJson, type JsonNode } from './parse.ts'
@@ -35,7 +35,6 @@ export type RpcParse = { ok: true, request: RpcRequest } | { ok: false, error: s
 
 const inputFields = [{ name: 'Function' }, { name: 'Args' }] as const
 const requestFields = [{ name: 'jsonrpc' }, { name: 'method' }, { name: 'params' }, { name: 'id' }, { name: 'wait' }] as const
-const int64Range = [-(2n ** 63n), 2n ** 63n - 1n] as const
 
 /**
  * ChaincodeInput's UnmarshalJSON: `{"args":[...]}` or `{"function":f,"args":[...]}` (→ [f, ...args]),
