@@ -284,7 +284,7 @@ export class PeerNode implements PeerApi {
             for (const e of errors) log.warn(`broadcast: ${errorMessage(e)}`)
           },
           unicast: (msg, receiver) => peer.unicast(msg, receiver),
-          reaches: type => peer.peerIDs().some(id => peer.handlerFor(id)?.to()?.type === type)
+          reaches: type => peer.reaches(type)
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {

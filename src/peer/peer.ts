@@ -396,7 +396,7 @@ export class Peer implements ChatServer, PeerHandlerHost {
 
   /** Sends `msg` to every registered peer of `type` (UNDEFINED = all); returns one error per failed send. */
   async broadcast (msg: Message, type: PeerEndpoint_Type = PeerEndpoint_Type.UNDEFINED): Promise<Error[]> {
-    const targets = [...this.handlers.values()].filter(h => type === PeerEndpoint_Type.UNDEFINED || h.to()?.type === type)
+    const targets = [...this.handlers.values()].filter(h => isOfType(h, type))
     // Signing costs more than anything else here: not for nobody.
     if (targets.length === 0) return []
     const signed = await this.prepareOutgoing(msg)
@@ -404,6 +404,12 @@ export class Peer implements ChatServer, PeerHandlerHost {
     return results.flatMap((r, i) => r.status === 'fulfilled'
       ? []
       : [new Error(`Error broadcasting msg (${typeName(msg.type)}) to PeerEndpoint (${targets[i].name}): ${(r.reason as Error).message}`)])
+  }
+
+  /** Whether a broadcast to `type` would reach any peer now. */
+  reaches (type: PeerEndpoint_Type): boolean {
+    for (const h of this.handlers.values()) if (isOfType(h, type)) return true
+    return false
   }
 
   async unicast (msg: Message, receiver: PeerID | string): Promise<void> {
@@ -501,4 +507,9 @@ export class Peer implements ChatServer, PeerHandlerHost {
 /** js-libp2p style: the peer coordinator from its settings and the parts it runs on. */
 export function createPeer (init: PeerInit, components: PeerComponents): Peer {
   return new Peer(init, components)
+}
+
+/** A broadcast to `type` (UNDEFINED = all) goes to this handler's peer. */
+function isOfType (h: PeerHandler, type: PeerEndpoint_Type): boolean {
+  return type === PeerEndpoint_Type.UNDEFINED || h.to()?.type === type
 }
