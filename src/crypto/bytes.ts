@@ -3,14 +3,34 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
 
 export function utf8 (s: string): Uint8Array {
   // For the short ASCII strings most callers pass (names, args, keys) a copy costs less than TextEncoder's call.
-  if (s.length > 64) return utf8Encoder.encode(s)
+  if (s.length > 64 || !isAscii(s)) return utf8Encoder.encode(s)
   const out = new Uint8Array(s.length)
+  writeUtf8(out, 0, s)
+  return out
+}
+
+/** Whether a string's UTF-8 bytes are its char codes. */
+function isAscii (s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false
+  return true
+}
+
+/** How many bytes utf8(s) gives. */
+export function utf8Length (s: string): number {
+  return isAscii(s) ? s.length : utf8Encoder.encode(s).length
+}
+
+/**
+ * Writes utf8(s) at out[o…], which has room for utf8Length(s) bytes; returns the offset after
+ * them. ASCII (nearly every name and key) is copied char by char, cheaper than the encoder's call.
+ */
+export function writeUtf8 (out: Uint8Array, o: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c >= 0x80) return utf8Encoder.encode(s)
-    out[i] = c
+    if (c >= 0x80) return o + utf8Encoder.encodeInto(s.slice(i), out.subarray(o)).written
+    out[o++] = c
   }
-  return out
+  return o
 }
 export function fromUtf8 (b: Uint8Array): string { return utf8Decoder.decode(b) }
 

@@ -1,12 +1,12 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf'
 import { BinaryReader } from '@bufbuild/protobuf/wire'
-import { concatBytes, utf8 } from '../crypto/bytes.ts'
+import { concatBytes, utf8, utf8Length, writeUtf8 } from '../crypto/bytes.ts'
 import { BlockSchema, type Block, type Transaction } from '../protos/fabric_pb.ts'
 import { StorageError, type WriteBatch, type Columns } from '../storage/index.ts'
 import { blockHash, encodeBlock } from './block.ts'
-import { varintSize, writeVarint } from './buckettree/varint.ts'
+import { varintSize, writeVarint } from '../util/varint.ts'
 import { ByteArena } from './byte-arena.ts'
-import { encodeUint64, decodeUint64, isAscii } from './keys.ts'
+import { encodeUint64, decodeUint64 } from './keys.ts'
 
 const blockCountKey = utf8('blockCount')
 const prefixBlockHash = 1
@@ -98,13 +98,10 @@ export class Blockchain {
     const arena = new ByteArena(block.transactions.length * 48)
     block.transactions.forEach((tx, i) => {
       // The store's key in one go: column, index kind, txid.
-      const id = tx.txid
-      const encoded = isAscii(id) ? undefined : utf8(id)
-      const key = arena.take(2 + (encoded?.length ?? id.length))
+      const key = arena.take(2 + utf8Length(tx.txid))
       key[0] = prefix
       key[1] = prefixTxID
-      if (encoded !== undefined) key.set(encoded, 2)
-      else for (let c = 0; c < id.length; c++) key[2 + c] = id.charCodeAt(c)
+      writeUtf8(key, 2, tx.txid)
       batch.putStoreKey(key, uvarints([n, i], arena))
     })
   }

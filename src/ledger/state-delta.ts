@@ -1,7 +1,7 @@
 import { BinaryReader } from '@bufbuild/protobuf/wire'
-import { fromUtf8, utf8 } from '../crypto/bytes.ts'
-import { varintSize, writeVarint } from './buckettree/varint.ts'
-import { compareStrings, isAscii, sortedStrings } from './keys.ts'
+import { fromUtf8, utf8, utf8Length, writeUtf8 } from '../crypto/bytes.ts'
+import { varintSize, writeVarint } from '../util/varint.ts'
+import { compareStrings, sortedStrings } from './keys.ts'
 
 /** A key's new value (null = deleted) and its committed value before the change (null = absent). */
 export interface UpdatedValue {
@@ -158,20 +158,12 @@ export class StateDelta {
 
 /** Bytes of a string as varint-prefixed UTF-8. */
 function stringSize (s: string): number {
-  const n = isAscii(s) ? s.length : utf8(s).length
+  const n = utf8Length(s)
   return varintSize(n) + n
 }
 
 function writeString (out: Uint8Array, o: number, s: string): number {
-  if (!isAscii(s)) {
-    const b = utf8(s)
-    o = writeVarint(out, o, b.length)
-    out.set(b, o)
-    return o + b.length
-  }
-  o = writeVarint(out, o, s.length)
-  for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i)
-  return o
+  return writeUtf8(out, writeVarint(out, o, utf8Length(s)), s)
 }
 
 function markedSize (value: Uint8Array | null): number {

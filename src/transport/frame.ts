@@ -1,5 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf'
 import { MessageSchema, type Message } from '../protos/fabric_pb.ts'
+import { varintSize, writeVarint } from '../util/varint.ts'
 import { FrameDecodeError, MessageTooLargeError } from './errors.ts'
 
 /** Default cap on one Chat frame; a block carrying chaincode packages stays well below it. */
@@ -9,13 +10,9 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 const MAX_PREFIX_BYTES = 5
 
 export function varint (n: number): Uint8Array {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return Uint8Array.from(out)
+  const out = new Uint8Array(varintSize(n))
+  writeVarint(out, 0, n)
+  return out
 }
 
 /** Marshals a message, refusing one larger than `maxSize` with an error that says so. */

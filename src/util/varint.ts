@@ -1,5 +1,6 @@
-// Protobuf's unsigned varints, written straight into a buffer sized beforehand: the bucket tree
-// encodes thousands of small values a block, and a growing writer costs more than the bytes.
+// Protobuf's unsigned varints (up to 2^53), written straight into a buffer sized beforehand: the
+// bucket tree and PBFT's request digests encode thousands of small values a block, and a growing
+// writer costs more than the bytes.
 
 export function varintSize (n: number): number {
   let size = 1

@@ -1,5 +1,5 @@
 import { computeCryptoHash } from '../../crypto/hash.ts'
-import { varintSize, writeVarint } from './varint.ts'
+import { varintSize, writeVarint } from '../../util/varint.ts'
 
 export interface DataNode {
   composite: Uint8Array

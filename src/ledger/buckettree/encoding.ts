@@ -1,5 +1,5 @@
 import type { ByteArena } from '../byte-arena.ts'
-import { varintSize, writeVarint } from './varint.ts'
+import { varintSize, writeVarint } from '../../util/varint.ts'
 
 /**
  * Keys of the bucket tree in the state column, as Fabric lays them out:

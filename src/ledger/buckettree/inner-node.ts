@@ -1,7 +1,7 @@
 import { computeCryptoHash } from '../../crypto/hash.ts'
 import type { ByteArena } from '../byte-arena.ts'
 import type { BucketTreeConfig } from './config.ts'
-import { varintSize, writeVarint } from './varint.ts'
+import { varintSize, writeVarint } from '../../util/varint.ts'
 
 /**
  * An inner node as the tree keeps it in memory: per child, its hash (undefined where that
@@ -23,8 +23,6 @@ export interface WorkingLevel {
   stored: (InnerNode | undefined)[]
   /** The node once rebuilt; none when no child is left (then it is deleted). */
   nodes: (InnerNode | undefined)[]
-  /** Its bytes to store, Fabric's: each child's hash varint-prefixed, 0 for none. */
-  values: (Uint8Array | undefined)[]
 }
 
 /** The level above `below` (ascending buckets): their parents, and for each of them its parent's index. */
@@ -42,45 +40,36 @@ export function parentLevel (below: number[], config: BucketTreeConfig): { level
       buckets,
       children: new Array<Uint8Array | null | undefined>(n * config.grouping).fill(null),
       stored: new Array<InnerNode | undefined>(n).fill(undefined),
-      nodes: new Array<InnerNode | undefined>(n).fill(undefined),
-      values: new Array<Uint8Array | undefined>(n).fill(undefined)
+      nodes: new Array<InnerNode | undefined>(n).fill(undefined)
     },
     parentIndex
   }
 }
 
-/**
- * Rebuilds node j from its stored children and changed ones, sets its node and bytes (from
- * `arena`), and returns its hash (none when no child is left).
- */
-export function rebuildNode (level: WorkingLevel, j: number, grouping: number, arena: ByteArena): Uint8Array | undefined {
+/** Rebuilds node j from its stored children and changed ones, and returns its hash (none when no child is left). */
+export function rebuildNode (level: WorkingLevel, j: number, grouping: number): Uint8Array | undefined {
   const stored = level.stored[j]
   const children = level.children
   const first = j * grouping
   const node: InnerNode = new Array<Uint8Array | undefined>(grouping)
-  let size = 0
   let present = 0
   for (let i = 0; i < grouping; i++) {
     const changed = children[first + i]
     const child = changed !== null ? changed : stored?.[i]
     node[i] = child
-    if (child === undefined) size++
-    else { present++; size += varintSize(child.length) + child.length }
+    if (child !== undefined) present++
   }
-  if (present === 0) {
-    level.nodes[j] = undefined
-    level.values[j] = undefined
-    return undefined
-  }
-  level.nodes[j] = node
-  level.values[j] = encodeInnerNode(node, arena.take(size))
-  return nodeHash(node)
+  level.nodes[j] = present === 0 ? undefined : node
+  return present === 0 ? undefined : nodeHash(node)
 }
 
-function encodeInnerNode (node: InnerNode, out: Uint8Array): Uint8Array {
+/** A node's bytes to store, Fabric's (each child's hash varint-prefixed, 0 for none), in `arena`. */
+export function encodeInnerNode (node: InnerNode, arena: ByteArena): Uint8Array {
+  let size = 0
+  for (const child of node) size += child === undefined ? 1 : varintSize(child.length) + child.length
+  const out = arena.take(size)
   let o = 0
-  for (let i = 0; i < node.length; i++) {
-    const child = node[i]
+  for (const child of node) {
     if (child === undefined) { out[o++] = 0; continue }
     o = writeVarint(out, o, child.length)
     out.set(child, o)

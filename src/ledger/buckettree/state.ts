@@ -11,7 +11,7 @@ import { bucketHash, type DataNode } from './bucket-hash.ts'
 import { BucketTreeConfig, type BucketTreeOptions } from './config.ts'
 import { bucketNodeKey, dataNodeKey, decodeBucketNumber, encodeBucketNumber } from './encoding.ts'
 import { ByteArena } from '../byte-arena.ts'
-import { decodeInnerNode, nodeHash, parentLevel, rebuildNode, type InnerNode, type WorkingLevel } from './inner-node.ts'
+import { decodeInnerNode, encodeInnerNode, nodeHash, parentLevel, rebuildNode, type InnerNode, type WorkingLevel } from './inner-node.ts'
 
 interface WorkingSet {
   /** Leaf data changes by bucket, each list sorted by composite key. */
@@ -20,8 +20,6 @@ interface WorkingSet {
   merged: Map<number, DataNode[]>
   /** levels[level] = inner nodes of that level on the changed leaves' paths to the root (none below lowestLevel - 1). */
   levels: WorkingLevel[]
-  /** Where the bytes the block writes are made. */
-  arena: ByteArena
   hash?: Uint8Array
   computed: boolean
 }
@@ -89,7 +87,7 @@ export class BucketTreeState implements HashableState {
       }
     }
     for (const list of leaves.values()) if (list.length > 1) list.sort(byComposite)
-    this.work = { leaves, merged: new Map(), levels: [], arena: new ByteArena(), computed: false }
+    this.work = { leaves, merged: new Map(), levels: [], computed: false }
   }
 
   async computeCryptoHash (): Promise<Uint8Array | undefined> {
@@ -119,7 +117,7 @@ export class BucketTreeState implements HashableState {
     for (let level = lowest - 1; level >= 0; level--) {
       const nodes = w.levels[level]
       for (let j = 0; j < nodes.buckets.length; j++) {
-        const hash = rebuildNode(nodes, j, g, w.arena)
+        const hash = rebuildNode(nodes, j, g)
         if (level > 0) w.levels[level - 1].children[parentIndexes[level][j] * g + this.config.childIndex(nodes.buckets[j])] = hash
         else w.hash = hash
       }
@@ -133,7 +131,8 @@ export class BucketTreeState implements HashableState {
     if (w === undefined) return
     await this.computeCryptoHash()
     const { prefix } = this.column
-    const { arena } = w
+    // The block's stored bytes in a few large buffers rather than thousands of small ones.
+    const arena = new ByteArena()
     for (const [bucket, nodes] of w.leaves) {
       for (const n of nodes) {
         const key = dataNodeKey(bucket, n.composite, prefix, arena)
@@ -142,12 +141,12 @@ export class BucketTreeState implements HashableState {
       }
     }
     for (let level = 0; level < w.levels.length; level++) {
-      const { buckets, values } = w.levels[level]
+      const { buckets, nodes } = w.levels[level]
       for (let j = 0; j < buckets.length; j++) {
         const key = bucketNodeKey(level, buckets[j], prefix, arena)
-        const value = values[j]
-        if (value === undefined) batch.delStoreKey(key)
-        else batch.putStoreKey(key, value)
+        const node = nodes[j]
+        if (node === undefined) batch.delStoreKey(key)
+        else batch.putStoreKey(key, encodeInnerNode(node, arena))
       }
     }
   }
