@@ -31,19 +31,19 @@ const everyMs = short ? 250 : 1000
 const clients = 16
 const MiB = 2 ** 20
 
-interface Sample { t: number, rss: number, hwm: number, heapUsed: number, heapTotal: number }
+interface Sample { t: number, rss: number, hwm: number, rssAnon: number, rssFile: number, heapUsed: number, heapTotal: number, external: number }
 interface Run { idle: Sample, samples: Sample[], load: LoadResult }
 
-async function procStatus (pid: number): Promise<{ rss: number, hwm: number }> {
+async function procStatus (pid: number): Promise<{ rss: number, hwm: number, rssAnon: number, rssFile: number }> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8')
   const kB = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024
-  return { rss: kB('VmRSS'), hwm: kB('VmHWM') }
+  return { rss: kB('VmRSS'), hwm: kB('VmHWM'), rssAnon: kB('RssAnon'), rssFile: kB('RssFile') }
 }
 
-async function heap (url: string): Promise<{ heapUsed: number, heapTotal: number }> {
+async function heap (url: string): Promise<{ heapUsed: number, heapTotal: number, external: number }> {
   const text = await (await fetch(url)).text()
   const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
-  return { heapUsed: value('nodejs_heap_size_used_bytes'), heapTotal: value('nodejs_heap_size_total_bytes') }
+  return { heapUsed: value('nodejs_heap_size_used_bytes'), heapTotal: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') }
 }
 
 /** A fresh peer loaded for `secs` after the warm-up, sampled every `everyMs` of the measured window. */
@@ -66,7 +66,7 @@ async function run (secs: number, label: string): Promise<Run> {
       samples.push(await sample((performance.now() - t0 - warmupMs) / 1000))
       if (!short && samples.length % 60 === 0) {
         const s = samples[samples.length - 1]
-        console.log(`  ${label} ${fmt(s.t)} s: RSS ${fmt(s.rss / MiB)} MiB (peak ${fmt(s.hwm / MiB)}), heap used ${fmt(s.heapUsed / MiB)} MiB of ${fmt(s.heapTotal / MiB)}`)
+        console.log(`  ${label} ${fmt(s.t)} s: RSS ${fmt(s.rss / MiB)} MiB (peak ${fmt(s.hwm / MiB)}; anonymous ${fmt(s.rssAnon / MiB)}, files ${fmt(s.rssFile / MiB)}), heap used ${fmt(s.heapUsed / MiB)} MiB of ${fmt(s.heapTotal / MiB)}, external ${fmt(s.external / MiB)} MiB`)
       }
       await new Promise(resolve => setTimeout(resolve, everyMs))
     }
