@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { configFileFor, loadNodeConfig } from '../config.ts'
-import { boundHeapGrowth } from '../peer/heap-limits.ts'
+import { boundHeapGrowth } from '../peer/memory-limits.ts'
 import type { serve as Serve } from '../peer/serve.ts'
 import { initLogging } from './logging.ts'
 

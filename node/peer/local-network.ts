@@ -13,7 +13,7 @@ import { stringify } from 'yaml'
 import { errorMessage } from '../../src/util/errors.ts'
 import { sleep, systemScheduler, withTimeout } from '../../src/util/scheduler.ts'
 import { checkPortsFree, freePorts } from '../net/free-ports.ts'
-import { WEFT_NODE_FLAGS } from './heap-limits.ts'
+import { WEFT_NODE_ENV, WEFT_NODE_FLAGS } from './memory-limits.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 
 const kinds = ['rest', 'grpc', 'events', 'libp2p', 'metrics', 'web'] as const
@@ -192,7 +192,7 @@ interface PeerChild extends Child {
 /** Runs `weft <args>` with its output appended to `logFile` (not a pipe through this process: it outlives a `network up` killed with -9). */
 export function startWeft (args: string[], env: Record<string, string>, name: string, logFile: string): Child {
   const log = openSync(logFile, 'a')
-  const child = spawn(process.execPath, [...WEFT_NODE_FLAGS, weftBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] })
+  const child = spawn(process.execPath, [...WEFT_NODE_FLAGS, weftBin, ...args], { env: { ...WEFT_NODE_ENV, ...process.env, ...env }, stdio: ['ignore', log, log] })
   closeSync(log)
   const exited = new Promise<string>(resolve => {
     child.once('error', err => { resolve(`could not start: ${errorMessage(err)}`) })

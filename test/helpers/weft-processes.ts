@@ -10,7 +10,7 @@ import type { Chaincode } from '../../src/chaincode/shim/chaincode.ts'
 import { ChaincodeSupport as ChaincodeSupportService, type ChaincodeMessage } from '../../src/protos/chaincode_pb.ts'
 import { callStream, clientConstructor } from '../../node/grpc/service-definition.ts'
 import { freePorts } from '../../node/net/free-ports.ts'
-import { WEFT_NODE_FLAGS } from '../../node/peer/heap-limits.ts'
+import { WEFT_NODE_ENV, WEFT_NODE_FLAGS } from '../../node/peer/memory-limits.ts'
 import { GoShimEmulator } from '../interop/go-shim.ts'
 import { Proc, unlessEnded, type Exit } from './processes.ts'
 import { waitFor, type WaitOptions } from './wait.ts'
@@ -65,6 +65,7 @@ export class WeftProcesses {
     const p = Proc.weft(['node', 'start', ...args], {
       label: `vp${i}`,
       env: {
+        ...WEFT_NODE_ENV,
         CORE_PEER_ID: `vp${i}`,
         CORE_PEER_FILESYSTEMPATH: this.dataDir(i),
         CORE_PEER_ADDRESS: this.grpc(i),
