@@ -7,7 +7,8 @@
 //     each the median of the runs with min and max. The target is ≤ 150 MB (10^6 bytes).
 //   heap-10min: one run of WEFT_BENCH_MEMORY_LONG_SECONDS (600); RSS and heap used at each tenth
 //     of it (each minute), the heap being the least used in that tenth (what survived the
-//     collections); the heap grew when the last tenth's exceeds the second's by more than 10%
+//     collections), RSS split into anonymous memory and mapped files (Node's binary, LevelDB's
+//     tables, which it maps to read them); the heap grew when the last tenth's exceeds the second's by more than 10%
 //     and 2 MiB. The first tenth is left out: code is still being compiled and caches fill.
 // Prints the tables and whether the heap grew; writes bench-results/memory.json|md.
 //   npm run bench memory            WEFT_BENCH_ONLY=rss-16|heap-10min
@@ -119,7 +120,7 @@ if (only === undefined || only.includes('heap-10min')) {
   const tenth = longSeconds / 10
   const marks = Array.from({ length: 10 }, (_, i) => {
     const inIt = r.samples.filter(s => s.t >= i * tenth && s.t < (i + 1) * tenth)
-    return { until: (i + 1) * tenth, samples: inIt.length, heapLeast: Math.min(...inIt.map(s => s.heapUsed)), rss: median(inIt.map(s => s.rss)), hwm: Math.max(...inIt.map(s => s.hwm)) }
+    return { until: (i + 1) * tenth, samples: inIt.length, heapLeast: Math.min(...inIt.map(s => s.heapUsed)), rss: median(inIt.map(s => s.rss)), hwm: Math.max(...inIt.map(s => s.hwm)), anon: median(inIt.map(s => s.rssAnon)), file: median(inIt.map(s => s.rssFile)) }
   }).filter(m => m.samples > 0)
   const from = marks[1] ?? marks[0]
   const to = marks[marks.length - 1]
@@ -130,9 +131,9 @@ if (only === undefined || only.includes('heap-10min')) {
   const table = [
     `heap-10min: one run of ${longSeconds} s after a ${warmupMs / 1000} s warm-up`,
     '',
-    '| until s | heap used MiB (least) | RSS MiB (median) | RSS peak MiB |',
-    '| ---: | ---: | ---: | ---: |',
-    ...marks.map(m => `| ${fmt(m.until)} | ${mib(m.heapLeast)} | ${mib(m.rss)} | ${mib(m.hwm)} |`),
+    '| until s | heap used MiB (least) | RSS MiB (median) | of it anonymous | of it files | RSS peak MiB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...marks.map(m => `| ${fmt(m.until)} | ${mib(m.heapLeast)} | ${mib(m.rss)} | ${mib(m.anon)} | ${mib(m.file)} | ${mib(m.hwm)} |`),
     '',
     verdict
   ].join('\n')
