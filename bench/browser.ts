@@ -5,23 +5,23 @@
 // at 4 and 7 validators on memory and on IndexedDB. One warm-up round, then WEFT_BENCH_RUNS (5)
 // rounds, each running every workload once (one Chromium for all; a run in which a tab throws
 // or crashes fails the bench).
-// Prints each run and a table (median, min, max of the runs); writes bench-results/browser.json|md.
+// Prints each run and a table (median, min, max of the runs); writes browser.json|md into WEFT_BENCH_OUT (bench-results/).
 // Chromium needs test/netns.sh's private network namespace: outside it this script runs itself there.
 //   npm run bench browser      WEFT_BENCH_RUNS (5), WEFT_BENCH_BLOCKS (10000), WEFT_BENCH_ONLY=ledger,sync,demo,
 //                              WEFT_BENCH_DEMO_SECONDS (5), WEFT_BENCH_DEMO=4:memory,4:indexeddb,7:memory,7:indexeddb
 //   WEFT_BENCH_SHORT=1         one round, no warm-up: 2,000 keys and one timed block, 300 blocks, 1 s per demo case (the CI smoke test)
 import { spawnSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { CHROMIUM_PATH, inPrivateNetns, startBrowser } from '../test/browser/harness.ts'
 import { demoNetwork, ledgerCommits, tabSync, type BrowserWorkload, type DemoCase, type Measure } from './tools/browser-workloads.ts'
+import { resultsDir, writeResults } from './tools/results.ts'
 import { fmt, median } from './tools/weft-peer.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 if (!inPrivateNetns()) {
-  const child = spawnSync('bash', ['test/netns.sh', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)], { cwd: root, stdio: 'inherit' })
+  const child = spawnSync('bash', ['test/netns.sh', process.execPath, ...process.execArgv, fileURLToPath(import.meta.url)], { cwd: root, stdio: 'inherit', env: { ...process.env, WEFT_BENCH_OUT: resultsDir } })
   process.exitCode = child.status ?? 1
 } else {
   await main()
@@ -82,8 +82,6 @@ async function main (): Promise<void> {
     ...rows.map(r => `| ${r.row} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.unit} | ${[r.extra, r.ok ? '' : 'WRONG'].filter(Boolean).join(', ')} |`)
   ].join('\n')
   console.log(`\n${header}\n${table}`)
-  await mkdir(`${root}bench-results`, { recursive: true })
-  await writeFile(`${root}bench-results/browser.json`, JSON.stringify({ header, runs, warmups, cores: availableParallelism(), node: process.version, chromium, keys, ledgerBlocks, blocks, demoSeconds, rows }, null, 2))
-  await writeFile(`${root}bench-results/browser.md`, `${header}\n\n${table}\n`)
+  await writeResults('browser', { header, runs, warmups, cores: availableParallelism(), node: process.version, chromium, keys, ledgerBlocks, blocks, demoSeconds, rows }, `${header}\n\n${table}\n`)
   if (failed) process.exitCode = 1
 }

@@ -1,9 +1,9 @@
 // How long `weft --help` and `weft chaincode query` (against no peer) take to answer: the CLI's
 // start-up, which every verb pays. Median/min/max of WEFT_BENCH_RUNS (5) runs after a warm-up.
 import { spawnSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { writeResults } from './tools/results.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const runs = process.env.WEFT_BENCH_SHORT === '1' ? 2 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
@@ -26,6 +26,4 @@ const header = `CLI start-up: ${runs} runs after a warm-up; ${availableParalleli
 const table = ['| command | ms (median) | min | max |', '| --- | ---: | ---: | ---: |',
   ...rows.map(({ command, ms }) => `| ${command} | ${ms[Math.floor((ms.length - 1) / 2)].toFixed(0)} | ${ms[0].toFixed(0)} | ${ms.at(-1)!.toFixed(0)} |`)].join('\n')
 console.log(`${header}\n${table}`)
-await mkdir(new URL('bench-results/', `file://${root}`), { recursive: true })
-await writeFile(new URL('bench-results/cli.json', `file://${root}`), JSON.stringify({ header, runs, cores: availableParallelism(), node: process.version, rows }, null, 2))
-await writeFile(new URL('bench-results/cli.md', `file://${root}`), `${header}\n\n${table}\n`)
+await writeResults('cli', { header, runs, cores: availableParallelism(), node: process.version, rows }, `${header}\n\n${table}\n`)

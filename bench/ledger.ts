@@ -2,12 +2,13 @@
 // committed with core.yaml's bucket tree, over a state of 10k and of 1M keys, on LevelDB and
 // in memory. Prints the median of the timed blocks with min and max, and a table; asserts nothing.
 // WEFT_BENCH_SHORT=1: 10k keys only (a CI smoke run). WEFT_BENCH_RUNS sets the timed blocks (5).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Ledger, makeGenesis } from '../src/ledger/ledger.ts'
 import { memoryStore } from '../src/storage/memory.ts'
 import { openLevelDB } from '../node/storage.ts'
+import { writeResults } from './tools/results.ts'
 import { describeFigures, measure, populate, type Figures, type Workload } from './tools/ledger-blocks.ts'
 
 const short = process.env.WEFT_BENCH_SHORT === '1'
@@ -54,7 +55,4 @@ const table = [
   ...rows.map(r => `| ${r.backend} | ${r.keys} | ${r.workload} | ${f(r.commit)} | ${r.commit.min.toFixed(0)} | ${r.commit.max.toFixed(0)} | ${r.commitMs.median.toFixed(1)} | ${f(r.total)} |`)
 ].join('\n')
 console.log(`\n${header}\n${table}`)
-const out = new URL('../bench-results/', import.meta.url)
-await mkdir(out, { recursive: true })
-await writeFile(new URL('ledger.json', out), JSON.stringify({ header, cores: availableParallelism(), node: process.version, runs, rows }, null, 2))
-await writeFile(new URL('ledger.md', out), `${header}\n\n${table}\n`)
+await writeResults('ledger', { header, cores: availableParallelism(), node: process.version, runs, rows }, `${header}\n\n${table}\n`)

@@ -10,18 +10,16 @@
 //     collections), RSS split into anonymous memory and mapped files (Node's binary, LevelDB's
 //     tables, which it maps to read them); the heap grew when the last tenth's exceeds the second's by more than 10%
 //     and 2 MiB. The first tenth is left out: code is still being compiled and caches fill.
-// Prints the tables and whether the heap grew; writes bench-results/memory.json|md.
+// Prints the tables and whether the heap grew; writes memory.json|md into WEFT_BENCH_OUT (bench-results/).
 //   npm run bench memory            WEFT_BENCH_ONLY=rss-16|heap-10min
 //   WEFT_BENCH_SHORT=1              one 5 s rss-16 run and a 5 s heap run, sampled every 250 ms (the CI smoke test)
-import { readFile, mkdir, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { freePorts } from '../node/net/free-ports.ts'
+import { writeResults } from './tools/results.ts'
 import type { LoadResult } from './tools/loadgen.ts'
 import { fmt, loadgen, median, weftPeer } from './tools/weft-peer.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const seconds = short ? 5 : Number(process.env.WEFT_BENCH_MEMORY_SECONDS ?? 60)
@@ -143,7 +141,5 @@ if (only === undefined || only.includes('heap-10min')) {
 
 const text = out.join('\n\n')
 console.log(`\n${text}`)
-await mkdir(join(root, 'bench-results'), { recursive: true })
-await writeFile(join(root, 'bench-results/memory.json'), JSON.stringify(json, null, 2))
-await writeFile(join(root, 'bench-results/memory.md'), `${text}\n`)
+await writeResults('memory', json, `${text}\n`)
 if (failed) process.exitCode = 1

@@ -15,30 +15,29 @@
 // After each run every replica must reach one height and one head block hash. Besides the rates,
 // each run reports the CPU time the peers (and dev-mode chaincodes) spent per committed
 // transaction (from /proc, Linux only), a figure that holds up on a machine shared with other work.
-// Median/min/max of runs; table; bench-results/pbft-processes.json and .md.
+// Median/min/max of runs; table; pbft-processes.json and .md in WEFT_BENCH_OUT (bench-results/).
 //   npm run bench pbft-processes    WEFT_BENCH_RUNS (5), WEFT_BENCH_SECONDS (10), WEFT_BENCH_ONLY=name,…
 //   WEFT_BENCH_CHAINCODE=js-worker|dev-stream   one way only (default: both, js-worker first)
 //   WEFT_BENCH_SHORT=1              one 2 s run of each workload (the CI smoke test)
 //   WEFT_BENCH_LOGS=DIR             the peers' logs (CORE_LOGGING_NODE, default warning) written to DIR/vpN.log at the end
-//                                   (default bench-results/pbft-processes-logs)
+//                                   (default pbft-processes-logs in WEFT_BENCH_OUT)
 //   WEFT_BENCH_PROFILE=DIR          vpWEFT_BENCH_PROFILE_PEER (0) runs with --cpu-prof, profile written to DIR at the end
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
+import { resultsDir, writeResults } from './tools/results.ts'
 import type { LoadResult } from './tools/loadgen.ts'
 import { fmt, loadgen as runLoadgen, median, type Chaincode } from './tools/weft-peer.ts'
 import { describeExit, finish, Proc } from '../test/helpers/processes.ts'
 import { WeftProcesses } from '../test/helpers/weft-processes.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const seconds = short ? 2 : Number(process.env.WEFT_BENCH_SECONDS ?? 10)
 const only = process.env.WEFT_BENCH_ONLY?.split(',')
 const profileDir = process.env.WEFT_BENCH_PROFILE === undefined ? undefined : resolve(process.env.WEFT_BENCH_PROFILE)
 const profilePeer = Number(process.env.WEFT_BENCH_PROFILE_PEER ?? 0)
-const logDir = resolve(process.env.WEFT_BENCH_LOGS ?? `${root}/bench-results/pbft-processes-logs`)
+const logDir = resolve(process.env.WEFT_BENCH_LOGS ?? join(resultsDir, 'pbft-processes-logs'))
 const N = 4
 const modes: Chaincode[] = process.env.WEFT_BENCH_CHAINCODE === undefined ? ['js-worker', 'dev-stream'] : [process.env.WEFT_BENCH_CHAINCODE as Chaincode]
 if (modes.some(m => m !== 'js-worker' && m !== 'dev-stream')) throw new Error(`WEFT_BENCH_CHAINCODE must be js-worker or dev-stream, not ${process.env.WEFT_BENCH_CHAINCODE}`)
@@ -258,7 +257,5 @@ const what = [...chosen.map(w => `- ${w.name}: ${w.what}`),
   '- sustained tx/s: every load transaction committed (warm-up and drain included) over the time from the first send to vp0\'s last commit',
   '- CPU ms/tx: CPU time of the four peers (and dev-mode chaincodes) over the run, per committed load transaction'].join('\n')
 console.log(`\n${header}\n${table}\n${what}`)
-await mkdir(`${root}/bench-results`, { recursive: true })
-await writeFile(`${root}/bench-results/pbft-processes.json`, JSON.stringify({ header, runs, seconds, cores: availableParallelism(), node: process.version, rows }, null, 2))
-await writeFile(`${root}/bench-results/pbft-processes.md`, `${header}\n\n${table}\n\n${what}\n`)
+await writeResults('pbft-processes', { header, runs, seconds, cores: availableParallelism(), node: process.version, rows }, `${header}\n\n${table}\n\n${what}\n`)
 if (rows.some(r => r.results.some(x => !x.balance.ok || !x.replicas.agree || x.balance.committedTotal === 0))) process.exitCode = 1

@@ -5,18 +5,16 @@
 // replicas together on one core: tx/s falls about as 1/N by construction; N × tx/s (the work each
 // replica did per second) is what shows whether consensus itself degrades as N grows.
 // Runs of each configuration are preceded by a discarded warm-up run; median/min/max reported.
-// Prints a table; writes bench-results/pbft.json and pbft.md.
+// Prints a table; writes pbft.json and pbft.md into WEFT_BENCH_OUT (bench-results/).
 //   npm run bench pbft-throughput    WEFT_BENCH_RUNS (5), BENCH_PBFT_TX (4000 per run; a quarter at batch 10)
 //   WEFT_BENCH_SHORT=1               one run of 200 tx per configuration, no warm-up (the CI smoke test)
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { setLogLevel } from '../src/util/logger.ts'
 import { SimCluster } from '../test/sim/cluster.ts'
+import { writeResults } from './tools/results.ts'
 import { fmt, median } from './tools/weft-peer.ts'
 
 setLogLevel('silent')
-const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const total = short ? 200 : Number(process.env.BENCH_PBFT_TX ?? 4000)
@@ -87,7 +85,5 @@ const table = [
 const what = '- committed tx/s: transactions on the chain of replica 0 (every replica at one height and head) per wall-clock second, all replicas sharing one core\n' +
   '- N × tx/s: the same figure times N, the transactions each replica executed and agreed on per second of CPU (flat = no cost growth with N beyond the replicas themselves)'
 console.log(`\n${header}\n${table}\n${what}`)
-await mkdir(`${root}/bench-results`, { recursive: true })
-await writeFile(`${root}/bench-results/pbft.json`, JSON.stringify({ header, runs, total, cores: availableParallelism(), node: process.version, rows }, null, 2))
-await writeFile(`${root}/bench-results/pbft.md`, `${header}\n\n${table}\n\n${what}\n`)
+await writeResults('pbft', { header, runs, total, cores: availableParallelism(), node: process.version, rows }, `${header}\n\n${table}\n\n${what}\n`)
 if (rows.some(r => r.results.some(x => !x.agree || x.committed === 0 || x.safety.length > 0))) process.exitCode = 1

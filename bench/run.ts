@@ -1,10 +1,12 @@
 // `npm run bench`: runs every benchmark in bench/ (each prints its own figures) one after another
 // (one that fails is reported and the rest still run), then a Summary: the Markdown each wrote to
-// bench-results/, in a stable (alphabetical) order, with when it was written (a file left from an
-// earlier run shows its last figures).
+// WEFT_BENCH_OUT (default bench-results/), in a stable (alphabetical) order, with when it was
+// written (a file left from an earlier run shows its last figures).
 //   npm run bench [name…]    only the named benchmarks (`throughput` is bench/throughput.ts, not pbft-throughput)
 import { readdir, readFile, stat } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { errorMessage } from '../src/util/errors.ts'
+import { resultsDir } from './tools/results.ts'
 
 const only = process.argv.slice(2)
 const files = (await readdir(new URL('.', import.meta.url))).filter(f => f.endsWith('.ts') && f !== 'run.ts').sort()
@@ -24,12 +26,11 @@ for (const file of files) {
   }
 }
 
-const results = new URL('../bench-results/', import.meta.url)
-const mds = (await readdir(results).catch(() => [] as string[])).filter(f => f.endsWith('.md')).sort()
+const mds = (await readdir(resultsDir).catch(() => [] as string[])).filter(f => f.endsWith('.md')).sort()
 if (mds.length > 0) {
-  console.log('\n# Summary (bench-results/*.md)')
+  console.log(`\n# Summary (${relative(process.cwd(), resultsDir) || '.'}/*.md)`)
   for (const md of mds) {
-    const written = (await stat(new URL(md, results))).mtime.toISOString().replace(/\.\d+Z$/, 'Z')
-    console.log(`\n## ${md} (written ${written})\n\n${(await readFile(new URL(md, results), 'utf8')).trimEnd()}`)
+    const written = (await stat(join(resultsDir, md))).mtime.toISOString().replace(/\.\d+Z$/, 'Z')
+    console.log(`\n## ${md} (written ${written})\n\n${(await readFile(join(resultsDir, md), 'utf8')).trimEnd()}`)
   }
 }

@@ -16,10 +16,9 @@
 import { create } from '@bufbuild/protobuf'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { newExecuteTransaction } from '../src/chaincode/transactions.ts'
 import { utf8 } from '../src/crypto/bytes.ts'
 import { timestampAt } from '../src/ledger/block.ts'
@@ -28,9 +27,9 @@ import { ChaincodeInvocationSpecSchema } from '../src/protos/chaincode_pb.ts'
 import { Transaction_Type, type Transaction } from '../src/protos/fabric_pb.ts'
 import { openLevelDB } from '../node/storage.ts'
 import { WeftProcesses, type ChainInfo } from '../test/helpers/weft-processes.ts'
+import { writeResults } from './tools/results.ts'
 import { fmt, median } from './tools/weft-peer.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
 const blocks = Number(process.env.WEFT_BENCH_BLOCKS ?? (short ? 300 : 10_000))
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
@@ -140,7 +139,5 @@ const table = [
   })
 ].join('\n')
 console.log(`\n${header}\n${table}`)
-await mkdir(join(root, 'bench-results'), { recursive: true })
-await writeFile(join(root, 'bench-results/sync.json'), JSON.stringify({ header, blocks, txPerBlock, accounts, runs, warmup, cores: availableParallelism(), node: process.version, source: source!, built: built!, rows }, null, 2))
-await writeFile(join(root, 'bench-results/sync.md'), `${header}\n\n${table}\n`)
+await writeResults('sync', { header, blocks, txPerBlock, accounts, runs, warmup, cores: availableParallelism(), node: process.version, source: source!, built: built!, rows }, `${header}\n\n${table}\n`)
 if (rows.some(r => r.runs.some(x => !x.hashOk))) process.exitCode = 1

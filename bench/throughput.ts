@@ -11,13 +11,11 @@
 //   WEFT_BENCH_CPU_PROF=DIR         the Weft peer runs with --cpu-prof, profiles written to DIR
 //   WEFT_BENCH_GO_CHAINCODE=PATH    the dev-mode workloads run this chaincode binary (Fabric's Go
 //                                   chaincode_example02) at the Weft peer too, instead of `weft chaincode run`
-import { mkdir, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { writeResults } from './tools/results.ts'
 import type { LoadResult } from './tools/loadgen.ts'
 import { fmt, loadgen as runLoadgen, median, weftPeer, type Chaincode } from './tools/weft-peer.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
 const short = process.env.WEFT_BENCH_SHORT === '1'
 const runs = short ? 1 : Number(process.env.WEFT_BENCH_RUNS ?? 5)
 const seconds = short ? 2 : Number(process.env.WEFT_BENCH_SECONDS ?? 10)
@@ -91,9 +89,7 @@ const table = [
 ].join('\n')
 const what = workloads.filter(w => rows.some(r => r.workload === w.name)).map(w => `- ${w.name}: ${w.what}`).join('\n')
 console.log(`\n${header}\n${table}\n${what}`)
-await mkdir(new URL('bench-results/', `file://${root}`), { recursive: true })
-await writeFile(new URL('bench-results/throughput.json', `file://${root}`), JSON.stringify({ header, runs, seconds, cores: availableParallelism(), node: process.version, rows }, null, 2))
-await writeFile(new URL('bench-results/throughput.md', `file://${root}`), `${header}\n\n${table}\n\n${what}\n`)
+await writeResults('throughput', { header, runs, seconds, cores: availableParallelism(), node: process.version, rows }, `${header}\n\n${table}\n\n${what}\n`)
 // Wrong balances, or a run in which nothing at all was committed (or answered), fail the bench.
 const nothing = (x: LoadResult): boolean => x.workload === 'query' ? x.committed === 0 : x.balance.committedTotal === 0
 if (rows.some(r => r.results.some(x => !x.balance.ok || nothing(x)))) process.exitCode = 1

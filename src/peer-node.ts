@@ -284,7 +284,9 @@ export class PeerNode implements PeerApi {
             for (const e of errors) log.warn(`broadcast: ${errorMessage(e)}`)
           },
           unicast: (msg, receiver) => peer.unicast(msg, receiver),
-          reaches: type => peer.reaches(type)
+          reaches: type => peer.reaches(type),
+          connected: receiver => peer.handlerFor(receiver.name) !== undefined,
+          onPeersChanged: listener => peer.onPeersChanged(listener)
         },
         executeTransactions: txs => executeTransactions(ctx, txs),
         stateTransfer: {

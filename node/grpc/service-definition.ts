@@ -2,6 +2,8 @@
 // requests into INVALID_ARGUMENT, clients, and bidi calls as recv/send/close message streams.
 // A method named in `raw` carries its messages as bytes: its handler does its own decoding
 // (Peer.Chat, to check sizes and report undecodable frames as the other Chat transports do).
+// A method with an encoder in `encoders` has its responses encoded by it (Events.Chat: an
+// event's bytes are made once, however many listeners it goes to).
 import { fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf'
 import {
   makeClientConstructor, status,
@@ -23,12 +25,15 @@ const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
 /** Names (localName) of the methods whose messages pass through as bytes. */
 export type RawMethods = readonly string[]
 
+/** Per method (localName): the encoder of its responses, in place of toBinary. */
+export type ResponseEncoders = Readonly<Record<string, (msg: never) => Uint8Array>>
+
 const asBuffer = (msg: unknown): Buffer => {
   const b = msg as Uint8Array
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 }
 
-function methodDefinition (service: DescService, m: DescMethod, raw: RawMethods): MethodDefinition<unknown, unknown> {
+function methodDefinition (service: DescService, m: DescMethod, raw: RawMethods, encoders: ResponseEncoders): MethodDefinition<unknown, unknown> {
   const path = pathOf(service, m)
   const shape = {
     path,
@@ -39,9 +44,11 @@ function methodDefinition (service: DescService, m: DescMethod, raw: RawMethods)
   if (raw.includes(m.localName)) {
     return { ...shape, requestSerialize: asBuffer, requestDeserialize: view, responseSerialize: asBuffer, responseDeserialize: view }
   }
+  const encode = encoders[m.localName] as ((msg: unknown) => Uint8Array) | undefined
+  // grpc-js copies what these return into its frame: a view of the bytes, not a copy, is enough.
   return {
     ...shape,
-    requestSerialize: (msg) => Buffer.from(toBinary(m.input, msg as never)),
+    requestSerialize: (msg) => asBuffer(toBinary(m.input, msg as never)),
     // Server side: grpc-js would answer a throw here with INTERNAL; the wrapper answers INVALID_ARGUMENT.
     requestDeserialize: (bytes) => {
       try {
@@ -50,16 +57,16 @@ function methodDefinition (service: DescService, m: DescMethod, raw: RawMethods)
         return new MalformedRequest(path, err as Error)
       }
     },
-    responseSerialize: (msg) => Buffer.from(toBinary(m.output, msg as never)),
+    responseSerialize: encode !== undefined ? msg => asBuffer(encode(msg)) : msg => asBuffer(toBinary(m.output, msg as never)),
     // Client side: a throw becomes a failed call, which is what a bad response should be.
     responseDeserialize: (bytes) => fromBinary(m.output, view(bytes))
   }
 }
 
 /** The grpc-js definition of a protobuf-es service: paths /<package>.<Service>/<Method>, keyed by localName. */
-export function serviceDefinition (service: DescService, raw: RawMethods = []): ServiceDefinition {
+export function serviceDefinition (service: DescService, raw: RawMethods = [], encoders: ResponseEncoders = {}): ServiceDefinition {
   const def: Record<string, MethodDefinition<unknown, unknown>> = {}
-  for (const m of service.methods) def[m.localName] = methodDefinition(service, m, raw)
+  for (const m of service.methods) def[m.localName] = methodDefinition(service, m, raw, encoders)
   return def
 }
 
@@ -79,7 +86,7 @@ type AnyCall = {
  * malformed request: unary and server-streaming calls get INVALID_ARGUMENT, and a stream that
  * receives an undecodable message ends with INVALID_ARGUMENT.
  */
-export function addService (server: Server, service: DescService, impl: Record<string, UntypedHandleCall>, raw: RawMethods = []): void {
+export function addService (server: Server, service: DescService, impl: Record<string, UntypedHandleCall>, raw: RawMethods = [], encoders: ResponseEncoders = {}): void {
   const wrapped: Record<string, UntypedHandleCall> = {}
   for (const m of service.methods) {
     const handler = impl[m.localName]
@@ -114,7 +121,7 @@ export function addService (server: Server, service: DescService, impl: Record<s
       }) as UntypedHandleCall
     }
   }
-  server.addService(serviceDefinition(service, raw), wrapped)
+  server.addService(serviceDefinition(service, raw, encoders), wrapped)
 }
 
 /** A bidi call as a message stream (the shape of ChatStream and ChaincodeStream). */

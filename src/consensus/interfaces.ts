@@ -51,6 +51,10 @@ export interface Communicator {
   reaches? (peerType: PeerEndpoint_Type): boolean
   /** To one peer; rejects when it is not connected or the send fails. */
   unicast (msg: Message, receiver: PeerID): Promise<void>
+  /** Whether a chat with `receiver` is up (absent: assume so). */
+  connected? (receiver: PeerID): boolean
+  /** Calls `listener` whenever a peer connects or goes away; returns the function that stops it. */
+  onPeersChanged? (listener: () => void): () => void
 }
 
 /** Who the validating network is: this peer's handle and every validator's, this peer included. */

@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf'
+import { create, toBinary } from '@bufbuild/protobuf'
 import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
 import { EventSchema, EventType, type Event } from '../protos/events_pb.ts'
 import type { Block, Transaction } from '../protos/fabric_pb.ts'
@@ -31,4 +31,17 @@ export function eventTypeOf (ev: Event): EventType | undefined {
 
 export function eventTypeName (t: EventType): string {
   return EventType[t] ?? String(t)
+}
+
+const encoded = new WeakMap<Event, Uint8Array>()
+
+/**
+ * The event's wire bytes, encoded at the first call and kept with the event: the hub hands the
+ * same Event to every consumer, so a block goes out to many listeners but is encoded once.
+ * Events are not changed once published.
+ */
+export function eventBytes (ev: Event): Uint8Array {
+  let bytes = encoded.get(ev)
+  if (bytes === undefined) encoded.set(ev, bytes = toBinary(EventSchema, ev))
+  return bytes
 }

@@ -32,7 +32,11 @@ export function encodeFrame (msg: Message, maxSize: number, remote: string): Uin
 }
 
 export function encodeProtoFrame<D extends DescMessage> (schema: D, msg: MessageShape<D>, maxSize: number, remote: string): Uint8Array {
-  const body = encodeProto(schema, msg, maxSize, remote)
+  return frameOf(encodeProto(schema, msg, maxSize, remote))
+}
+
+/** Encoded bytes as one length-prefixed frame. */
+export function frameOf (body: Uint8Array): Uint8Array {
   const prefix = varint(body.length)
   const out = new Uint8Array(prefix.length + body.length)
   out.set(prefix, 0)

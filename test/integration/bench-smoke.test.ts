@@ -9,21 +9,43 @@
 // Chromium (inside test/netns.sh's namespace, which bench/browser.ts enters itself): blocks commit
 // on IndexedDB, a tab syncs 300 blocks to the peer's head, and the in-tab demo network commits at
 // 4 and 7 validators on memory and IndexedDB. No speed threshold: figures come from `npm run bench`.
-import { readFile } from 'node:fs/promises'
-import { describe, expect, it } from 'vitest'
+// The short tables go to a directory of the test's own (WEFT_BENCH_OUT), never over a user's
+// bench-results/.
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { finish, Proc, root } from '../helpers/processes.ts'
 
-/** Runs bench/NAME.ts with WEFT_BENCH_SHORT=1; resolves with its exit code and output. */
+let outDir = ''
+
+/** Runs bench/NAME.ts with WEFT_BENCH_SHORT=1, writing into `outDir`; resolves with its exit code and output. */
 async function bench (name: string): Promise<{ code: number | null, out: string }> {
-  const done = await finish(Proc.node(['--import', 'tsx', '--import', './node/polyfill.ts', `bench/${name}.ts`], { env: { WEFT_BENCH_SHORT: '1' } }))
+  const done = await finish(Proc.node(['--import', 'tsx', '--import', './node/polyfill.ts', `bench/${name}.ts`], { env: { WEFT_BENCH_SHORT: '1', WEFT_BENCH_OUT: outDir } }))
   return { code: done.code, out: done.output }
 }
 
+const results = async (name: string): Promise<unknown> => JSON.parse(await readFile(join(outDir, `${name}.json`), 'utf8'))
+
+/** The files in the repository's bench-results/ with their modification times (empty when there is none). */
+async function userResults (): Promise<Record<string, number>> {
+  const dir = join(root, 'bench-results')
+  const files = await readdir(dir).catch(() => [] as string[])
+  return Object.fromEntries(await Promise.all(files.map(async f => [f, (await stat(join(dir, f))).mtimeMs] as const)))
+}
+
 describe('npm run bench, short sizes', () => {
+  let before: Record<string, number>
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'weft-bench-smoke-'))
+    before = await userResults()
+  })
+  afterAll(async () => { await rm(outDir, { recursive: true, force: true }) })
+
   it('every throughput workload commits through REST, gRPC and libp2p with balances conserved', async () => {
     const { code, out } = await bench('throughput')
     expect(code, out).toBe(0)
-    const { rows } = JSON.parse(await readFile(`${root}/bench-results/throughput.json`, 'utf8')) as {
+    const { rows } = await results('throughput') as {
       rows: Array<{ workload: string, results: Array<{ via: string, workload: string, committed: number, balance: { ok: boolean, committedTotal: number } }> }>
     }
     expect(Object.fromEntries(rows.map(r => [r.workload, r.results[0].via]))).toMatchObject({ 'devmode-16': 'rest', 'devmode-grpc-16': 'grpc', 'devmode-libp2p-16': 'libp2p' })
@@ -38,7 +60,7 @@ describe('npm run bench, short sizes', () => {
   it('a fresh peer syncs a 300-block chain over gRPC and libp2p to the source\'s head', async () => {
     const { code, out } = await bench('sync')
     expect(code, out).toBe(0)
-    const { blocks, source, rows } = JSON.parse(await readFile(`${root}/bench-results/sync.json`, 'utf8')) as {
+    const { blocks, source, rows } = await results('sync') as {
       blocks: number, source: { height: number }, rows: Array<{ transport: string, runs: Array<{ blocksPerSecond: number, hashOk: boolean }> }>
     }
     expect(blocks).toBe(300)
@@ -54,7 +76,7 @@ describe('npm run bench, short sizes', () => {
     const { code, out } = await bench('memory')
     expect(code, out).toBe(0)
     interface Load { balance: { ok: boolean, committedTotal: number } }
-    const { rss, heap } = JSON.parse(await readFile(`${root}/bench-results/memory.json`, 'utf8')) as {
+    const { rss, heap } = await results('memory') as {
       rss: { figures: Array<{ idle: number, steady: number, peak: number }>, results: Array<{ samples: unknown[], load: Load }> }
       heap: { marks: Array<{ heapLeast: number, rss: number }>, grew: boolean, load: Load }
     }
@@ -76,7 +98,7 @@ describe('npm run bench, short sizes', () => {
   it('PBFT in one process commits at N = 4, 7, 10, 16 with the replicas agreeing', async () => {
     const { code, out } = await bench('pbft-throughput')
     expect(code, out).toBe(0)
-    const { rows } = JSON.parse(await readFile(`${root}/bench-results/pbft.json`, 'utf8')) as {
+    const { rows } = await results('pbft') as {
       rows: Array<{ N: number, batchSize: number, tx: number, results: Array<{ committed: number, agree: boolean, safety: string[] }> }>
     }
     expect(rows.map(r => `${r.N}/${r.batchSize}`)).toEqual(['4/10', '4/100', '4/500', '7/500', '10/500', '16/500'])
@@ -90,7 +112,7 @@ describe('npm run bench, short sizes', () => {
   it('a PBFT network of four weft processes commits, counted once on one chain, and its replicas agree', async () => {
     const { code, out } = await bench('pbft-processes')
     expect(code, out).toBe(0)
-    const { rows } = JSON.parse(await readFile(`${root}/bench-results/pbft-processes.json`, 'utf8')) as {
+    const { rows } = await results('pbft-processes') as {
       rows: Array<{ workload: string, chaincode: string, results: Array<{ balance: { ok: boolean, committedTotal: number }, replicas: { agree: boolean, heights: number[] } }> }>
     }
     expect(rows.map(r => `${r.chaincode} ${r.workload}`)).toEqual(['js-worker one-peer-16', 'js-worker spread-4x4', 'dev-stream one-peer-16', 'dev-stream spread-4x4'])
@@ -105,7 +127,7 @@ describe('npm run bench, short sizes', () => {
   it('the ledger commits 500-tx blocks on LevelDB and in memory', async () => {
     const { code, out } = await bench('ledger')
     expect(code, out).toBe(0)
-    const { rows } = JSON.parse(await readFile(`${root}/bench-results/ledger.json`, 'utf8')) as {
+    const { rows } = await results('ledger') as {
       rows: Array<{ backend: string, keys: number, workload: string, commit: { median: number } }>
     }
     expect(rows.map(r => `${r.backend} ${r.keys} ${r.workload}`)).toEqual(['LevelDB 10000 transfer', 'LevelDB 10000 insert', 'memory 10000 transfer', 'memory 10000 insert'])
@@ -115,7 +137,7 @@ describe('npm run bench, short sizes', () => {
   it('in Chromium: blocks commit on IndexedDB, a tab syncs to the peer\'s head, the in-tab demo network commits', async () => {
     const { code, out } = await bench('browser')
     expect(code, out).toBe(0)
-    const { rows } = JSON.parse(await readFile(`${root}/bench-results/browser.json`, 'utf8')) as {
+    const { rows } = await results('browser') as {
       rows: Array<{ row: string, median: number, ok: boolean }>
     }
     expect(rows.map(r => r.row)).toEqual([
@@ -130,4 +152,8 @@ describe('npm run bench, short sizes', () => {
       expect(r.median, r.row).toBeGreaterThan(0)
     }
   }, 300_000)
+
+  it('leaves the repository\'s bench-results/ as it was', async () => {
+    expect(await userResults()).toEqual(before)
+  })
 })

@@ -114,6 +114,68 @@ describe('Broadcaster (Fabric broadcast_test.go)', () => {
     expect(sent.sort()).toEqual(['vp0', 'vp2', 'vp3'])
   })
 
+  /** A communicator whose replicas connect when the test says so. */
+  function connecting () {
+    const up = new Set<string>()
+    const listeners = new Set<() => void>()
+    const sent: string[] = []
+    const sched = new VirtualScheduler()
+    const comm: Communicator = {
+      broadcast: async () => {},
+      unicast: async (m, to) => {
+        if (!up.has(to.name)) throw new Error(`Message handler not found for receiver ${to.name}`)
+        sent.push(`${to.name}:${new TextDecoder().decode(m.payload)}`)
+      },
+      connected: to => up.has(to.name),
+      onPeersChanged: l => { listeners.add(l); return () => listeners.delete(l) }
+    }
+    const b = new Broadcaster({ self: 1, N: 4, timeoutMs: 1000, queueSize: 10 }, { communicator: comm, timers: sched, handleOf: r => handle(`vp${r}`) })
+    const connect = (name: string): void => { up.add(name); for (const l of [...listeners]) l() }
+    return { sched, b, sent, connect, listeners }
+  }
+
+  it('holds what is sent to a replica still connecting and delivers it, in order, once it connects', async () => {
+    const { sched, b, sent, connect, listeners } = connecting()
+    connect('vp0')
+    b.broadcast(msg('checkpoint'))
+    b.unicast(msg('request'), 2, () => true)
+    await sched.runFor(300)
+    expect(sent).toEqual(['vp0:checkpoint'])
+    connect('vp2')
+    await sched.runFor(300)
+    connect('vp3')
+    await sched.runFor(10)
+    expect(sent).toEqual(['vp0:checkpoint', 'vp2:checkpoint', 'vp2:request', 'vp3:checkpoint'])
+    expect(listeners.size).toBe(0)
+  })
+
+  it('drops after timeout.broadcast for a replica that does not connect, then at once until it does', async () => {
+    const { sched, b, sent, connect, listeners } = connecting()
+    b.unicast(msg('a'), 0)
+    await sched.runFor(1001)
+    expect(listeners.size).toBe(0)
+    b.unicast(msg('b'), 0)
+    await sched.runFor(1)
+    expect(listeners.size).toBe(0)
+    connect('vp0')
+    b.unicast(msg('c'), 0)
+    await sched.runFor(1)
+    expect(sent).toEqual(['vp0:c'])
+  })
+
+  it('stops waiting for replicas when stopped', async () => {
+    const { sched, b, sent, connect, listeners } = connecting()
+    b.broadcast(msg('a'))
+    await sched.runFor(10)
+    expect(listeners.size).toBe(3)
+    b.stop()
+    await sched.runFor(10)
+    expect(listeners.size).toBe(0)
+    connect('vp0')
+    await sched.runFor(10)
+    expect(sent).toEqual([])
+  })
+
   it('a full lane drops and says so instead of growing without bound', async () => {
     const sent: string[] = []
     let stuck = true

@@ -9,7 +9,10 @@ const log = createLogger('consensus/pbft')
 export interface BroadcasterInit {
   self: number
   N: number
-  /** general.timeout.broadcast: a send that takes longer is logged (the lane waits for it all the same). */
+  /**
+   * general.timeout.broadcast: a send that takes longer is logged (the lane waits for it all the
+   * same); how long a lane waits for its replica to connect.
+   */
   timeoutMs: number
   /** Messages of each kind that may wait per replica; more are dropped with a warning. */
   queueSize: number
@@ -36,10 +39,17 @@ interface Lane { protocol: Message[], requests: QueuedRequest[], busy: boolean, 
  * transactions queues hundreds a second to a busy replica, and pre-prepares and commits stuck or
  * dropped behind them stalled ordering. A request whose turn comes when it is no longer needed
  * (batch.ts says when) is not sent at all.
+ *
+ * A replica not connected yet (replicas start one after another, and a chat is up only once both
+ * said HELLO) is waited for up to timeout.broadcast, so what was sent to it meanwhile arrives once
+ * it is; one that stays away fails the lane, which then drops its messages at once, as Fabric's
+ * drainer does, until a send succeeds again.
  */
 export class Broadcaster {
   private readonly lanes = new Map<number, Lane>()
   private stopped = false
+  /** Ends the waits for replicas to connect (stop). */
+  private readonly waits = new Set<() => void>()
 
   constructor (private readonly init: BroadcasterInit, private readonly components: BroadcasterComponents) {
     for (let i = 0; i < init.N; i++) {
@@ -73,6 +83,7 @@ export class Broadcaster {
 
   stop (): void {
     this.stopped = true
+    for (const end of [...this.waits]) end()
     for (const lane of this.lanes.values()) {
       lane.protocol.length = 0
       lane.requests.length = 0
@@ -92,6 +103,25 @@ export class Broadcaster {
     }
   }
 
+  /** Whether `to` is connected, waiting for it up to timeout.broadcast unless the lane failed already. */
+  private async connected (to: PeerID, lane: Lane): Promise<boolean> {
+    const c = this.components.communicator
+    if (c.connected === undefined || c.connected(to)) return true
+    if (!lane.ok || c.onPeersChanged === undefined || this.stopped) return false
+    return await new Promise<boolean>(resolve => {
+      const end = (up: boolean): void => {
+        timer.cancel()
+        off()
+        this.waits.delete(stop)
+        resolve(up)
+      }
+      const stop = (): void => { end(false) }
+      const timer = this.components.timers.schedule(this.init.timeoutMs, stop)
+      const off = c.onPeersChanged!(() => { if (c.connected!(to)) end(true) })
+      this.waits.add(stop)
+    })
+  }
+
   private nextRequest (lane: Lane): Message | undefined {
     for (let r = lane.requests.shift(); r !== undefined; r = lane.requests.shift()) if (r.needed()) return r.msg
     return undefined
@@ -99,9 +129,12 @@ export class Broadcaster {
 
   private async send (replica: number, lane: Lane, msg: Message): Promise<void> {
     const timers = this.components.timers
-    const started = timers.now()
     try {
-      await this.components.communicator.unicast(msg, this.components.handleOf(replica))
+      const to = this.components.handleOf(replica)
+      if (!await this.connected(to, lane)) throw new Error(`not connected${lane.ok ? ` after ${this.init.timeoutMs} ms` : ''}`)
+      if (this.stopped) return
+      const started = timers.now()
+      await this.components.communicator.unicast(msg, to)
       if (!lane.ok) log.info(`Replica ${this.init.self} can send to replica ${replica} again`)
       lane.ok = true
       const took = timers.now() - started
