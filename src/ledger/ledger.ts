@@ -173,6 +173,9 @@ export class Ledger {
 
   getTransactionByID (txid: string): Promise<Transaction | undefined> { return this.chain.getTransaction(txid) }
 
+  /** Whether each txid is on the chain, read together: the executor's duplicate check for a whole batch. */
+  hasTransactions (txids: string[]): Promise<boolean[]> { return this.chain.hasTransactions(txids) }
+
   /**
    * Walks back from `high` to `low` checking each block's previousBlockHash; returns the lowest
    * block number down to which the chain is intact (Fabric's VerifyChain).
