@@ -125,9 +125,10 @@ export class LogStore implements KVStore {
 
   // ------------------------------------------------------------------ writes
 
-  /** Resolves once the ops are in IndexedDB: writes queued behind a transaction go out together, in one record. */
+  /** Collected: a write goes to IndexedDB whole, in one record. */
   batch (): StoreBatch { return new OpList() }
 
+  /** Resolves once the ops are in IndexedDB: writes queued behind a transaction go out together, in one record. */
   async write (batch: BatchOp[] | StoreBatch): Promise<void> {
     this.checkOpen()
     const ops = batchOps(batch)
