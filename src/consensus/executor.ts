@@ -23,7 +23,7 @@ export interface ExecutorInit {
 }
 
 export interface ExecutorComponents {
-  ledger: Pick<Ledger, 'beginTxBatch' | 'commitTxBatch' | 'rollbackTxBatch' | 'getBlockchainInfo' | 'getTransactionByID'>
+  ledger: Pick<Ledger, 'beginTxBatch' | 'commitTxBatch' | 'rollbackTxBatch' | 'getBlockchainInfo' | 'hasTransactions'>
   executeTransactions: TxExecutor
   stateTransfer: StateTransfer
   consumer: ExecutionConsumer
@@ -59,7 +59,8 @@ export class ConsensusExecutor implements Executor {
   private stopped = false
   private readonly abort = new AbortController()
   private batchId = 0
-  private batch?: { id: number, succeeded: Transaction[], results: TransactionResult[] }
+  /** `txids`: those of `succeeded`, for the duplicate check. */
+  private batch?: { id: number, succeeded: Transaction[], txids: Set<string>, results: TransactionResult[] }
   private skipInProgress = false
 
   constructor (init: ExecutorInit, private readonly components: ExecutorComponents) {
@@ -133,7 +134,7 @@ export class ConsensusExecutor implements Executor {
       case 'execute': {
         try {
           if (this.batch === undefined) {
-            this.batch = { id: ++this.batchId, succeeded: [], results: [] }
+            this.batch = { id: ++this.batchId, succeeded: [], txids: new Set(), results: [] }
             this.components.ledger.beginTxBatch(this.batch.id)
           }
           await this.executeNew(this.batch, op.txs)
@@ -173,20 +174,19 @@ export class ConsensusExecutor implements Executor {
   }
 
   private async executeNew (batch: NonNullable<typeof this.batch>, txs: Transaction[]): Promise<void> {
-    const seen = new Set(batch.succeeded.map(tx => tx.txid))
+    const seen = new Set<string>()
     const fresh: Transaction[] = []
     const duplicate = new Set<Transaction>()
-    // One look-up per transaction, all at once: awaited in turn they cost a store round trip each.
-    const onChain = this.executeOnce
-      ? await Promise.all(txs.map(async tx => tx.txid !== '' && await this.components.ledger.getTransactionByID(tx.txid) !== undefined))
-      : txs.map(() => false)
+    // The txid index read once for all of them: a read per transaction costs a store round trip each.
+    const onChain = this.executeOnce ? await this.components.ledger.hasTransactions(txs.map(tx => tx.txid)) : undefined
     txs.forEach((tx, i) => {
-      if (this.executeOnce && (seen.has(tx.txid) || onChain[i])) duplicate.add(tx)
+      if (onChain !== undefined && (batch.txids.has(tx.txid) || seen.has(tx.txid) || (tx.txid !== '' && onChain[i]))) duplicate.add(tx)
       else fresh.push(tx)
       seen.add(tx.txid)
     })
     const { succeeded, results } = fresh.length > 0 ? await this.components.executeTransactions(fresh) : { succeeded: [], results: [] }
     batch.succeeded.push(...succeeded)
+    for (const tx of succeeded) batch.txids.add(tx.txid)
     // One result per transaction, in the order given.
     let next = 0
     for (const tx of txs) {

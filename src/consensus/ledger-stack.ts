@@ -16,6 +16,6 @@ export function ledgerStack (ledger: Ledger): LedgerStack {
       return head?.consensusMetadata ?? new Uint8Array(0)
     },
     getCurrentStateHash: () => ledger.getTempStateHash(),
-    hasTransaction: async txid => (await ledger.getTransactionByID(txid)) !== undefined
+    hasTransaction: async txid => (await ledger.hasTransactions([txid]))[0]
   }
 }

@@ -12,6 +12,10 @@ const blockCountKey = utf8('blockCount')
 const prefixBlockHash = 1
 const prefixTxID = 2
 
+function txIndexKey (txid: string): Uint8Array {
+  return concatBytes(Uint8Array.of(prefixTxID), utf8(txid))
+}
+
 /** Unsigned varints, one after another, as protobuf's BinaryWriter writes them (uint64 fields without tags). */
 function uvarints (values: number[], arena?: ByteArena): Uint8Array {
   let size = 0
@@ -61,12 +65,18 @@ export class Blockchain {
   }
 
   async txLocation (txid: string): Promise<{ block: number, index: number } | undefined> {
-    const v = await this.cols.indexes.get(concatBytes(Uint8Array.of(prefixTxID), utf8(txid)))
+    const v = await this.cols.indexes.get(txIndexKey(txid))
     if (v === undefined) return undefined
     const r = new BinaryReader(v)
     const at = { block: Number(r.uint64()), index: Number(r.uint64()) }
     // A block staged past the tip by state transfer is not part of the chain yet.
     return at.block < this.size ? at : undefined
+  }
+
+  /** Whether the chain holds each of `txids`, from the txid index in one read (no block decoded). */
+  async hasTransactions (txids: string[]): Promise<boolean[]> {
+    const found = await this.cols.indexes.getMany(txids.map(txIndexKey))
+    return found.map(v => v !== undefined && Number(new BinaryReader(v).uint64()) < this.size)
   }
 
   async getTransaction (txid: string): Promise<Transaction | undefined> {
@@ -115,7 +125,7 @@ export class Blockchain {
       const n = decodeUint64(key)
       const block = fromBinary(BlockSchema, bytes)
       batch.del(this.cols.blockchain, key)
-      const indexKeys = [concatBytes(Uint8Array.of(prefixBlockHash), blockHash(block)), ...block.transactions.map(tx => concatBytes(Uint8Array.of(prefixTxID), utf8(tx.txid)))]
+      const indexKeys = [concatBytes(Uint8Array.of(prefixBlockHash), blockHash(block)), ...block.transactions.map(tx => txIndexKey(tx.txid))]
       const at = await this.cols.indexes.getMany(indexKeys)
       indexKeys.forEach((k, i) => {
         const v = at[i]

@@ -136,10 +136,12 @@ export class Ledger {
         localLedgerCommitTimestamp: timestampAt(this.scheduler.now()),
         chaincodeEvents: (results ?? []).map(r => r.chaincodeEvent ?? create(ChaincodeEventSchema))
       })
-      const batch = new WriteBatch()
-      const { number, hash } = this.chain.appendToBatch(block, batch)
-      await this.state.addChangesForPersistence(number, batch)
-      await this.writeBatch(batch, number)
+      const number = this.chain.height
+      const { hash } = await this.writeState(number, async batch => {
+        const appended = this.chain.appendToBatch(block, batch)
+        await this.state.addChangesForPersistence(number, batch)
+        return appended
+      })
       return this.appended(number, hash, block)
     })
   }
@@ -172,6 +174,9 @@ export class Ledger {
   }
 
   getTransactionByID (txid: string): Promise<Transaction | undefined> { return this.chain.getTransaction(txid) }
+
+  /** Whether each txid is on the chain, read together: the executor's duplicate check for a whole batch. */
+  hasTransactions (txids: string[]): Promise<boolean[]> { return this.chain.hasTransactions(txids) }
 
   /**
    * Walks back from `high` to `low` checking each block's previousBlockHash; returns the lowest
@@ -206,9 +211,7 @@ export class Ledger {
 
   /** Stores a block received from another peer as block `n`, without touching state. */
   async putRawBlock (block: Block, n: number): Promise<void> {
-    const batch = new WriteBatch()
-    const { hash } = this.chain.putToBatch(block, n, batch)
-    await this.cols.store.write(batch.ops)
+    const { hash } = await this.write(batch => this.chain.putToBatch(block, n, batch))
     this.appended(n, hash, block)
   }
 
@@ -218,12 +221,12 @@ export class Ledger {
    * fetching the rest; commitSyncedBlock then takes them in with the state above them.
    */
   async stageSyncedBlocks (blocks: readonly SyncedBlock[]): Promise<void> {
-    const batch = new WriteBatch()
-    for (const { number, block, hash } of blocks) {
+    for (const { number } of blocks) {
       if (!Number.isSafeInteger(number) || number < this.chain.height) throw new RangeError(`cannot stage block ${number}: the chain has height ${this.chain.height}`)
-      this.chain.stageToBatch(block, number, hash, batch)
     }
-    await this.cols.store.write(batch.ops)
+    await this.write(batch => {
+      for (const { number, block, hash } of blocks) this.chain.stageToBatch(block, number, hash, batch)
+    })
     for (const { number, hash } of blocks) this.staged.set(number, hash)
   }
 
@@ -234,9 +237,7 @@ export class Ledger {
    */
   async discardStagedBlocks (): Promise<void> {
     this.staged.clear()
-    const batch = new WriteBatch()
-    await this.chain.discardPastTipToBatch(batch)
-    if (batch.ops.length > 0) await this.cols.store.write(batch.ops)
+    await this.write(async batch => { await this.chain.discardPastTipToBatch(batch) })
   }
 
   /** A block stageSyncedBlocks wrote, not yet part of the chain. */
@@ -263,15 +264,16 @@ export class Ledger {
           throw new Error(`state hash ${toHex(actual) || '(empty)'} after the applied delta differs from block ${n}'s ${toHex(block.stateHash) || '(empty)'}`)
         }
       }
-      const batch = new WriteBatch()
-      for (const b of below) {
-        const staged = this.staged.get(b.number)
-        if (staged === undefined || !equalBytes(staged, b.hash)) this.chain.stageToBatch(b.block, b.number, b.hash, batch)
-      }
-      const { hash } = this.chain.putToBatch(block, n, batch)
-      if (recordDelta) await this.state.addChangesForPersistence(n, batch)
-      else await this.state.addStateChanges(batch)
-      await this.writeBatch(batch, n)
+      const { hash } = await this.writeState(n, async batch => {
+        for (const b of below) {
+          const staged = this.staged.get(b.number)
+          if (staged === undefined || !equalBytes(staged, b.hash)) this.chain.stageToBatch(b.block, b.number, b.hash, batch)
+        }
+        const put = this.chain.putToBatch(block, n, batch)
+        if (recordDelta) await this.state.addChangesForPersistence(n, batch)
+        else await this.state.addStateChanges(batch)
+        return put
+      })
       for (const b of below) this.appended(b.number, b.hash, b.block)
       return this.appended(n, hash, block)
     })
@@ -285,9 +287,7 @@ export class Ledger {
   /** Writes the applied delta, which brings the state to that of block `blockNumber`. */
   async commitStateDelta (id: unknown, blockNumber: number): Promise<void> {
     return await this.endBatch(id, async () => {
-      const batch = new WriteBatch()
-      await this.state.addStateChanges(batch)
-      await this.writeBatch(batch, blockNumber)
+      await this.writeState(blockNumber, async batch => { await this.state.addStateChanges(batch) })
     })
   }
 
@@ -307,12 +307,34 @@ export class Ledger {
     }
   }
 
-  /** Ends the batch in progress by writing `batch`, which brings the stored state to that of block `stateBlock`, in one go. */
-  private async writeBatch (batch: WriteBatch, stateBlock: number): Promise<void> {
-    batch.put(this.cols.persist, stateBlockKey, encodeUint64(stateBlock))
-    await this.cols.store.write(batch.ops)
+  /**
+   * One store write of what `fill` adds to a batch, in the store's own batch (LevelDB copies each
+   * op as it is added, so a block's ops need not all live until the write); nothing is written
+   * if `fill` throws or adds nothing.
+   */
+  private async write<T> (fill: (batch: WriteBatch) => T | Promise<T>): Promise<T> {
+    const batch = new WriteBatch(this.cols.store.batch())
+    try {
+      const result = await fill(batch)
+      if (batch.length > 0) await this.cols.store.write(batch.ops)
+      else batch.ops.discard()
+      return result
+    } catch (err) {
+      batch.ops.discard()
+      throw err
+    }
+  }
+
+  /** Ends the batch in progress by writing what `fill` adds, which brings the stored state to that of block `stateBlock`, in one go. */
+  private async writeState<T> (stateBlock: number, fill: (batch: WriteBatch) => Promise<T>): Promise<T> {
+    const result = await this.write(async batch => {
+      const r = await fill(batch)
+      batch.put(this.cols.persist, stateBlockKey, encodeUint64(stateBlock))
+      return r
+    })
     this.stateBlock = stateBlock
     this.reset(true)
+    return result
   }
 
   /** Block `n` is stored: the chain grows to hold it and listeners hear of it. */

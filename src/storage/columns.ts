@@ -1,4 +1,4 @@
-import type { BatchOp, Bytes, KVStore, RangeOptions } from './kv.ts'
+import { OpList, type Bytes, type KVStore, type RangeOptions, type StoreBatch } from './kv.ts'
 
 /**
  * Fabric's column families, as one-byte key prefixes in a single store, so that a
@@ -66,28 +66,31 @@ export class Column {
   }
 }
 
-/** Collects puts and deletes across columns for one atomic `KVStore.write`. */
+/**
+ * Puts and deletes across columns for one atomic `KVStore.write(batch.ops)`, into a batch of
+ * the store's own (`store.batch()`: LevelDB takes each op in as it comes) or else collected.
+ */
 export class WriteBatch {
-  readonly ops: BatchOp[] = []
+  constructor (readonly ops: StoreBatch = new OpList()) {}
 
   put (column: Column, key: Bytes, value: Bytes): this {
-    this.ops.push({ type: 'put', key: column.key(key), value })
+    this.ops.put(column.key(key), value)
     return this
   }
 
   del (column: Column, key: Bytes): this {
-    this.ops.push({ type: 'del', key: column.key(key) })
+    this.ops.del(column.key(key))
     return this
   }
 
   /** A put whose key already starts with its column's prefix (Column.prefix): no copy to make. */
   putStoreKey (key: Bytes, value: Bytes): this {
-    this.ops.push({ type: 'put', key, value })
+    this.ops.put(key, value)
     return this
   }
 
   delStoreKey (key: Bytes): this {
-    this.ops.push({ type: 'del', key })
+    this.ops.del(key)
     return this
   }
 

@@ -24,10 +24,17 @@ export interface KVStore {
   /** Values of many keys, in their order (undefined where missing), read together. */
   getMany (keys: Bytes[]): Promise<(Bytes | undefined)[]>
   /**
-   * Applies every op or none. The ops' bytes may be views into larger buffers the caller
-   * shares: a store copies what it keeps (LevelDB and the tab's stores do by their nature).
+   * An empty batch of this store's, to fill and then `write`. LevelDB copies each op into a
+   * native batch as it is added, so that a block's thousands of ops and their bytes die young
+   * instead of all living until the write; the other stores collect them (an OpList).
    */
-  write (ops: BatchOp[]): Promise<void>
+  batch (): StoreBatch
+  /**
+   * Applies every op or none: an array, or a batch this store made. The ops' bytes may be views
+   * into larger buffers the caller shares: a store copies what it keeps (LevelDB and the tab's
+   * stores do by their nature).
+   */
+  write (ops: BatchOp[] | StoreBatch): Promise<void>
   entries (range: RangeOptions): AsyncIterable<[Bytes, Bytes]>
   /**
    * Every entry of each range (forward, no limit), read together: a block's bucket tree reads a
@@ -35,6 +42,32 @@ export interface KVStore {
    */
   readRanges (ranges: RangeOptions[]): Promise<[Bytes, Bytes][][]>
   close (): Promise<void>
+}
+
+/** Ops gathered for one atomic KVStore.write. */
+export interface StoreBatch {
+  put (key: Bytes, value: Bytes): void
+  del (key: Bytes): void
+  readonly length: number
+  /** Frees a batch that will not be written (after a write, it does nothing). */
+  discard (): void
+}
+
+/** A batch kept as BatchOp[], for stores that take the ops only once they are all there. */
+export class OpList implements StoreBatch {
+  readonly ops: BatchOp[] = []
+
+  put (key: Bytes, value: Bytes): void { this.ops.push({ type: 'put', key, value }) }
+  del (key: Bytes): void { this.ops.push({ type: 'del', key }) }
+  get length (): number { return this.ops.length }
+  discard (): void { this.ops.length = 0 }
+}
+
+/** What a collecting store's write was given, as BatchOp[]. */
+export function batchOps (ops: BatchOp[] | StoreBatch): BatchOp[] {
+  if (Array.isArray(ops)) return ops
+  if (ops instanceof OpList) return ops.ops
+  throw new Error('a batch made by another store cannot be written here')
 }
 
 /** Raised when a store cannot be opened or used; `code` says why in a word. */

@@ -1,8 +1,22 @@
-import type { AbstractLevel } from 'abstract-level'
-import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from './kv.ts'
+import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level'
+import { batchOps, StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions, type StoreBatch } from './kv.ts'
 import { beforeStart, pastEnd } from './ranges.ts'
 
 type ByteLevel = AbstractLevel<any, Uint8Array, Uint8Array>
+
+/**
+ * The database's own chained batch, with its own (view) encodings: an array batch has
+ * abstract-level copy every op with the options merged in, and classic-level read each op's
+ * properties back natively. classic-level copies each op into its native batch at once.
+ */
+class LevelBatch implements StoreBatch {
+  constructor (readonly db: ByteLevel, readonly chained: AbstractChainedBatch<any, Uint8Array, Uint8Array>) {}
+
+  put (key: Bytes, value: Bytes): void { this.chained.put(key, value) }
+  del (key: Bytes): void { this.chained.del(key) }
+  get length (): number { return this.chained.length }
+  discard (): void { this.chained.close().catch(() => {}) }
+}
 
 /** Puts any abstract-level database (classic-level, browser-level, memory-level) opened with view key and value encodings behind KVStore. */
 export async function levelStore (db: ByteLevel, location: string): Promise<KVStore> {
@@ -22,20 +36,16 @@ export async function levelStore (db: ByteLevel, location: string): Promise<KVSt
       return (await db.getMany(keys, opts)).map(v => v ?? undefined)
     },
     readRanges: ranges => readRanges(db, ranges),
-    async write (ops: BatchOp[]) {
-      if (ops.length === 0) return
-      // A chained batch with the database's own (view) encodings: an array batch has
-      // abstract-level copy every op with the options merged in, and classic-level read each
-      // op's properties back natively; a block's thousands of ops cost several times as much.
-      const batch = db.batch()
+    batch: () => new LevelBatch(db, db.batch()),
+    async write (ops: BatchOp[] | StoreBatch) {
+      let batch = ops instanceof LevelBatch && ops.db === db ? ops : undefined
+      const list = batch === undefined ? batchOps(ops) : []
       try {
-        for (const op of ops) {
-          if (op.type === 'put') batch.put(op.key, op.value)
-          else batch.del(op.key)
-        }
-        await batch.write()
+        batch ??= filled(db, list)
+        if (batch.length === 0) batch.discard()
+        else await batch.chained.write()
       } catch (err) {
-        await batch.close()
+        batch?.discard()
         throw writeError(err, location)
       }
     },
@@ -55,6 +65,15 @@ export async function levelStore (db: ByteLevel, location: string): Promise<KVSt
       await db.close()
     }
   }
+}
+
+function filled (db: ByteLevel, ops: BatchOp[]): LevelBatch {
+  const batch = new LevelBatch(db, db.batch())
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.key, op.value)
+    else batch.del(op.key)
+  }
+  return batch
 }
 
 /**

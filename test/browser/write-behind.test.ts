@@ -3,7 +3,7 @@
 // prefix of the batches, and a failed flush is reported. (No Chromium needed: it is plain TS.)
 import { describe, expect, it } from 'vitest'
 import { toHex } from '../../src/crypto/bytes.ts'
-import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
+import { batchOps, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../../src/storage/kv.ts'
 import { memoryStore } from '../../src/storage/memory.ts'
 import { WriteBehindStore } from '../../web/app/write-behind.ts'
 import { seededRandom } from '../../src/util/scheduler.ts'
@@ -23,9 +23,10 @@ function slow (inner: KVStore, log?: BatchOp[][]): KVStore {
     entries: r => inner.entries(r),
     readRanges: rs => inner.readRanges(rs),
     close: () => inner.close(),
+    batch: () => inner.batch(),
     async write (ops) {
       await new Promise(resolve => setTimeout(resolve, 2))
-      log?.push(ops)
+      log?.push(batchOps(ops))
       await inner.write(ops)
     }
   }

@@ -33,6 +33,7 @@ function fillable (inner: KVStore): KVStore & { full: boolean } {
     entries: inner.entries.bind(inner),
     readRanges: inner.readRanges.bind(inner),
     close: inner.close.bind(inner),
+    batch: inner.batch.bind(inner),
     async write (ops: Parameters<KVStore['write']>[0]) {
       if (s.full) throw new StorageError('IO', `write to database ${inner.location} failed: ENOSPC: no space left on device`)
       await inner.write(ops)

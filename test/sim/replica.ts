@@ -150,6 +150,7 @@ function surviving (store: KVStore): KVStore {
     location: store.location,
     get: k => store.get(k),
     getMany: ks => store.getMany(ks),
+    batch: () => store.batch(),
     write: ops => store.write(ops),
     entries: r => store.entries(r),
     readRanges: rs => store.readRanges(rs),

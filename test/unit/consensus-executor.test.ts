@@ -82,11 +82,15 @@ describe('ConsensusExecutor', () => {
     ex.execute('a', [tx('t1', 't1=first')])
     ex.commit('c', undefined)
     ex.execute('b', [tx('t1', 't1=second'), tx('t2'), tx('t2')])
+    // t2 ran earlier in this batch; t3 did not run (it failed), so it may run now.
+    ex.execute('b2', [tx('t2', 't2=again'), tx('t3', 'no equals sign')])
+    ex.execute('b3', [tx('t3')])
     ex.commit('d', undefined)
     await sched.runFor(1)
-    expect((await ledger.getBlockByNumber(2))!.transactions.map(t => t.txid)).toEqual(['t2'])
+    expect((await ledger.getBlockByNumber(2))!.transactions.map(t => t.txid)).toEqual(['t2', 't3'])
     expect(fromUtf8((await ledger.getState('sim', 't1', true))!)).toBe('first')
-    expect((await ledger.getBlockByNumber(2))!.nonHashData?.chaincodeEvents).toHaveLength(3)
+    expect(fromUtf8((await ledger.getState('sim', 't2', true))!)).toBe('1')
+    expect((await ledger.getBlockByNumber(2))!.nonHashData?.chaincodeEvents).toHaveLength(6)
   })
 
   it('a failing chaincode runtime rolls the batch back and says so', async () => {

@@ -248,6 +248,7 @@ describe('transaction index', () => {
     await ledger.commitTxBatch(1, ids.map(txid => create(TransactionSchema, { txid })), undefined)
     for (const txid of ids) expect((await ledger.getTransactionByID(txid))?.txid).toBe(txid)
     expect(await ledger.getTransactionByID('ünïcode')).toBeUndefined()
+    expect(await ledger.hasTransactions(['ünïcode', ...ids, 'plain'])).toEqual([false, true, true, true, true, false])
   })
 })
 

@@ -90,6 +90,7 @@ describe('Ledger.commitSyncedBlock', () => {
     expect(await ledger.getBlockByNumber(1)).toBeUndefined()
     expect(await ledger.getBlockByHash(below[0].hash)).toBeUndefined()
     expect(await ledger.getTransactionByID(below[0].block.transactions[0].txid)).toBeUndefined()
+    expect(await ledger.hasTransactions([below[0].block.transactions[0].txid])).toEqual([false])
     const seen: number[] = []
     ledger.onBlock(b => seen.push(b.number))
     const state = new StateDelta()
@@ -102,6 +103,7 @@ describe('Ledger.commitSyncedBlock', () => {
     expect(ledger.height).toBe(5)
     expect(await ledger.verifyChain(4, 0)).toBe(0)
     for (const b of below) expect((await ledger.getTransactionByID(b.block.transactions[0].txid))?.txid).toBe(b.block.transactions[0].txid)
+    expect(await ledger.hasTransactions(below.map(b => b.block.transactions[0].txid))).toEqual([true, true, true])
     expect((await ledger.getBlockByHash(below[0].hash))?.transactions[0].txid).toBe(below[0].block.transactions[0].txid)
   })
 

@@ -50,6 +50,7 @@ export function watchStore (store: KVStore, onError: (err: Error, quota: boolean
     entries: r => store.entries(r),
     readRanges: rs => store.readRanges(rs),
     close: () => store.close(),
+    batch: () => store.batch(),
     async write (ops) {
       try {
         await store.write(ops)

@@ -9,7 +9,7 @@
 // network's validators may use it: they all live in this one tab, a "crash" there keeps what
 // was queued (as an OS keeps a killed process's writes), and a closed tab ends all of them.
 import { compareBytes } from '../../src/crypto/bytes.ts'
-import type { BatchOp, Bytes, KVStore, RangeOptions } from '../../src/storage/kv.ts'
+import { batchOps, OpList, type BatchOp, type Bytes, type KVStore, type RangeOptions, type StoreBatch } from '../../src/storage/kv.ts'
 import { beforeStart, inRange, pastEnd } from '../../src/storage/ranges.ts'
 import { binaryKey as keyOf } from '../../src/storage/sorted-keys.ts'
 
@@ -83,8 +83,11 @@ export class WriteBehindStore implements KVStore {
     })
   }
 
-  async write (ops: BatchOp[]): Promise<void> {
+  batch (): StoreBatch { return new OpList() }
+
+  async write (written: BatchOp[] | StoreBatch): Promise<void> {
     if (this.failure !== undefined) throw this.failure
+    const ops = batchOps(written)
     if (ops.length === 0) return
     const batch: Pending[] = ops.map(op => op.type === 'put' ? { key: op.key.slice(), value: op.value.slice() } : { key: op.key.slice() })
     for (const p of batch) {

@@ -86,7 +86,7 @@ export class DemoReplica {
 
 /** A store whose close() does nothing, so a "crashed" replica restarts on the same data. */
 function surviving (store: KVStore): KVStore {
-  return { location: store.location, get: k => store.get(k), getMany: ks => store.getMany(ks), write: ops => store.write(ops), entries: r => store.entries(r), readRanges: rs => store.readRanges(rs), close: async () => {} }
+  return { location: store.location, get: k => store.get(k), getMany: ks => store.getMany(ks), batch: () => store.batch(), write: ops => store.write(ops), entries: r => store.entries(r), readRanges: rs => store.readRanges(rs), close: async () => {} }
 }
 
 export class DemoNetwork {

@@ -12,7 +12,7 @@
 // In memory: every key (key-index.ts), with its value when that is small (`inlineMax`, 1 KB);
 // a larger value (a block) is kept as a reference into its values record and read back on
 // demand, the last few values records read or written kept in a cache (value-cache.ts).
-import { StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions } from '../../src/storage/kv.ts'
+import { batchOps, OpList, StorageError, type BatchOp, type Bytes, type KVStore, type RangeOptions, type StoreBatch } from '../../src/storage/kv.ts'
 import { errorMessage } from '../../src/util/errors.ts'
 import { createLogger } from '../../src/util/logger.ts'
 import { transact, writeError } from './idb.ts'
@@ -125,9 +125,13 @@ export class LogStore implements KVStore {
 
   // ------------------------------------------------------------------ writes
 
+  /** Collected: a write goes to IndexedDB whole, in one record. */
+  batch (): StoreBatch { return new OpList() }
+
   /** Resolves once the ops are in IndexedDB: writes queued behind a transaction go out together, in one record. */
-  async write (ops: BatchOp[]): Promise<void> {
+  async write (batch: BatchOp[] | StoreBatch): Promise<void> {
     this.checkOpen()
+    const ops = batchOps(batch)
     if (ops.length === 0) return
     let bytes = 0
     for (const op of ops) bytes += op.key.byteLength + (op.type === 'put' ? op.value.byteLength : 0)
