@@ -196,7 +196,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
   const intake = chaincodeIntake({
     bodyLimit,
     headers: fabricHeaders,
-    answer: async body => await handleChaincodeRpc(body, rpcDeps),
+    answer: body => handleChaincodeRpc(body, rpcDeps),
     failed: err => failed('POST', '/chaincode', err)
   })
   const [fastifyHandler] = app.server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
