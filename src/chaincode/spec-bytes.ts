@@ -1,10 +1,12 @@
 // ChaincodeID and ChaincodeInvocationSpec marshaled by hand, byte for byte what protobuf's
 // toBinary gives: every invoke and query a client sends is built into a Transaction this way,
-// and the generic encoder's reflection and growing buffer cost more than the few bytes.
+// and the generic encoder's reflection and growing buffer cost more than the few bytes. The
+// executor then reads the spec back from the payload without decoding it (invocationSpecOf).
 import { toBinary } from '@bufbuild/protobuf'
-import { utf8Length, writeUtf8 } from '../crypto/bytes.ts'
+import { isAscii, utf8Length, writeUtf8 } from '../crypto/bytes.ts'
 import { ChaincodeIDSchema, ChaincodeInvocationSpecSchema, type ChaincodeID, type ChaincodeInput, type ChaincodeInvocationSpec, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
 import { varintSize, writeVarint } from '../util/varint.ts'
+import { decodePayload } from './messages.ts'
 
 const LEN = 2
 
@@ -16,13 +18,28 @@ export function marshalChaincodeID (id: ChaincodeID): Uint8Array {
   return out
 }
 
+/**
+ * Each payload marshalInvocationSpec made from a spec whose strings are all ASCII, and that spec:
+ * decoding the payload gives it back exactly (a string with an unpaired surrogate would not come
+ * back as it went, and unknown fields are left to toBinary and fromBinary).
+ */
+const specs = new WeakMap<Uint8Array, ChaincodeInvocationSpec>()
+
+/**
+ * The invocation spec in a transaction's payload: the spec it was made from when it was made
+ * here, else decoded. The executor reads it for every invoke and query (up to three times for an
+ * invoke sent ahead); callers must not change it.
+ */
+export function invocationSpecOf (payload: Uint8Array): ChaincodeInvocationSpec {
+  return specs.get(payload) ?? decodePayload(ChaincodeInvocationSpecSchema, payload)
+}
+
 /** The bytes toBinary(ChaincodeInvocationSpecSchema, cis) gives. */
 export function marshalInvocationSpec (cis: ChaincodeInvocationSpec): Uint8Array {
   const spec = cis.chaincodeSpec
-  // Unknown fields keep their order among the known ones only in the generic encoder.
-  if (cis.$unknown !== undefined || spec?.$unknown !== undefined || spec?.chaincodeID?.$unknown !== undefined || spec?.ctorMsg?.$unknown !== undefined) {
-    return toBinary(ChaincodeInvocationSpecSchema, cis)
-  }
+  // Unknown fields keep their order among the known ones only in the generic encoder, which also
+  // refuses a number out of int32's range.
+  if (cis.$unknown !== undefined || (spec !== undefined && !plainSpec(spec))) return toBinary(ChaincodeInvocationSpecSchema, cis)
   const specLen = spec === undefined ? 0 : specSize(spec)
   const out = new Uint8Array((spec === undefined ? 0 : messageFieldSize(specLen)) + stringFieldSize(cis.idGenerationAlg))
   let pos = 0
@@ -32,7 +49,19 @@ export function marshalInvocationSpec (cis: ChaincodeInvocationSpec): Uint8Array
     pos = writeSpec(out, pos, spec)
   }
   writeStringField(out, pos, 2, cis.idGenerationAlg)
+  if (isAscii(cis.idGenerationAlg) && (spec === undefined || asciiStrings(spec))) specs.set(out, cis)
   return out
+}
+
+function plainSpec (spec: ChaincodeSpec): boolean {
+  return spec.$unknown === undefined && spec.chaincodeID?.$unknown === undefined && spec.ctorMsg?.$unknown === undefined &&
+    isInt32(spec.type) && isInt32(spec.timeout) && isInt32(spec.confidentialityLevel)
+}
+
+const isInt32 = (n: number): boolean => (n | 0) === n && !Object.is(n, -0)
+
+function asciiStrings (spec: ChaincodeSpec): boolean {
+  return isAscii(spec.chaincodeID?.path ?? '') && isAscii(spec.chaincodeID?.name ?? '') && isAscii(spec.secureContext) && spec.attributes.every(isAscii)
 }
 
 function chaincodeIDSize (id: ChaincodeID): number {
