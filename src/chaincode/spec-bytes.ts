@@ -28,7 +28,8 @@ const specs = new WeakMap<Uint8Array, ChaincodeInvocationSpec>()
 /**
  * The invocation spec in a transaction's payload: the spec it was made from when it was made
  * here, else decoded. The executor reads it for every invoke and query (up to three times for an
- * invoke sent ahead); callers must not change it.
+ * invoke sent ahead); callers must not change it, and a payload's bytes are never changed in place
+ * (a changed payload is a new array, as encryption makes).
  */
 export function invocationSpecOf (payload: Uint8Array): ChaincodeInvocationSpec {
   return specs.get(payload) ?? decodePayload(ChaincodeInvocationSpecSchema, payload)
