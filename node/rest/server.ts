@@ -1,5 +1,5 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
@@ -11,6 +11,7 @@ import { checkHealth, type HealthSource } from '../health.ts'
 import { formatHostPort, parseListenAddress } from '../host-port.ts'
 import { guardConnections, limitsFromConfig } from '../net/connection-guard.ts'
 import { getBlock, getChain, getPeers, getTransaction } from './chain-handlers.ts'
+import { chaincodeIntake } from './chaincode-intake.ts'
 import { handleChaincodeRpc } from './chaincode-rpc.ts'
 import { goRoutePath } from './go-path.ts'
 import { openApiDocument } from './openapi.ts'
@@ -173,6 +174,12 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     send(reply, restError(404, 'Openchain endpoint not found.'))
   })
 
+  /** A request that failed: its own 4xx status, else 500, logged. */
+  const failed = (method: string, url: string, err: Error & { statusCode?: number }): RestReply => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (status === 500) log.error(`${method} ${url}: ${err.stack ?? err.message}`)
+    return restError(status, err.message)
+  }
   app.setErrorHandler((err: Error & { code?: string, statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const data = `Request body is larger than the limit of ${bodyLimit} bytes.`
@@ -180,9 +187,22 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
       else send(reply, restError(413, data))
       return
     }
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
-    if (status === 500) log.error(`${req.method} ${req.url}: ${err.stack ?? err.message}`)
-    send(reply, restError(status, err.message))
+    send(reply, failed(req.method, req.url, err))
+  })
+
+  // POST /chaincode is taken in before fastify (./chaincode-intake.ts), unless the server is closing:
+  // then fastify answers, as it answers every request while it closes.
+  let closing = false
+  const intake = chaincodeIntake({
+    bodyLimit,
+    headers: fabricHeaders,
+    answer: body => handleChaincodeRpc(body, rpcDeps),
+    failed: err => failed('POST', '/chaincode', err)
+  })
+  const [fastifyHandler] = app.server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
+  app.server.removeListener('request', fastifyHandler)
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing || !intake(req, res)) fastifyHandler(req, res)
   })
 
   try {
@@ -199,6 +219,7 @@ export async function startRest (options: RestOptions): Promise<RestServer> {
     port: bound.port,
     routes: served,
     close: async () => {
+      closing = true
       const closed = app.close()
       guard.destroyAll()
       await closed

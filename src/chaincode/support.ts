@@ -13,6 +13,7 @@ import { ccMessage, decodePayload, MsgType, payloadText, typeName } from './mess
 import { nodeChaincodeName } from './package.ts'
 import type { ChaincodeRuntime, LaunchedChaincode } from './runtime.ts'
 import type { ChaincodeStream } from './stream.ts'
+import { invocationSpecOf } from './spec-bytes.ts'
 import { newExecuteTransaction } from './transactions.ts'
 import type { TxContext } from './tx-context.ts'
 
@@ -321,7 +322,7 @@ export class ChaincodeSupport implements HandlerHost {
       cds = decodePayload(ChaincodeDeploymentSpecSchema, tx.payload)
       spec = cds.chaincodeSpec
     } else if (tx.type === Transaction_Type.CHAINCODE_INVOKE || tx.type === Transaction_Type.CHAINCODE_QUERY) {
-      spec = decodePayload(ChaincodeInvocationSpecSchema, tx.payload).chaincodeSpec
+      spec = invocationSpecOf(tx.payload).chaincodeSpec
     } else {
       throw new Error(`invalid transaction type: ${tx.type}`)
     }

@@ -10,7 +10,7 @@ export function utf8 (s: string): Uint8Array {
 }
 
 /** Whether a string's UTF-8 bytes are its char codes. */
-function isAscii (s: string): boolean {
+export function isAscii (s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false
   return true
 }

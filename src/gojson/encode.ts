@@ -58,6 +58,7 @@ const utf8Text = new TextDecoder()
  * each byte that does not start valid UTF-8 becomes the escape \ufffd.
  */
 export function goQuoteBytes (b: Uint8Array): string {
+  if (printableAscii(b)) return `"${utf8Text.decode(b)}"`
   let out = '"'
   let start = 0
   const flush = (end: number): void => { if (end > start) out += goQuote(utf8Text.decode(b.subarray(start, end))).slice(1, -1) }
@@ -70,6 +71,15 @@ export function goQuoteBytes (b: Uint8Array): string {
   }
   flush(b.length)
   return out + '"'
+}
+
+/** Bytes encoding/json writes as they are: printable ASCII but for " \ < > & (most answers: numbers, txids). */
+function printableAscii (b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || c === 0x3c || c === 0x3e || c === 0x26) return false
+  }
+  return true
 }
 
 type Obj = Record<string, unknown>

@@ -5,6 +5,7 @@ import { DecodeContext, decodeMessage, GoJsonDecodeError, int64Range, matchKey, 
 import { parseGoDuration } from '../config/duration.ts'
 import { goQuote } from './encode.ts'
 import { GoJsonSyntaxError, parseGoJson, type JsonNode } from './parse.ts'
+import { parsePlainRpcRequest } from './plain-rpc-request.ts'
 
 /** A JSON-RPC id as Fabric's rpcID holds it: a string or an int64, written back verbatim. */
 export type RpcId = { string: string } | { int: bigint }
@@ -110,6 +111,8 @@ function decodeWait (node: JsonNode): number | undefined {
  * rules, case-insensitive member names, null meaning absent, and Go's error text on failure.
  */
 export function parseRpcRequest (body: string): RpcParse {
+  const plain = parsePlainRpcRequest(body)
+  if (plain !== undefined) return { ok: true, request: plain }
   let root: JsonNode
   try {
     root = parseGoJson(body)

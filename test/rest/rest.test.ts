@@ -245,6 +245,29 @@ describe('POST /chaincode', () => {
     expect((await call('GET', '/chain')).status).toBe(200)
   })
 
+  it('answers the plain POST /chaincode (taken in ahead of fastify) exactly as the route answers other spellings and chunked bodies', async () => {
+    await post(rpc('deploy', 'mycc', ['init', 'a', '100', 'b', '200']))
+    await peer.flush()
+    const raw = async (head: string, body: string): Promise<string> => await new Promise((resolve, reject) => {
+      const s = connect(Number(new URL(rest.url).port), '127.0.0.1')
+      let data = ''
+      s.on('data', chunk => { data += String(chunk) })
+      s.on('close', () => { resolve(data.replace(/\r\ndate: [^\r]*/i, '')) })
+      s.on('error', reject)
+      s.write(`${head}\r\nConnection: close\r\n\r\n${body}`)
+    })
+    const bodies = [rpc('query', 'mycc', ['query', 'a'], 4), rpc('query', 'mycc', ['query', 'zz'], 'q'), '{"jsonrpc":"2.0",', '{"jsonrpc":"2.0","method":"x","id":1}', rpc('query', 'mycc', ['query', 'a'], null), '', 'é\u2028']
+    for (const body of bodies) {
+      const length = Buffer.byteLength(body)
+      const plain = await raw(`POST /chaincode HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}`, body)
+      const chunked = await raw('POST /chaincode HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked', length === 0 ? '0\r\n\r\n' : `${length.toString(16)}\r\n${body}\r\n0\r\n\r\n`)
+      const slash = await raw(`POST /chaincode/ HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}`, body)
+      expect(plain).toMatch(/^HTTP\/1\.1 [0-9]{3} /)
+      expect([body, chunked]).toEqual([body, plain])
+      expect([body, slash]).toEqual([body, plain])
+    }
+  })
+
   it('reads the body whatever the Content-Type says', async () => {
     const a = await call('POST', '/chaincode', rpc('deploy', 'mycc', ['init', 'a', '1', 'b', '2']), { 'content-type': 'text/plain' })
     expect(a.body).toBe('{"jsonrpc":"2.0","result":{"status":"OK","message":"mycc"},"id":1}')

@@ -111,6 +111,48 @@ describe('parseRpcRequest', () => {
     // The first type mismatch is the one reported; decoding goes on past it.
     expect(err('{"method":1,"jsonrpc":true}')).toBe('json: cannot unmarshal number into Go struct field rpcRequest.method of type string')
   })
+
+  it('reads the plain requests it takes in one pass as the general reader does', () => {
+    // The one-pass reader (plain-rpc-request.ts) takes no escapes: a body whose "jsonrpc" key is
+    // written with one is read only by the general reader, which must give the same request.
+    const general = (body: string) => parseRpcRequest(body.replace('"jsonrpc"', '"jsonrp\\u0063"'))
+    const legacyBodies = [...legacy.workload.flatMap((g: any) => g.requests), ...legacy.queries_after_workload].map((r: any) => r.request_body as string)
+    const bodies = [
+      ...legacyBodies,
+      '{"jsonrpc":"2.0","method":"query","params":{"type":1,"chaincodeID":{"name":"mycc"},"ctorMsg":{"args":["query","a"]}},"id":1}',
+      ' {\n "jsonrpc" : "2.0" ,\t"method":"invoke", "params" : { "type" : 4 , "chaincodeID" : { "path" : "p/q", "name" : "n" } , "ctorMsg" : { "args" : [ ] } , "secureContext" : "jim" } , "id" : "7" }\r\n',
+      '{"jsonrpc":"2.0","method":"invoke","params":{"ctorMsg":{"function":"invoke","args":["a","b","1"]}},"id":-0}',
+      '{"jsonrpc":"2.0","params":{"ctorMsg":{"args":["x"],"function":""}},"id":-123456789012345678}',
+      '{"jsonrpc":"2.0","params":{"ctorMsg":{"function":"f"},"chaincodeID":{}},"id":0}',
+      '{"jsonrpc":"2.0","params":{},"id":"ü\u2028名"}',
+      '{"jsonrpc":"2.0"}',
+      '{"jsonrpc":"2.0","method":"query","params":{"type":0,"ctorMsg":{"args":["é","\ud83d\ude00"]}},"id":123456789012345678}',
+      // Not plain: each goes to the general reader, with the same outcome either way.
+      '{"jsonrpc":"2.0","id":1234567890123456789}',
+      '{"jsonrpc":"2.0","id":1.5}',
+      '{"jsonrpc":"2.0","id":1e3}',
+      '{"jsonrpc":"2.0","id":01}',
+      '{"jsonrpc":"2.0","id":null}',
+      '{"jsonrpc":"2.0","params":{"type":-1}}',
+      '{"jsonrpc":"2.0","params":{"type":-0}}',
+      '{"jsonrpc":"2.0","params":{"type":"GOLANG"}}',
+      '{"jsonrpc":"2.0","params":{"type":1,"type":2}}',
+      '{"jsonrpc":"2.0","params":{"chaincodeID":{"name":"a","name":"b"}}}',
+      '{"jsonrpc":"2.0","params":{"ctorMsg":{"args":["a"],"args":["b"]}}}',
+      '{"jsonrpc":"2.0","params":{"ctorMsg":{"args":["a",1]}}}',
+      '{"jsonrpc":"2.0","params":{"timeout":5}}',
+      '{"jsonrpc":"2.0","method":"query","method":"invoke"}',
+      '{"jsonrpc":"2.0","Method":"query"}',
+      '{"jsonrpc":"2.0","wait":true}',
+      '{"jsonrpc":"2.0","method":"q\\u0041"}',
+      '{"jsonrpc":"2.0","method":"a\tb"}',
+      '{"jsonrpc":"2.0",}',
+      '{"jsonrpc":"2.0"} x',
+      '{"jsonrpc":"2.0"',
+      '{"jsonrpc":"2.0","params":null}'
+    ]
+    for (const body of bodies) expect([body, parseRpcRequest(body)]).toEqual([body, general(body)])
+  })
 })
 
 describe('Go JSON reader', () => {

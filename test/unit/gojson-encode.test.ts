@@ -83,5 +83,6 @@ describe('goQuoteBytes', () => {
     expect(goQuoteBytes(new Uint8Array([0xed, 0xa0, 0x80]))).toBe('"\\ufffd\\ufffd\\ufffd"') // an encoded surrogate
     expect(goQuoteBytes(new Uint8Array([0xc0, 0xaf]))).toBe('"\\ufffd\\ufffd"') // overlong
     expect(goQuoteBytes(new Uint8Array([0xf0, 0x9f, 0x98, 0x80, 0x0a]))).toBe('"😀\\n"')
+    for (let c = 0; c < 0x80; c++) expect([c, goQuoteBytes(new Uint8Array([0x61, c, 0x62]))]).toEqual([c, goQuote(`a${String.fromCharCode(c)}b`)])
   })
 })
