@@ -286,7 +286,7 @@ export class PeerNode implements PeerApi {
           unicast: (msg, receiver) => peer.unicast(msg, receiver),
           reaches: type => peer.reaches(type)
         },
-        executeTransactions: txs => executeTransactions(ctx, txs),
+        executeTransactions: (txs, batch) => executeTransactions(ctx, txs, batch),
         stateTransfer: {
           async syncToTarget (blockNumber, blockHash, peers, signal) {
             const r = await peer.syncToTarget(blockNumber, blockHash, peers, signal)

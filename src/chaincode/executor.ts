@@ -45,13 +45,15 @@ export interface BatchOutcome {
 /**
  * Executes transactions one by one inside the ledger batch the caller began (Fabric's
  * chaincode.ExecuteTransactions). A failed transaction's writes are dropped; it is reported
- * through onRejection and left out of `succeeded`.
+ * through onRejection and left out of `succeeded`. `batch`: that ledger batch, when the caller
+ * runs it in several parts and nothing else changes its state between them (the consensus
+ * executor): chaincodes keep what they cached from one part to the next.
  */
-export async function executeTransactions (ctx: ExecutionContext, txs: Transaction[]): Promise<BatchOutcome> {
+export async function executeTransactions (ctx: ExecutionContext, txs: Transaction[], batch?: object): Promise<BatchOutcome> {
   const succeeded: Transaction[] = []
   const results: TransactionResult[] = []
   const errors: Array<Error | undefined> = []
-  ctx.support.openStateCaches()
+  ctx.support.openStateCaches(batch)
   const ahead = new Lookahead(ctx.support, txs)
   try {
     for (const [i, tx] of txs.entries()) {

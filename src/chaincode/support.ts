@@ -73,6 +73,8 @@ export class ChaincodeSupport implements HandlerHost {
   private readonly where: string
   private cacheSession = 0
   private cacheSessionOpen = false
+  /** The ledger batch the current session belongs to, while nothing has ended it (see openStateCaches). */
+  private cacheSessionBatch?: object
 
   constructor (init: ChaincodeSupportInit) {
     this.ledger = init.ledger
@@ -131,6 +133,7 @@ export class ChaincodeSupport implements HandlerHost {
   dropStateCaches (): void {
     // Session numbers travel as uint32; one a block would take ages to wrap.
     this.cacheSession = this.cacheSession % 0xfffffff0 + 1
+    this.cacheSessionBatch = undefined
   }
 
   async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
@@ -145,16 +148,23 @@ export class ChaincodeSupport implements HandlerHost {
   /**
    * Transactions executed from now on run one at a time, in order, on state nothing else changes
    * until closeStateCaches: the chaincodes' caches of their namespaces (src/chaincode/cache-fields.ts)
-   * hold for them. Outside a session every read goes to the ledger.
+   * hold for them. Outside a session every read goes to the ledger. `batch` names the ledger batch
+   * they run into, when the caller runs a batch in several parts with nothing else changing its
+   * state in between: the next part of the same batch goes on with the session (and what the
+   * chaincodes cached), unless something dropped it since.
    */
-  openStateCaches (): void {
-    this.dropStateCaches()
+  openStateCaches (batch?: object): void {
+    if (batch === undefined || batch !== this.cacheSessionBatch) this.dropStateCaches()
+    this.cacheSessionBatch = batch
     this.cacheSessionOpen = true
   }
 
-  /** Whatever comes next (commit, rollback, state transfer, a query) may change state behind the caches. */
+  /**
+   * Whatever comes next (commit, rollback, state transfer, a query) may change state behind the
+   * caches; only the next part of the same ledger batch may go on with them.
+   */
   closeStateCaches (): void {
-    this.dropStateCaches()
+    if (this.cacheSessionBatch === undefined) this.dropStateCaches()
     this.cacheSessionOpen = false
     // Only if execution was cut short: a chaincode must not go on with transactions nobody claims.
     for (const [name, e] of this.running) {
