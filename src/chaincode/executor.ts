@@ -1,8 +1,7 @@
-import { create, toBinary } from '@bufbuild/protobuf'
-import { ChaincodeInputSchema, ChaincodeInvocationSpecSchema } from '../protos/chaincode_pb.ts'
+import { create } from '@bufbuild/protobuf'
 import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
 import { TransactionResultSchema, Transaction_Type, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
-import { ccMessage, decodePayload, MsgType, payloadText } from './messages.ts'
+import { MsgType, payloadText } from './messages.ts'
 import type { ChaincodeSupport } from './support.ts'
 
 /** What execution needs: the chaincode support (and through it the ledger), and who hears of failures. */
@@ -122,16 +121,8 @@ class Lookahead {
   }
 
   private chaincodeOf (i: number): string | undefined {
-    if (i in this.names) return this.names[i]
-    const tx = this.txs[i]
-    let name: string | undefined
-    if (tx.type === Transaction_Type.CHAINCODE_INVOKE) {
-      try {
-        name = decodePayload(ChaincodeInvocationSpecSchema, tx.payload).chaincodeSpec?.chaincodeID?.name
-      } catch {}
-    }
-    this.names[i] = name
-    return name
+    if (!(i in this.names)) this.names[i] = this.support.invokedChaincode(this.txs[i])
+    return this.names[i]
   }
 }
 
@@ -189,12 +180,11 @@ export async function executeTransaction (ctx: ExecutionContext, given: Transact
         return { error: new Error(`Failed to launch chaincode spec(${(err as Error).message})`) }
       }
       const name = launched.chaincodeID.name
-      const msg = ccMessage(inLedger ? MsgType.TRANSACTION : MsgType.QUERY, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, launched.input) })
       if (inLedger) ledger.txBegin(tx.txid)
       const finish = (ok: boolean): void => { if (inLedger) ledger.txFinished(tx.txid, ok) }
       let resp
       try {
-        resp = await support.execute(name, msg, tx, launched.input)
+        resp = await support.execute(name, inLedger ? MsgType.TRANSACTION : MsgType.QUERY, tx, launched.input)
       } catch (err) {
         finish(false)
         return { error: new Error(`Failed to execute transaction or query(${(err as Error).message})`) }

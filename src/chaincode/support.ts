@@ -50,6 +50,8 @@ interface Entry {
 /** What launch() learned from the transaction: who to run and with which input. */
 export interface Launched { chaincodeID: ChaincodeID, input: ChaincodeInput }
 
+type Spec = Launched & { cds?: ChaincodeDeploymentSpec }
+
 /**
  * Fabric's ChaincodeSupport: registers chaincode streams, launches deployed chaincode through a
  * runtime (or waits for the user's in dev mode), sends INIT / READY / TRANSACTION / QUERY and
@@ -75,6 +77,8 @@ export class ChaincodeSupport implements HandlerHost {
   private cacheSessionOpen = false
   /** The ledger batch the current session belongs to, while nothing has ended it (see openStateCaches). */
   private cacheSessionBatch?: object
+  /** What each transaction asks for, decoded once: a batch's invoke is looked at ahead, sent ahead, then run. */
+  private readonly specs = new WeakMap<Transaction, Spec>()
 
   constructor (init: ChaincodeSupportInit) {
     this.ledger = init.ledger
@@ -139,8 +143,7 @@ export class ChaincodeSupport implements HandlerHost {
   async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
     const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
     const { chaincodeID, input } = await this.launch(tx)
-    const msg = ccMessage(type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, { txid, payload: toBinary(ChaincodeInputSchema, input) })
-    return await this.execute(chaincodeID.name, msg, tx, input)
+    return await this.execute(chaincodeID.name, type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, tx, input)
   }
 
   // --- what the executor drives ---
@@ -169,6 +172,16 @@ export class ChaincodeSupport implements HandlerHost {
     // Only if execution was cut short: a chaincode must not go on with transactions nobody claims.
     for (const [name, e] of this.running) {
       if ((e.handler?.sentAhead ?? 0) > 0) void this.stop(name, new Error(`chaincode ${name} was sent transactions that were not executed`))
+    }
+  }
+
+  /** The chaincode an invoke calls; undefined for anything else, or an invoke that cannot run. */
+  invokedChaincode (tx: Transaction): string | undefined {
+    if (tx.type !== Transaction_Type.CHAINCODE_INVOKE) return undefined
+    try {
+      return this.specOf(tx).chaincodeID.name
+    } catch {
+      return undefined
     }
   }
 
@@ -245,7 +258,7 @@ export class ChaincodeSupport implements HandlerHost {
     }
   }
 
-  private async launchLocked (tx: Transaction, { chaincodeID, input, cds: deployCds }: Launched & { cds?: ChaincodeDeploymentSpec }): Promise<Launched> {
+  private async launchLocked (tx: Transaction, { chaincodeID, input, cds: deployCds }: Spec): Promise<Launched> {
     const name = chaincodeID.name
     const e = this.running.get(name)
     if (e !== undefined) {
@@ -282,28 +295,30 @@ export class ChaincodeSupport implements HandlerHost {
     return { chaincodeID, input }
   }
 
-  /** Sends a TRANSACTION or QUERY and waits for the answer (Fabric's Execute). */
-  async execute (name: string, msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
+  /** Sends a TRANSACTION or QUERY of `tx` and waits for the answer (Fabric's Execute); one sent ahead is only claimed. */
+  async execute (name: string, type: typeof MsgType.TRANSACTION | typeof MsgType.QUERY, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
     const e = this.running.get(name)
     if (e?.handler === undefined) throw new Error(`Cannot execute transaction or query for ${name}`)
     const handler = e.handler
+    const txid = tx.txid
     let ctx: TxContext
     try {
-      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx, input)
+      ctx = (type === MsgType.TRANSACTION ? handler.claimAhead(txid) : undefined) ??
+        handler.sendExecute(ccMessage(type, { txid, payload: toBinary(ChaincodeInputSchema, input) }), tx, input)
     } catch (err) {
-      throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
+      throw new Error(`Error sending ${typeName(type)}: ${(err as Error).message}`)
     }
     try {
       return await withTimeout(this.scheduler, ctx.response, this.executeTimeout, 'Timeout expired while executing transaction')
     } catch (err) {
       // A sandboxed chaincode that does not answer is killed (and restarted on next use); an
       // external one stuck in a transaction can take no other, so its stream is closed.
-      if (err instanceof TimeoutError && (e.launched !== undefined || msg.type === MsgType.TRANSACTION)) {
-        await this.stop(name, new Error(`chaincode ${name} did not answer ${typeName(msg.type)} ${msg.txid} within ${this.executeTimeout} ms`))
+      if (err instanceof TimeoutError && (e.launched !== undefined || type === MsgType.TRANSACTION)) {
+        await this.stop(name, new Error(`chaincode ${name} did not answer ${typeName(type)} ${txid} within ${this.executeTimeout} ms`))
       }
       throw err
     } finally {
-      handler.deleteTxContext(msg.txid)
+      handler.deleteTxContext(txid)
     }
   }
 
@@ -324,7 +339,16 @@ export class ChaincodeSupport implements HandlerHost {
 
   // --- internals ---
 
-  private specOf (tx: Transaction): Launched & { cds?: ChaincodeDeploymentSpec } {
+  private specOf (tx: Transaction): Spec {
+    let decoded = this.specs.get(tx)
+    if (decoded === undefined) {
+      decoded = this.decodeSpec(tx)
+      this.specs.set(tx, decoded)
+    }
+    return decoded
+  }
+
+  private decodeSpec (tx: Transaction): Spec {
     let spec: ChaincodeSpec | undefined
     let cds: ChaincodeDeploymentSpec | undefined
     if (tx.type === Transaction_Type.CHAINCODE_DEPLOY) {
