@@ -241,6 +241,10 @@ export class ChaincodeSupport implements HandlerHost {
   async launch (tx: Transaction): Promise<Launched> {
     const spec = this.specOf(tx)
     const name = spec.chaincodeID.name
+    // Running and no launch under way (most calls): what launchLocked would find, without the lock.
+    if (!this.launchLocks.has(name) && this.running.get(name)?.handler?.registered === true && this.running.get(name)!.handler!.isRunning()) {
+      return { chaincodeID: spec.chaincodeID, input: spec.input }
+    }
     if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
     const previous = this.launchLocks.get(name) ?? Promise.resolve()
     let release!: () => void
