@@ -288,7 +288,7 @@ export class PeerNode implements PeerApi {
           connected: receiver => peer.handlerFor(receiver.name) !== undefined,
           onPeersChanged: listener => peer.onPeersChanged(listener)
         },
-        executeTransactions: txs => executeTransactions(ctx, txs),
+        executeTransactions: (txs, batch) => executeTransactions(ctx, txs, batch),
         stateTransfer: {
           async syncToTarget (blockNumber, blockHash, peers, signal) {
             const r = await peer.syncToTarget(blockNumber, blockHash, peers, signal)

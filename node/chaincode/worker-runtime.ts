@@ -47,7 +47,7 @@ function startWorker (req: LaunchRequest, init: WorkerRuntimeInit, onGone: () =>
   const remote = `worker:${req.name}#${worker.threadId}`
   const { stream, deliver, end } = portStream(remote, bytes => { worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]) }, undefined, {
     // The executor sends transactions ahead several at a time (Handler.sendAhead).
-    post: batch => { worker.postMessage(batch, batch.map(b => b.buffer as ArrayBuffer)) },
+    post: packed => { worker.postMessage(packed, [packed]) },
     defer: queueMicrotask
   })
   let killed = false

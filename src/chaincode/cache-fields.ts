@@ -24,7 +24,8 @@ const FIELD = 15_001
 
 /** Puts `fields` on `msg` (replacing any). */
 export function setCacheFields (msg: ChaincodeMessage, fields: CacheFields): void {
-  const w = new BinaryWriter()
+  // The field's bytes as protobuf keeps an unknown one: its length, then its content.
+  const w = new BinaryWriter().fork()
   w.tag(1, WireType.Varint).uint32(fields.session)
   for (const [key, value] of fields.writes) {
     w.tag(2, WireType.LengthDelimited).fork()
@@ -32,7 +33,7 @@ export function setCacheFields (msg: ChaincodeMessage, fields: CacheFields): voi
     if (value !== null) w.tag(2, WireType.LengthDelimited).bytes(value)
     w.join()
   }
-  const data = new BinaryWriter().bytes(w.finish()).finish()
+  const data = w.join().finish()
   msg.$unknown = [...(msg.$unknown ?? []).filter(u => u.no !== FIELD), { no: FIELD, wireType: WireType.LengthDelimited, data }]
 }
 
@@ -40,26 +41,30 @@ export function setCacheFields (msg: ChaincodeMessage, fields: CacheFields): voi
 export function cacheFieldsOf (msg: ChaincodeMessage): CacheFields | undefined {
   const u = msg.$unknown?.find(f => f.no === FIELD && f.wireType === WireType.LengthDelimited)
   if (u === undefined) return undefined
-  const r = new BinaryReader(new BinaryReader(u.data).bytes())
+  // One reader for all of it: a reader per nested message costs more than what it reads.
+  const r = new BinaryReader(u.data)
+  const end = r.uint32() + r.pos
   const fields: CacheFields = { session: 0, writes: [] }
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const [no, type] = r.tag()
     if (no === 1 && type === WireType.Varint) fields.session = r.uint32()
-    else if (no === 2 && type === WireType.LengthDelimited) fields.writes.push(readWrite(new BinaryReader(r.bytes())))
+    else if (no === 2 && type === WireType.LengthDelimited) fields.writes.push(readWrite(r, r.uint32() + r.pos))
     else r.skip(type, no)
   }
+  if (r.pos !== end) throw new Error('malformed cache fields')
   return fields
 }
 
-function readWrite (r: BinaryReader): StateWrite {
+function readWrite (r: BinaryReader, end: number): StateWrite {
   let key = ''
   let value: Uint8Array | null = null
-  while (r.pos < r.len) {
+  while (r.pos < end) {
     const [no, type] = r.tag()
     if (no === 1 && type === WireType.LengthDelimited) key = r.string()
     else if (no === 2 && type === WireType.LengthDelimited) value = r.bytes()
     else r.skip(type, no)
   }
+  if (r.pos !== end) throw new Error('malformed cache fields')
   return [key, value]
 }
 

@@ -1,8 +1,7 @@
-import { create, toBinary } from '@bufbuild/protobuf'
-import { ChaincodeInputSchema, ChaincodeInvocationSpecSchema } from '../protos/chaincode_pb.ts'
+import { create } from '@bufbuild/protobuf'
 import type { ChaincodeEvent } from '../protos/chaincodeevent_pb.ts'
 import { TransactionResultSchema, Transaction_Type, type Transaction, type TransactionResult } from '../protos/fabric_pb.ts'
-import { ccMessage, decodePayload, MsgType, payloadText } from './messages.ts'
+import { MsgType, payloadText } from './messages.ts'
 import type { ChaincodeSupport } from './support.ts'
 
 /** What execution needs: the chaincode support (and through it the ledger), and who hears of failures. */
@@ -45,13 +44,15 @@ export interface BatchOutcome {
 /**
  * Executes transactions one by one inside the ledger batch the caller began (Fabric's
  * chaincode.ExecuteTransactions). A failed transaction's writes are dropped; it is reported
- * through onRejection and left out of `succeeded`.
+ * through onRejection and left out of `succeeded`. `batch`: that ledger batch, when the caller
+ * runs it in several parts and nothing else changes its state between them (the consensus
+ * executor): chaincodes keep what they cached from one part to the next.
  */
-export async function executeTransactions (ctx: ExecutionContext, txs: Transaction[]): Promise<BatchOutcome> {
+export async function executeTransactions (ctx: ExecutionContext, txs: Transaction[], batch?: object): Promise<BatchOutcome> {
   const succeeded: Transaction[] = []
   const results: TransactionResult[] = []
   const errors: Array<Error | undefined> = []
-  ctx.support.openStateCaches()
+  ctx.support.openStateCaches(batch)
   const ahead = new Lookahead(ctx.support, txs)
   try {
     for (const [i, tx] of txs.entries()) {
@@ -120,16 +121,8 @@ class Lookahead {
   }
 
   private chaincodeOf (i: number): string | undefined {
-    if (i in this.names) return this.names[i]
-    const tx = this.txs[i]
-    let name: string | undefined
-    if (tx.type === Transaction_Type.CHAINCODE_INVOKE) {
-      try {
-        name = decodePayload(ChaincodeInvocationSpecSchema, tx.payload).chaincodeSpec?.chaincodeID?.name
-      } catch {}
-    }
-    this.names[i] = name
-    return name
+    if (!(i in this.names)) this.names[i] = this.support.invokedChaincode(this.txs[i])
+    return this.names[i]
   }
 }
 
@@ -187,12 +180,11 @@ export async function executeTransaction (ctx: ExecutionContext, given: Transact
         return { error: new Error(`Failed to launch chaincode spec(${(err as Error).message})`) }
       }
       const name = launched.chaincodeID.name
-      const msg = ccMessage(inLedger ? MsgType.TRANSACTION : MsgType.QUERY, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, launched.input) })
       if (inLedger) ledger.txBegin(tx.txid)
       const finish = (ok: boolean): void => { if (inLedger) ledger.txFinished(tx.txid, ok) }
       let resp
       try {
-        resp = await support.execute(name, msg, tx, launched.input)
+        resp = await support.execute(name, inLedger ? MsgType.TRANSACTION : MsgType.QUERY, tx, launched.input)
       } catch (err) {
         finish(false)
         return { error: new Error(`Failed to execute transaction or query(${(err as Error).message})`) }

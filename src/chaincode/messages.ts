@@ -11,6 +11,11 @@ export function typeName (type: ChaincodeMessage_Type): string {
 type MessageFields = Omit<Exclude<MessageInitShape<typeof ChaincodeMessageSchema>, ChaincodeMessage>, 'type' | '$typeName'>
 
 export function ccMessage (type: ChaincodeMessage_Type, init: MessageFields = {}): ChaincodeMessage {
+  // create() walks the schema, a good part of a message's cost: one of plain fields (most of
+  // them) is made by hand, in the shape create() gives it.
+  if (init.timestamp === undefined && init.securityContext === undefined && init.chaincodeEvent === undefined) {
+    return { $typeName: ChaincodeMessageSchema.typeName, type, payload: init.payload ?? new Uint8Array(0), txid: init.txid ?? '' }
+  }
   return create(ChaincodeMessageSchema, { ...init, type })
 }
 

@@ -5,7 +5,8 @@ import { defaultQueueLimit, Inbox, type ChaincodeStream } from './stream.ts'
 
 /** How a side sends several messages in one crossing. */
 export interface PortBatching {
-  post (batch: Uint8Array[]): void
+  /** Several marshaled messages in one buffer, each after its length (4 bytes, little-endian): transfer it. */
+  post (packed: ArrayBuffer): void
   /**
    * Runs `flush` once this turn's messages are sent (a microtask). Only for a side that never
    * blocks: a chaincode's side must not hold an answer back while it runs the next transaction,
@@ -26,9 +27,9 @@ export interface PortStream {
 /**
  * Wraps a postMessage channel (worker_threads port, Web Worker) as a ChaincodeStream. Both
  * sides speak marshaled ChaincodeMessage bytes, so what crosses is exactly the gRPC wire's payload.
- * With `batch`, the messages sent before `batch.defer` runs its callback cross together (an array
- * of them): every crossing wakes the other thread, which costs more than the message. Either
- * side takes both forms.
+ * With `batch`, the messages sent before `batch.defer` runs its callback cross together, packed
+ * in one buffer: every crossing wakes the other thread, which costs more than the message, and
+ * one buffer clones and transfers for much less than many. Either side takes both forms.
  */
 export function portStream (remote: string, post: (bytes: Uint8Array) => void, limit = defaultQueueLimit, batch?: PortBatching): PortStream {
   const inbox = new Inbox<ChaincodeMessage>(limit)
@@ -38,7 +39,7 @@ export function portStream (remote: string, post: (bytes: Uint8Array) => void, l
     const out = outgoing
     outgoing = []
     if (out.length === 1) post(out[0])
-    else batch!.post(out)
+    else batch!.post(pack(out))
   }
   const deliverOne = (data: unknown): void => {
     if (inbox.closed) return
@@ -55,10 +56,23 @@ export function portStream (remote: string, post: (bytes: Uint8Array) => void, l
     }
     if (!inbox.push(msg)) end(new Error(`${remote} sent more than ${limit} messages that were not read`))
   }
+  const deliverPacked = (packed: ArrayBuffer): void => {
+    const bytes = new Uint8Array(packed)
+    for (let at = 0; at < bytes.length && !inbox.closed;) {
+      const len = at + 4 <= bytes.length ? (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0 : -1
+      at += 4
+      if (len < 0 || at + len > bytes.length) {
+        end(new Error(`${remote} sent a malformed batch of ChaincodeMessages`))
+        return
+      }
+      deliverOne(bytes.subarray(at, at + len))
+      at += len
+    }
+  }
   return {
     end,
     deliver (data) {
-      if (Array.isArray(data)) for (const d of data) deliverOne(d)
+      if (data instanceof ArrayBuffer) deliverPacked(data)
       else deliverOne(data)
     },
     stream: {
@@ -77,4 +91,21 @@ export function portStream (remote: string, post: (bytes: Uint8Array) => void, l
       async close (err) { end(err) }
     }
   }
+}
+
+/** Messages in one buffer, each after its length (PortBatching.post). */
+function pack (messages: Uint8Array[]): ArrayBuffer {
+  let size = 0
+  for (const m of messages) size += 4 + m.length
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const m of messages) {
+    out[at] = m.length
+    out[at + 1] = m.length >>> 8
+    out[at + 2] = m.length >>> 16
+    out[at + 3] = m.length >>> 24
+    out.set(m, at + 4)
+    at += 4 + m.length
+  }
+  return out.buffer
 }

@@ -51,6 +51,8 @@ interface Entry {
 /** What launch() learned from the transaction: who to run and with which input. */
 export interface Launched { chaincodeID: ChaincodeID, input: ChaincodeInput }
 
+type Spec = Launched & { cds?: ChaincodeDeploymentSpec }
+
 /**
  * Fabric's ChaincodeSupport: registers chaincode streams, launches deployed chaincode through a
  * runtime (or waits for the user's in dev mode), sends INIT / READY / TRANSACTION / QUERY and
@@ -74,6 +76,10 @@ export class ChaincodeSupport implements HandlerHost {
   private readonly where: string
   private cacheSession = 0
   private cacheSessionOpen = false
+  /** The ledger batch the current session belongs to, while nothing has ended it (see openStateCaches). */
+  private cacheSessionBatch?: object
+  /** What each transaction asks for, decoded once: a batch's invoke is looked at ahead, sent ahead, then run. */
+  private readonly specs = new WeakMap<Transaction, Spec>()
 
   constructor (init: ChaincodeSupportInit) {
     this.ledger = init.ledger
@@ -132,13 +138,13 @@ export class ChaincodeSupport implements HandlerHost {
   dropStateCaches (): void {
     // Session numbers travel as uint32; one a block would take ages to wrap.
     this.cacheSession = this.cacheSession % 0xfffffff0 + 1
+    this.cacheSessionBatch = undefined
   }
 
   async callChaincode (spec: ChaincodeSpec, txid: string, type: Transaction_Type.CHAINCODE_INVOKE | Transaction_Type.CHAINCODE_QUERY, caller: TxContext | undefined): Promise<ChaincodeMessage> {
     const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
     const { chaincodeID, input } = await this.launch(tx)
-    const msg = ccMessage(type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, { txid, payload: toBinary(ChaincodeInputSchema, input) })
-    return await this.execute(chaincodeID.name, msg, tx, input)
+    return await this.execute(chaincodeID.name, type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, tx, input)
   }
 
   // --- what the executor drives ---
@@ -146,20 +152,37 @@ export class ChaincodeSupport implements HandlerHost {
   /**
    * Transactions executed from now on run one at a time, in order, on state nothing else changes
    * until closeStateCaches: the chaincodes' caches of their namespaces (src/chaincode/cache-fields.ts)
-   * hold for them. Outside a session every read goes to the ledger.
+   * hold for them. Outside a session every read goes to the ledger. `batch` names the ledger batch
+   * they run into, when the caller runs a batch in several parts with nothing else changing its
+   * state in between: the next part of the same batch goes on with the session (and what the
+   * chaincodes cached), unless something dropped it since.
    */
-  openStateCaches (): void {
-    this.dropStateCaches()
+  openStateCaches (batch?: object): void {
+    if (batch === undefined || batch !== this.cacheSessionBatch) this.dropStateCaches()
+    this.cacheSessionBatch = batch
     this.cacheSessionOpen = true
   }
 
-  /** Whatever comes next (commit, rollback, state transfer, a query) may change state behind the caches. */
+  /**
+   * Whatever comes next (commit, rollback, state transfer, a query) may change state behind the
+   * caches; only the next part of the same ledger batch may go on with them.
+   */
   closeStateCaches (): void {
-    this.dropStateCaches()
+    if (this.cacheSessionBatch === undefined) this.dropStateCaches()
     this.cacheSessionOpen = false
     // Only if execution was cut short: a chaincode must not go on with transactions nobody claims.
     for (const [name, e] of this.running) {
       if ((e.handler?.sentAhead ?? 0) > 0) void this.stop(name, new Error(`chaincode ${name} was sent transactions that were not executed`))
+    }
+  }
+
+  /** The chaincode an invoke calls; undefined for anything else, or an invoke that cannot run. */
+  invokedChaincode (tx: Transaction): string | undefined {
+    if (tx.type !== Transaction_Type.CHAINCODE_INVOKE) return undefined
+    try {
+      return this.specOf(tx).chaincodeID.name
+    } catch {
+      return undefined
     }
   }
 
@@ -219,6 +242,10 @@ export class ChaincodeSupport implements HandlerHost {
   async launch (tx: Transaction): Promise<Launched> {
     const spec = this.specOf(tx)
     const name = spec.chaincodeID.name
+    // Running and no launch under way (most calls): what launchLocked would find, without the lock.
+    if (!this.launchLocks.has(name) && this.running.get(name)?.handler?.registered === true && this.running.get(name)!.handler!.isRunning()) {
+      return { chaincodeID: spec.chaincodeID, input: spec.input }
+    }
     if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
     const previous = this.launchLocks.get(name) ?? Promise.resolve()
     let release!: () => void
@@ -236,7 +263,7 @@ export class ChaincodeSupport implements HandlerHost {
     }
   }
 
-  private async launchLocked (tx: Transaction, { chaincodeID, input, cds: deployCds }: Launched & { cds?: ChaincodeDeploymentSpec }): Promise<Launched> {
+  private async launchLocked (tx: Transaction, { chaincodeID, input, cds: deployCds }: Spec): Promise<Launched> {
     const name = chaincodeID.name
     const e = this.running.get(name)
     if (e !== undefined) {
@@ -273,28 +300,30 @@ export class ChaincodeSupport implements HandlerHost {
     return { chaincodeID, input }
   }
 
-  /** Sends a TRANSACTION or QUERY and waits for the answer (Fabric's Execute). */
-  async execute (name: string, msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
+  /** Sends a TRANSACTION or QUERY of `tx` and waits for the answer (Fabric's Execute); one sent ahead is only claimed. */
+  async execute (name: string, type: typeof MsgType.TRANSACTION | typeof MsgType.QUERY, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
     const e = this.running.get(name)
     if (e?.handler === undefined) throw new Error(`Cannot execute transaction or query for ${name}`)
     const handler = e.handler
+    const txid = tx.txid
     let ctx: TxContext
     try {
-      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx, input)
+      ctx = (type === MsgType.TRANSACTION ? handler.claimAhead(txid) : undefined) ??
+        handler.sendExecute(ccMessage(type, { txid, payload: toBinary(ChaincodeInputSchema, input) }), tx, input)
     } catch (err) {
-      throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
+      throw new Error(`Error sending ${typeName(type)}: ${(err as Error).message}`)
     }
     try {
       return await withTimeout(this.scheduler, ctx.response, this.executeTimeout, 'Timeout expired while executing transaction')
     } catch (err) {
       // A sandboxed chaincode that does not answer is killed (and restarted on next use); an
       // external one stuck in a transaction can take no other, so its stream is closed.
-      if (err instanceof TimeoutError && (e.launched !== undefined || msg.type === MsgType.TRANSACTION)) {
-        await this.stop(name, new Error(`chaincode ${name} did not answer ${typeName(msg.type)} ${msg.txid} within ${this.executeTimeout} ms`))
+      if (err instanceof TimeoutError && (e.launched !== undefined || type === MsgType.TRANSACTION)) {
+        await this.stop(name, new Error(`chaincode ${name} did not answer ${typeName(type)} ${txid} within ${this.executeTimeout} ms`))
       }
       throw err
     } finally {
-      handler.deleteTxContext(msg.txid)
+      handler.deleteTxContext(txid)
     }
   }
 
@@ -315,7 +344,16 @@ export class ChaincodeSupport implements HandlerHost {
 
   // --- internals ---
 
-  private specOf (tx: Transaction): Launched & { cds?: ChaincodeDeploymentSpec } {
+  private specOf (tx: Transaction): Spec {
+    let decoded = this.specs.get(tx)
+    if (decoded === undefined) {
+      decoded = this.decodeSpec(tx)
+      this.specs.set(tx, decoded)
+    }
+    return decoded
+  }
+
+  private decodeSpec (tx: Transaction): Spec {
     let spec: ChaincodeSpec | undefined
     let cds: ChaincodeDeploymentSpec | undefined
     if (tx.type === Transaction_Type.CHAINCODE_DEPLOY) {

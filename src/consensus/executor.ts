@@ -184,7 +184,7 @@ export class ConsensusExecutor implements Executor {
       else fresh.push(tx)
       seen.add(tx.txid)
     })
-    const { succeeded, results } = fresh.length > 0 ? await this.components.executeTransactions(fresh) : { succeeded: [], results: [] }
+    const { succeeded, results } = fresh.length > 0 ? await this.components.executeTransactions(fresh, batch) : { succeeded: [], results: [] }
     batch.succeeded.push(...succeeded)
     for (const tx of succeeded) batch.txids.add(tx.txid)
     // One result per transaction, in the order given.

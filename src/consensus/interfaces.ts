@@ -82,8 +82,12 @@ export interface Executor {
   updateState (tag: unknown, target: BlockchainInfo, peers: PeerID[] | undefined): void
 }
 
-/** Runs a batch's transactions against the ledger's open batch (chaincode). One result per transaction, failed ones included. */
-export type TxExecutor = (txs: Transaction[]) => Promise<{ succeeded: Transaction[], results: TransactionResult[] }>
+/**
+ * Runs a batch's transactions against the ledger's open batch (chaincode). One result per
+ * transaction, failed ones included. `batch`, when given, is the same object for every part of
+ * one ledger batch, which nothing else changes between its parts (src/chaincode/executor.ts).
+ */
+export type TxExecutor = (txs: Transaction[], batch?: object) => Promise<{ succeeded: Transaction[], results: TransactionResult[] }>
 
 /** Raised by a StateTransfer; `recoverable` means trying again (with other peers) may work. */
 export class StateTransferError extends Error {

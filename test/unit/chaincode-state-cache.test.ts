@@ -125,16 +125,37 @@ function seen (run: BatchRun): unknown {
 let n = 0
 const tx = (cc: string, ...args: string[]): Transaction => invoke(cc, args, `t${++n}`)
 
+/**
+ * A batch run as the consensus executor runs one under noops: in parts of `size` transactions
+ * into one ledger batch, each part told which batch it belongs to.
+ */
+async function runInParts (support: ChaincodeSupport, txs: Transaction[], size = 3): Promise<BatchRun> {
+  const ledger = support.ledger
+  const id = `batch-${ledger.height}`
+  const key = {}
+  const out: BatchRun = { succeeded: [], results: [], errors: [], rejections: [], committed: undefined as unknown as BatchRun['committed'] }
+  ledger.beginTxBatch(id)
+  for (let i = 0; i < txs.length; i += size) {
+    const part = await executeTransactions({ support, onRejection: (tx, e) => out.rejections.push([tx.txid, e]) }, txs.slice(i, i + size), key)
+    out.succeeded.push(...part.succeeded)
+    out.results.push(...part.results)
+    out.errors.push(...part.errors)
+  }
+  out.committed = await ledger.commitTxBatch(id, out.succeeded, out.results)
+  return out
+}
+
 /** Every consistency rule of the cache in turn; returns what the outside saw. */
-async function scenario (mode: Mode): Promise<Record<string, unknown>> {
+async function scenario (mode: Mode, inParts = false): Promise<Record<string, unknown>> {
+  const run = inParts ? runInParts : runBatch
   n = 0
   const support = await peer(mode)
   const ledger = support.ledger
   const out: Record<string, unknown> = {}
-  out.deploy = seen(await runBatch(support, [deployA, deployB]))
+  out.deploy = seen(await run(support, [deployA, deployB]))
 
   // A failed transaction's writes must not reach the next one; a refused write fails at its call.
-  out.failures = seen(await runBatch(support, [
+  out.failures = seen(await run(support, [
     tx(A, 'put', 'k', '1'), tx(A, 'putThenFail', 'k', '2'), tx(A, 'get', 'k'),
     tx(A, 'incr', 'n'), tx(A, 'incr', 'n'), tx(A, 'refused', 'z'), tx(A, 'mutate', 'k'), tx(A, 'get', 'k'),
     tx(A, 'del', 'k'), tx(A, 'get', 'k'),
@@ -146,18 +167,18 @@ async function scenario (mode: Mode): Promise<Record<string, unknown>> {
   const dropped = await executeTransactions({ support }, [tx(A, 'put', 'k', '5'), tx(A, 'incr', 'n'), tx(A, 'get', 'n')])
   out.dropped = dropped.results.map(r => r.result === undefined ? undefined : fromUtf8(r.result))
   ledger.rollbackTxBatch('dropped')
-  out.afterRollback = seen(await runBatch(support, [tx(A, 'get', 'k'), tx(A, 'get', 'n'), tx(A, 'incr', 'n')]))
+  out.afterRollback = seen(await run(support, [tx(A, 'get', 'k'), tx(A, 'get', 'n'), tx(A, 'incr', 'n')]))
 
   // State transfer changes the namespace behind the chaincode's back.
   const delta = new StateDelta()
   delta.set(A, 'n', utf8('40'), null)
   ledger.applyStateDelta('sync', delta)
   await ledger.commitStateDelta('sync', ledger.stateBlockNumber)
-  out.afterSync = seen(await runBatch(support, [tx(A, 'incr', 'n')]))
+  out.afterSync = seen(await run(support, [tx(A, 'incr', 'n')]))
 
   // Range queries and calls to other chaincodes see the writes made before them; a callee's
   // failure leaves its writes in the caller's transaction, which goes on.
-  out.calls = seen(await runBatch(support, [
+  out.calls = seen(await run(support, [
     tx(A, 'range', 'r', '1'), tx(A, 'call', B, 'putThenFail', 'x', '1'), tx(B, 'get', 'x'),
     tx(A, 'call', B, 'incr', 'y'), tx(B, 'incr', 'y'), tx(A, 'call', B, 'incr', 'y'), tx(B, 'get', 'y'),
     // The caller fails after its callee completed: the callee's writes go too.
@@ -165,13 +186,13 @@ async function scenario (mode: Mode): Promise<Record<string, unknown>> {
   ]))
 
   // A query racing a batch reads committed state only.
-  const racing = runBatch(support, Array.from({ length: 20 }, () => tx(A, 'incr', 'q')))
+  const racing = run(support, Array.from({ length: 20 }, () => tx(A, 'incr', 'q')))
   const queried = await Promise.all(Array.from({ length: 5 }, async (_, i) => fromUtf8(await executeQuery({ support }, query(A, ['get', 'q'], `q${i}`)))))
   out.race = { batch: seen(await racing), queried, after: fromUtf8(await executeQuery({ support }, query(A, ['get', 'q'], 'q-after'))) }
 
   // A restarted chaincode starts with nothing cached.
   await support.stop(A)
-  out.restart = seen(await runBatch(support, [tx(A, 'incr', 'n'), tx(A, 'incr', 'q')]))
+  out.restart = seen(await run(support, [tx(A, 'incr', 'n'), tx(A, 'incr', 'q')]))
   return out
 }
 
@@ -199,6 +220,12 @@ describe('the state cache of a chaincode run by a Weft runtime', () => {
     expect(race.queried).toEqual(['none', 'none', 'none', 'none', 'none'])
     expect(race.after).toBe('20')
     expect((uncached.restart as { results: unknown[] }).results).toEqual(['42', '21'])
+  })
+
+  it('keeps the cache from one part of a ledger batch to the next, with the same outcome', async () => {
+    const uncached = await scenario('uncached')
+    expect(await scenario('cached', true)).toEqual(uncached)
+    expect(await scenario('uncached', true)).toEqual(uncached)
   })
 
   it('behaves the same in a worker thread', async () => {
@@ -233,6 +260,20 @@ describe('the state cache of a chaincode run by a Weft runtime', () => {
     expect(Object.fromEntries(counts)).toEqual({ GET_STATE: 2, COMPLETED: 50 })
     expect(fromUtf8(await executeQuery({ support }, query(A, ['get', 'k1'])))).toBe('25')
   })
+
+  it('asks for a key once per ledger batch, however many parts it is run in', async () => {
+    const counts = new Map<string, number>()
+    const support = await peer('worker', counts)
+    await runBatch(support, [deployA])
+    counts.clear()
+    const batch = (): Transaction[] => Array.from({ length: 40 }, (_, i) => tx(A, 'incr', `k${i % 2}`))
+    const first = await runInParts(support, batch(), 5)
+    const second = await runInParts(support, batch(), 7)
+    expect([...first.errors, ...second.errors].every(e => e === undefined)).toBe(true)
+    // The second batch asks again: the first one's commit ended its session.
+    expect(Object.fromEntries(counts)).toEqual({ GET_STATE: 4, COMPLETED: 80 })
+    expect(fromUtf8(await executeQuery({ support }, query(A, ['get', 'k1'])))).toBe('40')
+  }, 30_000)
 
   it('sends no Weft-only field on a stream a chaincode dialled (dev mode: Fabric\'s wire, Go shim)', async () => {
     const support = new ChaincodeSupport({ ledger: await newLedger(), userRunsChaincode: true })

@@ -70,6 +70,38 @@ describe('worker channel stream', () => {
     expect(await p.stream.recv()).toEqual(m)
   })
 
+  it('sends what one turn sends in one packed buffer, which the other side takes in order', async () => {
+    const singles: Uint8Array[] = []
+    const packed: ArrayBuffer[] = []
+    const flushes: Array<() => void> = []
+    const a = portStream('worker', b => singles.push(b), undefined, { post: p => packed.push(p), defer: f => flushes.push(f) })
+    const msgs = [
+      ccMessage(MsgType.TRANSACTION, { txid: 't1', payload: utf8('a') }),
+      ccMessage(MsgType.TRANSACTION, { txid: 't2', payload: new Uint8Array(300).fill(7) }),
+      ccMessage(MsgType.KEEPALIVE)
+    ]
+    for (const m of msgs) await a.stream.send(m)
+    expect(flushes).toHaveLength(1)
+    flushes[0]()
+    await a.stream.send(msgs[0])
+    flushes[1]()
+    expect(packed).toHaveLength(1)
+    expect(singles).toEqual([toBinary(ChaincodeMessageSchema, msgs[0])])
+    const b = portStream('peer', () => {})
+    b.deliver(packed[0])
+    b.deliver(singles[0])
+    for (const m of [...msgs, msgs[0]]) expect(await b.stream.recv()).toEqual(m)
+  })
+
+  it('ends the stream on a packed buffer whose lengths run past its end', async () => {
+    const bytes = toBinary(ChaincodeMessageSchema, ccMessage(MsgType.KEEPALIVE))
+    const p = portStream('worker', () => {})
+    const bad = new Uint8Array([bytes.length, 0, 0, 0, ...bytes, 9, 0, 0, 0, 1])
+    p.deliver(bad.buffer)
+    expect((await p.stream.recv())?.type).toBe(MsgType.KEEPALIVE)
+    await expect(p.stream.recv()).rejects.toThrow('worker sent a malformed batch of ChaincodeMessages')
+  })
+
   it('ends the stream on anything that is not a ChaincodeMessage, with the reason', async () => {
     const a = portStream('worker', () => {})
     a.deliver({ hello: 1 })
