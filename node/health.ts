@@ -1,4 +1,5 @@
-import type { ConsensusStatus, PeerMetrics } from '../src/peer-node.ts'
+import type { ConsensusStatus } from '../src/peer-node/consensus.ts'
+import type { PeerMetrics } from '../src/peer-node/metrics.ts'
 import type { PeerApi } from '../src/peer-api.ts'
 import { PeerEndpoint_Type } from '../src/protos/fabric_pb.ts'
 import { ServerStatus_StatusCode } from '../src/protos/server_admin_pb.ts'

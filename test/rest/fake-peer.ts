@@ -11,7 +11,7 @@ import { fromUtf8, utf8 } from '../../src/crypto/bytes.ts'
 import { EventHub } from '../../src/events/hub.ts'
 import { Ledger, makeGenesis } from '../../src/ledger/ledger.ts'
 import type { PeerApi } from '../../src/peer-api.ts'
-import type { PeerMetrics } from '../../src/peer-node.ts'
+import type { PeerMetrics } from '../../src/peer-node/metrics.ts'
 import {
   ChaincodeDeploymentSpecSchema, ChaincodeInvocationSpecSchema,
   type ChaincodeDeploymentSpec, type ChaincodeInvocationSpec, type ChaincodeSpec

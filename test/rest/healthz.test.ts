@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/index.ts'
-import type { ConsensusStatus } from '../../src/peer-node.ts'
+import type { ConsensusStatus } from '../../src/peer-node/consensus.ts'
 import { startMetrics, type MetricsServer } from '../../node/metrics.ts'
 import { startRest, type RestServer } from '../../node/rest/server.ts'
 import { fakePeer, type FakePeer } from './fake-peer.ts'

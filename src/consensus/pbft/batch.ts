@@ -14,7 +14,7 @@ import { decodeBatchMessage, decodePbftMessage, encodeMetadata, encodePbftEnvelo
 import { PbftStore, type PersistedPbftState } from './persist.ts'
 import { OwnRequests } from './own-requests.ts'
 import { RequestStore } from './requeststore.ts'
-import type { PbftStatus } from './state.ts'
+import { replicaStatus, type PbftStatus } from './replica-status.ts'
 import { errorMessage } from '../../util/errors.ts'
 
 const log = createLogger('consensus/pbft')
@@ -159,7 +159,7 @@ export class PbftBatch implements Consenter {
   /** Requests this replica knows of that are not executed yet. */
   /** Where the replica stands: view, primary, sequence numbers, watermark, its request queue (a copy). */
   status (): PbftBatchStatus {
-    return { ...this.core.state.status(), outstandingRequests: this.reqStore.outstanding.size, stalePendingRequests: this.reqStore.stalePending() }
+    return { ...replicaStatus(this.core.state), outstandingRequests: this.reqStore.outstanding.size, stalePendingRequests: this.reqStore.stalePending() }
   }
 
   /**

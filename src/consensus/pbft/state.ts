@@ -1,18 +1,17 @@
-import { toBase64 } from '../../crypto/bytes.ts'
 import { createLogger, type Logger } from '../../util/logger.ts'
+import { BatchStore } from './batch-store.ts'
 import { CertStore, type Cert } from './certs.ts'
+import { CheckpointStore } from './checkpoint-store.ts'
 import { logSize, type PbftConfig, type PbftExtensions } from './config.ts'
 import type { CoreTimer, StateTarget } from './events.ts'
 import type { Checkpoint, Commit, NewView, PQ, PrePrepare, Prepare, RequestBatch, ViewChange } from './messages.ts'
 import type { PbftStore, PersistedPbftState } from './persist.ts'
 import { calcPSet, calcQSet, qKey } from './pqsets.ts'
 import { ReplicaTimers } from './replica-timers.ts'
+import { ViewChangeStore } from './view-change-store.ts'
 import { ViewRelays } from './view-relays.ts'
 
 const log = createLogger('consensus/pbft')
-
-const chkptKey = (n: number, replica: number): string => `${n}:${replica}`
-const vcKey = (v: number, replica: number): string => `${v}:${replica}`
 
 export interface ReplicaInit {
   id: number
@@ -27,35 +26,14 @@ export interface ReplicaParts {
   createTimer: () => CoreTimer
 }
 
-/** What a replica's PBFT state looks like from outside (a copy, for monitoring and tests). */
-export interface PbftStatus {
-  id: number
-  view: number
-  /** False while a view change is under way. */
-  activeView: boolean
-  /** The primary of `view`. */
-  primary: number
-  /** The last sequence number assigned (by this replica as primary, or by a new view). */
-  seqNo: number
-  lastExec: number
-  /** The low watermark. */
-  h: number
-  /** Out of date: catching up by state transfer. */
-  skipInProgress: boolean
-  /** Sequence numbers of this replica's own checkpoints in its window, ascending. */
-  checkpoints: number[]
-  /** Since the replica started: view-change messages it sent (resends included) and new views it entered. */
-  viewChangesSent: number
-  newViewsInstalled: number
-}
-
 /**
  * The PBFT state of one replica (Fabric's pbftCore fields), readable by anyone in pbft/ and
  * changed only through the named transitions below, which also persist what a restarted
  * replica needs. The protocol steps (ordering.ts, checkpoint.ts, viewchange.ts, viewsync.ts)
- * decide; this object only records, answers the predicates and runs the replica's timers. Its
- * certificates are kept in certs.ts; view sync's relays and held messages (view-relays.ts), which
- * nothing else reads, are view sync's to change.
+ * decide; this object only records, answers the predicates and runs the replica's timers. It
+ * keeps its certificates, request batches, checkpoints and view-change messages in stores of
+ * their own (certs.ts, batch-store.ts, checkpoint-store.ts, view-change-store.ts); view sync's
+ * relays and held messages (view-relays.ts), which nothing else reads, are view sync's to change.
  */
 export class ReplicaState {
   readonly id: number
@@ -80,28 +58,20 @@ export class ReplicaState {
   #view = 0
   #viewChangesSent = 0
   #newViewsInstalled = 0
-  /** Own checkpoints: sequence number → base64 id. */
-  readonly #chkpts = new Map<number, string>()
   #pset = new Map<number, PQ>()
   #qset = new Map<string, PQ>()
 
   #skipInProgress = false
   #stateTransferring = false
   #highStateTarget?: StateTarget
-  /** The newest checkpoint each replica reported at or above our high watermark. */
-  readonly #hChkpts = new Map<number, Checkpoint>()
 
   #currentExec?: number
-  readonly #outstandingReqBatches = new Map<string, RequestBatch>()
   #viewChangeSeqNo = Number.POSITIVE_INFINITY
-  readonly #missingReqBatches = new Set<string>()
 
-  readonly #reqBatchStore = new Map<string, RequestBatch>()
   readonly #certs = new CertStore()
-  /** Checkpoint messages in the window, one per (sequence number, replica). */
-  readonly #checkpointStore = new Map<string, Checkpoint>()
-  readonly #viewChangeStore = new Map<string, ViewChange>()
-  readonly #newViewStore = new Map<number, NewView>()
+  readonly #batches: BatchStore
+  readonly #checkpoints: CheckpointStore
+  readonly #viewChanges = new ViewChangeStore()
   /**
    * Weft: we entered this view after it began (a relayed new-view, or one our own view-change did
    * not help form), so we may lack its first pre-prepares. Until we execute again or transfer
@@ -136,6 +106,8 @@ export class ReplicaState {
       error: msg => log.error(`Replica ${id} ${msg}`)
     }
     this.#store = parts.store
+    this.#batches = new BatchStore(parts.store, init.persisted.reqBatches)
+    this.#checkpoints = new CheckpointStore(parts.store, init.persisted.checkpoints)
     this.timers = new ReplicaTimers(c.timeouts, parts.createTimer)
     this.relays = new ViewRelays(3 * this.L)
     this.restore(init.lastExec, init.persisted)
@@ -149,14 +121,10 @@ export class ReplicaState {
     }
     for (const p of persisted.pset) { this.#pset.set(p.seqNo, p); note(p) }
     for (const q of persisted.qset) { this.#qset.set(qKey(q.seqNo, q.digest), q); note(q) }
-    for (const [d, b] of persisted.reqBatches) this.#reqBatchStore.set(d, b)
     this.#lastExec = lastExec
     // Rounding down in moveWatermarks puts h on a checkpoint boundary at or below lastExec.
     let low = lastExec
-    for (const [n, id] of persisted.checkpoints) {
-      this.#chkpts.set(n, toBase64(id))
-      low = Math.min(low, n)
-    }
+    for (const n of persisted.checkpoints.keys()) low = Math.min(low, n)
     this.moveWatermarks(low)
     this.log.info(`restored state: view ${this.view}, seqNo ${this.seqNo}, lastExec ${this.lastExec}, pset ${this.pset.size}, qset ${this.qset.size}, request batches ${this.reqBatchStore.size}, checkpoints ${this.chkpts.size}, h ${this.h}`)
   }
@@ -174,33 +142,22 @@ export class ReplicaState {
   get highStateTarget (): StateTarget | undefined { return this.#highStateTarget }
   get lateJoin (): boolean { return this.#lateJoin }
   get viewChangeSeqNo (): number { return this.#viewChangeSeqNo }
-  get chkpts (): ReadonlyMap<number, string> { return this.#chkpts }
+  /** Since the replica started: view-change messages it sent (resends included) and new views it entered. */
+  get viewChangesSent (): number { return this.#viewChangesSent }
+  get newViewsInstalled (): number { return this.#newViewsInstalled }
+  get chkpts (): ReadonlyMap<number, string> { return this.#checkpoints.own }
   get pset (): ReadonlyMap<number, PQ> { return this.#pset }
   get qset (): ReadonlyMap<string, PQ> { return this.#qset }
-  get hChkpts (): ReadonlyMap<number, Checkpoint> { return this.#hChkpts }
-  get outstandingReqBatches (): ReadonlyMap<string, RequestBatch> { return this.#outstandingReqBatches }
-  get missingReqBatches (): ReadonlySet<string> { return this.#missingReqBatches }
-  get reqBatchStore (): ReadonlyMap<string, RequestBatch> { return this.#reqBatchStore }
+  /** The newest checkpoint each replica reported at or above our high watermark. */
+  get hChkpts (): ReadonlyMap<number, Checkpoint> { return this.#checkpoints.high }
+  get outstandingReqBatches (): ReadonlyMap<string, RequestBatch> { return this.#batches.outstanding }
+  get missingReqBatches (): ReadonlySet<string> { return this.#batches.missing }
+  get reqBatchStore (): ReadonlyMap<string, RequestBatch> { return this.#batches.all }
   get certStore (): ReadonlyMap<string, Cert> { return this.#certs.all }
-  get checkpointStore (): ReadonlyMap<string, Checkpoint> { return this.#checkpointStore }
-  get viewChangeStore (): ReadonlyMap<string, ViewChange> { return this.#viewChangeStore }
-  get newViewStore (): ReadonlyMap<number, NewView> { return this.#newViewStore }
-
-  status (): PbftStatus {
-    return {
-      id: this.id,
-      view: this.view,
-      activeView: this.activeView,
-      primary: this.primary(this.view),
-      seqNo: this.seqNo,
-      lastExec: this.lastExec,
-      h: this.h,
-      skipInProgress: this.skipInProgress,
-      checkpoints: [...this.chkpts.keys()].sort((a, b) => a - b),
-      viewChangesSent: this.#viewChangesSent,
-      newViewsInstalled: this.#newViewsInstalled
-    }
-  }
+  /** Checkpoint messages in the window, one per (sequence number, replica). */
+  get checkpointStore (): ReadonlyMap<string, Checkpoint> { return this.#checkpoints.received }
+  get viewChangeStore (): ReadonlyMap<string, ViewChange> { return this.#viewChanges.viewChanges }
+  get newViewStore (): ReadonlyMap<number, NewView> { return this.#viewChanges.newViews }
 
   // --- predicates ---
 
@@ -220,7 +177,7 @@ export class ReplicaState {
   certAt (v: number, n: number): Cert | undefined { return this.#certs.at(v, n) }
 
   prePrepared (digest: string, v: number, n: number): boolean {
-    if (digest !== '' && !this.#reqBatchStore.has(digest)) return false
+    if (digest !== '' && !this.#batches.all.has(digest)) return false
     if (this.#qset.get(qKey(n, digest))?.view === v) return true
     const pp = this.certAt(v, n)?.prePrepare
     return pp !== undefined && pp.view === v && pp.seqNo === n && pp.digest === digest
@@ -264,16 +221,12 @@ export class ReplicaState {
   getCert (v: number, n: number): Cert { return this.#certs.get(v, n) }
 
   /** A request batch to order: kept (and persisted) until executed or forgotten. */
-  storeOutstandingReqBatch (digest: string, batch: RequestBatch): void {
-    this.#reqBatchStore.set(digest, batch)
-    this.#outstandingReqBatches.set(digest, batch)
-    this.#store.storeRequestBatch(digest, batch)
-  }
+  storeOutstandingReqBatch (digest: string, batch: RequestBatch): void { this.#batches.storeOutstanding(digest, batch) }
 
-  forgetOutstandingReqBatch (digest: string): void { this.#outstandingReqBatches.delete(digest) }
+  forgetOutstandingReqBatch (digest: string): void { this.#batches.forgetOutstanding(digest) }
 
   /** The batch layer cannot tell which batches a view change keeps: it orders their requests again. */
-  clearOutstandingReqBatches (): void { this.#outstandingReqBatches.clear() }
+  clearOutstandingReqBatches (): void { this.#batches.clearOutstanding() }
 
   /** The primary takes the next sequence number. */
   assignSeqNo (n: number): void { this.#seqNo = n }
@@ -306,32 +259,18 @@ export class ReplicaState {
 
   // --- checkpoints and state transfer ---
 
-  storeOwnCheckpoint (chk: Checkpoint, id: Uint8Array): void {
-    this.#chkpts.set(chk.seqNo, chk.id)
-    this.#store.storeCheckpoint(chk.seqNo, id)
-  }
+  storeOwnCheckpoint (chk: Checkpoint, id: Uint8Array): void { this.#checkpoints.storeOwn(chk, id) }
 
   /** Keeps a replica's checkpoint; returns (and keeps) the one it sent before for that sequence number, if any. */
-  recordCheckpoint (chk: Checkpoint): Checkpoint | undefined {
-    const key = chkptKey(chk.seqNo, chk.replicaId)
-    const earlier = this.#checkpointStore.get(key)
-    if (earlier === undefined) this.#checkpointStore.set(key, chk)
-    return earlier
-  }
+  recordCheckpoint (chk: Checkpoint): Checkpoint | undefined { return this.#checkpoints.record(chk) }
 
   /** Moves the low watermark to `n` rounded down to a checkpoint, forgetting everything at or below it. */
   moveWatermarks (n: number): void {
     const h = Math.floor(n / this.K) * this.K
     this.forgetBatches(this.#certs.dropUpTo(h))
-    for (const [key, chk] of this.#checkpointStore) if (chk.seqNo <= h) this.#checkpointStore.delete(key)
     for (const n of this.#pset.keys()) if (n <= h) this.#pset.delete(n)
     for (const [key, q] of this.#qset) if (q.seqNo <= h) this.#qset.delete(key)
-    for (const n of this.#chkpts.keys()) {
-      if (n < h) {
-        this.#chkpts.delete(n)
-        this.#store.delCheckpoint(n)
-      }
-    }
+    this.#checkpoints.moveWatermark(h)
     this.#h = h
     this.log.debug(`updated low watermark to ${h}`)
   }
@@ -343,27 +282,18 @@ export class ReplicaState {
    * out of our P and Q sets and a view change could lose a committed request. (Fabric deletes by
    * digest regardless.)
    */
-  private forgetBatches (digests: Iterable<string>): void {
-    const inUse = this.#certs.digests()
-    for (const d of digests) {
-      if (inUse.has(d)) continue
-      this.#reqBatchStore.delete(d)
-      this.#store.delRequestBatch(d)
-    }
-  }
+  private forgetBatches (digests: Iterable<string>): void { this.#batches.forget(digests, this.#certs.digests()) }
 
   /** Out of date, we cannot tell which of our batches were executed: drops all but those our certificates need. */
   forgetReqBatches (): void {
-    this.forgetBatches([...this.#reqBatchStore.keys()])
-    this.#outstandingReqBatches.clear()
+    this.forgetBatches([...this.#batches.all.keys()])
+    this.#batches.clearOutstanding()
   }
 
   /** The newest checkpoint a replica reported at or above our high watermark. */
-  recordHighCheckpoint (chk: Checkpoint): void { this.#hChkpts.set(chk.replicaId, chk) }
-  forgetHighCheckpoint (replica: number): void { this.#hChkpts.delete(replica) }
-  forgetHighCheckpointsBelow (n: number): void {
-    for (const [replica, high] of this.#hChkpts) if (high.seqNo < n) this.#hChkpts.delete(replica)
-  }
+  recordHighCheckpoint (chk: Checkpoint): void { this.#checkpoints.recordHigh(chk) }
+  forgetHighCheckpoint (replica: number): void { this.#checkpoints.forgetHigh(replica) }
+  forgetHighCheckpointsBelow (n: number): void { this.#checkpoints.forgetHighBelow(n) }
 
   /** Out of date: state transfer is needed before executing again (Fabric's skipInProgress). */
   markOutOfDate (): void { this.#skipInProgress = true }
@@ -385,7 +315,7 @@ export class ReplicaState {
    * outstanding at their origin).
    */
   caughtUp (seqNo: number): void {
-    this.#outstandingReqBatches.clear()
+    this.#batches.clearOutstanding()
     this.#lastExec = seqNo
     this.#lateJoin = false
     this.moveWatermarks(seqNo)
@@ -397,28 +327,21 @@ export class ReplicaState {
   /** Leaves the current view for `view`: inactive until its new-view is processed, our P and Q sets brought up to date. */
   startViewChange (view: number): void {
     if (this.#activeView && this.ext.viewSync) this.#leftView = this.#view
-    // Only the current view's new-view and later ones are ever read.
-    for (const v of this.#newViewStore.keys()) if (v < view) this.#newViewStore.delete(v)
+    this.#viewChanges.dropBelow(view)
     this.#view = view
     this.#activeView = false
     this.#lateJoin = false
     this.#pset = calcPSet(this)
     this.#qset = calcQSet(this)
     this.#certs.dropViewsBelow(view, this.#leftView)
-    for (const [key, vc] of this.#viewChangeStore) if (vc.view < view) this.#viewChangeStore.delete(key)
   }
 
   countViewChangeSent (): void { this.#viewChangesSent++ }
 
   /** False when that replica's view-change for that view is already here. */
-  recordViewChange (vc: ViewChange): boolean {
-    const key = vcKey(vc.view, vc.replicaId)
-    if (this.#viewChangeStore.has(key)) return false
-    this.#viewChangeStore.set(key, vc)
-    return true
-  }
+  recordViewChange (vc: ViewChange): boolean { return this.#viewChanges.record(vc) }
 
-  storeNewView (nv: NewView): void { this.#newViewStore.set(nv.view, nv) }
+  storeNewView (nv: NewView): void { this.#viewChanges.storeNewView(nv) }
 
   /** True while a view change is under way that we started from view `v`: we follow `v` without voting in it (viewsync.ts). */
   observes (v: number): boolean { return !this.#activeView && this.#leftView === v }
@@ -427,18 +350,10 @@ export class ReplicaState {
   joinedLate (): void { this.#lateJoin = true }
 
   /** True when the batch was not missing already. */
-  markReqBatchMissing (digest: string): boolean {
-    if (this.#missingReqBatches.has(digest)) return false
-    this.#missingReqBatches.add(digest)
-    return true
-  }
+  markReqBatchMissing (digest: string): boolean { return this.#batches.markMissing(digest) }
 
   /** A batch a new view assigned, fetched from another replica. */
-  storeMissingReqBatch (digest: string, batch: RequestBatch): void {
-    this.#reqBatchStore.set(digest, batch)
-    this.#missingReqBatches.delete(digest)
-    this.#store.storeRequestBatch(digest, batch)
-  }
+  storeMissingReqBatch (digest: string, batch: RequestBatch): void { this.#batches.storeMissing(digest, batch) }
 
   /**
    * Activates the current view with the new-view's X set installed as its pre-prepares (Fabric's
@@ -455,7 +370,7 @@ export class ReplicaState {
     const assigned = [...nv.xset].filter(([n]) => n > this.h).sort((a, b) => a[0] - b[0])
     this.#seqNo = this.h
     for (const [n, d] of assigned) {
-      const batch = this.#reqBatchStore.get(d)
+      const batch = this.#batches.all.get(d)
       if (batch === undefined && d !== '') this.log.error(`is missing request batch for seqNo=${n} with digest '${d}' for assigned prepare after fetching, this indicates a serious bug`)
       this.recordPrePrepare({ view: this.view, seqNo: n, digest: d, batch, replicaId: this.id })
       this.#seqNo = Math.max(this.#seqNo, n)
@@ -479,8 +394,8 @@ export class ReplicaState {
     if (this.skipInProgress || this.currentExec !== undefined) return
     // Following the view we left, with a view change of our own under way: no other view to suspect.
     if (this.#leftView !== undefined && !this.#activeView) return
-    if (this.#outstandingReqBatches.size > 0) {
-      this.timers.softStartTimer(this.requestTimeout, `outstanding request batches (${this.#outstandingReqBatches.size})`)
+    if (this.#batches.outstanding.size > 0) {
+      this.timers.softStartTimer(this.requestTimeout, `outstanding request batches (${this.#batches.outstanding.size})`)
     } else if (this.nullRequestTimeout > 0) {
       // A backup waits a request timeout longer than the primary takes to send its null request.
       const timeout = this.nullRequestTimeout + (this.primary(this.view) !== this.id ? this.requestTimeout : 0)
