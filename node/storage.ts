@@ -10,8 +10,10 @@ import type { KVStore } from '../src/storage/kv.ts'
  */
 const WRITE_BUFFER_SIZE = 1 << 20
 
+const MAX_FILE_SIZE = 1 << 20
+
 /** The Node peer's LevelDB, in `dir` (Fabric: peer.fileSystemPath + /db). */
 export async function openLevelDB (dir: string): Promise<KVStore> {
   await mkdir(dir, { recursive: true })
-  return levelStore(new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: WRITE_BUFFER_SIZE }), dir)
+  return levelStore(new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', writeBufferSize: WRITE_BUFFER_SIZE, maxFileSize: MAX_FILE_SIZE }), dir)
 }
