@@ -192,7 +192,7 @@ export async function executeTransaction (ctx: ExecutionContext, given: Transact
       const finish = (ok: boolean): void => { if (inLedger) ledger.txFinished(tx.txid, ok) }
       let resp
       try {
-        resp = await support.execute(name, msg, tx, launched.input)
+        resp = await support.execute(name, msg, tx)
       } catch (err) {
         finish(false)
         return { error: new Error(`Failed to execute transaction or query(${(err as Error).message})`) }

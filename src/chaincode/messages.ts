@@ -11,6 +11,10 @@ export function typeName (type: ChaincodeMessage_Type): string {
 type MessageFields = Omit<Exclude<MessageInitShape<typeof ChaincodeMessageSchema>, ChaincodeMessage>, 'type' | '$typeName'>
 
 export function ccMessage (type: ChaincodeMessage_Type, init: MessageFields = {}): ChaincodeMessage {
+  // Most messages are a txid and a payload: built as create() would, without its reflection.
+  if (init.timestamp === undefined && init.securityContext === undefined && init.chaincodeEvent === undefined) {
+    return { $typeName: ChaincodeMessageSchema.typeName, type, payload: init.payload ?? new Uint8Array(0), txid: init.txid ?? '' }
+  }
   return create(ChaincodeMessageSchema, { ...init, type })
 }
 

@@ -67,6 +67,7 @@ export class ChaincodeSupport implements HandlerHost {
   private readonly runtime?: ChaincodeRuntime
   private readonly running = new Map<string, Entry>()
   private readonly launchLocks = new Map<string, Promise<void>>()
+  private readonly invocations = new WeakMap<Transaction, Launched>()
   /** Which txid holds each chaincode's launch lock. */
   private readonly launchOwners = new Map<string, string>()
   private readonly registrationListeners = new Set<(name: string) => void>()
@@ -137,7 +138,7 @@ export class ChaincodeSupport implements HandlerHost {
     const tx = newExecuteTransaction(create(ChaincodeInvocationSpecSchema, { chaincodeSpec: spec }), txid, type, caller?.tx?.timestamp)
     const { chaincodeID, input } = await this.launch(tx)
     const msg = ccMessage(type === Transaction_Type.CHAINCODE_INVOKE ? MsgType.TRANSACTION : MsgType.QUERY, { txid, payload: toBinary(ChaincodeInputSchema, input) })
-    return await this.execute(chaincodeID.name, msg, tx, input)
+    return await this.execute(chaincodeID.name, msg, tx)
   }
 
   // --- what the executor drives ---
@@ -181,9 +182,9 @@ export class ChaincodeSupport implements HandlerHost {
       return false
     }
     const handler = this.running.get(spec.chaincodeID.name)?.handler
-    if (handler === undefined) return false
+    if (handler?.takesAhead() !== true) return false
     const msg = ccMessage(MsgType.TRANSACTION, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, spec.input) })
-    return handler.sendAhead(msg, tx, spec.input)
+    return handler.sendAhead(msg, tx)
   }
 
   /**
@@ -219,6 +220,9 @@ export class ChaincodeSupport implements HandlerHost {
     const spec = this.specOf(tx)
     const name = spec.chaincodeID.name
     if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
+    // Running, and no launch under way: nothing to wait for (launchLocked would say the same).
+    const e = this.running.get(name)
+    if (!this.launchLocks.has(name) && spec.cds === undefined && e?.handler?.registered === true && e.handler.isRunning()) return { chaincodeID: spec.chaincodeID, input: spec.input }
     const previous = this.launchLocks.get(name) ?? Promise.resolve()
     let release!: () => void
     const mine = new Promise<void>(resolve => { release = resolve })
@@ -273,13 +277,13 @@ export class ChaincodeSupport implements HandlerHost {
   }
 
   /** Sends a TRANSACTION or QUERY and waits for the answer (Fabric's Execute). */
-  async execute (name: string, msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): Promise<ChaincodeMessage> {
+  async execute (name: string, msg: ChaincodeMessage, tx: Transaction): Promise<ChaincodeMessage> {
     const e = this.running.get(name)
     if (e?.handler === undefined) throw new Error(`Cannot execute transaction or query for ${name}`)
     const handler = e.handler
     let ctx: TxContext
     try {
-      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx, input)
+      ctx = (msg.type === MsgType.TRANSACTION ? handler.claimAhead(msg.txid) : undefined) ?? handler.sendExecute(msg, tx)
     } catch (err) {
       throw new Error(`Error sending ${typeName(msg.type)}: ${(err as Error).message}`)
     }
@@ -315,6 +319,9 @@ export class ChaincodeSupport implements HandlerHost {
   // --- internals ---
 
   private specOf (tx: Transaction): Launched & { cds?: ChaincodeDeploymentSpec } {
+    // An invoke is looked at twice (sendAhead, launch): decoded once.
+    const known = this.invocations.get(tx)
+    if (known !== undefined) return known
     let spec: ChaincodeSpec | undefined
     let cds: ChaincodeDeploymentSpec | undefined
     if (tx.type === Transaction_Type.CHAINCODE_DEPLOY) {
@@ -327,7 +334,10 @@ export class ChaincodeSupport implements HandlerHost {
     }
     if (spec?.chaincodeID === undefined || spec.chaincodeID.name === '') throw new Error('chaincode name not set')
     if (spec.ctorMsg === undefined) throw new Error(`chaincode ${spec.chaincodeID.name}: the spec has no ctorMsg`)
-    return { chaincodeID: spec.chaincodeID, input: spec.ctorMsg, cds }
+    if (cds !== undefined) return { chaincodeID: spec.chaincodeID, input: spec.ctorMsg, cds }
+    const launched = { chaincodeID: spec.chaincodeID, input: spec.ctorMsg }
+    this.invocations.set(tx, launched)
+    return launched
   }
 
   private requireRuntime (spec: ChaincodeSpec): ChaincodeRuntime {
