@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf'
 import {
-  ChaincodeIDSchema, ChaincodeInputSchema, ChaincodeSecurityContextSchema, ConfidentialityLevel, type ChaincodeMessage_Type,
+  ChaincodeIDSchema, ChaincodeInputSchema, ConfidentialityLevel, type ChaincodeMessage_Type,
   type ChaincodeID, type ChaincodeInput, type ChaincodeMessage
 } from '../protos/chaincode_pb.ts'
 import { Transaction_Type, type Transaction } from '../protos/fabric_pb.ts'
@@ -12,6 +12,7 @@ import { cacheFieldsOf, putStateRefusal, setCacheFields, type StateWrite } from 
 import { isRunningState, nextState, type HandlerState } from './fsm.ts'
 import { ccMessage, decodePayload, errorMessage, MsgType, payloadText, shortTxid, typeName } from './messages.ts'
 import { serveBusyRequest, serveReadRequest, type RequestHost } from './handler-requests.ts'
+import { securityContext } from './security-context.ts'
 import type { ChaincodeStream } from './stream.ts'
 import type { Scheduler } from '../util/scheduler.ts'
 import type { TxContext } from './tx-context.ts'
@@ -193,12 +194,12 @@ export class Handler {
     const ctx = this.createTxContext(txid, tx)
     this.deployTx = deployTx
     if (initArgs !== undefined) {
-      const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, input, this.host.binding) })
+      const msg = ccMessage(MsgType.INIT, { txid, payload: toBinary(ChaincodeInputSchema, create(ChaincodeInputSchema, { args: initArgs })), securityContext: securityContext(tx, toBinary(ChaincodeInputSchema, input), this.host.binding) })
       this.fire(MsgType.INIT)
       this.isTransaction.set(txid, true)
       this.send(msg, ctx)
     } else {
-      const msg = ccMessage(MsgType.READY, { txid, securityContext: securityContext(tx, input, this.host.binding) })
+      const msg = ccMessage(MsgType.READY, { txid, securityContext: securityContext(tx, toBinary(ChaincodeInputSchema, input), this.host.binding) })
       this.fire(MsgType.READY)
       this.isTransaction.delete(txid)
       ctx.notify(msg)
@@ -207,8 +208,11 @@ export class Handler {
     return ctx
   }
 
-  /** Sends a TRANSACTION or QUERY; the returned context settles with the chaincode's answer. */
-  sendExecute (msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): TxContext {
+  /**
+   * Sends a TRANSACTION or QUERY, whose payload is the marshaled input (the security context
+   * carries those bytes too); the returned context settles with the chaincode's answer.
+   */
+  sendExecute (msg: ChaincodeMessage, tx: Transaction): TxContext {
     const ctx = this.createTxContext(msg.txid, tx)
     if (msg.type === MsgType.TRANSACTION && nextState(this.state, MsgType.TRANSACTION) === undefined) {
       // Fabric would end the stream here; refusing the one transaction keeps the others alive.
@@ -216,7 +220,7 @@ export class Handler {
       throw new Error(`chaincode ${this.name} cannot take a transaction while in state ${this.state}`)
     }
     this.isTransaction.set(msg.txid, msg.type !== MsgType.QUERY)
-    msg.securityContext = securityContext(tx, input, this.host.binding)
+    msg.securityContext = securityContext(tx, msg.payload, this.host.binding)
     if (msg.type === MsgType.TRANSACTION && this.cachesState()) {
       const session = this.host.stateCacheSession
       setCacheFields(msg, { session, writes: [] })
@@ -233,11 +237,11 @@ export class Handler {
    * chaincode cannot take transactions ahead. Only for a run of transactions executed in order
    * in one cache session; each must be claimed in turn (claimAhead), or the stream closed.
    */
-  sendAhead (msg: ChaincodeMessage, tx: Transaction, input: ChaincodeInput): boolean {
+  sendAhead (msg: ChaincodeMessage, tx: Transaction): boolean {
+    if (!this.takesAhead() || this.txs.has(msg.txid)) return false
     const session = this.host.stateCacheSession
-    if (!this.cachesState() || session === 0 || this.closed || !this.isRunning() || this.txs.has(msg.txid)) return false
     const ctx = this.createTxContext(msg.txid, tx)
-    msg.securityContext = securityContext(tx, input, this.host.binding)
+    msg.securityContext = securityContext(tx, msg.payload, this.host.binding)
     setCacheFields(msg, { session, writes: [] })
     this.cachedTxs.add(msg.txid)
     this.ahead.set(msg.txid, [])
@@ -265,6 +269,11 @@ export class Handler {
       void this.close(err as Error)
     }
     return ctx
+  }
+
+  /** Whether transactions can be sent ahead now (sendAhead). */
+  takesAhead (): boolean {
+    return this.cachesState() && this.host.stateCacheSession !== 0 && !this.closed && this.isRunning()
   }
 
   /** Transactions sent ahead and not claimed. */
@@ -480,19 +489,4 @@ export class Handler {
       this.armKeepalive()
     })
   }
-}
-
-/**
- * The security context every INIT / READY / TRANSACTION / QUERY carries. Fabric's Go shim reads
- * the chaincode's args from its payload (the marshaled ctorMsg), so it is sent with security off too.
- */
-function securityContext (tx: Transaction, input: ChaincodeInput, binding: ((tx: Transaction) => Uint8Array) | undefined): ReturnType<typeof create<typeof ChaincodeSecurityContextSchema>> {
-  return create(ChaincodeSecurityContextSchema, {
-    callerCert: tx.cert,
-    callerSign: tx.signature,
-    binding: binding?.(tx),
-    metadata: tx.metadata,
-    payload: toBinary(ChaincodeInputSchema, input),
-    txTimestamp: tx.timestamp
-  })
 }

@@ -205,9 +205,9 @@ export class ChaincodeSupport implements HandlerHost {
       return false
     }
     const handler = this.running.get(spec.chaincodeID.name)?.handler
-    if (handler === undefined) return false
+    if (handler === undefined || !handler.takesAhead()) return false
     const msg = ccMessage(MsgType.TRANSACTION, { txid: tx.txid, payload: toBinary(ChaincodeInputSchema, spec.input) })
-    return handler.sendAhead(msg, tx, spec.input)
+    return handler.sendAhead(msg, tx)
   }
 
   /**
@@ -243,7 +243,7 @@ export class ChaincodeSupport implements HandlerHost {
     const spec = this.specOf(tx)
     const name = spec.chaincodeID.name
     // Running and no launch under way (most calls): what launchLocked would find, without the lock.
-    if (!this.launchLocks.has(name) && this.running.get(name)?.handler?.registered === true && this.running.get(name)!.handler!.isRunning()) {
+    if (!this.launchLocks.has(name) && spec.cds === undefined && this.running.get(name)?.handler?.registered === true && this.running.get(name)!.handler!.isRunning()) {
       return { chaincodeID: spec.chaincodeID, input: spec.input }
     }
     if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
@@ -309,7 +309,7 @@ export class ChaincodeSupport implements HandlerHost {
     let ctx: TxContext
     try {
       ctx = (type === MsgType.TRANSACTION ? handler.claimAhead(txid) : undefined) ??
-        handler.sendExecute(ccMessage(type, { txid, payload: toBinary(ChaincodeInputSchema, input) }), tx, input)
+        handler.sendExecute(ccMessage(type, { txid, payload: toBinary(ChaincodeInputSchema, input) }), tx)
     } catch (err) {
       throw new Error(`Error sending ${typeName(type)}: ${(err as Error).message}`)
     }
