@@ -4,6 +4,7 @@
 // against under one. Anything unusual (unknown fields, a chaincode event, a txid that is not
 // ASCII) goes to toBinary. (Decoding by hand gained nothing over fromBinary.)
 import { toBinary } from '@bufbuild/protobuf'
+import { isAscii } from '../crypto/bytes.ts'
 import { ChaincodeMessageSchema, type ChaincodeMessage, type ChaincodeSecurityContext } from '../protos/chaincode_pb.ts'
 import { int32Size, LEN, lenFieldSize, timestampBodySize, varintSize, writeBytesField, writeInt32, writeTimestampField, writeVarint } from '../util/varint.ts'
 
@@ -48,9 +49,4 @@ function securityContextSize (sc: ChaincodeSecurityContext): number {
   return lenFieldSize(sc.callerCert.length) + lenFieldSize(sc.callerSign.length) + lenFieldSize(sc.payload.length) +
     lenFieldSize(sc.binding.length) + lenFieldSize(sc.metadata.length) + lenFieldSize(sc.parentMetadata.length) +
     (ts === undefined ? 0 : 1 + varintSize(tsLen) + tsLen)
-}
-
-function isAscii (s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
-  return true
 }

@@ -5,10 +5,8 @@
 import { toBinary } from '@bufbuild/protobuf'
 import { isAscii, utf8Length, writeUtf8 } from '../crypto/bytes.ts'
 import { ChaincodeIDSchema, ChaincodeInvocationSpecSchema, type ChaincodeID, type ChaincodeInput, type ChaincodeInvocationSpec, type ChaincodeSpec } from '../protos/chaincode_pb.ts'
-import { varintSize, writeVarint } from '../util/varint.ts'
+import { int32Size, LEN, lenFieldSize, varintSize, writeBytesField, writeInt32, writeVarint } from '../util/varint.ts'
 import { decodePayload } from './messages.ts'
-
-const LEN = 2
 
 /** The bytes toBinary(ChaincodeIDSchema, id) gives. */
 export function marshalChaincodeID (id: ChaincodeID): Uint8Array {
@@ -82,7 +80,7 @@ function inputSize (input: ChaincodeInput): number {
 
 function specSize (spec: ChaincodeSpec): number {
   let size = int32FieldSize(spec.type) + int32FieldSize(spec.timeout) + stringFieldSize(spec.secureContext) +
-    int32FieldSize(spec.confidentialityLevel) + (spec.metadata.length === 0 ? 0 : 1 + varintSize(spec.metadata.length) + spec.metadata.length)
+    int32FieldSize(spec.confidentialityLevel) + lenFieldSize(spec.metadata.length)
   if (spec.chaincodeID !== undefined) size += messageFieldSize(chaincodeIDSize(spec.chaincodeID))
   if (spec.ctorMsg !== undefined) size += messageFieldSize(inputSize(spec.ctorMsg))
   for (const a of spec.attributes) { const n = utf8Length(a); size += 1 + varintSize(n) + n }
@@ -104,7 +102,7 @@ function writeSpec (out: Uint8Array, pos: number, spec: ChaincodeSpec): number {
   pos = writeInt32Field(out, pos, 4, spec.timeout)
   pos = writeStringField(out, pos, 5, spec.secureContext)
   pos = writeInt32Field(out, pos, 6, spec.confidentialityLevel)
-  if (spec.metadata.length > 0) pos = writeBytes(out, pos, 7, spec.metadata)
+  pos = writeBytesField(out, pos, 7, spec.metadata)
   for (const a of spec.attributes) {
     out[pos++] = 8 << 3 | LEN
     pos = writeVarint(out, pos, utf8Length(a))
@@ -136,20 +134,13 @@ function writeBytes (out: Uint8Array, pos: number, field: number, b: Uint8Array)
   return pos + b.length
 }
 
-/** An int32 or enum field: left out when 0, a negative value sign-extended to ten bytes, as protobuf encodes it. */
+/** An int32 or enum field, left out when 0. */
 function int32FieldSize (n: number): number {
-  return n === 0 ? 0 : 1 + (n < 0 ? 10 : varintSize(n))
+  return n === 0 ? 0 : 1 + int32Size(n)
 }
 
 function writeInt32Field (out: Uint8Array, pos: number, field: number, n: number): number {
   if (n === 0) return pos
   out[pos++] = field << 3
-  if (n >= 0) return writeVarint(out, pos, n)
-  // Two's complement in 64 bits: the low 32 bits, then all ones.
-  let lo = n >>> 0
-  for (let i = 0; i < 4; i++) { out[pos++] = (lo & 0x7f) | 0x80; lo >>>= 7 }
-  out[pos++] = (lo & 0x0f) | 0x70 | 0x80
-  for (let i = 0; i < 4; i++) out[pos++] = 0xff
-  out[pos++] = 0x01
-  return pos
+  return writeInt32(out, pos, n)
 }

@@ -243,7 +243,8 @@ export class ChaincodeSupport implements HandlerHost {
     const spec = this.specOf(tx)
     const name = spec.chaincodeID.name
     // Running and no launch under way (most calls): what launchLocked would find, without the lock.
-    if (!this.launchLocks.has(name) && spec.cds === undefined && this.running.get(name)?.handler?.registered === true && this.running.get(name)!.handler!.isRunning()) {
+    const handler = this.running.get(name)?.handler
+    if (!this.launchLocks.has(name) && spec.cds === undefined && handler?.registered === true && handler.isRunning()) {
       return { chaincodeID: spec.chaincodeID, input: spec.input }
     }
     if (this.launchOwners.get(name) === tx.txid) return await this.launchLocked(tx, spec)
